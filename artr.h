@@ -1,0 +1,2459 @@
+/* artr.h - v0.1.0 - transformer inference in one file - public domain or MIT (see end)
+
+   artr runs autoregressive decoder-only transformers (Llama, Qwen2, GPT-2 families)
+   from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
+
+   DOCUMENTATION
+
+   Quick start. In exactly one C or C++ file:
+       #define ARTR_IMPLEMENTATION
+       #include "artr.h"
+   Everywhere else just #include "artr.h".
+
+       artr_error err;
+       artr_model *m = NULL;
+       if (artr_model_load_file(&m, "model.gguf", NULL, &err) != ARTR_OK) {
+           fprintf(stderr, "artr: %s\n", err.msg);
+           return 1;
+       }
+       const artr_config *cfg = artr_model_config(m);   // n_vocab, n_embd, n_layer, ...
+       artr_model_free(m);
+
+   This version (0.1) is the foundation: loaders, metadata and tensor access, number
+   formats. The forward pass, samplers, decoding strategies and the tokenizer follow.
+
+   Build options (define before the #include):
+     ARTR_IMPLEMENTATION      emit the definitions (one translation unit)
+     ARTR_STATIC              private static copy in this translation unit
+     ARTRDEF                  decoration for every public function (default extern)
+     ARTR_MALLOC(n)/ARTR_FREE(p)  allocation hook; define both or neither
+     ARTR_NO_MALLOC           no default allocator: pass caller buffers (params.mem)
+     ARTR_NO_STDIO            no path-based loaders; <stdio.h> is never included
+     ARTR_NO_MMAP             read files into memory instead of mapping them
+     ARTR_NO_SIMD             reference kernels only
+     ARTR_ASSERT(x)           internal invariants (default assert); no file can fail one
+     ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
+     ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
+                              ceilings for file fields (defaults below)
+
+   Memory. Nothing is allocated behind your back: every allocation goes through
+   ARTR_MALLOC, 64-byte aligned. A model needs one block for its own tables (tensor and
+   metadata tables, vocabulary, copies of misaligned tensors); artr_model_bytes() tells
+   its size up front and artr_model_params.mem places it in your buffer, so a model can
+   be loaded with no allocator at all. Weights are used in place: the bytes you pass to
+   artr_model_load_memory must outlive the model and are never written.
+
+   Errors. Every fallible call returns an artr_status and takes an artr_error * last
+   (may be NULL). On failure err->msg says what, where, what was found and what was
+   expected; nothing aborts, leaks or reads out of bounds on a corrupt or hostile file.
+   Getters answer bad arguments with NULL or -1.
+
+   Threads. A loaded model is read-only and may be shared by any number of threads.
+   There is no global state.
+
+   Formats.
+     GGUF v2 and v3 (little-endian), every metadata type including nested arrays.
+       Architectures: llama, qwen2, gpt2. Any other file opens as a plain container with
+       artr_model_params.container = 1 (metadata and tensors only).
+       Weight types F32, F16, BF16, Q8_0, Q4_0; norms and biases F32. Every other ggml
+       type is recognised (sizes checked, shown by name) but not run.
+     llama2.c legacy (version 0) checkpoints: 7 int32 header, float32 weights, shared or
+       separate classifier, plus its tokenizer.bin (artr_model_params.vocab/vocab_path).
+
+   Limits. Big-endian hosts and files are refused. Rope scaling, partial rotary
+   embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
+
+   REVISION HISTORY
+     0.1.0 (2026-11-23) loaders (GGUF, llama2.c), metadata/tensor access, F16/BF16/Q8_0/
+                        Q4_0 dequantization.
+*/
+#ifndef ARTR_H
+#define ARTR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARTR_VERSION_MAJOR 0
+#define ARTR_VERSION_MINOR 1
+#define ARTR_VERSION_PATCH 0
+#define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
+
+#ifndef ARTRDEF
+#if defined(ARTR_STATIC) && defined(__GNUC__)
+#define ARTRDEF static __attribute__((unused))
+#elif defined(ARTR_STATIC)
+#define ARTRDEF static
+#else
+#define ARTRDEF extern
+#endif
+#endif
+
+#define ARTR_ERROR_MAX 256
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ARG: caller error (NULL, n <= 0, id >= n_vocab, missing key). IO: open/read/map failed.
+   FORMAT: malformed, truncated or inconsistent data. UNSUPPORTED: well formed, but an
+   arch, type or version artr does not run. NOMEM: allocation failed or buffer < *_bytes.
+   FULL: no room for n more positions. SPACE: output array too small. */
+typedef enum artr_status {
+    ARTR_OK = 0,
+    ARTR_E_ARG = -1,
+    ARTR_E_IO = -2,
+    ARTR_E_FORMAT = -3,
+    ARTR_E_UNSUPPORTED = -4,
+    ARTR_E_NOMEM = -5,
+    ARTR_E_FULL = -6,
+    ARTR_E_SPACE = -7
+} artr_status;
+
+/* Filled by a failing call: the status again and a NUL-terminated reason. */
+typedef struct artr_error {
+    artr_status status;
+    char msg[ARTR_ERROR_MAX];
+} artr_error;
+
+/* "OK", "E_FORMAT", ...: a static string, never NULL (unknown codes give "E_UNKNOWN"). */
+ARTRDEF const char *artr_status_name(artr_status s);
+
+/* ---- model --------------------------------------------------------------------- */
+
+typedef struct artr_model artr_model; /* opaque, read-only after load, shared by threads */
+
+enum { ARTR_ARCH_NONE = 0, ARTR_ARCH_LLAMA = 1, ARTR_ARCH_QWEN2 = 2, ARTR_ARCH_GPT2 = 3 };
+
+/* The transformer's shape. arch is ARTR_ARCH_NONE (and the rest 0) for a container. */
+typedef struct artr_config {
+    int arch, n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx_train;
+    float rope_theta, norm_eps;
+} artr_config;
+
+/* NULL or all zero: defaults. */
+typedef struct artr_model_params {
+    void *mem;                /* place the model's own tables here (see artr_model_bytes) */
+    size_t mem_size;          /* any alignment; mem must outlive the model               */
+    const void *vocab;        /* llama2.c tokenizer.bin in memory (outlives the model)    */
+    size_t vocab_size;
+    const char *vocab_path;   /* ... or its path (read at load; needs stdio)              */
+    int no_copy;              /* 1: refuse tensors that are misaligned instead of copying */
+    int container;            /* 1: GGUF as a plain container: metadata and tensors only,
+                                 no architecture required or checked                     */
+} artr_model_params;
+
+/* Bytes of the block a model built from (data, size, p) needs for its tables, including
+   copies of misaligned tensors and 63 bytes of slack for any alignment of p->mem. Reads
+   the file's structure; a file that passes may still be refused by the full load. */
+ARTRDEF artr_status artr_model_bytes(const void *data, size_t size, const artr_model_params *p,
+                                     size_t *bytes, artr_error *err);
+/* Load from bytes in memory, used in place (never written; must outlive the model).
+   Allocates one block unless p->mem is given. *out is NULL on failure. */
+ARTRDEF artr_status artr_model_load_memory(artr_model **out, const void *data, size_t size,
+                                           const artr_model_params *p, artr_error *err);
+#ifndef ARTR_NO_STDIO
+/* Load a file: mapped read-only on POSIX (unless ARTR_NO_MMAP), else read into one
+   allocation. The model owns the mapping. */
+ARTRDEF artr_status artr_model_load_file(artr_model **out, const char *path,
+                                         const artr_model_params *p, artr_error *err);
+/* artr_model_bytes for a file (maps it, measures, unmaps). */
+ARTRDEF artr_status artr_model_bytes_file(const char *path, const artr_model_params *p,
+                                          size_t *bytes, artr_error *err);
+#endif
+/* The model's shape; valid as long as the model. NULL for NULL. */
+ARTRDEF const artr_config *artr_model_config(const artr_model *m);
+/* Frees what the model owns (its block unless placed, its file mapping). NULL is fine. */
+ARTRDEF void artr_model_free(artr_model *m);
+
+/* ---- metadata: a driver's extras live in the same GGUF --------------------------- */
+
+/* GGUF metadata value types, numbered as in the file. */
+enum {
+    ARTR_META_UINT8 = 0, ARTR_META_INT8 = 1, ARTR_META_UINT16 = 2, ARTR_META_INT16 = 3,
+    ARTR_META_UINT32 = 4, ARTR_META_INT32 = 5, ARTR_META_FLOAT32 = 6, ARTR_META_BOOL = 7,
+    ARTR_META_STRING = 8, ARTR_META_ARRAY = 9, ARTR_META_UINT64 = 10, ARTR_META_INT64 = 11,
+    ARTR_META_FLOAT64 = 12
+};
+
+/* Number of metadata entries (0 for llama2.c files) and the i-th key (not NUL-terminated,
+   length in *len; sorted order is not promised). NULL for a bad i. */
+ARTRDEF int artr_model_meta_count(const artr_model *m);
+ARTRDEF const char *artr_model_meta_key(const artr_model *m, int i, size_t *len);
+/* Type of a key; for arrays also the element type and the count (else elem_type = -1
+   and n = 1). ARTR_E_ARG if the key is missing. Any out pointer may be NULL. */
+ARTRDEF artr_status artr_model_meta_type(const artr_model *m, const char *key, int *type,
+                                         int *elem_type, uint64_t *n, artr_error *err);
+/* Typed getters. int: any integer type or bool (a uint64 above INT64_MAX is ARTR_E_ARG);
+   float: FLOAT32 or FLOAT64; str: pointer into the file, not NUL-terminated. A missing
+   key or a different type is ARTR_E_ARG. */
+ARTRDEF artr_status artr_model_meta_int(const artr_model *m, const char *key, int64_t *out,
+                                        artr_error *err);
+ARTRDEF artr_status artr_model_meta_float(const artr_model *m, const char *key, double *out,
+                                          artr_error *err);
+ARTRDEF artr_status artr_model_meta_str(const artr_model *m, const char *key, const char **s,
+                                        size_t *len, artr_error *err);
+/* Element i of an array key with integer/bool, float or string elements. Scalar elements
+   are O(1); string elements walk the array, O(i). */
+ARTRDEF artr_status artr_model_meta_array_int(const artr_model *m, const char *key, uint64_t i,
+                                              int64_t *out, artr_error *err);
+ARTRDEF artr_status artr_model_meta_array_float(const artr_model *m, const char *key,
+                                                uint64_t i, double *out, artr_error *err);
+ARTRDEF artr_status artr_model_meta_array_str(const artr_model *m, const char *key, uint64_t i,
+                                              const char **s, size_t *len, artr_error *err);
+
+/* ---- tensors ---------------------------------------------------------------------- */
+
+/* ggml/GGUF tensor types, numbered as in the file. artr runs F32, F16, BF16, Q8_0 and
+   Q4_0 weights; every listed type loads and is bounds-checked. */
+enum {
+    ARTR_TYPE_F32 = 0, ARTR_TYPE_F16 = 1, ARTR_TYPE_Q4_0 = 2, ARTR_TYPE_Q4_1 = 3,
+    ARTR_TYPE_Q5_0 = 6, ARTR_TYPE_Q5_1 = 7, ARTR_TYPE_Q8_0 = 8, ARTR_TYPE_Q8_1 = 9,
+    ARTR_TYPE_Q2_K = 10, ARTR_TYPE_Q3_K = 11, ARTR_TYPE_Q4_K = 12, ARTR_TYPE_Q5_K = 13,
+    ARTR_TYPE_Q6_K = 14, ARTR_TYPE_Q8_K = 15, ARTR_TYPE_IQ2_XXS = 16, ARTR_TYPE_IQ2_XS = 17,
+    ARTR_TYPE_IQ3_XXS = 18, ARTR_TYPE_IQ1_S = 19, ARTR_TYPE_IQ4_NL = 20, ARTR_TYPE_IQ3_S = 21,
+    ARTR_TYPE_IQ2_S = 22, ARTR_TYPE_IQ4_XS = 23, ARTR_TYPE_I8 = 24, ARTR_TYPE_I16 = 25,
+    ARTR_TYPE_I32 = 26, ARTR_TYPE_I64 = 27, ARTR_TYPE_F64 = 28, ARTR_TYPE_IQ1_M = 29,
+    ARTR_TYPE_BF16 = 30, ARTR_TYPE_TQ1_0 = 34, ARTR_TYPE_TQ2_0 = 35, ARTR_TYPE_MXFP4 = 39,
+    ARTR_TYPE_NVFP4 = 40, ARTR_TYPE_Q1_0 = 41
+};
+
+/* A view of one tensor. ne[0] is the fastest-varying (row length), as in GGUF; unused
+   dims are 1. name is not NUL-terminated. data points into the file (or into the
+   model's block when the tensor had to be copied for alignment). */
+typedef struct artr_tensor {
+    const char *name;
+    size_t name_len;
+    int type;
+    int n_dims;
+    int64_t ne[4];
+    const void *data;
+    size_t n_bytes;
+} artr_tensor;
+
+/* "F32", "Q4_K", ...; NULL for a type number ggml does not define. */
+ARTRDEF const char *artr_type_name(int type);
+ARTRDEF int artr_model_tensor_count(const artr_model *m);
+/* Copy out tensor i (file order) or the tensor named name. ARTR_E_ARG if absent. */
+ARTRDEF artr_status artr_model_tensor_at(const artr_model *m, int i, artr_tensor *t,
+                                         artr_error *err);
+ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, artr_tensor *t,
+                                      artr_error *err);
+/* Convert elements [first, first + n) of a tensor (flat order) to float. F32, F16, BF16,
+   Q8_0, Q4_0, I8, I16, I32; for block types first and n must be multiples of the block
+   (32). Allocates nothing. */
+ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
+                                       float *dst, artr_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ARTR_H */
+
+/* ================================================================================== */
+/*                                  IMPLEMENTATION                                    */
+/* ================================================================================== */
+#ifdef ARTR_IMPLEMENTATION
+#ifndef ARTR__IMPLEMENTED
+#define ARTR__IMPLEMENTED
+
+/* ---- §0 config, portability ------------------------------------------------------ */
+
+#include <string.h>
+#include <stdarg.h>
+#include <math.h>
+
+#if defined(ARTR_MALLOC) != defined(ARTR_FREE)
+#error "artr: define both ARTR_MALLOC and ARTR_FREE, or neither"
+#endif
+#if !defined(ARTR_MALLOC) && !defined(ARTR_NO_MALLOC)
+#include <stdlib.h>
+#define ARTR_MALLOC(n) malloc(n)
+#define ARTR_FREE(p) free(p)
+#endif
+
+#ifndef ARTR_ASSERT
+#include <assert.h>
+#define ARTR_ASSERT(x) assert(x)
+#endif
+
+#ifndef ARTR_NO_STDIO
+#include <stdio.h>
+#include <errno.h>
+#if !defined(ARTR_NO_MMAP) && (defined(__unix__) || defined(__APPLE__))
+#define ARTR__MMAP 1
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+#endif
+
+#ifndef ARTR_MAX_TENSORS
+#define ARTR_MAX_TENSORS 65536 /* tensors in one file */
+#endif
+#ifndef ARTR_MAX_KV
+#define ARTR_MAX_KV 65536 /* metadata entries in one file */
+#endif
+#ifndef ARTR_MAX_NAME
+#define ARTR_MAX_NAME 256 /* bytes in a tensor name or metadata key */
+#endif
+#ifndef ARTR_MAX_STRING
+#define ARTR_MAX_STRING (64u << 20) /* bytes in one metadata string */
+#endif
+#ifndef ARTR_MAX_LAYERS
+#define ARTR_MAX_LAYERS 4096
+#endif
+#define ARTR__MAX_NEST 8 /* nesting depth of metadata arrays */
+
+#if defined(__cplusplus)
+#define ARTR__RESTRICT __restrict
+#define ARTR__INLINE inline
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L
+#define ARTR__RESTRICT restrict
+#define ARTR__INLINE inline
+#else
+#define ARTR__RESTRICT
+#define ARTR__INLINE
+#endif
+
+#if defined(__GNUC__)
+#define ARTR__UNUSED __attribute__((unused)) /* helpers not every build calls */
+#else
+#define ARTR__UNUSED
+#endif
+
+#if !defined(ARTR_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
+#define ARTR__AVX2 1
+#endif
+#if !defined(ARTR_NO_SIMD) && defined(__ARM_NEON)
+#define ARTR__NEON 1
+#endif
+
+/* ---- §1 utilities: checked math, errors, allocation, reader ------------------------ */
+
+static int artr__host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* Checked size arithmetic: 1 if the result fits. */
+static int artr__mul_ok(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (a != 0 && b > UINT64_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+static int artr__add_ok(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (b > UINT64_MAX - a) return 0;
+    *out = a + b;
+    return 1;
+}
+static uint64_t artr__align_up(uint64_t x, uint64_t a) /* a is a power of two; x < 2^63 */
+{
+    return (x + a - 1) & ~(a - 1);
+}
+
+ARTRDEF const char *artr_status_name(artr_status s)
+{
+    switch (s) {
+    case ARTR_OK: return "OK";
+    case ARTR_E_ARG: return "E_ARG";
+    case ARTR_E_IO: return "E_IO";
+    case ARTR_E_FORMAT: return "E_FORMAT";
+    case ARTR_E_UNSUPPORTED: return "E_UNSUPPORTED";
+    case ARTR_E_NOMEM: return "E_NOMEM";
+    case ARTR_E_FULL: return "E_FULL";
+    case ARTR_E_SPACE: return "E_SPACE";
+    }
+    return "E_UNKNOWN";
+}
+
+/* Error messages. A tiny formatter (no snprintf): %s C string, %S (const char *, size_t)
+   bytes from a file (shown sanitized, cut at 64), %d int, %u unsigned, %x unsigned hex,
+   %I int64_t, %U uint64_t, %z size_t, %g double (6 significant digits), %% percent. */
+typedef struct artr__buf {
+    char *p;
+    size_t n, cap; /* cap includes the NUL */
+} artr__buf;
+
+static void artr__put(artr__buf *b, char c)
+{
+    if (b->n + 1 < b->cap) b->p[b->n++] = c;
+}
+static void artr__puts(artr__buf *b, const char *s)
+{
+    while (*s) artr__put(b, *s++);
+}
+static void artr__put_u64(artr__buf *b, uint64_t v, unsigned base)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    while (n) artr__put(b, tmp[--n]);
+}
+static void artr__put_i64(artr__buf *b, int64_t v)
+{
+    if (v < 0) {
+        artr__put(b, '-');
+        artr__put_u64(b, (uint64_t)0 - (uint64_t)v, 10);
+    } else {
+        artr__put_u64(b, (uint64_t)v, 10);
+    }
+}
+static void artr__put_bytes(artr__buf *b, const char *s, size_t len)
+{
+    size_t i, show = len > 64 ? 64 : len;
+    for (i = 0; i < show; i++) {
+        unsigned char c = (unsigned char)s[i];
+        artr__put(b, (c >= 0x20 && c < 0x7f) || c >= 0x80 ? (char)c : '?');
+    }
+    if (show < len) artr__puts(b, "...");
+}
+static void artr__put_g(artr__buf *b, double v)
+{
+    int e = 0, i;
+    double m;
+    uint64_t digits;
+    if (v != v) {
+        artr__puts(b, "nan");
+        return;
+    }
+    if (v < 0) {
+        artr__put(b, '-');
+        v = -v;
+    }
+    if (v > 1e300) {
+        artr__puts(b, "inf");
+        return;
+    }
+    if (v == 0) {
+        artr__put(b, '0');
+        return;
+    }
+    m = v;
+    while (m >= 10) {
+        m /= 10;
+        e++;
+    }
+    while (m < 1) {
+        m *= 10;
+        e--;
+    }
+    digits = (uint64_t)(m * 100000 + 0.5); /* 6 significant digits */
+    if (digits >= 1000000) {
+        digits /= 10;
+        e++;
+    }
+    artr__put_u64(b, digits / 100000, 10);
+    digits %= 100000;
+    if (digits) {
+        artr__put(b, '.');
+        for (i = 10000; i > 0 && digits; i /= 10) {
+            artr__put(b, (char)('0' + (int)(digits / (uint64_t)i)));
+            digits %= (uint64_t)i;
+        }
+    }
+    if (e) {
+        artr__put(b, 'e');
+        artr__put_i64(b, e);
+    }
+}
+
+static void artr__vformat(artr__buf *b, const char *fmt, va_list ap)
+{
+    for (; *fmt; fmt++) {
+        const char *s;
+        if (*fmt != '%') {
+            artr__put(b, *fmt);
+            continue;
+        }
+        switch (*++fmt) {
+        case 's':
+            s = va_arg(ap, const char *);
+            artr__puts(b, s ? s : "(null)");
+            break;
+        case 'S':
+            s = va_arg(ap, const char *);
+            artr__put_bytes(b, s, va_arg(ap, size_t));
+            break;
+        case 'd': artr__put_i64(b, va_arg(ap, int)); break;
+        case 'u': artr__put_u64(b, va_arg(ap, unsigned), 10); break;
+        case 'x': artr__put_u64(b, va_arg(ap, unsigned), 16); break;
+        case 'I': artr__put_i64(b, va_arg(ap, int64_t)); break;
+        case 'U': artr__put_u64(b, va_arg(ap, uint64_t), 10); break;
+        case 'z': artr__put_u64(b, va_arg(ap, size_t), 10); break;
+        case 'g': artr__put_g(b, va_arg(ap, double)); break;
+        case '%': artr__put(b, '%'); break;
+        default: return; /* a bad format is our bug; stop rather than misread va_args */
+        }
+    }
+}
+
+/* Record a failure in err (if any) and return its status. */
+static artr_status artr__fail_msg(artr_error *err, artr_status st, const char *fmt, ...)
+{
+    if (err) {
+        artr__buf b;
+        va_list ap;
+        b.p = err->msg;
+        b.n = 0;
+        b.cap = sizeof err->msg;
+        va_start(ap, fmt);
+        artr__vformat(&b, fmt, ap);
+        va_end(ap);
+        b.p[b.n] = 0;
+        err->status = st;
+    }
+    return st;
+}
+static ARTR__UNUSED artr_status artr__fail_bare(artr_error *err, artr_status st)
+{
+    if (err) {
+        const char *s = artr_status_name(st);
+        size_t n = strlen(s);
+        memcpy(err->msg, s, n + 1);
+        err->status = st;
+    }
+    return st;
+}
+#ifdef ARTR_NO_FAILURE_STRINGS
+#define ARTR__FAIL(err, st, ...) artr__fail_bare((err), (st))
+#else
+#define ARTR__FAIL(err, st, ...) artr__fail_msg((err), (st), __VA_ARGS__)
+#endif
+
+static void artr__ok(artr_error *err)
+{
+    if (err) {
+        err->status = ARTR_OK;
+        err->msg[0] = 0;
+    }
+}
+
+/* Format into a small caller buffer (metadata keys like "llama.block_count"). */
+static void artr__format(char *dst, size_t cap, const char *fmt, ...)
+{
+    artr__buf b;
+    va_list ap;
+    b.p = dst;
+    b.n = 0;
+    b.cap = cap;
+    va_start(ap, fmt);
+    artr__vformat(&b, fmt, ap);
+    va_end(ap);
+    b.p[b.n] = 0;
+}
+
+/* The one allocation hook: 64-byte aligned, the raw pointer kept just below. */
+static void *artr__alloc(size_t bytes)
+{
+#ifdef ARTR_NO_MALLOC
+    (void)bytes;
+    return NULL;
+#else
+    unsigned char *raw, *p;
+    if (bytes > SIZE_MAX - 64 - sizeof(void *)) return NULL;
+    raw = (unsigned char *)ARTR_MALLOC(bytes + 64 + sizeof(void *));
+    if (!raw) return NULL;
+    p = raw + sizeof(void *);
+    p += (64 - (uintptr_t)p % 64) % 64;
+    memcpy(p - sizeof(void *), &raw, sizeof raw);
+    return p;
+#endif
+}
+static void artr__free(void *p)
+{
+#ifdef ARTR_NO_MALLOC
+    (void)p;
+#else
+    if (p) {
+        void *raw;
+        memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof raw);
+        ARTR_FREE(raw);
+    }
+#endif
+}
+
+/* Bounds-checked little-endian cursor over untrusted bytes. Sticky: after the first
+   short read every getter returns 0 and fail stays set. */
+typedef struct artr__reader {
+    const uint8_t *base;
+    size_t size, pos;
+    int fail;
+} artr__reader;
+
+static void artr__reader_init(artr__reader *r, const void *data, size_t size)
+{
+    r->base = (const uint8_t *)data;
+    r->size = size;
+    r->pos = 0;
+    r->fail = 0;
+}
+static size_t artr__left(const artr__reader *r)
+{
+    return r->fail ? 0 : r->size - r->pos;
+}
+static const uint8_t *artr__take(artr__reader *r, uint64_t n)
+{
+    const uint8_t *p;
+    if (r->fail || n > r->size - r->pos) {
+        r->fail = 1;
+        return NULL;
+    }
+    p = r->base + r->pos;
+    r->pos += (size_t)n;
+    return p;
+}
+static uint32_t artr__le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t artr__le64(const uint8_t *p)
+{
+    return (uint64_t)artr__le32(p) | (uint64_t)artr__le32(p + 4) << 32;
+}
+static uint16_t artr__le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static float artr__lef32(const uint8_t *p)
+{
+    uint32_t u = artr__le32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static uint32_t artr__get32(artr__reader *r)
+{
+    const uint8_t *p = artr__take(r, 4);
+    return p ? artr__le32(p) : 0;
+}
+static uint64_t artr__get64(artr__reader *r)
+{
+    const uint8_t *p = artr__take(r, 8);
+    return p ? artr__le64(p) : 0;
+}
+
+/* Non-recursive heapsort of an index array; less(ctx, a, b) orders the indices. */
+typedef int (*artr__less_fn)(const void *ctx, uint32_t a, uint32_t b);
+
+static void artr__sift(uint32_t *v, size_t root, size_t n, artr__less_fn less, const void *ctx)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        uint32_t t;
+        if (child >= n) return;
+        if (child + 1 < n && less(ctx, v[child], v[child + 1])) child++;
+        if (!less(ctx, v[root], v[child])) return;
+        t = v[root];
+        v[root] = v[child];
+        v[child] = t;
+        root = child;
+    }
+}
+static void artr__heapsort(uint32_t *v, size_t n, artr__less_fn less, const void *ctx)
+{
+    size_t i;
+    if (n < 2) return;
+    for (i = n / 2; i-- > 0;) artr__sift(v, i, n, less, ctx);
+    for (i = n - 1; i > 0; i--) {
+        uint32_t t = v[0];
+        v[0] = v[i];
+        v[i] = t;
+        artr__sift(v, 0, i, less, ctx);
+    }
+}
+
+/* Byte-string order: memcmp, then length. */
+static int artr__cmp_bytes(const char *a, size_t na, const char *b, size_t nb)
+{
+    int c = memcmp(a, b, na < nb ? na : nb);
+    if (c) return c;
+    return na < nb ? -1 : na > nb;
+}
+
+/* ---- §2 number formats ----------------------------------------------------------- */
+
+/* IEEE half to float, exact for every input (subnormals, inf, NaN payloads). */
+static float artr__f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t man = h & 0x3ff;
+    uint32_t u;
+    float f;
+    if (exp == 0x1f) {
+        u = sign | 0x7f800000u | man << 13;
+    } else if (exp != 0) {
+        u = sign | (exp + 112) << 23 | man << 13;
+    } else if (man == 0) {
+        u = sign;
+    } else { /* subnormal: normalise */
+        exp = 113;
+        while (!(man & 0x400)) {
+            man <<= 1;
+            exp--;
+        }
+        u = sign | exp << 23 | (man & 0x3ff) << 13;
+    }
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Float to IEEE half, round to nearest even (as numpy's astype(float16)). */
+static ARTR__UNUSED uint16_t artr__f32_to_f16(float f)
+{
+    uint32_t u, sign, exp, man;
+    memcpy(&u, &f, 4);
+    sign = (u >> 16) & 0x8000;
+    exp = (u >> 23) & 0xff;
+    man = u & 0x7fffff;
+    if (exp == 0xff) return (uint16_t)(sign | 0x7c00 | (man ? 0x200 | (man >> 13) : 0));
+    if (exp > 142) return (uint16_t)(sign | 0x7c00); /* >= 2^16: overflow to inf */
+    if (exp < 113) {                                  /* half subnormal or zero */
+        uint32_t shift, m, h, rem, half;
+        if (exp < 102) return (uint16_t)sign; /* < 2^-25: rounds to zero */
+        m = man | 0x800000;
+        shift = 126 - exp; /* 14..24 */
+        h = m >> shift;
+        rem = m & ((1u << shift) - 1);
+        half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (h & 1))) h++;
+        return (uint16_t)(sign | h);
+    }
+    {
+        uint32_t h = (exp - 112) << 10 | man >> 13;
+        uint32_t rem = man & 0x1fff;
+        if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++; /* may carry into inf */
+        return (uint16_t)(sign | h);
+    }
+}
+
+static float artr__bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Float to bfloat16, round to nearest even; NaN stays NaN (quiet), as ggml and gguf-py. */
+static ARTR__UNUSED uint16_t artr__f32_to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffff) > 0x7f800000) return (uint16_t)((u >> 16) | 64);
+    return (uint16_t)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
+}
+
+/* The ggml type table: elements per block and bytes per block (ggml.h, gguf-py). */
+typedef struct artr__type_info {
+    const char *name;
+    uint16_t block, bytes;
+} artr__type_info;
+
+static const artr__type_info artr__types[] = {
+    {"F32", 1, 4},       {"F16", 1, 2},        {"Q4_0", 32, 18},    {"Q4_1", 32, 20},
+    {NULL, 0, 0},        {NULL, 0, 0},         {"Q5_0", 32, 22},    {"Q5_1", 32, 24},
+    {"Q8_0", 32, 34},    {"Q8_1", 32, 36},     {"Q2_K", 256, 84},   {"Q3_K", 256, 110},
+    {"Q4_K", 256, 144},  {"Q5_K", 256, 176},   {"Q6_K", 256, 210},  {"Q8_K", 256, 292},
+    {"IQ2_XXS", 256, 66}, {"IQ2_XS", 256, 74}, {"IQ3_XXS", 256, 98}, {"IQ1_S", 256, 50},
+    {"IQ4_NL", 32, 18},  {"IQ3_S", 256, 110},  {"IQ2_S", 256, 82},  {"IQ4_XS", 256, 136},
+    {"I8", 1, 1},        {"I16", 1, 2},        {"I32", 1, 4},       {"I64", 1, 8},
+    {"F64", 1, 8},       {"IQ1_M", 256, 56},   {"BF16", 1, 2},      {NULL, 0, 0},
+    {NULL, 0, 0},        {NULL, 0, 0},         {"TQ1_0", 256, 54},  {"TQ2_0", 256, 66},
+    {NULL, 0, 0},        {NULL, 0, 0},         {NULL, 0, 0},        {"MXFP4", 32, 17},
+    {"NVFP4", 64, 36},   {"Q1_0", 128, 18},
+};
+#define ARTR__N_TYPES ((int)(sizeof artr__types / sizeof artr__types[0]))
+
+static const artr__type_info *artr__type(uint32_t type)
+{
+    if (type >= (uint32_t)ARTR__N_TYPES || !artr__types[type].name) return NULL;
+    return &artr__types[type];
+}
+
+ARTRDEF const char *artr_type_name(int type)
+{
+    const artr__type_info *ti = type < 0 ? NULL : artr__type((uint32_t)type);
+    return ti ? ti->name : NULL;
+}
+
+/* Alignment the kernels need for a type's data: the widest scalar they load. */
+static size_t artr__type_align(int type)
+{
+    switch (type) {
+    case ARTR_TYPE_F32: case ARTR_TYPE_I32: return 4;
+    case ARTR_TYPE_I64: case ARTR_TYPE_F64: return 8;
+    case ARTR_TYPE_I8: return 1;
+    default: return 2; /* F16, BF16, I16 and every block type starts with a half */
+    }
+}
+
+/* Types the forward pass multiplies with. */
+static int artr__type_is_weight(int type)
+{
+    return type == ARTR_TYPE_F32 || type == ARTR_TYPE_F16 || type == ARTR_TYPE_BF16 ||
+           type == ARTR_TYPE_Q8_0 || type == ARTR_TYPE_Q4_0;
+}
+
+/* ---- §3 kernels: reference dequantization ---------------------------------------- */
+
+#define ARTR__QK 32 /* elements in a Q8_0 / Q4_0 block */
+
+/* Q8_0 block (34 bytes): half d, int8 q[32]; x = d * q. */
+static void artr__dequant_q8_0_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n_blocks; b++, src += 34, dst += ARTR__QK) {
+        float d = artr__f16_to_f32(artr__le16(src));
+        for (j = 0; j < ARTR__QK; j++) dst[j] = d * (float)(int8_t)src[2 + j];
+    }
+}
+
+/* Q4_0 block (18 bytes): half d, 16 bytes of nibbles; low nibbles are elements 0..15,
+   high nibbles 16..31; x = d * (q - 8). */
+static void artr__dequant_q4_0_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n_blocks; b++, src += 18, dst += ARTR__QK) {
+        float d = artr__f16_to_f32(artr__le16(src));
+        for (j = 0; j < 16; j++) {
+            dst[j] = d * (float)((src[2 + j] & 0x0f) - 8);
+            dst[j + 16] = d * (float)((src[2 + j] >> 4) - 8);
+        }
+    }
+}
+
+ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
+                                       float *dst, artr_error *err)
+{
+    const artr__type_info *ti;
+    int64_t n_el, i;
+    const uint8_t *src;
+    if (!t || !dst || first < 0 || n < 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tensor_to_f32: NULL tensor or dst, or negative range");
+    ti = t->type < 0 ? NULL : artr__type((uint32_t)t->type);
+    if (!ti) return ARTR__FAIL(err, ARTR_E_ARG, "artr_tensor_to_f32: bad tensor type %d", t->type);
+    n_el = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+    if (first > n_el || n > n_el - first)
+        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%S': range [%I, %I) outside its %I elements",
+                          t->name, t->name_len, first, first + n, n_el);
+    if (first % ti->block || n % ti->block)
+        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%S' (%s): range [%I, +%I) not a multiple of the block size %d",
+                          t->name, t->name_len, ti->name, first, n, (int)ti->block);
+    src = (const uint8_t *)t->data + (size_t)(first / ti->block) * ti->bytes;
+    artr__ok(err);
+    switch (t->type) {
+    case ARTR_TYPE_F32:
+        memcpy(dst, src, (size_t)n * 4);
+        return ARTR_OK;
+    case ARTR_TYPE_F16:
+        for (i = 0; i < n; i++) dst[i] = artr__f16_to_f32(artr__le16(src + 2 * i));
+        return ARTR_OK;
+    case ARTR_TYPE_BF16:
+        for (i = 0; i < n; i++) dst[i] = artr__bf16_to_f32(artr__le16(src + 2 * i));
+        return ARTR_OK;
+    case ARTR_TYPE_Q8_0:
+        artr__dequant_q8_0_ref(src, dst, n / ARTR__QK);
+        return ARTR_OK;
+    case ARTR_TYPE_Q4_0:
+        artr__dequant_q4_0_ref(src, dst, n / ARTR__QK);
+        return ARTR_OK;
+    case ARTR_TYPE_I8:
+        for (i = 0; i < n; i++) dst[i] = (float)(int8_t)src[i];
+        return ARTR_OK;
+    case ARTR_TYPE_I16:
+        for (i = 0; i < n; i++) dst[i] = (float)(int16_t)artr__le16(src + 2 * i);
+        return ARTR_OK;
+    case ARTR_TYPE_I32:
+        for (i = 0; i < n; i++) dst[i] = (float)(int32_t)artr__le32(src + 4 * i);
+        return ARTR_OK;
+    }
+    return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%S': artr cannot convert type %s to float",
+                      t->name, t->name_len, ti->name);
+}
+
+/* ---- §4 loaders: GGUF, llama2.c -------------------------------------------------- */
+/* Loading runs in three steps over untrusted bytes, so that artr_model_bytes and the
+   load agree by construction:
+     scan   (artr__gguf_scan / artr__l2_scan): validate the file's structure completely
+            and count what the model's tables need (artr__plan); writes nothing.
+     layout (artr__model_layout): every sub-buffer's offset in the model's one block.
+     fill + bind: copy the tables into the block, then map tensors to the architecture
+            and check the config against every shape. */
+
+enum { ARTR__SRC_GGUF = 1, ARTR__SRC_LLAMA2C = 2 };
+enum { ARTR__VOCAB_NONE = 0, ARTR__VOCAB_SPM = 1, ARTR__VOCAB_BPE = 2, ARTR__VOCAB_LLAMA2C = 3,
+       ARTR__VOCAB_OTHER = 4 };
+
+/* One metadata entry; val points into the file. Scalars: the value. Strings: the bytes
+   (n = length). Arrays: the first element (n = count, elem_type set). */
+typedef struct artr__kv {
+    const char *key;
+    uint32_t key_len;
+    uint32_t type, elem_type;
+    uint64_t n;
+    const uint8_t *val;
+    size_t val_bytes;
+} artr__kv;
+
+typedef struct artr__token {
+    const char *text; /* not NUL-terminated; points into the file or tokenizer.bin */
+    uint32_t len;
+    float score;
+    int type;         /* GGUF token_type: 1 normal, 2 unknown, 3 control, 4 user, 5 unused, 6 byte */
+} artr__token;
+
+typedef struct artr__vocab {
+    int kind, n;
+    artr__token *tokens;  /* (n) or NULL when the model has no tokenizer */
+    int bos, eos, unk, pad; /* -1 if absent */
+    int add_bos, add_eos, add_space_prefix; /* -1 if the file does not say */
+    int max_token_len;
+    const artr__kv *merges; /* GGUF tokenizer.ggml.merges (array of strings) or NULL */
+} artr__vocab;
+
+/* Weights of one block; NULL where the architecture has none. */
+typedef struct artr__layer {
+    const artr_tensor *attn_norm, *attn_norm_b;
+    const artr_tensor *wq, *wk, *wv, *bq, *bk, *bv; /* llama, qwen2 (biases: qwen2) */
+    const artr_tensor *wqkv, *bqkv;                 /* gpt2: fused */
+    const artr_tensor *wo, *bo;
+    const artr_tensor *ffn_norm, *ffn_norm_b;
+    const artr_tensor *w_gate, *w_up, *w_down, *b_up, *b_down;
+} artr__layer;
+
+struct artr_model {
+    artr_config cfg;
+    int source;                 /* ARTR__SRC_* */
+    uint32_t gguf_version, alignment;
+    int n_kv;
+    artr__kv *kv;               /* (n_kv) file order */
+    uint32_t *kv_sorted;        /* (n_kv) indices sorted by key */
+    int n_tensors;
+    artr_tensor *tensors;       /* (n_tensors) file order */
+    uint32_t *tensors_sorted;   /* (n_tensors) indices sorted by name */
+    artr__layer *layers;        /* (n_layer) */
+    const artr_tensor *tok_embd, *pos_embd, *out_norm, *out_norm_b, *output;
+    artr__vocab vocab;
+    void *block;                /* our allocation holding this struct, or NULL if placed */
+    void *file;                 /* what artr_model_load_file mapped or read, else NULL */
+    size_t file_size;
+    int file_mapped;
+    void *vocab_file;           /* tokenizer.bin read from vocab_path, else NULL */
+    size_t vocab_file_size;
+    int vocab_file_mapped;
+};
+
+/* What the scan found: enough to lay out the model's block and to fill it. */
+typedef struct artr__plan {
+    int source;
+    const uint8_t *data;
+    size_t size;
+    /* GGUF */
+    uint32_t version, alignment;
+    uint64_t n_kv, n_tensors;
+    size_t kv_pos, ti_pos, data_pos; /* offsets of the kv section, tensor infos, data */
+    /* llama2.c */
+    int32_t hdr[7];
+    int shared_cls;
+    /* tokenizer.bin */
+    const uint8_t *vocab;
+    size_t vocab_size;
+    /* counts */
+    int n_layer, n_vocab_tokens;
+    uint64_t copy_bytes, names_bytes;
+} artr__plan;
+
+typedef struct artr__layout {
+    size_t model, kv, kv_sorted, tensors, tensors_sorted, layers, tokens, names, copies, total;
+} artr__layout;
+
+static int artr__meta_scalar_size(uint32_t type)
+{
+    switch (type) {
+    case ARTR_META_UINT8: case ARTR_META_INT8: case ARTR_META_BOOL: return 1;
+    case ARTR_META_UINT16: case ARTR_META_INT16: return 2;
+    case ARTR_META_UINT32: case ARTR_META_INT32: case ARTR_META_FLOAT32: return 4;
+    case ARTR_META_UINT64: case ARTR_META_INT64: case ARTR_META_FLOAT64: return 8;
+    }
+    return 0;
+}
+
+static const char *artr__meta_type_name(uint32_t type)
+{
+    static const char *const names[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32",
+                                        "float32", "bool", "string", "array", "uint64",
+                                        "int64", "float64"};
+    return type < 13 ? names[type] : "unknown";
+}
+
+/* A GGUF string: uint64 length, then bytes. */
+static const char *artr__gguf_string(artr__reader *r, uint64_t *len)
+{
+    *len = artr__get64(r);
+    return (const char *)artr__take(r, *len);
+}
+
+/* Skip one metadata value of the given type, arrays of arrays included, without
+   recursion. Every count is checked against the bytes left before any loop, so no
+   count in a file can make this run long. Returns 0 on a malformed value. */
+static int artr__gguf_skip_value(artr__reader *r, uint32_t type)
+{
+    uint64_t left[ARTR__MAX_NEST];
+    int depth = 0;
+    for (;;) {
+        int sz = artr__meta_scalar_size(type);
+        if (sz) {
+            artr__take(r, (uint64_t)sz);
+        } else if (type == ARTR_META_STRING) {
+            uint64_t len;
+            artr__gguf_string(r, &len);
+            if (len > ARTR_MAX_STRING) return 0;
+        } else if (type == ARTR_META_ARRAY) {
+            uint32_t et = artr__get32(r);
+            uint64_t n = artr__get64(r), i;
+            int esz = artr__meta_scalar_size(et);
+            if (r->fail) return 0;
+            if (esz) {
+                if (n > artr__left(r) / (uint64_t)esz) return 0;
+                artr__take(r, n * (uint64_t)esz);
+            } else if (et == ARTR_META_STRING) {
+                if (n > artr__left(r) / 8) return 0;
+                for (i = 0; i < n && !r->fail; i++) {
+                    uint64_t len;
+                    artr__gguf_string(r, &len);
+                }
+            } else if (et == ARTR_META_ARRAY) {
+                if (n > artr__left(r) / 12 || depth == ARTR__MAX_NEST) return 0;
+                left[depth++] = n;
+            } else {
+                return 0;
+            }
+        } else {
+            return 0;
+        }
+        if (r->fail) return 0;
+        while (depth > 0 && left[depth - 1] == 0) depth--;
+        if (depth == 0) return 1;
+        left[depth - 1]--;
+        type = ARTR_META_ARRAY;
+    }
+}
+
+/* Tensor info as read from the file (before the data offset is known). */
+typedef struct artr__tinfo {
+    const char *name;
+    uint64_t name_len;
+    uint32_t n_dims, type;
+    int64_t ne[4];
+    uint64_t offset, n_bytes;
+} artr__tinfo;
+
+static artr_status artr__gguf_read_tinfo(artr__reader *r, uint64_t idx, uint32_t alignment,
+                                         artr__tinfo *t, artr_error *err)
+{
+    const artr__type_info *ti;
+    uint64_t n_el = 1, n_rows, i;
+    size_t at = r->pos;
+    t->name = artr__gguf_string(r, &t->name_len);
+    t->n_dims = artr__get32(r);
+    if (r->fail)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor info %U at offset %z: truncated (file has %z bytes)",
+                          idx, at, r->size);
+    if (t->name_len == 0 || t->name_len > ARTR_MAX_NAME)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor info %U at offset %z: name length %U, expected 1..%d",
+                          idx, at, t->name_len, ARTR_MAX_NAME);
+    if (t->n_dims < 1 || t->n_dims > 4)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': %u dimensions, expected 1..4",
+                          t->name, (size_t)t->name_len, t->n_dims);
+    for (i = 0; i < 4; i++) {
+        uint64_t d = i < t->n_dims ? artr__get64(r) : 1;
+        if (r->fail) break;
+        if (d == 0 || d > (uint64_t)INT64_MAX)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': dimension %d is %U, expected 1..2^63-1",
+                              t->name, (size_t)t->name_len, (int)i, d);
+        if (!artr__mul_ok(n_el, d, &n_el) || n_el > (uint64_t)INT64_MAX)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': element count overflows",
+                              t->name, (size_t)t->name_len);
+        t->ne[i] = (int64_t)d;
+    }
+    t->type = artr__get32(r);
+    t->offset = artr__get64(r);
+    if (r->fail)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': info truncated (file has %z bytes)",
+                          t->name, (size_t)t->name_len, r->size);
+    ti = artr__type(t->type);
+    if (!ti)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%S': unknown type %u",
+                          t->name, (size_t)t->name_len, t->type);
+    if ((uint64_t)t->ne[0] % ti->block)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S' (%s): row length %I is not a multiple of the block size %d",
+                          t->name, (size_t)t->name_len, ti->name, t->ne[0], (int)ti->block);
+    n_rows = n_el / (uint64_t)t->ne[0];
+    if (!artr__mul_ok((uint64_t)t->ne[0] / ti->block * ti->bytes, n_rows, &t->n_bytes) ||
+        t->n_bytes > SIZE_MAX)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': byte size overflows", t->name, (size_t)t->name_len);
+    if (t->offset % alignment)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': data offset %U is not a multiple of the alignment %u",
+                          t->name, (size_t)t->name_len, t->offset, alignment);
+    return ARTR_OK;
+}
+
+/* Find a key in the kv section by walking it (used by the scan, before tables exist).
+   The section was validated, so the walk cannot fail. */
+static int artr__gguf_find_raw(const artr__plan *pl, const char *key, uint32_t *type,
+                               artr__reader *val)
+{
+    artr__reader r;
+    uint64_t i, klen;
+    size_t n = strlen(key);
+    artr__reader_init(&r, pl->data, pl->size);
+    r.pos = pl->kv_pos;
+    for (i = 0; i < pl->n_kv; i++) {
+        const char *k = artr__gguf_string(&r, &klen);
+        uint32_t t = artr__get32(&r);
+        if (r.fail) return 0;
+        if (klen == n && memcmp(k, key, n) == 0) {
+            *type = t;
+            *val = r;
+            return 1;
+        }
+        if (!artr__gguf_skip_value(&r, t)) return 0;
+    }
+    return 0;
+}
+
+/* An unsigned integer metadata value during the scan; 0 if absent or not an integer. */
+static int artr__gguf_raw_uint(const artr__plan *pl, const char *key, uint64_t *out)
+{
+    uint32_t type;
+    artr__reader r;
+    const uint8_t *p;
+    int sz;
+    if (!artr__gguf_find_raw(pl, key, &type, &r)) return 0;
+    sz = artr__meta_scalar_size(type);
+    if (!sz || type == ARTR_META_FLOAT32 || type == ARTR_META_FLOAT64 || type == ARTR_META_BOOL)
+        return 0;
+    p = artr__take(&r, (uint64_t)sz);
+    if (!p) return 0;
+    *out = sz == 1 ? p[0] : sz == 2 ? artr__le16(p) : sz == 4 ? artr__le32(p) : artr__le64(p);
+    if ((type == ARTR_META_INT8 && (p[0] & 0x80)) || (type == ARTR_META_INT16 && (p[1] & 0x80)) ||
+        (type == ARTR_META_INT32 && (p[3] & 0x80)) || (type == ARTR_META_INT64 && (p[7] & 0x80)))
+        return 0; /* negative */
+    return 1;
+}
+
+/* Validate a GGUF file's structure and count what its tables need. */
+static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, artr_error *err)
+{
+    artr__reader r;
+    uint64_t i, n;
+    uint32_t type;
+    artr__reader v;
+    char key[ARTR_MAX_NAME + 32];
+    artr__reader_init(&r, pl->data, pl->size);
+    artr__take(&r, 4); /* magic, checked by the caller */
+    pl->version = artr__get32(&r);
+    pl->n_tensors = artr__get64(&r);
+    pl->n_kv = artr__get64(&r);
+    if (r.fail)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header truncated: file has %z bytes, expected at least 24",
+                          pl->size);
+    if (pl->version == 0x02000000u || pl->version == 0x03000000u)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "big-endian GGUF file (version field reads 0x%x); artr reads little-endian files",
+                          pl->version);
+    if (pl->version == 1)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "GGUF version 1 (32-bit counts) is obsolete; re-convert the model");
+    if (pl->version != 2 && pl->version != 3)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "GGUF version %u, expected 2 or 3", pl->version);
+    if (pl->n_tensors > ARTR_MAX_TENSORS)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header: %U tensors, at most %d supported (ARTR_MAX_TENSORS)",
+                          pl->n_tensors, ARTR_MAX_TENSORS);
+    if (pl->n_kv > ARTR_MAX_KV)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header: %U metadata entries, at most %d supported (ARTR_MAX_KV)",
+                          pl->n_kv, ARTR_MAX_KV);
+    pl->kv_pos = r.pos;
+    pl->alignment = 32;
+    for (i = 0; i < pl->n_kv; i++) {
+        uint64_t klen;
+        size_t at = r.pos;
+        const char *k = artr__gguf_string(&r, &klen);
+        type = artr__get32(&r);
+        if (r.fail)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata entry %U at offset %z: truncated (file has %z bytes)",
+                              i, at, pl->size);
+        if (klen == 0 || klen > ARTR_MAX_NAME)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata entry %U at offset %z: key length %U, expected 1..%d",
+                              i, at, klen, ARTR_MAX_NAME);
+        if (type > ARTR_META_FLOAT64)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%S': unknown value type %u", k, (size_t)klen, type);
+        at = r.pos;
+        if (!artr__gguf_skip_value(&r, type))
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%S' (%s) at offset %z: malformed or truncated value (file has %z bytes)",
+                              k, (size_t)klen, artr__meta_type_name(type), at, pl->size);
+        if (klen == 17 && memcmp(k, "general.alignment", 17) == 0) {
+            uint32_t a;
+            if (type != ARTR_META_UINT32)
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "general.alignment has type %s, expected uint32",
+                                  artr__meta_type_name(type));
+            a = artr__le32(pl->data + at);
+            if (a == 0 || (a & (a - 1)) || a > (1u << 20))
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "general.alignment is %u, expected a power of two up to 2^20", a);
+            pl->alignment = a;
+        }
+    }
+    pl->ti_pos = r.pos;
+    for (i = 0; i < pl->n_tensors; i++) {
+        artr__tinfo t;
+        artr_status st = artr__gguf_read_tinfo(&r, i, pl->alignment, &t, err);
+        if (st != ARTR_OK) return st;
+    }
+    pl->data_pos = (size_t)artr__align_up(r.pos, pl->alignment);
+    /* Second walk over the infos, now that the data section's start is known. */
+    r.pos = pl->ti_pos;
+    for (i = 0; i < pl->n_tensors; i++) {
+        artr__tinfo t;
+        uint64_t end;
+        const uint8_t *at;
+        artr__gguf_read_tinfo(&r, i, pl->alignment, &t, NULL);
+        if (pl->data_pos > pl->size || !artr__add_ok(t.offset, t.n_bytes, &end) ||
+            end > pl->size - pl->data_pos)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': data [%U, +%U) at file offset %z runs past the end of the file (%z bytes)",
+                              t.name, (size_t)t.name_len, t.offset, t.n_bytes, pl->data_pos, pl->size);
+        at = pl->data + pl->data_pos + t.offset;
+        if ((uintptr_t)at % artr__type_align((int)t.type)) {
+            if (p && p->no_copy)
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': data at address %z is not aligned to %z bytes for %s, and no_copy is set",
+                                  t.name, (size_t)t.name_len, (size_t)(uintptr_t)at,
+                                  artr__type_align((int)t.type), artr__type(t.type)->name);
+            pl->copy_bytes += artr__align_up(t.n_bytes, 64);
+        }
+    }
+    /* What the layout needs from the metadata: the layer count and the vocabulary. */
+    if (!(p && p->container)) {
+        uint64_t alen, nl = 0;
+        const char *arch;
+        if (artr__gguf_find_raw(pl, "general.architecture", &type, &v) && type == ARTR_META_STRING) {
+            arch = artr__gguf_string(&v, &alen);
+            if (alen > 0 && alen < 64) {
+                artr__format(key, sizeof key, "%S.block_count", arch, (size_t)alen);
+                if (artr__gguf_raw_uint(pl, key, &nl) && nl <= ARTR_MAX_LAYERS) pl->n_layer = (int)nl;
+            }
+        }
+    }
+    if (artr__gguf_find_raw(pl, "tokenizer.ggml.tokens", &type, &v) && type == ARTR_META_ARRAY) {
+        artr__get32(&v);
+        n = artr__get64(&v);
+        if (n <= (uint64_t)INT32_MAX) pl->n_vocab_tokens = (int)n;
+    }
+    return ARTR_OK;
+}
+
+/* llama2.c legacy checkpoint: no magic, so the file size must equal what the header
+   implies. Layout (karpathy/llama2.c run.c memory_map_weights): token embedding,
+   rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3 (each stacked over layers), rms_final,
+   freq_cis_real and _imag (seq_len x head_size/2 each, unused), then the classifier if
+   vocab_size was negative. */
+static const char *const artr__l2_layer_names[9] = {
+    "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate",
+    "ffn_down", "ffn_up"};
+
+static artr_status artr__l2_scan(artr__plan *pl, artr_error *err)
+{
+    int i, dim, hidden, n_layers, n_heads, n_kv, vocab, seq, head, kv_dim;
+    uint64_t floats = 0, t, expect, w;
+    char name[64];
+    if (pl->size < 28)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic) and too small (%z bytes) for a llama2.c checkpoint header",
+                          pl->size);
+    if (memcmp(pl->data, "ak42", 4) == 0)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "llama2.c version 1/2 export (magic 'ak42'); export with --version 0 (legacy) or convert to GGUF");
+    for (i = 0; i < 7; i++) pl->hdr[i] = (int32_t)artr__le32(pl->data + 4 * i);
+    dim = pl->hdr[0];
+    hidden = pl->hdr[1];
+    n_layers = pl->hdr[2];
+    n_heads = pl->hdr[3];
+    n_kv = pl->hdr[4];
+    vocab = pl->hdr[5];
+    seq = pl->hdr[6];
+    pl->shared_cls = vocab > 0;
+    if (vocab < 0 && vocab != INT32_MIN) vocab = -vocab;
+    if (dim <= 0 || hidden <= 0 || n_layers <= 0 || n_heads <= 0 || n_kv <= 0 || vocab <= 0 ||
+        seq <= 0 || dim % n_heads || n_heads % n_kv || (dim / n_heads) % 2 || n_layers > ARTR_MAX_LAYERS)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic), and not a llama2.c checkpoint: header (dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d) is inconsistent",
+                          pl->hdr[0], pl->hdr[1], pl->hdr[2], pl->hdr[3], pl->hdr[4], pl->hdr[5], pl->hdr[6]);
+    head = dim / n_heads;
+    kv_dim = n_kv * head;
+    /* all factors are positive int32, so each product of two or three fits in 2^93 > ...:
+       check every step anyway */
+    w = 0;
+    if (!artr__mul_ok((uint64_t)vocab, (uint64_t)dim, &t) || !artr__add_ok(floats, t, &floats)) goto overflow;
+    /* per layer: 2 norms, wq, wo (dim*dim each), wk, wv (dim*kv_dim), w1, w2, w3 */
+    if (!artr__mul_ok((uint64_t)dim, (uint64_t)dim, &t) || !artr__mul_ok(t, 2, &t) || !artr__add_ok(w, t, &w)) goto overflow;
+    if (!artr__mul_ok((uint64_t)dim, (uint64_t)kv_dim, &t) || !artr__mul_ok(t, 2, &t) || !artr__add_ok(w, t, &w)) goto overflow;
+    if (!artr__mul_ok((uint64_t)dim, (uint64_t)hidden, &t) || !artr__mul_ok(t, 3, &t) || !artr__add_ok(w, t, &w)) goto overflow;
+    if (!artr__add_ok(w, 2 * (uint64_t)dim, &w) || !artr__mul_ok(w, (uint64_t)n_layers, &w) ||
+        !artr__add_ok(floats, w, &floats)) goto overflow;
+    if (!artr__add_ok(floats, (uint64_t)dim, &floats)) goto overflow;
+    if (!artr__mul_ok((uint64_t)seq, (uint64_t)head, &t) || !artr__add_ok(floats, t, &floats)) goto overflow;
+    if (!pl->shared_cls) {
+        if (!artr__mul_ok((uint64_t)vocab, (uint64_t)dim, &t) || !artr__add_ok(floats, t, &floats)) goto overflow;
+    }
+    if (!artr__mul_ok(floats, 4, &expect) || !artr__add_ok(expect, 28, &expect)) goto overflow;
+    if (expect != pl->size)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic); as a llama2.c checkpoint its header (dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d) implies %U bytes, but it has %z",
+                          pl->hdr[0], pl->hdr[1], pl->hdr[2], pl->hdr[3], pl->hdr[4], pl->hdr[5], pl->hdr[6], expect, pl->size);
+    pl->n_layer = n_layers;
+    pl->n_tensors = 2 + (uint64_t)9 * (uint64_t)n_layers + (pl->shared_cls ? 0 : 1);
+    pl->names_bytes = sizeof "token_embd.weight" + sizeof "output_norm.weight" +
+                      (pl->shared_cls ? 0 : sizeof "output.weight");
+    for (i = 0; i < 9; i++) {
+        int l;
+        for (l = 0; l < n_layers; l++) {
+            artr__format(name, sizeof name, "blk.%d.%s.weight", l, artr__l2_layer_names[i]);
+            pl->names_bytes += strlen(name) + 1;
+        }
+    }
+    if ((uintptr_t)(pl->data + 28) % 4) {
+        /* every weight is float32 at a 4-byte multiple from offset 28: all or none copy */
+        pl->copy_bytes = artr__align_up(expect - 28, 64) + 64 * pl->n_tensors;
+    }
+    return ARTR_OK;
+overflow:
+    return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic), and not a llama2.c checkpoint: its header's sizes overflow");
+}
+
+/* llama2.c tokenizer.bin (tokenizer.py export): int32 max_token_length, then per token
+   float32 score, int32 length, bytes. The token count is the model's vocab size. */
+static artr_status artr__l2_vocab_scan(const uint8_t *data, size_t size, int n_vocab, artr_error *err)
+{
+    artr__reader r;
+    int i;
+    int32_t max_len;
+    artr__reader_init(&r, data, size);
+    max_len = (int32_t)artr__get32(&r);
+    if (r.fail || max_len <= 0 || max_len > ARTR_MAX_NAME * 16)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: max_token_length %d (file %z bytes), expected 1..%d",
+                          max_len, size, ARTR_MAX_NAME * 16);
+    for (i = 0; i < n_vocab; i++) {
+        int32_t len;
+        size_t at = r.pos;
+        artr__get32(&r);
+        len = (int32_t)artr__get32(&r);
+        if (!r.fail && (len < 0 || len > max_len))
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: token %d at offset %z has length %d, expected 0..%d",
+                              i, at, len, max_len);
+        artr__take(&r, (uint64_t)(uint32_t)len);
+        if (r.fail)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: truncated at token %d of the model's %d (offset %z of %z bytes); is it the tokenizer for this model?",
+                              i, n_vocab, at, size);
+    }
+    if (r.pos != size)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: %z bytes left after the model's %d tokens; is it the tokenizer for this model?",
+                          size - r.pos, n_vocab);
+    return ARTR_OK;
+}
+
+/* Offsets of every part of the model's block; total includes slack for any alignment. */
+static artr_status artr__model_layout(const artr__plan *pl, int n_vocab, artr__layout *l,
+                                      artr_error *err)
+{
+    uint64_t at = 0, part;
+    size_t *slots[9];
+    uint64_t sizes[9];
+    int i;
+    slots[0] = &l->model;          sizes[0] = sizeof(artr_model);
+    slots[1] = &l->kv;             sizes[1] = pl->n_kv * sizeof(artr__kv);
+    slots[2] = &l->kv_sorted;      sizes[2] = pl->n_kv * sizeof(uint32_t);
+    slots[3] = &l->tensors;        sizes[3] = pl->n_tensors * sizeof(artr_tensor);
+    slots[4] = &l->tensors_sorted; sizes[4] = pl->n_tensors * sizeof(uint32_t);
+    slots[5] = &l->layers;         sizes[5] = (uint64_t)pl->n_layer * sizeof(artr__layer);
+    slots[6] = &l->tokens;         sizes[6] = (uint64_t)(n_vocab > 0 ? n_vocab : 0) * sizeof(artr__token);
+    slots[7] = &l->names;          sizes[7] = pl->names_bytes;
+    slots[8] = &l->copies;         sizes[8] = pl->copy_bytes;
+    for (i = 0; i < 9; i++) {
+        *slots[i] = (size_t)at;
+        if (!artr__add_ok(at, sizes[i], &part) || part > SIZE_MAX - 256) goto overflow;
+        at = artr__align_up(part, 64);
+    }
+    l->total = (size_t)at + 63;
+    return ARTR_OK;
+overflow:
+    return ARTR__FAIL(err, ARTR_E_NOMEM, "model tables would need more than the address space");
+}
+
+/* Recognise the format and scan it. */
+static artr_status artr__model_scan(artr__plan *pl, const void *data, size_t size,
+                                    const artr_model_params *p, artr_error *err)
+{
+    artr_status st;
+    memset(pl, 0, sizeof *pl);
+    pl->data = (const uint8_t *)data;
+    pl->size = size;
+    if (!artr__host_is_little_endian())
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "big-endian host: artr reads little-endian files only");
+    if (size >= 4 && memcmp(data, "GGUF", 4) == 0) {
+        pl->source = ARTR__SRC_GGUF;
+        st = artr__gguf_scan(pl, p, err);
+    } else {
+        if (p && p->container)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic at offset 0)");
+        pl->source = ARTR__SRC_LLAMA2C;
+        st = artr__l2_scan(pl, err);
+        if (st == ARTR_OK && p && p->no_copy && pl->copy_bytes)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "llama2.c weights at address %z are not 4-byte aligned, and no_copy is set",
+                              (size_t)(uintptr_t)(pl->data + 28));
+    }
+    if (st != ARTR_OK) return st;
+    if (p && p->vocab) {
+        int n_vocab = pl->source == ARTR__SRC_LLAMA2C
+                          ? (pl->hdr[5] < 0 ? -pl->hdr[5] : pl->hdr[5]) : pl->n_vocab_tokens;
+        if (pl->source == ARTR__SRC_GGUF && n_vocab == 0)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "a tokenizer.bin was given, but this GGUF has no tokenizer.ggml.tokens to size it");
+        pl->vocab = (const uint8_t *)p->vocab;
+        pl->vocab_size = p->vocab_size;
+        st = artr__l2_vocab_scan(pl->vocab, pl->vocab_size, n_vocab, err);
+    }
+    return st;
+}
+
+static int artr__plan_n_vocab(const artr__plan *pl)
+{
+    if (pl->source == ARTR__SRC_LLAMA2C) return pl->hdr[5] < 0 ? -pl->hdr[5] : pl->hdr[5];
+    return pl->n_vocab_tokens;
+}
+
+ARTRDEF artr_status artr_model_bytes(const void *data, size_t size, const artr_model_params *p,
+                                     size_t *bytes, artr_error *err)
+{
+    artr__plan pl;
+    artr__layout l;
+    artr_status st;
+    if (!data || !bytes) return ARTR__FAIL(err, ARTR_E_ARG, "artr_model_bytes: NULL data or bytes");
+    st = artr__model_scan(&pl, data, size, p, err);
+    if (st == ARTR_OK) st = artr__model_layout(&pl, artr__plan_n_vocab(&pl), &l, err);
+    if (st != ARTR_OK) return st;
+    *bytes = l.total;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+/* ---- table lookups ---- */
+
+static int artr__kv_less(const void *ctx, uint32_t a, uint32_t b)
+{
+    const artr__kv *kv = (const artr__kv *)ctx;
+    return artr__cmp_bytes(kv[a].key, kv[a].key_len, kv[b].key, kv[b].key_len) < 0;
+}
+static int artr__tensor_less(const void *ctx, uint32_t a, uint32_t b)
+{
+    const artr_tensor *t = (const artr_tensor *)ctx;
+    return artr__cmp_bytes(t[a].name, t[a].name_len, t[b].name, t[b].name_len) < 0;
+}
+
+static const artr__kv *artr__kv_find(const artr_model *m, const char *key)
+{
+    size_t lo = 0, hi = (size_t)m->n_kv, n = strlen(key);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const artr__kv *kv = &m->kv[m->kv_sorted[mid]];
+        int c = artr__cmp_bytes(kv->key, kv->key_len, key, n);
+        if (c == 0) return kv;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+static const artr_tensor *artr__tensor_find(const artr_model *m, const char *name)
+{
+    size_t lo = 0, hi = (size_t)m->n_tensors, n = strlen(name);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const artr_tensor *t = &m->tensors[m->tensors_sorted[mid]];
+        int c = artr__cmp_bytes(t->name, t->name_len, name, n);
+        if (c == 0) return t;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+/* Read a scalar integer/bool value; 0 if the type is not one or it does not fit int64. */
+static int artr__kv_int(const artr__kv *kv, uint32_t type, const uint8_t *p, int64_t *out)
+{
+    (void)kv;
+    switch (type) {
+    case ARTR_META_UINT8: case ARTR_META_BOOL: *out = p[0]; return 1;
+    case ARTR_META_INT8: *out = (int8_t)p[0]; return 1;
+    case ARTR_META_UINT16: *out = artr__le16(p); return 1;
+    case ARTR_META_INT16: *out = (int16_t)artr__le16(p); return 1;
+    case ARTR_META_UINT32: *out = artr__le32(p); return 1;
+    case ARTR_META_INT32: *out = (int32_t)artr__le32(p); return 1;
+    case ARTR_META_INT64: *out = (int64_t)artr__le64(p); return 1;
+    case ARTR_META_UINT64:
+        if (artr__le64(p) > (uint64_t)INT64_MAX) return 0;
+        *out = (int64_t)artr__le64(p);
+        return 1;
+    }
+    return 0;
+}
+static int artr__kv_float(uint32_t type, const uint8_t *p, double *out)
+{
+    if (type == ARTR_META_FLOAT32) {
+        *out = artr__lef32(p);
+        return 1;
+    }
+    if (type == ARTR_META_FLOAT64) {
+        uint64_t u = artr__le64(p);
+        memcpy(out, &u, 8);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- fill: the tables, from a scanned GGUF ---- */
+
+static artr_status artr__gguf_fill(artr_model *m, const artr__plan *pl, unsigned char *copies,
+                                   artr_error *err)
+{
+    artr__reader r;
+    uint64_t i;
+    artr__reader_init(&r, pl->data, pl->size);
+    r.pos = pl->kv_pos;
+    for (i = 0; i < pl->n_kv; i++) {
+        artr__kv *kv = &m->kv[i];
+        uint64_t klen;
+        size_t start;
+        kv->key = artr__gguf_string(&r, &klen);
+        kv->key_len = (uint32_t)klen;
+        kv->type = artr__get32(&r);
+        kv->elem_type = 0;
+        kv->n = 1;
+        start = r.pos;
+        if (kv->type == ARTR_META_STRING) {
+            kv->n = artr__get64(&r);
+            start = r.pos;
+        } else if (kv->type == ARTR_META_ARRAY) {
+            kv->elem_type = artr__get32(&r);
+            kv->n = artr__get64(&r);
+            start = r.pos;
+            r.pos -= 12;
+        }
+        if (kv->type == ARTR_META_STRING) r.pos -= 8;
+        artr__gguf_skip_value(&r, kv->type); /* validated by the scan */
+        kv->val = pl->data + start;
+        kv->val_bytes = r.pos - start;
+        m->kv_sorted[i] = (uint32_t)i;
+    }
+    m->n_kv = (int)pl->n_kv;
+    artr__heapsort(m->kv_sorted, pl->n_kv, artr__kv_less, m->kv);
+    for (i = 1; i < pl->n_kv; i++) {
+        const artr__kv *a = &m->kv[m->kv_sorted[i - 1]], *b = &m->kv[m->kv_sorted[i]];
+        if (artr__cmp_bytes(a->key, a->key_len, b->key, b->key_len) == 0)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata key '%S' appears twice", b->key, (size_t)b->key_len);
+    }
+    r.pos = pl->ti_pos;
+    for (i = 0; i < pl->n_tensors; i++) {
+        artr__tinfo ti;
+        artr_tensor *t = &m->tensors[i];
+        const uint8_t *at;
+        artr__gguf_read_tinfo(&r, i, pl->alignment, &ti, NULL);
+        t->name = ti.name;
+        t->name_len = (size_t)ti.name_len;
+        t->type = (int)ti.type;
+        t->n_dims = (int)ti.n_dims;
+        memcpy(t->ne, ti.ne, sizeof t->ne);
+        t->n_bytes = (size_t)ti.n_bytes;
+        at = pl->data + pl->data_pos + ti.offset;
+        if ((uintptr_t)at % artr__type_align(t->type)) {
+            memcpy(copies, at, t->n_bytes);
+            at = copies;
+            copies += artr__align_up(t->n_bytes, 64);
+        }
+        t->data = at;
+        m->tensors_sorted[i] = (uint32_t)i;
+    }
+    m->n_tensors = (int)pl->n_tensors;
+    artr__heapsort(m->tensors_sorted, pl->n_tensors, artr__tensor_less, m->tensors);
+    for (i = 1; i < pl->n_tensors; i++) {
+        const artr_tensor *a = &m->tensors[m->tensors_sorted[i - 1]];
+        const artr_tensor *b = &m->tensors[m->tensors_sorted[i]];
+        if (artr__cmp_bytes(a->name, a->name_len, b->name, b->name_len) == 0)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor name '%S' appears twice", b->name, b->name_len);
+    }
+    m->gguf_version = pl->version;
+    m->alignment = pl->alignment;
+    return ARTR_OK;
+}
+
+/* ---- fill: llama2.c tensors as views with GGUF names ---- */
+
+static void artr__l2_fill(artr_model *m, const artr__plan *pl, char *names, unsigned char *copies)
+{
+    int dim = pl->hdr[0], hidden = pl->hdr[1], n_layers = pl->hdr[2], n_heads = pl->hdr[3];
+    int n_kv = pl->hdr[4], vocab = artr__plan_n_vocab(pl), seq = pl->hdr[6];
+    int head = dim / n_heads, kv_dim = n_kv * head, i, l, k = 0;
+    /* rows x cols of each stacked per-layer array, in file order */
+    int64_t rows[9], cols[9];
+    const uint8_t *at = pl->data + 28;
+    rows[0] = 1;      cols[0] = dim;    /* attn_norm */
+    rows[1] = dim;    cols[1] = dim;    /* wq: out x in */
+    rows[2] = kv_dim; cols[2] = dim;    /* wk */
+    rows[3] = kv_dim; cols[3] = dim;    /* wv */
+    rows[4] = dim;    cols[4] = dim;    /* wo */
+    rows[5] = 1;      cols[5] = dim;    /* ffn_norm */
+    rows[6] = hidden; cols[6] = dim;    /* w1: gate */
+    rows[7] = dim;    cols[7] = hidden; /* w2: down */
+    rows[8] = hidden; cols[8] = dim;    /* w3: up */
+
+#define ARTR__L2_TENSOR(NAME, R, C)                                                  \
+    do {                                                                            \
+        artr_tensor *t_ = &m->tensors[k];                                           \
+        size_t nb_ = (size_t)(R) * (size_t)(C) * 4;                                 \
+        strcpy(names, NAME);                                                        \
+        t_->name = names;                                                           \
+        t_->name_len = strlen(names);                                               \
+        names += t_->name_len + 1;                                                  \
+        t_->type = ARTR_TYPE_F32;                                                   \
+        t_->n_dims = (R) == 1 ? 1 : 2;                                              \
+        t_->ne[0] = (C);                                                            \
+        t_->ne[1] = (R);                                                            \
+        t_->ne[2] = t_->ne[3] = 1;                                                  \
+        t_->n_bytes = nb_;                                                          \
+        if (pl->copy_bytes) {                                                       \
+            memcpy(copies, at, nb_);                                                \
+            t_->data = copies;                                                      \
+            copies += artr__align_up(nb_, 64);                                      \
+        } else {                                                                    \
+            t_->data = at;                                                          \
+        }                                                                           \
+        at += nb_;                                                                  \
+        m->tensors_sorted[k] = (uint32_t)k;                                         \
+        k++;                                                                        \
+    } while (0)
+
+    ARTR__L2_TENSOR("token_embd.weight", vocab, dim);
+    for (i = 0; i < 9; i++) {
+        for (l = 0; l < n_layers; l++) {
+            char name[64];
+            artr__format(name, sizeof name, "blk.%d.%s.weight", l, artr__l2_layer_names[i]);
+            ARTR__L2_TENSOR(name, rows[i], cols[i]);
+        }
+    }
+    ARTR__L2_TENSOR("output_norm.weight", 1, dim);
+    at += (size_t)seq * (size_t)head * 4; /* freq_cis_real, freq_cis_imag: unused */
+    if (!pl->shared_cls) ARTR__L2_TENSOR("output.weight", vocab, dim);
+#undef ARTR__L2_TENSOR
+    m->n_tensors = k;
+    artr__heapsort(m->tensors_sorted, (size_t)k, artr__tensor_less, m->tensors);
+}
+
+/* ---- bind: config and weights for an architecture ---- */
+
+static artr_status artr__meta_need_uint(const artr_model *m, const char *key, int required,
+                                        int dflt, int lo, int *out, artr_error *err)
+{
+    const artr__kv *kv = artr__kv_find(m, key);
+    int64_t v;
+    if (!kv) {
+        if (required) return ARTR__FAIL(err, ARTR_E_FORMAT, "missing metadata key '%s'", key);
+        *out = dflt;
+        return ARTR_OK;
+    }
+    if (kv->type == ARTR_META_ARRAY)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "metadata '%s' is a per-layer array; artr runs uniform layers only", key);
+    if (kv->type == ARTR_META_BOOL || !artr__kv_int(kv, kv->type, kv->val, &v))
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' has type %s, expected an integer", key,
+                          artr__meta_type_name(kv->type));
+    if (v < lo || v > INT32_MAX / 4)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' is %I, expected %d..%d", key, v, lo, INT32_MAX / 4);
+    *out = (int)v;
+    return ARTR_OK;
+}
+
+static artr_status artr__meta_need_float(const artr_model *m, const char *key, int required,
+                                         float dflt, float *out, artr_error *err)
+{
+    const artr__kv *kv = artr__kv_find(m, key);
+    double v;
+    if (!kv) {
+        if (required) return ARTR__FAIL(err, ARTR_E_FORMAT, "missing metadata key '%s'", key);
+        *out = dflt;
+        return ARTR_OK;
+    }
+    if (!artr__kv_float(kv->type, kv->val, &v))
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' has type %s, expected float32", key,
+                          artr__meta_type_name(kv->type));
+    if (!(v > 0 && v < 1e30))
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' is %g, expected a positive number", key, v);
+    *out = (float)v;
+    return ARTR_OK;
+}
+
+/* Look up a tensor and check its type and shape [ne0, ne1] (ne1 = 0: a vector). */
+static artr_status artr__bind(const artr_model *m, const char *name, int64_t ne0, int64_t ne1,
+                              int required, const artr_tensor **out, artr_error *err)
+{
+    const artr_tensor *t = artr__tensor_find(m, name);
+    int vec = ne1 == 0;
+    *out = t;
+    if (!t) {
+        if (required) return ARTR__FAIL(err, ARTR_E_FORMAT, "missing tensor '%s'", name);
+        return ARTR_OK;
+    }
+    if (vec && t->type != ARTR_TYPE_F32)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%s' has type %s; norms and biases must be F32",
+                          name, artr_type_name(t->type));
+    if (!vec && !artr__type_is_weight(t->type))
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%s' has type %s; artr runs F32, F16, BF16, Q8_0 and Q4_0 weights",
+                          name, artr_type_name(t->type));
+    if (t->ne[0] != ne0 || t->ne[1] != (vec ? 1 : ne1) || t->ne[2] != 1 || t->ne[3] != 1 ||
+        t->n_dims != (vec ? 1 : 2)) {
+        if (vec)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%s': shape [%I, %I, %I, %I] (%d dims), expected [%I]",
+                              name, t->ne[0], t->ne[1], t->ne[2], t->ne[3], t->n_dims, ne0);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%s': shape [%I, %I, %I, %I] (%d dims), expected [%I, %I]",
+                          name, t->ne[0], t->ne[1], t->ne[2], t->ne[3], t->n_dims, ne0, ne1);
+    }
+    return ARTR_OK;
+}
+
+/* Read the architecture's hyperparameters from GGUF metadata into cfg. */
+static artr_status artr__gguf_config(artr_model *m, const char *arch, artr_error *err)
+{
+    artr_config *c = &m->cfg;
+    char key[96];
+    int v = 0;
+    artr_status st;
+    const artr__kv *kv;
+#define ARTR__KEY(SUFFIX) (artr__format(key, sizeof key, "%s." SUFFIX, arch), key)
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("block_count"), 1, 0, 1, &c->n_layer, err))) return st;
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("embedding_length"), 1, 0, 1, &c->n_embd, err))) return st;
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("feed_forward_length"), 1, 0, 1, &c->n_ff, err))) return st;
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.head_count"), 1, 0, 1, &c->n_head, err))) return st;
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.head_count_kv"), 0, c->n_head, 1, &c->n_head_kv, err))) return st;
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("context_length"), 1, 0, 1, &c->n_ctx_train, err))) return st;
+    if (c->n_layer > ARTR_MAX_LAYERS)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "%s: %d layers, at most %d supported (ARTR_MAX_LAYERS)", key, c->n_layer, ARTR_MAX_LAYERS);
+    if (c->n_embd % c->n_head || c->n_head % c->n_head_kv)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "embedding %d, heads %d, kv heads %d: the embedding must divide into heads and heads into kv heads",
+                          c->n_embd, c->n_head, c->n_head_kv);
+    if (c->arch == ARTR_ARCH_GPT2) {
+        if ((st = artr__meta_need_float(m, ARTR__KEY("attention.layer_norm_epsilon"), 1, 0, &c->norm_eps, err))) return st;
+        c->rope_theta = 0;
+    } else {
+        int head_dim = c->n_embd / c->n_head;
+        if ((st = artr__meta_need_float(m, ARTR__KEY("attention.layer_norm_rms_epsilon"), 1, 0, &c->norm_eps, err))) return st;
+        if ((st = artr__meta_need_float(m, ARTR__KEY("rope.freq_base"), 0, 10000.0f, &c->rope_theta, err))) return st;
+        if (head_dim % 2)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "head size %d is odd; rotary embeddings need it even", head_dim);
+        if ((st = artr__meta_need_uint(m, ARTR__KEY("rope.dimension_count"), 0, head_dim, 0, &v, err))) return st;
+        if (v != head_dim)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d but the head size is %d: partial rotary embeddings are not supported", key, v, head_dim);
+        if ((kv = artr__kv_find(m, ARTR__KEY("rope.scaling.type"))) != NULL &&
+            !(kv->type == ARTR_META_STRING && kv->n == 4 && memcmp(kv->val, "none", 4) == 0))
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is set: rope scaling is not supported", key);
+    }
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.key_length"), 0, c->n_embd / c->n_head, 0, &v, err))) return st;
+    if (v != c->n_embd / c->n_head)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d, not embedding/heads = %d: artr needs head size = embedding / heads", key, v, c->n_embd / c->n_head);
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.value_length"), 0, c->n_embd / c->n_head, 0, &v, err))) return st;
+    if (v != c->n_embd / c->n_head)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d, not embedding/heads = %d: artr needs head size = embedding / heads", key, v, c->n_embd / c->n_head);
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("expert_count"), 0, 0, 0, &v, err))) return st;
+    if (v > 0)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d: mixture-of-experts models are not supported", key, v);
+#undef ARTR__KEY
+    return ARTR_OK;
+}
+
+/* Map tensors to layers for llama/qwen2/gpt2 and check every shape against cfg. */
+static artr_status artr__bind_weights(artr_model *m, artr_error *err)
+{
+    const artr_config *c = &m->cfg;
+    int64_t E = c->n_embd, F = c->n_ff, V = c->n_vocab;
+    int64_t KV = (int64_t)c->n_head_kv * (c->n_embd / c->n_head);
+    int gpt2 = c->arch == ARTR_ARCH_GPT2, qwen2 = c->arch == ARTR_ARCH_QWEN2, l;
+    char name[64];
+    artr_status st;
+#define ARTR__BIND(FIELD, SUFFIX, NE0, NE1, REQ)                                        \
+    do {                                                                               \
+        artr__format(name, sizeof name, "blk.%d." SUFFIX, l);                          \
+        if ((st = artr__bind(m, name, NE0, NE1, REQ, &m->layers[l].FIELD, err))) return st; \
+    } while (0)
+    if ((st = artr__bind(m, "token_embd.weight", E, V, 1, &m->tok_embd, err))) return st;
+    if ((st = artr__bind(m, "output_norm.weight", E, 0, 1, &m->out_norm, err))) return st;
+    if ((st = artr__bind(m, "output.weight", E, V, 0, &m->output, err))) return st;
+    if (!m->output) m->output = m->tok_embd; /* tied embeddings */
+    if (artr__tensor_find(m, "rope_freqs.weight"))
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor 'rope_freqs.weight': rope frequency scaling (Llama 3.1 style) is not supported");
+    if (gpt2) {
+        if ((st = artr__bind(m, "output_norm.bias", E, 0, 1, &m->out_norm_b, err))) return st;
+        if ((st = artr__bind(m, "position_embd.weight", E, c->n_ctx_train, 1, &m->pos_embd, err))) return st;
+    }
+    for (l = 0; l < c->n_layer; l++) {
+        ARTR__BIND(attn_norm, "attn_norm.weight", E, 0, 1);
+        ARTR__BIND(ffn_norm, "ffn_norm.weight", E, 0, 1);
+        ARTR__BIND(wo, "attn_output.weight", E, E, 1);
+        ARTR__BIND(w_up, "ffn_up.weight", E, F, 1);
+        ARTR__BIND(w_down, "ffn_down.weight", F, E, 1);
+        if (gpt2) {
+            ARTR__BIND(attn_norm_b, "attn_norm.bias", E, 0, 1);
+            ARTR__BIND(ffn_norm_b, "ffn_norm.bias", E, 0, 1);
+            ARTR__BIND(wqkv, "attn_qkv.weight", E, 3 * E, 1);
+            ARTR__BIND(bqkv, "attn_qkv.bias", 3 * E, 0, 1);
+            ARTR__BIND(bo, "attn_output.bias", E, 0, 1);
+            ARTR__BIND(b_up, "ffn_up.bias", F, 0, 1);
+            ARTR__BIND(b_down, "ffn_down.bias", E, 0, 1);
+        } else {
+            ARTR__BIND(wq, "attn_q.weight", E, E, 1);
+            ARTR__BIND(wk, "attn_k.weight", E, KV, 1);
+            ARTR__BIND(wv, "attn_v.weight", E, KV, 1);
+            ARTR__BIND(w_gate, "ffn_gate.weight", E, F, 1);
+            ARTR__BIND(bq, "attn_q.bias", E, 0, qwen2);
+            ARTR__BIND(bk, "attn_k.bias", KV, 0, qwen2);
+            ARTR__BIND(bv, "attn_v.bias", KV, 0, qwen2);
+        }
+    }
+#undef ARTR__BIND
+    return ARTR_OK;
+}
+
+/* GGUF tokenizer arrays into the token table; n_vocab must already be known. */
+static artr_status artr__gguf_vocab(artr_model *m, artr__token *tokens, artr_error *err)
+{
+    artr__vocab *v = &m->vocab;
+    const artr__kv *kv = artr__kv_find(m, "tokenizer.ggml.model");
+    const artr__kv *toks = artr__kv_find(m, "tokenizer.ggml.tokens");
+    const artr__kv *scores = artr__kv_find(m, "tokenizer.ggml.scores");
+    const artr__kv *types = artr__kv_find(m, "tokenizer.ggml.token_type");
+    static const char *const ids[4] = {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                                       "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id"};
+    static const char *const flags[3] = {"tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token",
+                                         "tokenizer.ggml.add_space_prefix"};
+    int *id_out[4], *flag_out[3];
+    artr__reader r;
+    int i;
+    id_out[0] = &v->bos; id_out[1] = &v->eos; id_out[2] = &v->unk; id_out[3] = &v->pad;
+    flag_out[0] = &v->add_bos; flag_out[1] = &v->add_eos; flag_out[2] = &v->add_space_prefix;
+    for (i = 0; i < 4; i++) *id_out[i] = -1;
+    for (i = 0; i < 3; i++) *flag_out[i] = -1;
+    if (!toks) return ARTR_OK;
+    if (toks->type != ARTR_META_ARRAY || toks->elem_type != ARTR_META_STRING)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.tokens is not an array of strings");
+    if (toks->n != (uint64_t)m->cfg.n_vocab && m->cfg.arch != ARTR_ARCH_NONE)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.tokens has %U tokens but token_embd.weight has %d rows",
+                          toks->n, m->cfg.n_vocab);
+    if (scores && (scores->type != ARTR_META_ARRAY || scores->elem_type != ARTR_META_FLOAT32 || scores->n != toks->n))
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.scores must be an array of %U float32", toks->n);
+    if (types && (types->type != ARTR_META_ARRAY || types->elem_type != ARTR_META_INT32 || types->n != toks->n))
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.token_type must be an array of %U int32", toks->n);
+    v->n = (int)toks->n;
+    v->tokens = tokens;
+    artr__reader_init(&r, toks->val, toks->val_bytes);
+    for (i = 0; i < v->n; i++) {
+        uint64_t len;
+        const char *s = artr__gguf_string(&r, &len);
+        if (len > 0xffffffffu) len = 0; /* cannot happen: bounded by ARTR_MAX_STRING */
+        tokens[i].text = s;
+        tokens[i].len = (uint32_t)len;
+        if ((int)len > v->max_token_len) v->max_token_len = (int)len;
+        tokens[i].score = scores ? artr__lef32(scores->val + 4 * (size_t)i) : 0.0f;
+        tokens[i].type = types ? (int32_t)artr__le32(types->val + 4 * (size_t)i) : 1;
+    }
+    v->kind = ARTR__VOCAB_OTHER;
+    if (kv && kv->type == ARTR_META_STRING) {
+        if (kv->n == 5 && memcmp(kv->val, "llama", 5) == 0) v->kind = ARTR__VOCAB_SPM;
+        if (kv->n == 4 && memcmp(kv->val, "gpt2", 4) == 0) v->kind = ARTR__VOCAB_BPE;
+    }
+    for (i = 0; i < 4; i++) {
+        const artr__kv *k = artr__kv_find(m, ids[i]);
+        int64_t id;
+        if (!k) continue;
+        if (k->type == ARTR_META_ARRAY || !artr__kv_int(k, k->type, k->val, &id))
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' has type %s, expected an integer",
+                              ids[i], artr__meta_type_name(k->type));
+        if (id < 0 || id >= v->n)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' is %I, outside the vocabulary of %d", ids[i], id, v->n);
+        *id_out[i] = (int)id;
+    }
+    for (i = 0; i < 3; i++) {
+        const artr__kv *k = artr__kv_find(m, flags[i]);
+        if (k && k->type == ARTR_META_BOOL) *flag_out[i] = k->val[0] != 0;
+    }
+    if ((kv = artr__kv_find(m, "tokenizer.ggml.merges")) != NULL) {
+        if (kv->type != ARTR_META_ARRAY || kv->elem_type != ARTR_META_STRING)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.merges is not an array of strings");
+        v->merges = kv;
+    }
+    return ARTR_OK;
+}
+
+/* llama2.c tokenizer.bin into the token table (already validated by the scan). */
+static void artr__l2_vocab(artr_model *m, const artr__plan *pl, artr__token *tokens)
+{
+    artr__vocab *v = &m->vocab;
+    artr__reader r;
+    int i;
+    artr__reader_init(&r, pl->vocab, pl->vocab_size);
+    v->max_token_len = (int)artr__get32(&r);
+    v->kind = ARTR__VOCAB_LLAMA2C;
+    v->n = m->cfg.n_vocab;
+    v->tokens = tokens;
+    for (i = 0; i < v->n; i++) {
+        float score = artr__lef32(artr__take(&r, 4));
+        uint32_t len = artr__get32(&r);
+        tokens[i].text = (const char *)artr__take(&r, len);
+        tokens[i].len = len;
+        tokens[i].score = score;
+        tokens[i].type = 1;
+    }
+    /* llama2.c's conventions: 0 <unk>, 1 <s>, 2 </s>; a leading space is added */
+    v->unk = v->n > 0 ? 0 : -1;
+    v->bos = v->n > 1 ? 1 : -1;
+    v->eos = v->n > 2 ? 2 : -1;
+    v->pad = -1;
+    v->add_bos = 1;
+    v->add_eos = 0;
+    v->add_space_prefix = 1;
+    v->merges = NULL;
+}
+
+static artr_status artr__model_bind(artr_model *m, const artr__plan *pl, artr__token *tokens,
+                                    const artr_model_params *p, artr_error *err)
+{
+    artr_config *c = &m->cfg;
+    artr_status st;
+    if (pl->source == ARTR__SRC_LLAMA2C) {
+        c->arch = ARTR_ARCH_LLAMA;
+        c->n_embd = pl->hdr[0];
+        c->n_ff = pl->hdr[1];
+        c->n_layer = pl->hdr[2];
+        c->n_head = pl->hdr[3];
+        c->n_head_kv = pl->hdr[4];
+        c->n_vocab = artr__plan_n_vocab(pl);
+        c->n_ctx_train = pl->hdr[6];
+        c->rope_theta = 10000.0f;
+        c->norm_eps = 1e-5f;
+        st = artr__bind_weights(m, err);
+        if (st == ARTR_OK && pl->vocab) artr__l2_vocab(m, pl, tokens);
+        return st;
+    }
+    if (!(p && p->container)) {
+        const artr__kv *kv = artr__kv_find(m, "general.architecture");
+        const artr_tensor *emb;
+        int nv;
+        if (!kv)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "no general.architecture key (set artr_model_params.container to open it as a plain GGUF container)");
+        if (kv->type != ARTR_META_STRING)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "general.architecture has type %s, expected string", artr__meta_type_name(kv->type));
+        if (kv->n == 5 && memcmp(kv->val, "llama", 5) == 0) c->arch = ARTR_ARCH_LLAMA;
+        else if (kv->n == 5 && memcmp(kv->val, "qwen2", 5) == 0) c->arch = ARTR_ARCH_QWEN2;
+        else if (kv->n == 4 && memcmp(kv->val, "gpt2", 4) == 0) c->arch = ARTR_ARCH_GPT2;
+        else
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "architecture '%S' is not supported (artr runs llama, qwen2, gpt2)",
+                              (const char *)kv->val, (size_t)kv->n);
+        {
+            char arch[8];
+            memcpy(arch, kv->val, (size_t)kv->n);
+            arch[kv->n] = 0;
+            if ((st = artr__gguf_config(m, arch, err)) != ARTR_OK) return st;
+            if (c->n_layer != pl->n_layer)
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "%s.block_count is inconsistent", arch); /* unreachable */
+            emb = artr__tensor_find(m, "token_embd.weight");
+            if (!emb) return ARTR__FAIL(err, ARTR_E_FORMAT, "missing tensor 'token_embd.weight'");
+            if (emb->ne[1] > INT32_MAX / 4)
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor 'token_embd.weight': %I rows is too many", emb->ne[1]);
+            c->n_vocab = pl->n_vocab_tokens > 0 ? pl->n_vocab_tokens : (int)emb->ne[1];
+            {
+                char key[32];
+                artr__format(key, sizeof key, "%s.vocab_size", arch);
+                if ((st = artr__meta_need_uint(m, key, 0, c->n_vocab, 1, &nv, err)) != ARTR_OK) return st;
+                if (nv != c->n_vocab)
+                    return ARTR__FAIL(err, ARTR_E_FORMAT, "%s is %d but the vocabulary has %d tokens", key, nv, c->n_vocab);
+            }
+        }
+        if ((st = artr__bind_weights(m, err)) != ARTR_OK) return st;
+    }
+    if (pl->vocab) {
+        c->n_vocab = c->n_vocab ? c->n_vocab : pl->n_vocab_tokens;
+        artr__l2_vocab(m, pl, tokens);
+        return ARTR_OK;
+    }
+    return artr__gguf_vocab(m, tokens, err);
+}
+
+/* Build a model from a scan, in mem (placed) or in one allocation. */
+static artr_status artr__model_build(artr_model **out, const artr__plan *pl,
+                                     const artr_model_params *p, artr_error *err)
+{
+    artr__layout l;
+    unsigned char *base, *block = NULL;
+    artr_model *m;
+    artr_status st;
+    int n_vocab = artr__plan_n_vocab(pl);
+    if ((st = artr__model_layout(pl, n_vocab, &l, err)) != ARTR_OK) return st;
+    if (p && p->mem) {
+        if (p->mem_size < l.total)
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "artr_model_params.mem_size is %z bytes, the model needs %z (artr_model_bytes)",
+                              p->mem_size, l.total);
+        base = (unsigned char *)p->mem;
+    } else {
+        block = (unsigned char *)artr__alloc(l.total);
+        if (!block) {
+#ifdef ARTR_NO_MALLOC
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "built with ARTR_NO_MALLOC: pass artr_model_params.mem (artr_model_bytes says how big: %z)", l.total);
+#else
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %z bytes for the model's tables", l.total);
+#endif
+        }
+        base = block;
+    }
+    base += (64 - (uintptr_t)base % 64) % 64;
+    m = (artr_model *)(void *)(base + l.model);
+    memset(m, 0, sizeof *m);
+    m->block = block;
+    m->source = pl->source;
+    m->kv = (artr__kv *)(void *)(base + l.kv);
+    m->kv_sorted = (uint32_t *)(void *)(base + l.kv_sorted);
+    m->tensors = (artr_tensor *)(void *)(base + l.tensors);
+    m->tensors_sorted = (uint32_t *)(void *)(base + l.tensors_sorted);
+    m->layers = (artr__layer *)(void *)(base + l.layers);
+    if (pl->n_layer) memset(m->layers, 0, (size_t)pl->n_layer * sizeof(artr__layer));
+    m->vocab.bos = m->vocab.eos = m->vocab.unk = m->vocab.pad = -1;
+    m->vocab.add_bos = m->vocab.add_eos = m->vocab.add_space_prefix = -1;
+    if (pl->source == ARTR__SRC_GGUF) {
+        st = artr__gguf_fill(m, pl, base + l.copies, err);
+    } else {
+        artr__l2_fill(m, pl, (char *)(base + l.names), base + l.copies);
+        st = ARTR_OK;
+    }
+    if (st == ARTR_OK) st = artr__model_bind(m, pl, (artr__token *)(void *)(base + l.tokens), p, err);
+    if (st != ARTR_OK) {
+        artr__free(block);
+        return st;
+    }
+    *out = m;
+    return ARTR_OK;
+}
+
+
+#ifndef ARTR_NO_STDIO
+/* ---- files: map (POSIX) or read into one allocation ---- */
+
+typedef struct artr__file {
+    void *data; /* NULL for an empty file */
+    size_t size;
+    int mapped;
+} artr__file;
+
+static artr_status artr__file_open(artr__file *f, const char *path, artr_error *err)
+{
+    f->data = NULL;
+    f->size = 0;
+    f->mapped = 0;
+#ifdef ARTR__MMAP
+    {
+        struct stat stt;
+        int fd = open(path, O_RDONLY);
+        void *p;
+        if (fd < 0) return ARTR__FAIL(err, ARTR_E_IO, "cannot open '%s': %s", path, strerror(errno));
+        if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
+            close(fd);
+            return ARTR__FAIL(err, ARTR_E_IO, "'%s' is not a regular file", path);
+        }
+        if ((uint64_t)stt.st_size > (uint64_t)SIZE_MAX) {
+            close(fd);
+            return ARTR__FAIL(err, ARTR_E_IO, "'%s' is larger than the address space", path);
+        }
+        f->size = (size_t)stt.st_size;
+        if (f->size == 0) {
+            close(fd);
+            return ARTR_OK; /* the loader explains why an empty file is no model */
+        }
+        p = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (p == MAP_FAILED) return ARTR__FAIL(err, ARTR_E_IO, "cannot map '%s': %s", path, strerror(errno));
+        f->data = p;
+        f->mapped = 1;
+        return ARTR_OK;
+    }
+#else
+    {
+        FILE *fp = fopen(path, "rb");
+        long n;
+        if (!fp) return ARTR__FAIL(err, ARTR_E_IO, "cannot open '%s': %s", path, strerror(errno));
+        if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+            fclose(fp);
+            return ARTR__FAIL(err, ARTR_E_IO, "cannot seek in '%s' (not a regular file?)", path);
+        }
+        f->size = (size_t)n;
+        if (f->size == 0) {
+            fclose(fp);
+            return ARTR_OK;
+        }
+        f->data = artr__alloc(f->size);
+        if (!f->data) {
+            fclose(fp);
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %z bytes to read '%s'", f->size, path);
+        }
+        if (fread(f->data, 1, f->size, fp) != f->size) {
+            fclose(fp);
+            artr__free(f->data);
+            f->data = NULL;
+            return ARTR__FAIL(err, ARTR_E_IO, "cannot read '%s'", path);
+        }
+        fclose(fp);
+        return ARTR_OK;
+    }
+#endif
+}
+
+static void artr__file_close(artr__file *f)
+{
+#ifdef ARTR__MMAP
+    if (f->data && f->mapped) {
+        munmap(f->data, f->size);
+        f->data = NULL;
+        return;
+    }
+#endif
+    artr__free(f->data);
+    f->data = NULL;
+}
+#endif /* ARTR_NO_STDIO */
+
+static const uint8_t artr__no_bytes[1] = {0}; /* stands in for an empty buffer */
+
+/* Scan and build; a tokenizer.bin given by path is read first and owned by the model. */
+static artr_status artr__model_load(artr_model **out, const void *data, size_t size,
+                                    const artr_model_params *p, artr_error *err)
+{
+    artr__plan pl;
+    artr_status st;
+    *out = NULL;
+    if (!data) return ARTR__FAIL(err, ARTR_E_ARG, "NULL model data");
+    if (p && p->vocab_path && !p->vocab) {
+#ifdef ARTR_NO_STDIO
+        return ARTR__FAIL(err, ARTR_E_ARG, "vocab_path needs stdio (built with ARTR_NO_STDIO); pass vocab instead");
+#else
+        artr__file vf;
+        artr_model_params q = *p;
+        if ((st = artr__file_open(&vf, p->vocab_path, err)) != ARTR_OK) return st;
+        q.vocab = vf.data ? vf.data : (const void *)artr__no_bytes;
+        q.vocab_size = vf.size;
+        st = artr__model_load(out, data, size, &q, err);
+        if (st != ARTR_OK) {
+            artr__file_close(&vf);
+            return st;
+        }
+        (*out)->vocab_file = vf.data;
+        (*out)->vocab_file_size = vf.size;
+        (*out)->vocab_file_mapped = vf.mapped;
+        return ARTR_OK;
+#endif
+    }
+    st = artr__model_scan(&pl, data, size, p, err);
+    if (st == ARTR_OK) st = artr__model_build(out, &pl, p, err);
+    if (st == ARTR_OK) artr__ok(err);
+    return st;
+}
+
+ARTRDEF artr_status artr_model_load_memory(artr_model **out, const void *data, size_t size,
+                                           const artr_model_params *p, artr_error *err)
+{
+    if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "artr_model_load_memory: NULL out");
+    return artr__model_load(out, data, size, p, err);
+}
+
+#ifndef ARTR_NO_STDIO
+ARTRDEF artr_status artr_model_load_file(artr_model **out, const char *path,
+                                         const artr_model_params *p, artr_error *err)
+{
+    artr__file f;
+    artr_status st;
+    if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "artr_model_load_file: NULL out");
+    *out = NULL;
+    if (!path) return ARTR__FAIL(err, ARTR_E_ARG, "artr_model_load_file: NULL path");
+    if ((st = artr__file_open(&f, path, err)) != ARTR_OK) return st;
+    st = artr__model_load(out, f.data ? f.data : (const void *)artr__no_bytes, f.size, p, err);
+    if (st != ARTR_OK) {
+        artr__file_close(&f);
+        return st;
+    }
+    (*out)->file = f.data;
+    (*out)->file_size = f.size;
+    (*out)->file_mapped = f.mapped;
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_bytes_file(const char *path, const artr_model_params *p,
+                                          size_t *bytes, artr_error *err)
+{
+    artr__file f;
+    artr_status st;
+    if (!path || !bytes) return ARTR__FAIL(err, ARTR_E_ARG, "artr_model_bytes_file: NULL path or bytes");
+    if ((st = artr__file_open(&f, path, err)) != ARTR_OK) return st;
+    st = artr_model_bytes(f.data ? f.data : (const void *)artr__no_bytes, f.size, p, bytes, err);
+    artr__file_close(&f);
+    return st;
+}
+#endif
+
+ARTRDEF void artr_model_free(artr_model *m)
+{
+    void *block;
+    if (!m) return;
+#ifndef ARTR_NO_STDIO
+    {
+        artr__file f;
+        f.data = m->file;
+        f.size = m->file_size;
+        f.mapped = m->file_mapped;
+        artr__file_close(&f);
+        f.data = m->vocab_file;
+        f.size = m->vocab_file_size;
+        f.mapped = m->vocab_file_mapped;
+        artr__file_close(&f);
+    }
+#endif
+    block = m->block; /* m lives inside the block: read it first */
+    artr__free(block);
+}
+
+ARTRDEF const artr_config *artr_model_config(const artr_model *m)
+{
+    return m ? &m->cfg : NULL;
+}
+
+/* ---- metadata and tensor access ---- */
+
+ARTRDEF int artr_model_meta_count(const artr_model *m)
+{
+    return m ? m->n_kv : -1;
+}
+
+ARTRDEF const char *artr_model_meta_key(const artr_model *m, int i, size_t *len)
+{
+    if (!m || i < 0 || i >= m->n_kv) return NULL;
+    if (len) *len = m->kv[i].key_len;
+    return m->kv[i].key;
+}
+
+static artr_status artr__meta_lookup(const artr_model *m, const char *key, const artr__kv **kv,
+                                     artr_error *err)
+{
+    if (!m || !key) return ARTR__FAIL(err, ARTR_E_ARG, "NULL model or key");
+    *kv = artr__kv_find(m, key);
+    if (!*kv) return ARTR__FAIL(err, ARTR_E_ARG, "no metadata key '%s'", key);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_meta_type(const artr_model *m, const char *key, int *type,
+                                         int *elem_type, uint64_t *n, artr_error *err)
+{
+    const artr__kv *kv;
+    artr_status st = artr__meta_lookup(m, key, &kv, err);
+    if (st != ARTR_OK) return st;
+    if (type) *type = (int)kv->type;
+    if (elem_type) *elem_type = kv->type == ARTR_META_ARRAY ? (int)kv->elem_type : -1;
+    if (n) *n = kv->type == ARTR_META_ARRAY ? kv->n : 1;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+static artr_status artr__meta_wrong(const char *key, uint32_t type, const char *want, artr_error *err)
+{
+    return ARTR__FAIL(err, ARTR_E_ARG, "metadata '%s' has type %s, not %s", key, artr__meta_type_name(type), want);
+}
+
+ARTRDEF artr_status artr_model_meta_int(const artr_model *m, const char *key, int64_t *out,
+                                        artr_error *err)
+{
+    const artr__kv *kv;
+    artr_status st = artr__meta_lookup(m, key, &kv, err);
+    if (st != ARTR_OK) return st;
+    if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "NULL out");
+    if (!artr__kv_int(kv, kv->type, kv->val, out)) return artr__meta_wrong(key, kv->type, "an integer in int64 range", err);
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_meta_float(const artr_model *m, const char *key, double *out,
+                                          artr_error *err)
+{
+    const artr__kv *kv;
+    artr_status st = artr__meta_lookup(m, key, &kv, err);
+    if (st != ARTR_OK) return st;
+    if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "NULL out");
+    if (!artr__kv_float(kv->type, kv->val, out)) return artr__meta_wrong(key, kv->type, "float32 or float64", err);
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_meta_str(const artr_model *m, const char *key, const char **s,
+                                        size_t *len, artr_error *err)
+{
+    const artr__kv *kv;
+    artr_status st = artr__meta_lookup(m, key, &kv, err);
+    if (st != ARTR_OK) return st;
+    if (!s || !len) return ARTR__FAIL(err, ARTR_E_ARG, "NULL s or len");
+    if (kv->type != ARTR_META_STRING) return artr__meta_wrong(key, kv->type, "string", err);
+    *s = (const char *)kv->val;
+    *len = (size_t)kv->n;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+/* Element i of an array key whose elements are scalars: a pointer to its bytes. */
+static artr_status artr__meta_elem(const artr_model *m, const char *key, uint64_t i,
+                                   const artr__kv **kv, const uint8_t **at, artr_error *err)
+{
+    artr_status st = artr__meta_lookup(m, key, kv, err);
+    int sz;
+    if (st != ARTR_OK) return st;
+    if ((*kv)->type != ARTR_META_ARRAY) return artr__meta_wrong(key, (*kv)->type, "array", err);
+    if (i >= (*kv)->n)
+        return ARTR__FAIL(err, ARTR_E_ARG, "metadata '%s': index %U outside its %U elements", key, i, (*kv)->n);
+    sz = artr__meta_scalar_size((*kv)->elem_type);
+    *at = sz ? (*kv)->val + (size_t)i * (size_t)sz : NULL;
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_meta_array_int(const artr_model *m, const char *key, uint64_t i,
+                                              int64_t *out, artr_error *err)
+{
+    const artr__kv *kv;
+    const uint8_t *at;
+    artr_status st = artr__meta_elem(m, key, i, &kv, &at, err);
+    if (st != ARTR_OK) return st;
+    if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "NULL out");
+    if (!at || !artr__kv_int(kv, kv->elem_type, at, out))
+        return ARTR__FAIL(err, ARTR_E_ARG, "metadata '%s': elements are %s, not integers in int64 range",
+                          key, artr__meta_type_name(kv->elem_type));
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_meta_array_float(const artr_model *m, const char *key,
+                                                uint64_t i, double *out, artr_error *err)
+{
+    const artr__kv *kv;
+    const uint8_t *at;
+    artr_status st = artr__meta_elem(m, key, i, &kv, &at, err);
+    if (st != ARTR_OK) return st;
+    if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "NULL out");
+    if (!at || !artr__kv_float(kv->elem_type, at, out))
+        return ARTR__FAIL(err, ARTR_E_ARG, "metadata '%s': elements are %s, not floats",
+                          key, artr__meta_type_name(kv->elem_type));
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_meta_array_str(const artr_model *m, const char *key, uint64_t i,
+                                              const char **s, size_t *len, artr_error *err)
+{
+    const artr__kv *kv;
+    const uint8_t *at;
+    artr__reader r;
+    uint64_t j, n = 0;
+    artr_status st = artr__meta_elem(m, key, i, &kv, &at, err);
+    if (st != ARTR_OK) return st;
+    if (!s || !len) return ARTR__FAIL(err, ARTR_E_ARG, "NULL s or len");
+    if (kv->elem_type != ARTR_META_STRING)
+        return ARTR__FAIL(err, ARTR_E_ARG, "metadata '%s': elements are %s, not strings",
+                          key, artr__meta_type_name(kv->elem_type));
+    artr__reader_init(&r, kv->val, kv->val_bytes);
+    for (j = 0; j <= i; j++) *s = artr__gguf_string(&r, &n);
+    *len = (size_t)n;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF int artr_model_tensor_count(const artr_model *m)
+{
+    return m ? m->n_tensors : -1;
+}
+
+ARTRDEF artr_status artr_model_tensor_at(const artr_model *m, int i, artr_tensor *t,
+                                         artr_error *err)
+{
+    if (!m || !t) return ARTR__FAIL(err, ARTR_E_ARG, "NULL model or tensor");
+    if (i < 0 || i >= m->n_tensors)
+        return ARTR__FAIL(err, ARTR_E_ARG, "tensor index %d outside 0..%d", i, m->n_tensors - 1);
+    *t = m->tensors[i];
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, artr_tensor *t,
+                                      artr_error *err)
+{
+    const artr_tensor *found;
+    if (!m || !name || !t) return ARTR__FAIL(err, ARTR_E_ARG, "NULL model, name or tensor");
+    found = artr__tensor_find(m, name);
+    if (!found) return ARTR__FAIL(err, ARTR_E_ARG, "no tensor '%s'", name);
+    *t = *found;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+#endif /* ARTR__IMPLEMENTED */
+#endif /* ARTR_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+This software is available under 2 licenses -- choose whichever you prefer.
+------------------------------------------------------------------------------
+ALTERNATIVE A - MIT License
+Copyright (c) 2026 the artr authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+ALTERNATIVE B - Public Domain (www.unlicense.org)
+This is free and unencumbered software released into the public domain.
+Anyone is free to copy, modify, publish, use, compile, sell, or distribute this
+software, either in source code form or as a compiled binary, for any purpose,
+commercial or non-commercial, and by any means.
+In jurisdictions that recognize copyright laws, the author or authors of this
+software dedicate any and all copyright interest in the software to the public
+domain. We make this dedication for the benefit of the public at large and to
+the detriment of our heirs and successors. We intend this dedication to be an
+overt act of relinquishment in perpetuity of all present and future rights to
+this software under copyright law.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN
+ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+------------------------------------------------------------------------------
+*/
