@@ -304,7 +304,7 @@ ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int6
 #ifndef ARTR_MAX_LAYERS
 #define ARTR_MAX_LAYERS 4096
 #endif
-#define ARTR__MAX_NEST 8 /* nesting depth of metadata arrays */
+#define ARTR__MAX_NEST 8 /* levels of arrays in one metadata value, the outermost included */
 
 #if defined(__cplusplus)
 #define ARTR__RESTRICT __restrict
@@ -1038,7 +1038,7 @@ static int artr__gguf_skip_value(artr__reader *r, uint32_t type)
                     artr__gguf_string(r, &len);
                 }
             } else if (et == ARTR_META_ARRAY) {
-                if (n > artr__left(r) / 12 || depth == ARTR__MAX_NEST) return 0;
+                if (n > artr__left(r) / 12 || depth >= ARTR__MAX_NEST - 1) return 0;
                 left[depth++] = n;
             } else {
                 return 0;

@@ -1,0 +1,89 @@
+/* artr's test suite: one translation unit that includes the implementation, so private
+   helpers and reference kernels are testable. The last line is "N passed, N failed". */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Counting allocator: tests assert where artr allocates and that it frees everything. */
+static long th_allocs, th_frees;
+static void *th_malloc(size_t n)
+{
+    th_allocs++;
+    return malloc(n);
+}
+static void th_free(void *p)
+{
+    if (p) th_frees++;
+    free(p);
+}
+#define ARTR_MALLOC(n) th_malloc(n)
+#define ARTR_FREE(p) th_free(p)
+#define ARTR_IMPLEMENTATION
+#include "../artr.h"
+#include "harness.h"
+
+#include "fuzz_load.c"
+#include "test_kernels.c"
+#include "test_gguf.c"
+#include "test_llama2c.c"
+#include "test_memory.c"
+#include "test_hostile.c"
+
+typedef struct th_test {
+    const char *name;
+    th_fn fn;
+} th_test;
+
+static const th_test tests[] = {
+#define T(fn) {#fn, fn}
+    T(test_status_names),
+    T(test_error_format),
+    T(test_f16_all_halves),
+    T(test_f32_to_f16_rounding),
+    T(test_bf16),
+    T(test_dequant_vs_gguf_py),
+    T(test_tensor_to_f32_args),
+    T(test_gguf_llama),
+    T(test_gguf_llama_tied_f16),
+    T(test_gguf_qwen2),
+    T(test_gguf_gpt2),
+    T(test_gguf_quant),
+    T(test_gguf_meta_all_types),
+    T(test_gguf_meta_v2),
+    T(test_gguf_unsupported),
+    T(test_gguf_misaligned),
+    T(test_gguf_file_vs_memory),
+    T(test_gguf_bad_shapes),
+    T(test_llama2c_matches_gguf),
+    T(test_llama2c_classifier),
+    T(test_llama2c_tokenizer),
+    T(test_llama2c_bad_files),
+    T(test_shared_tokenizer_bin),
+    T(test_model_placement),
+    T(test_model_no_leaks),
+    T(test_load_file_errors),
+    T(test_prefixes),
+    T(test_byte_flips),
+    T(test_crafted_overflows),
+    T(test_crafted_duplicates),
+    T(test_fuzz_regressions),
+#undef T
+};
+
+int main(int argc, char **argv)
+{
+    size_t i;
+    int passed = 0, failed = 0;
+    const char *only = argc > 1 ? argv[1] : NULL;
+    for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        if (only && !strstr(tests[i].name, only)) continue;
+        th_test_failed = 0;
+        tests[i].fn();
+        printf("%-36s %s\n", tests[i].name, th_test_failed ? "FAILED" : "ok");
+        if (th_test_failed) failed++;
+        else passed++;
+    }
+    printf("%d checks, %d failed checks\n", th_checks, th_failed_checks);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
