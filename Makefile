@@ -1,0 +1,125 @@
+# artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make clean
+# Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
+
+CC       ?= cc
+CXX      ?= c++
+CFLAGS   ?= -O2 -march=native
+WARN     := -std=c99 -Wall -Wextra -pedantic
+LDLIBS   := -lm
+# POSIX names (dirent, mmap) for the test programs; the header itself needs none.
+TESTDEFS := -D_DEFAULT_SOURCE
+B        := build
+ARM_CC   ?= arm-none-eabi-gcc
+ARM_NM   ?= arm-none-eabi-nm
+ARM_CPU  := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+# The sanitizer build prefers clang; gcc works too (make test-asan ASAN_CC=gcc).
+ASAN_CC  ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
+ASAN     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CC  ?= clang
+FUZZ_SECONDS ?= 60
+FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
+REGRESS  := $(wildcard tests/fuzz/regress/*)
+TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h
+
+.PHONY: all run test test-asan test-scalar check-compile check-cortexm fuzz clean
+
+all: $(B)/artr-inspect
+
+$(B):
+	@mkdir -p $(B)
+
+$(B)/artr-inspect: tools/inspect.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/inspect.c $(LDLIBS)
+
+# The quickstart: inspect and validate a shipped model file.
+run: $(B)/artr-inspect
+	./$(B)/artr-inspect tests/fixtures/llama.gguf
+
+# ---- tests ----------------------------------------------------------------------
+
+$(B)/test: $(TEST_SRC) | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
+
+$(B)/test-asan: $(TEST_SRC) | $(B)
+	$(ASAN_CC) $(WARN) $(ASAN) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
+
+$(B)/test-scalar: $(TEST_SRC) | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -DARTR_NO_SIMD -DARTR_NO_MMAP -o $@ tests/main.c $(LDLIBS)
+
+$(B)/fuzz_replay: tests/fuzz_load.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
+
+$(B)/fuzz_replay-asan: tests/fuzz_load.c artr.h | $(B)
+	$(ASAN_CC) $(WARN) $(ASAN) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
+
+# The whole suite; the last line printed is "N passed, N failed".
+test: check-compile $(B)/fuzz_replay $(B)/test
+	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
+	./$(B)/test
+
+test-asan: $(B)/fuzz_replay-asan $(B)/test-asan
+	./$(B)/fuzz_replay-asan $(FIXTURES) $(REGRESS)
+	./$(B)/test-asan
+
+test-scalar: $(B)/test-scalar
+	./$(B)/test-scalar
+
+# ---- build-only checks -------------------------------------------------------------
+
+check-compile: $(B)/compile_c99 $(B)/compile_cpp $(B)/compile_tu $(B)/compile_static \
+               $(B)/compile_nostrings.o check-cortexm
+	@echo "compile checks: C99, C++, two TUs, ARTR_STATIC, ARTR_NO_FAILURE_STRINGS, Cortex-M4: ok"
+
+$(B)/compile_c99: tests/compile_c99.c artr.h | $(B)
+	$(CC) $(WARN) -Werror -O2 -o $@ tests/compile_c99.c $(LDLIBS)
+	$(CC) $(WARN) -Werror -O2 -DARTR_NO_MMAP -c -o $@.nommap.o tests/compile_c99.c
+
+$(B)/compile_cpp: tests/compile_cpp.cpp artr.h | $(B)
+	$(CXX) -Wall -Wextra -pedantic -Werror -O2 -o $@ tests/compile_cpp.cpp $(LDLIBS)
+
+$(B)/compile_tu: tests/compile_tu1.c tests/compile_tu2.c artr.h | $(B)
+	$(CC) $(WARN) -Werror -O2 -o $@ tests/compile_tu1.c tests/compile_tu2.c $(LDLIBS)
+	./$@
+
+$(B)/compile_static: tests/compile_static1.c tests/compile_static2.c artr.h | $(B)
+	$(CC) $(WARN) -Werror -O2 -o $@ tests/compile_static1.c tests/compile_static2.c $(LDLIBS)
+	./$@
+
+# With ARTR_NO_FAILURE_STRINGS no message text reaches the object file.
+$(B)/compile_nostrings.o: tests/compile_c99.c artr.h | $(B)
+	$(CC) $(WARN) -Werror -O2 -DARTR_NO_FAILURE_STRINGS -c -o $@ tests/compile_c99.c
+	@if strings $@ | grep -q "runs past the end"; then \
+	  echo "ARTR_NO_FAILURE_STRINGS left message text in $@"; exit 1; fi
+
+# Cortex-M4, no stdio, no malloc: the object must not reference malloc/free/stdio.
+# Missing toolchain: a failure under CI, a printed skip elsewhere.
+check-cortexm: | $(B)
+	@if command -v $(ARM_CC) >/dev/null 2>&1; then \
+	  $(ARM_CC) $(ARM_CPU) -std=c99 -Wall -Wextra -pedantic -Werror -O2 \
+	    -c -o $(B)/compile_cortexm.o tests/compile_cortexm.c && \
+	  if $(ARM_NM) -u $(B)/compile_cortexm.o | grep -E ' (malloc|calloc|realloc|free|fopen|fread|printf|fprintf|puts|putchar|abort|exit)$$'; then \
+	    echo "Cortex-M object references the symbols above"; exit 1; \
+	  else echo "Cortex-M4 object: no malloc, free, fopen, printf"; fi; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "$(ARM_CC) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"; exit 1; \
+	else \
+	  echo "skipped Cortex-M check: $(ARM_CC) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"; \
+	fi
+
+# ---- fuzzing (libFuzzer; clang) -----------------------------------------------------
+# make fuzz FUZZ_SECONDS=600. The corpus grows in tests/fuzz/work/ (not committed);
+# copy any crash input it reports into tests/fuzz/regress/ so make test replays it.
+
+$(B)/fuzz_load: tests/fuzz_load.c artr.h | $(B)
+	$(FUZZ_CC) -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -DARTR_FUZZ_LIBFUZZER -o $@ tests/fuzz_load.c $(LDLIBS)
+
+fuzz: $(B)/fuzz_load
+	@mkdir -p tests/fuzz/work/corpus tests/fuzz/work/artifacts
+	@cp -n $(FIXTURES) tests/fuzz/work/corpus/ 2>/dev/null || true
+	@printf 'V' | cat - tests/fixtures/tok32.bin > tests/fuzz/work/corpus/vocab-tok32 
+	./$(B)/fuzz_load -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  -artifact_prefix=tests/fuzz/work/artifacts/ tests/fuzz/work/corpus tests/fuzz/regress
+
+clean:
+	rm -rf $(B)

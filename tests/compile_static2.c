@@ -1,0 +1,13 @@
+/* The second private copy (see compile_static1.c). */
+#define ARTR_STATIC
+#define ARTR_IMPLEMENTATION
+#include "../artr.h"
+
+int static2_main(void);
+
+int static2_main(void)
+{
+    artr_model *m = NULL;
+    artr_status st = artr_model_load_memory(&m, "GGUF", 4, NULL, NULL);
+    return st == ARTR_E_FORMAT ? 0 : 1;
+}
