@@ -21,7 +21,7 @@ FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
 REGRESS  := $(wildcard tests/fuzz/regress/*)
 TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h
 
-.PHONY: all run test test-asan test-scalar check-compile check-cortexm fuzz clean
+.PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme fuzz clean
 
 all: $(B)/artr-inspect
 
@@ -37,8 +37,12 @@ run: $(B)/artr-inspect
 
 # ---- tests ----------------------------------------------------------------------
 
+# The main suite builds with OpenMP (when the compiler has it) so thread-count
+# independence is tested for real; the sanitizer and scalar builds run single-threaded.
+OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
+
 $(B)/test: $(TEST_SRC) | $(B)
-	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
 
 $(B)/test-asan: $(TEST_SRC) | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
@@ -67,7 +71,7 @@ test-scalar: $(B)/test-scalar
 # ---- build-only checks -------------------------------------------------------------
 
 check-compile: $(B)/compile_c99 $(B)/compile_cpp $(B)/compile_tu $(B)/compile_static \
-               $(B)/compile_nostrings.o check-cortexm
+               $(B)/compile_nostrings.o check-cortexm check-readme
 	@echo "compile checks: C99, C++, two TUs, ARTR_STATIC, ARTR_NO_FAILURE_STRINGS, Cortex-M4: ok"
 
 $(B)/compile_c99: tests/compile_c99.c artr.h | $(B)
@@ -84,6 +88,13 @@ $(B)/compile_tu: tests/compile_tu1.c tests/compile_tu2.c artr.h | $(B)
 $(B)/compile_static: tests/compile_static1.c tests/compile_static2.c artr.h | $(B)
 	$(CC) $(WARN) -Werror -O2 -o $@ tests/compile_static1.c tests/compile_static2.c $(LDLIBS)
 	./$@
+
+# README's forward-pass example must compile as written and run on a test model.
+check-readme: README.md artr.h | $(B)
+	@awk '/^### Forward pass/{f=1} f&&/^```c$$/{p=1;next} p&&/^```$$/{exit} p' README.md > $(B)/readme_example.c
+	@test -s $(B)/readme_example.c || { echo "no C example under '### Forward pass' in README.md"; exit 1; }
+	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -I. -o $(B)/readme_example $(B)/readme_example.c $(LDLIBS)
+	./$(B)/readme_example tests/fixtures/hf_llama.gguf
 
 # With ARTR_NO_FAILURE_STRINGS no message text reaches the object file.
 $(B)/compile_nostrings.o: tests/compile_c99.c artr.h | $(B)

@@ -1,4 +1,4 @@
-/* artr.h - v0.1.0 - transformer inference in one file - public domain or MIT (see end)
+/* artr.h - v0.2.0 - transformer inference in one file - public domain or MIT (see end)
 
    artr runs autoregressive decoder-only transformers (Llama, Qwen2, GPT-2 families)
    from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
@@ -16,11 +16,16 @@
            fprintf(stderr, "artr: %s\n", err.msg);
            return 1;
        }
-       const artr_config *cfg = artr_model_config(m);   // n_vocab, n_embd, n_layer, ...
+       artr_ctx *c = NULL;                                // one sequence: KV cache + scratch
+       if (artr_ctx_create(&c, m, NULL, &err) != ARTR_OK) { ... }
+       int32_t ids[3] = {1, 2, 3};
+       if (artr_forward(c, ids, 3, &err) != ARTR_OK) { ... } // 3 positions in one pass
+       const float *logits = artr_logits(c, -1);          // n_vocab floats, last row
+       artr_ctx_free(c);
        artr_model_free(m);
 
-   This version (0.1) is the foundation: loaders, metadata and tensor access, number
-   formats. The forward pass, samplers, decoding strategies and the tokenizer follow.
+   This version has the loaders, metadata and tensor access, and the KV-cached forward
+   pass. Samplers, decoding strategies and the tokenizer follow.
 
    Build options (define before the #include):
      ARTR_IMPLEMENTATION      emit the definitions (one translation unit)
@@ -48,8 +53,16 @@
    expected; nothing aborts, leaks or reads out of bounds on a corrupt or hostile file.
    Getters answer bad arguments with NULL or -1.
 
-   Threads. A loaded model is read-only and may be shared by any number of threads.
-   There is no global state.
+   Threads. A loaded model is read-only and may be shared by any number of threads, each
+   with its own contexts; a context belongs to one thread at a time. There is no global
+   state. Compiled with OpenMP (-fopenmp), a forward call splits matrix rows and
+   attention heads over artr_ctx_params.n_threads threads; results do not depend on it.
+
+   Forward pass. n tokens in one call give, row for row, bit-identical logits to n
+   single-token calls (each weight row is read once per call and dotted with every
+   token by the same kernel). A failed call changes nothing. artr_ctx_truncate forgets
+   positions (rejected guesses), artr_ctx_copy forks a sequence. n_sink > 0 bounds the
+   cache for endless generation (attention sinks + a window of recent positions).
 
    Formats.
      GGUF v2 and v3 (little-endian), every metadata type including nested arrays.
@@ -64,6 +77,8 @@
    embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.2.0 (2026-11-23) contexts (placement, truncate, copy, bounded cache with attention
+                        sinks) and the forward pass for llama, qwen2, gpt2.
      0.1.0 (2026-11-23) loaders (GGUF, llama2.c), metadata/tensor access, F16/BF16/Q8_0/
                         Q4_0 dequantization.
 */
@@ -74,7 +89,7 @@
 #include <stdint.h>
 
 #define ARTR_VERSION_MAJOR 0
-#define ARTR_VERSION_MINOR 1
+#define ARTR_VERSION_MINOR 2
 #define ARTR_VERSION_PATCH 0
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
@@ -244,6 +259,107 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
 ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
                                        float *dst, artr_error *err);
 
+/* ---- context: one sequence, its KV cache and scratch ------------------------------ */
+
+typedef struct artr_ctx artr_ctx;     /* opaque: one sequence; one thread at a time */
+
+/* NULL or all zero: defaults. */
+typedef struct artr_ctx_params {
+    int n_ctx;        /* positions the cache holds; 0 = the model's n_ctx_train          */
+    int n_batch;      /* most tokens one forward call takes; 0 = min(n_ctx, 128)         */
+    int n_threads;    /* OpenMP threads; 0 = OpenMP's default (1 without OpenMP)         */
+    int n_sink;       /* > 0: bounded cache for endless streams: the first n_sink
+                         positions stay, older recent ones are evicted (StreamingLLM)   */
+    void *mem;        /* place the context here (any alignment; see artr_ctx_bytes)     */
+    size_t mem_size;
+} artr_ctx_params;
+
+/* Bytes a context of model m with params p needs (cache, activations, logits), so it can
+   live in p->mem. */
+ARTRDEF artr_status artr_ctx_bytes(const artr_model *m, const artr_ctx_params *p, size_t *bytes,
+                                   artr_error *err);
+/* A context for m (which must outlive it): one allocation, or none with p->mem. Forward,
+   truncate and copy never allocate. *out is NULL on failure. */
+ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const artr_ctx_params *p,
+                                    artr_error *err);
+/* Forget every position from n_pos on (0 <= n_pos <= artr_ctx_pos), e.g. rejected guesses.
+   The logits of the last call are dropped. */
+ARTRDEF artr_status artr_ctx_truncate(artr_ctx *c, int n_pos, artr_error *err);
+/* Make dst a copy of src (same model and params): cache, position, last logits. For
+   classifier-free guidance and parallel samples from one prefilled prompt. */
+ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error *err);
+/* Tokens processed so far: the position the next token gets (-1 for NULL). */
+ARTRDEF int artr_ctx_pos(const artr_ctx *c);
+ARTRDEF const artr_model *artr_ctx_model(const artr_ctx *c);
+ARTRDEF void artr_ctx_free(artr_ctx *c);
+
+/* ---- forward pass ------------------------------------------------------------------ */
+
+enum { ARTR_LOGITS_LAST = 0, ARTR_LOGITS_ALL = 1, ARTR_LOGITS_NONE = 2 };
+
+typedef struct artr_batch {
+    const int32_t *tokens;  /* n token ids, or NULL and ...                               */
+    const float *embd;      /* ... n x n_embd input embeddings (replacing token lookup)   */
+    int n;
+    int logits;             /* ARTR_LOGITS_LAST (0), _ALL or _NONE: rows kept for
+                               artr_logits / artr_hidden                                   */
+    int n_layers;           /* 0 = all; k = exit after k layers (self-speculative drafts):
+                               only layers < k are cached for these positions, so they
+                               must be truncated away before a deeper call              */
+} artr_batch;
+
+/* Run n tokens at positions artr_ctx_pos(c) .. + n - 1 in one pass (prefill, or verifying
+   guesses): each weight is read once per call. Row i equals what n single-token calls
+   give (batch equals steps). Fails (changing nothing) on an id outside the vocabulary
+   (E_ARG), n > n_batch (E_ARG), or no room (E_FULL; never with a bounded cache). */
+ARTRDEF artr_status artr_forward(artr_ctx *c, const int32_t *tokens, int n, artr_error *err);
+ARTRDEF artr_status artr_forward_batch(artr_ctx *c, const artr_batch *b, artr_error *err);
+/* Row i (0-based, or i < 0 from the end) of the last call's kept rows: n_vocab logits or
+   n_embd final hidden states (after the final norm). NULL if there is no such row. Valid
+   until the next forward, truncate or copy into c. */
+ARTRDEF const float *artr_logits(const artr_ctx *c, int i);
+ARTRDEF const float *artr_hidden(const artr_ctx *c, int i);
+
+/* ---- sampling ------------------------------------------------------------------------ */
+
+typedef struct artr_logit_bias {
+    int32_t token;
+    float bias;                       /* added to the token's logit; -INFINITY bans it */
+} artr_logit_bias;
+
+/* {0} is greedy, and every knob at 0 is off. Applied in llama.cpp's default order:
+   guidance, logit bias and bans, penalties, top-k, top-p, min-p, temperature. */
+typedef struct artr_sampler {
+    float temperature;     /* 0: greedy (argmax; ties go to the lowest id)                  */
+    int top_k;             /* keep the k largest logits (ties with the k-th stay); 0: off  */
+    float top_p;           /* nucleus: drop the least likely tokens whose total probability
+                              is at most 1 - top_p (the likeliest always stays); 0, >= 1: off */
+    float min_p;           /* drop tokens with p < min_p * p_max; 0: off                     */
+    float repeat_penalty;  /* tokens in the history: logit / penalty if positive, * penalty
+                              if negative (CTRL, Keskar et al. 2019); 0 or 1: off          */
+    int repeat_last_n;     /* history length for all penalties: 0 = 64, -1 = whole context */
+    uint64_t rng;          /* SplitMix64 state: set a seed; each draw advances it          */
+    float frequency_penalty, presence_penalty; /* logit -= count * f + (count > 0) * p     */
+    const artr_logit_bias *logit_bias;         /* n_logit_bias entries, applied first     */
+    int n_logit_bias;
+    const int32_t *banned;                     /* n_banned ids that are never drawn       */
+    int n_banned;
+    const artr_ctx *guidance;  /* classifier-free guidance: the unconditional context; its */
+    float guidance_scale;      /* same row u gives logits u + scale * (logits - u)         */
+} artr_sampler;
+
+/* The final distribution over the vocabulary for row `row` of c's last call (negative:
+   from the end) after every transform: n_vocab floats into p. Greedy gives one-hot.
+   NaN logits count as -inf; if any logit is +inf, the +inf tokens share all the mass; if
+   no token is left, ARTR_E_ARG. Uses c's scratch (no allocation); does not touch rng. */
+ARTRDEF artr_status artr_probs(artr_ctx *c, const artr_sampler *s, int row, float *p,
+                               artr_error *err);
+/* Draw a token from artr_probs's distribution with s->rng (greedy needs no draw). */
+ARTRDEF artr_status artr_sample(artr_ctx *c, artr_sampler *s, int row, int32_t *tok,
+                                artr_error *err);
+/* A uniform float in [0, 1) from a SplitMix64 state (24 random bits), advancing it. */
+ARTRDEF float artr_rng_uniform(uint64_t *state);
+
 #ifdef __cplusplus
 }
 #endif
@@ -321,6 +437,10 @@ ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int6
 #define ARTR__UNUSED __attribute__((unused)) /* helpers not every build calls */
 #else
 #define ARTR__UNUSED
+#endif
+
+#ifdef _OPENMP
+#include <omp.h>
 #endif
 
 #if !defined(ARTR_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
@@ -808,7 +928,7 @@ static int artr__type_is_weight(int type)
            type == ARTR_TYPE_Q8_0 || type == ARTR_TYPE_Q4_0;
 }
 
-/* ---- §3 kernels: reference dequantization ---------------------------------------- */
+/* ---- §3 kernels: dequantization -------------------------------------------------- */
 
 #define ARTR__QK 32 /* elements in a Q8_0 / Q4_0 block */
 
@@ -887,6 +1007,184 @@ ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int6
     }
     return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%S': artr cannot convert type %s to float",
                       t->name, t->name_len, ti->name);
+}
+
+/* ---- §3 kernels: dot products, matrix multiply, norms, rope, activations ---------- */
+/* Reference versions: plain loops, one accumulator, a fixed summation order. The
+   weights' data is aligned for its type (the loader copies what is not) and the host
+   is little-endian (checked at load), so halves are read as uint16_t. */
+
+typedef float (*artr__dot_fn)(const void *w, const float *x, int n);
+
+static float artr__dot_f32_ref(const void *w, const float *x, int n)
+{
+    const float *a = (const float *)w;
+    float s = 0;
+    int i;
+    for (i = 0; i < n; i++) s += a[i] * x[i];
+    return s;
+}
+
+static float artr__dot_f16_ref(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    float s = 0;
+    int i;
+    for (i = 0; i < n; i++) s += artr__f16_to_f32(a[i]) * x[i];
+    return s;
+}
+
+static float artr__dot_bf16_ref(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    float s = 0;
+    int i;
+    for (i = 0; i < n; i++) s += artr__bf16_to_f32(a[i]) * x[i];
+    return s;
+}
+
+/* Q8_0: per block, d * sum(q * x). */
+static float artr__dot_q8_0_ref(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        float bs = 0;
+        for (j = 0; j < ARTR__QK; j++) bs += (float)(int8_t)b[2 + j] * x[i + j];
+        s += artr__f16_to_f32(artr__le16(b)) * bs;
+    }
+    return s;
+}
+
+/* Q4_0: per block, d * sum((q - 8) * x); low nibbles are elements 0..15. */
+static float artr__dot_q4_0_ref(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        float bs = 0;
+        for (j = 0; j < 16; j++) {
+            bs += (float)((b[2 + j] & 0x0f) - 8) * x[i + j];
+            bs += (float)((b[2 + j] >> 4) - 8) * x[i + j + 16];
+        }
+        s += artr__f16_to_f32(artr__le16(b)) * bs;
+    }
+    return s;
+}
+
+/* The dot kernel for a weight type (the loader admits only these for weights). */
+static artr__dot_fn artr__dot_for(int type)
+{
+    switch (type) {
+    case ARTR_TYPE_F16: return artr__dot_f16_ref;
+    case ARTR_TYPE_BF16: return artr__dot_bf16_ref;
+    case ARTR_TYPE_Q8_0: return artr__dot_q8_0_ref;
+    case ARTR_TYPE_Q4_0: return artr__dot_q4_0_ref;
+    default: return artr__dot_f32_ref;
+    }
+}
+
+#ifndef ARTR_OMP_MIN_WORK
+#define ARTR_OMP_MIN_WORK 65536 /* multiply-adds below which a matmul stays on one thread */
+#endif
+
+/* out[t * ldo + r] = row r of w . x[t * ldx ...], for rows r < w->ne[1], tokens t < n.
+   Each weight row is read once per call and dotted with all n inputs by the same
+   kernel, so every output is bit-identical whatever n and the thread count are. */
+static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, float *out,
+                         int ldo, int n_threads)
+{
+    int rows = (int)w->ne[1], cols = (int)w->ne[0], r;
+    size_t row_bytes = w->n_bytes / (size_t)rows;
+    artr__dot_fn dot = artr__dot_for(w->type);
+    (void)n_threads;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(n_threads) \
+    if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
+#endif
+    for (r = 0; r < rows; r++) {
+        const uint8_t *row = (const uint8_t *)w->data + (size_t)r * row_bytes;
+        int t;
+        for (t = 0; t < n; t++) out[(size_t)t * ldo + r] = dot(row, x + (size_t)t * ldx, cols);
+    }
+}
+
+/* out = x / rms(x) * w  (RMSNorm, as Llama). */
+static void artr__rmsnorm(float *out, const float *x, const float *w, int n, float eps)
+{
+    float ss = 0, scale;
+    int i;
+    for (i = 0; i < n; i++) ss += x[i] * x[i];
+    scale = 1.0f / sqrtf(ss / (float)n + eps);
+    for (i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+}
+
+/* out = (x - mean) / sqrt(var + eps) * w + b  (LayerNorm, as GPT-2). */
+static void artr__layernorm(float *out, const float *x, const float *w, const float *b, int n,
+                            float eps)
+{
+    float mean = 0, var = 0, scale;
+    int i;
+    for (i = 0; i < n; i++) mean += x[i];
+    mean /= (float)n;
+    for (i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
+    scale = 1.0f / sqrtf(var / (float)n + eps);
+    for (i = 0; i < n; i++) out[i] = (x[i] - mean) * scale * w[i] + b[i];
+}
+
+static void artr__add(float *x, const float *y, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) x[i] += y[i];
+}
+
+/* Rotary embeddings on n_head heads of size hd. cs holds cos[hd/2] then sin[hd/2] for
+   this position. Llama's GGUF layout rotates adjacent pairs (2i, 2i+1) (its converter
+   permutes Q/K to make it so); Qwen2's ("neox") rotates (i, i + hd/2). */
+static void artr__rope(float *v, int n_head, int hd, const float *cs, int neox)
+{
+    int h, i, half = hd / 2;
+    for (h = 0; h < n_head; h++, v += hd) {
+        for (i = 0; i < half; i++) {
+            int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+            float x0 = v[a], x1 = v[b], c = cs[i], s = cs[half + i];
+            v[a] = x0 * c - x1 * s;
+            v[b] = x0 * s + x1 * c;
+        }
+    }
+}
+
+/* In place: x = exp(x - max) / sum. */
+static void artr__softmax(float *x, int n)
+{
+    float mx = x[0], sum = 0;
+    int i;
+    for (i = 1; i < n; i++)
+        if (x[i] > mx) mx = x[i];
+    for (i = 0; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        sum += x[i];
+    }
+    for (i = 0; i < n; i++) x[i] /= sum;
+}
+
+/* SwiGLU: g = silu(g) * u. */
+static void artr__swiglu(float *g, const float *u, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+/* GELU, tanh approximation (GPT-2's gelu_new). */
+static void artr__gelu(float *x, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        float v = x[i];
+        x[i] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+    }
 }
 
 /* ---- §4 loaders: GGUF, llama2.c -------------------------------------------------- */
@@ -2418,6 +2716,724 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
     if (!found) return ARTR__FAIL(err, ARTR_E_ARG, "no tensor '%s'", name);
     *t = *found;
     artr__ok(err);
+    return ARTR_OK;
+}
+
+/* ---- §6 context, KV cache, forward ----------------------------------------------- */
+/* A context is one sequence. Its cache keeps, per layer, the keys (after rope) and values
+   of every position it holds, as float32. Everything a forward call touches is carved
+   from one block at creation (artr__ctx_layout), so forward, truncate and copy never
+   allocate. A call validates all of its input before it changes anything: it commits
+   all n positions or none. */
+
+struct artr_ctx {
+    const artr_model *m;
+    int n_ctx, n_batch, n_threads;
+    int n_sink;        /* positions kept at the front of a bounded cache */
+    int bounded;       /* evict instead of failing when full (n_sink > 0) */
+    int n_past;        /* tokens processed: the next token's position */
+    int n_kv;          /* positions in the cache (< n_past once a bounded cache evicted) */
+    int partial_from;  /* first position computed with early exit, or INT32_MAX */
+    int partial_layers;/* fewest layers any of those positions ran */
+    int n_rows;        /* rows kept by the last call (logits and hidden) */
+    int head_dim, kv_dim, qkv_ld;
+    float *k_cache;    /* (n_layer, n_ctx, kv_dim) */
+    float *v_cache;    /* (n_layer, n_ctx, kv_dim) */
+    float *x;          /* (n_batch, n_embd) residual stream */
+    float *xb;         /* (n_batch, n_embd) normed input / sublayer output */
+    float *qkv;        /* (n_batch, n_embd + 2 kv_dim) queries, keys, values */
+    float *att;        /* (n_batch, n_embd) attention output */
+    float *hb, *hb2;   /* (n_batch, n_ff) feed-forward */
+    float *scores;     /* (n_threads, n_ctx) attention weights, one row per thread */
+    float *rope;       /* (n_batch, head_dim) cos[hd/2], sin[hd/2] per position */
+    float *inv_freq;   /* (head_dim / 2) theta^(-2i/hd) */
+    float *hidden;     /* (n_batch, n_embd) final hidden states of the kept rows */
+    float *logits;     /* (n_batch, n_vocab) logits of the kept rows */
+    float *probs;      /* (n_vocab) sampler: the transformed logits */
+    float *dist;       /* (n_vocab) sampler: the distribution artr_sample draws from */
+    uint32_t *order;   /* (n_vocab) sampler: token ids sorted by logit */
+    int32_t *hist;     /* (n_ctx) ids of the last n_ctx positions, ring by position; -1 for
+                          embeddings */
+    int32_t *hist_tmp; /* (n_ctx) sampler: sorted copy of the penalty window */
+    void *block;       /* our allocation, or NULL when placed */
+};
+
+typedef struct artr__ctx_layout {
+    size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
+        logits, probs, dist, order, hist, hist_tmp, total;
+    int n_ctx, n_batch, n_threads;
+} artr__ctx_layout;
+
+static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_params *p,
+                                        artr__ctx_layout *l, artr_error *err)
+{
+    const artr_config *c = &m->cfg;
+    int kv_dim, hd;
+    uint64_t at = 0, end, fl[18];
+    size_t *slot[18];
+    int i;
+    if (c->arch == ARTR_ARCH_NONE)
+        return ARTR__FAIL(err, ARTR_E_ARG, "the model was opened as a container; it has no architecture to run");
+    hd = c->n_embd / c->n_head;
+    kv_dim = c->n_head_kv * hd;
+    l->n_ctx = p && p->n_ctx > 0 ? p->n_ctx : c->n_ctx_train;
+    l->n_batch = p && p->n_batch > 0 ? p->n_batch : (l->n_ctx < 128 ? l->n_ctx : 128);
+    l->n_threads = p && p->n_threads > 0 ? p->n_threads : 1;
+#ifdef _OPENMP
+    if (!(p && p->n_threads > 0)) l->n_threads = omp_get_max_threads();
+#endif
+    if (p && (p->n_ctx < 0 || p->n_batch < 0 || p->n_threads < 0 || p->n_sink < 0))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_params: negative n_ctx, n_batch, n_threads or n_sink");
+    if (l->n_threads > 512) l->n_threads = 512;
+    if (l->n_ctx > (1 << 24))
+        return ARTR__FAIL(err, ARTR_E_ARG, "n_ctx %d is larger than artr supports (2^24)", l->n_ctx);
+    if (c->arch == ARTR_ARCH_GPT2 && l->n_ctx > c->n_ctx_train)
+        return ARTR__FAIL(err, ARTR_E_ARG, "n_ctx %d exceeds the %d learned positions of this GPT-2 model",
+                          l->n_ctx, c->n_ctx_train);
+    if (l->n_batch > l->n_ctx)
+        return ARTR__FAIL(err, ARTR_E_ARG, "n_batch %d is larger than n_ctx %d", l->n_batch, l->n_ctx);
+    if (p && p->n_sink > 0 && p->n_sink + l->n_batch > l->n_ctx)
+        return ARTR__FAIL(err, ARTR_E_ARG, "n_sink %d + n_batch %d leave no room for a window in n_ctx %d",
+                          p->n_sink, l->n_batch, l->n_ctx);
+    slot[0] = &l->k_cache;  fl[0] = (uint64_t)c->n_layer * (uint64_t)l->n_ctx * (uint64_t)kv_dim;
+    slot[1] = &l->v_cache;  fl[1] = fl[0];
+    slot[2] = &l->x;        fl[2] = (uint64_t)l->n_batch * (uint64_t)c->n_embd;
+    slot[3] = &l->xb;       fl[3] = fl[2];
+    slot[4] = &l->qkv;      fl[4] = (uint64_t)l->n_batch * (uint64_t)(c->n_embd + 2 * kv_dim);
+    slot[5] = &l->att;      fl[5] = fl[2];
+    slot[6] = &l->hb;       fl[6] = (uint64_t)l->n_batch * (uint64_t)c->n_ff;
+    slot[7] = &l->hb2;      fl[7] = fl[6];
+    slot[8] = &l->scores;   fl[8] = (uint64_t)l->n_threads * (uint64_t)l->n_ctx;
+    slot[9] = &l->rope;     fl[9] = (uint64_t)l->n_batch * (uint64_t)hd;
+    slot[10] = &l->inv_freq; fl[10] = (uint64_t)hd / 2 + 1;
+    slot[11] = &l->hidden;  fl[11] = fl[2];
+    slot[12] = &l->logits;  fl[12] = (uint64_t)l->n_batch * (uint64_t)c->n_vocab;
+    slot[13] = &l->probs;   fl[13] = (uint64_t)c->n_vocab;
+    slot[14] = &l->order;   fl[14] = (uint64_t)c->n_vocab;
+    slot[15] = &l->hist;    fl[15] = (uint64_t)l->n_ctx;
+    slot[16] = &l->hist_tmp; fl[16] = (uint64_t)l->n_ctx;
+    slot[17] = &l->dist;    fl[17] = (uint64_t)c->n_vocab;
+    l->ctx = 0;
+    at = artr__align_up(sizeof(artr_ctx), 64);
+    for (i = 0; i < 18; i++) { /* every slot holds 4-byte elements */
+        *slot[i] = (size_t)at;
+        if (!artr__mul_ok(fl[i], 4, &end) || !artr__add_ok(at, end, &end) || end > SIZE_MAX - 256)
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "a context with n_ctx %d, n_batch %d needs more than the address space",
+                              l->n_ctx, l->n_batch);
+        at = artr__align_up(end, 64);
+    }
+    l->total = (size_t)at + 63;
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_ctx_bytes(const artr_model *m, const artr_ctx_params *p, size_t *bytes,
+                                   artr_error *err)
+{
+    artr__ctx_layout l;
+    artr_status st;
+    if (!m || !bytes) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_bytes: NULL model or bytes");
+    if ((st = artr__ctx_layout_for(m, p, &l, err)) != ARTR_OK) return st;
+    *bytes = l.total;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const artr_ctx_params *p,
+                                    artr_error *err)
+{
+    artr__ctx_layout l;
+    unsigned char *base, *block = NULL;
+    artr_ctx *c;
+    artr_status st;
+    int i;
+    if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_create: NULL out");
+    *out = NULL;
+    if (!m) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_create: NULL model");
+    if ((st = artr__ctx_layout_for(m, p, &l, err)) != ARTR_OK) return st;
+    if (p && p->mem) {
+        if (p->mem_size < l.total)
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "artr_ctx_params.mem_size is %z bytes, the context needs %z (artr_ctx_bytes)",
+                              p->mem_size, l.total);
+        base = (unsigned char *)p->mem;
+    } else {
+        block = (unsigned char *)artr__alloc(l.total);
+        if (!block)
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %z bytes for a context (n_ctx %d); pass artr_ctx_params.mem or a smaller n_ctx",
+                              l.total, l.n_ctx);
+        base = block;
+    }
+    base += (64 - (uintptr_t)base % 64) % 64;
+    c = (artr_ctx *)(void *)base;
+    memset(c, 0, sizeof *c);
+    c->m = m;
+    c->block = block;
+    c->n_ctx = l.n_ctx;
+    c->n_batch = l.n_batch;
+    c->n_threads = l.n_threads;
+    c->n_sink = p ? p->n_sink : 0;
+    c->bounded = c->n_sink > 0;
+    c->partial_from = INT32_MAX;
+    c->head_dim = m->cfg.n_embd / m->cfg.n_head;
+    c->kv_dim = m->cfg.n_head_kv * c->head_dim;
+    c->qkv_ld = m->cfg.n_embd + 2 * c->kv_dim;
+#define ARTR__CARVE(F) c->F = (float *)(void *)(base + l.F)
+    ARTR__CARVE(k_cache); ARTR__CARVE(v_cache); ARTR__CARVE(x); ARTR__CARVE(xb);
+    ARTR__CARVE(qkv); ARTR__CARVE(att); ARTR__CARVE(hb); ARTR__CARVE(hb2);
+    ARTR__CARVE(scores); ARTR__CARVE(rope); ARTR__CARVE(inv_freq); ARTR__CARVE(hidden);
+    ARTR__CARVE(logits); ARTR__CARVE(probs); ARTR__CARVE(dist);
+#undef ARTR__CARVE
+    c->order = (uint32_t *)(void *)(base + l.order);
+    c->hist = (int32_t *)(void *)(base + l.hist);
+    c->hist_tmp = (int32_t *)(void *)(base + l.hist_tmp);
+    for (i = 0; i < c->head_dim / 2; i++)
+        c->inv_freq[i] = (float)(1.0 / pow((double)m->cfg.rope_theta, 2.0 * i / c->head_dim));
+    *out = c;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF void artr_ctx_free(artr_ctx *c)
+{
+    if (c) artr__free(c->block);
+}
+
+ARTRDEF int artr_ctx_pos(const artr_ctx *c)
+{
+    return c ? c->n_past : -1;
+}
+
+ARTRDEF const artr_model *artr_ctx_model(const artr_ctx *c)
+{
+    return c ? c->m : NULL;
+}
+
+ARTRDEF artr_status artr_ctx_truncate(artr_ctx *c, int n_pos, artr_error *err)
+{
+    int drop;
+    if (!c) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_truncate: NULL context");
+    if (n_pos < 0 || n_pos > c->n_past)
+        return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: the context holds positions 0..%d", n_pos, c->n_past);
+    drop = c->n_past - n_pos;
+    if (c->n_past > c->n_kv && drop > c->n_kv - c->n_sink)
+        return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: positions before %d were evicted from the bounded cache",
+                          n_pos, c->n_past - (c->n_kv - c->n_sink));
+    c->n_kv -= drop;
+    c->n_past = n_pos;
+    if (n_pos <= c->partial_from) c->partial_from = INT32_MAX;
+    c->n_rows = 0;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error *err)
+{
+    const artr_config *cfg;
+    size_t row, rows_bytes;
+    int l;
+    if (!dst || !src) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: NULL context");
+    if (dst == src) return ARTR_OK;
+    if (dst->m != src->m || dst->n_ctx != src->n_ctx || dst->n_batch != src->n_batch ||
+        dst->n_sink != src->n_sink || dst->bounded != src->bounded)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: contexts differ in model, n_ctx, n_batch or n_sink");
+    cfg = &src->m->cfg;
+    row = (size_t)src->kv_dim * sizeof(float);
+    rows_bytes = (size_t)src->n_kv * row;
+    for (l = 0; l < cfg->n_layer; l++) {
+        size_t off = (size_t)l * (size_t)src->n_ctx * (size_t)src->kv_dim;
+        memcpy(dst->k_cache + off, src->k_cache + off, rows_bytes);
+        memcpy(dst->v_cache + off, src->v_cache + off, rows_bytes);
+    }
+    memcpy(dst->hidden, src->hidden, (size_t)src->n_rows * (size_t)cfg->n_embd * sizeof(float));
+    memcpy(dst->logits, src->logits, (size_t)src->n_rows * (size_t)cfg->n_vocab * sizeof(float));
+    memcpy(dst->hist, src->hist, (size_t)src->n_ctx * sizeof(int32_t));
+    dst->n_past = src->n_past;
+    dst->n_kv = src->n_kv;
+    dst->partial_from = src->partial_from;
+    dst->partial_layers = src->partial_layers;
+    dst->n_rows = src->n_rows;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+/* Make room in a bounded cache for n more positions: drop a chunk of the oldest
+   non-sink positions (at least 1/8 of the window, so the memmove is amortised) and
+   shift the rest down. As in StreamingLLM (Xiao et al. 2023), positions are slots in the
+   cache, so the moved keys are rotated back by the shift: attention distances stay
+   within what the model was trained on, and the sinks keep their slots. */
+static void artr__ctx_evict(artr_ctx *c, int n)
+{
+    const artr_config *cfg = &c->m->cfg;
+    int window = c->n_kv - c->n_sink, d = c->n_kv + n - c->n_ctx, chunk = (c->n_ctx - c->n_sink) / 8, l, j, i;
+    int half = c->head_dim / 2, neox = cfg->arch == ARTR_ARCH_QWEN2;
+    if (d < chunk) d = chunk;
+    if (d > window) d = window;
+    if (d <= 0) return;
+    for (l = 0; l < cfg->n_layer; l++) {
+        float *k = c->k_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
+        float *v = c->v_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
+        size_t from = (size_t)(c->n_sink + d) * (size_t)c->kv_dim, to = (size_t)c->n_sink * (size_t)c->kv_dim;
+        size_t count = (size_t)(window - d) * (size_t)c->kv_dim * sizeof(float);
+        memmove(k + to, k + from, count);
+        memmove(v + to, v + from, count);
+        if (cfg->arch == ARTR_ARCH_GPT2) continue; /* learned positions: nothing to rotate */
+        for (j = 0; j < half; j++) {               /* rotate by -d: cos(-a), sin(-a) */
+            float a = (float)d * c->inv_freq[j];
+            c->rope[j] = cosf(a);
+            c->rope[half + j] = -sinf(a);
+        }
+        for (i = c->n_sink; i < c->n_sink + window - d; i++)
+            artr__rope(k + (size_t)i * (size_t)c->kv_dim, cfg->n_head_kv, c->head_dim, c->rope, neox);
+    }
+    c->n_kv -= d;
+}
+
+/* Check everything about a call before anything changes. */
+static artr_status artr__forward_check(const artr_ctx *c, const artr_batch *b, int *n_layers,
+                                       artr_error *err)
+{
+    const artr_config *cfg;
+    int i;
+    if (!c || !b) return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: NULL context or batch");
+    cfg = &c->m->cfg;
+    if (b->n <= 0 || b->n > c->n_batch)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: n = %d, expected 1..n_batch (%d)", b->n, c->n_batch);
+    if (!b->tokens == !b->embd)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: give exactly one of tokens and embd");
+    if (b->logits < ARTR_LOGITS_LAST || b->logits > ARTR_LOGITS_NONE)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: logits = %d, expected ARTR_LOGITS_LAST, _ALL or _NONE", b->logits);
+    if (b->n_layers < 0 || b->n_layers > cfg->n_layer)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: n_layers = %d, the model has %d", b->n_layers, cfg->n_layer);
+    *n_layers = b->n_layers ? b->n_layers : cfg->n_layer;
+    if (c->partial_from < c->n_past && *n_layers > c->partial_layers)
+        return ARTR__FAIL(err, ARTR_E_ARG, "positions from %d on ran only %d layers (early exit): truncate to %d before a deeper forward",
+                          c->partial_from, c->partial_layers, c->partial_from);
+    if (b->tokens)
+        for (i = 0; i < b->n; i++)
+            if (b->tokens[i] < 0 || b->tokens[i] >= cfg->n_vocab)
+                return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: token %d is id %d, outside the vocabulary (0..%d)",
+                                  i, (int)b->tokens[i], cfg->n_vocab - 1);
+    if (!c->bounded && c->n_kv + b->n > c->n_ctx)
+        return ARTR__FAIL(err, ARTR_E_FULL, "context full: %d positions held, %d more do not fit in n_ctx %d",
+                          c->n_kv, b->n, c->n_ctx);
+    if (c->n_past > INT32_MAX - b->n)
+        return ARTR__FAIL(err, ARTR_E_FULL, "position counter would overflow");
+    return ARTR_OK;
+}
+
+/* Token embeddings (or the caller's vectors) into x, plus GPT-2's learned positions. */
+static void artr__embed(artr_ctx *c, const artr_batch *b, int pos0)
+{
+    const artr_model *m = c->m;
+    int E = m->cfg.n_embd, t;
+    for (t = 0; t < b->n; t++) {
+        float *x = c->x + (size_t)t * (size_t)E;
+        if (b->tokens) {
+            const artr_tensor *te = m->tok_embd;
+            artr_tensor_to_f32(te, (int64_t)b->tokens[t] * E, E, x, NULL);
+        } else {
+            memcpy(x, b->embd + (size_t)t * (size_t)E, (size_t)E * sizeof(float));
+        }
+        if (m->pos_embd) { /* xb is free until the first layer: the position's row */
+            float *pe = c->xb + (size_t)t * (size_t)E;
+            artr_tensor_to_f32(m->pos_embd, (int64_t)(pos0 + t) * E, E, pe, NULL);
+            artr__add(x, pe, E);
+        }
+    }
+}
+
+/* Attention of n new positions (cache slots pos0 ..) over the cache, causal inside the
+   batch. One (token, head) pair per task; each thread has its own row of scores. */
+static void artr__attention(artr_ctx *c, int l, int n, int pos0)
+{
+    const artr_config *cfg = &c->m->cfg;
+    int hd = c->head_dim, group = cfg->n_head / cfg->n_head_kv, task;
+    const float *kc = c->k_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
+    const float *vc = c->v_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
+    float scale = 1.0f / sqrtf((float)hd);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(c->n_threads) \
+    if (c->n_threads > 1 && (int64_t)n * cfg->n_head * (pos0 + n) * hd >= ARTR_OMP_MIN_WORK)
+#endif
+    for (task = 0; task < n * cfg->n_head; task++) {
+        int t = task / cfg->n_head, h = task % cfg->n_head, g = h / group, len = pos0 + t + 1, j, i;
+        const float *q = c->qkv + (size_t)t * (size_t)c->qkv_ld + (size_t)h * (size_t)hd;
+        float *out = c->att + (size_t)t * (size_t)cfg->n_embd + (size_t)h * (size_t)hd;
+#ifdef _OPENMP
+        float *s = c->scores + (size_t)omp_get_thread_num() * (size_t)c->n_ctx;
+#else
+        float *s = c->scores;
+#endif
+        for (j = 0; j < len; j++) {
+            const float *k = kc + (size_t)j * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
+            float dot = 0;
+            for (i = 0; i < hd; i++) dot += q[i] * k[i];
+            s[j] = dot * scale;
+        }
+        artr__softmax(s, len);
+        for (i = 0; i < hd; i++) out[i] = 0;
+        for (j = 0; j < len; j++) {
+            const float *v = vc + (size_t)j * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
+            for (i = 0; i < hd; i++) out[i] += s[j] * v[i];
+        }
+    }
+}
+
+/* One transformer block over n positions: attention, then the feed-forward network. */
+static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
+{
+    const artr_model *m = c->m;
+    const artr_config *cfg = &m->cfg;
+    const artr__layer *w = &m->layers[l];
+    int E = cfg->n_embd, KV = c->kv_dim, F = cfg->n_ff, ld = c->qkv_ld, nt = c->n_threads, t;
+    int gpt2 = cfg->arch == ARTR_ARCH_GPT2, neox = cfg->arch == ARTR_ARCH_QWEN2;
+    float *kc = c->k_cache + ((size_t)l * (size_t)c->n_ctx + (size_t)pos0) * (size_t)KV;
+    float *vc = c->v_cache + ((size_t)l * (size_t)c->n_ctx + (size_t)pos0) * (size_t)KV;
+
+    for (t = 0; t < n; t++) {
+        const float *x = c->x + (size_t)t * (size_t)E;
+        float *xb = c->xb + (size_t)t * (size_t)E;
+        if (gpt2) artr__layernorm(xb, x, (const float *)w->attn_norm->data, (const float *)w->attn_norm_b->data, E, cfg->norm_eps);
+        else artr__rmsnorm(xb, x, (const float *)w->attn_norm->data, E, cfg->norm_eps);
+    }
+    if (gpt2) {
+        artr__matmul(w->wqkv, c->xb, E, n, c->qkv, ld, nt);
+    } else {
+        artr__matmul(w->wq, c->xb, E, n, c->qkv, ld, nt);
+        artr__matmul(w->wk, c->xb, E, n, c->qkv + E, ld, nt);
+        artr__matmul(w->wv, c->xb, E, n, c->qkv + E + KV, ld, nt);
+    }
+    for (t = 0; t < n; t++) {
+        float *q = c->qkv + (size_t)t * (size_t)ld;
+        if (gpt2) artr__add(q, (const float *)w->bqkv->data, E + 2 * KV);
+        if (w->bq) {
+            artr__add(q, (const float *)w->bq->data, E);
+            artr__add(q + E, (const float *)w->bk->data, KV);
+            artr__add(q + E + KV, (const float *)w->bv->data, KV);
+        }
+        if (!gpt2) {
+            artr__rope(q, cfg->n_head, c->head_dim, c->rope + (size_t)t * (size_t)c->head_dim, neox);
+            artr__rope(q + E, cfg->n_head_kv, c->head_dim, c->rope + (size_t)t * (size_t)c->head_dim, neox);
+        }
+        memcpy(kc + (size_t)t * (size_t)KV, q + E, (size_t)KV * sizeof(float));
+        memcpy(vc + (size_t)t * (size_t)KV, q + E + KV, (size_t)KV * sizeof(float));
+    }
+    artr__attention(c, l, n, pos0);
+    artr__matmul(w->wo, c->att, E, n, c->xb, E, nt);
+    for (t = 0; t < n; t++) {
+        float *x = c->x + (size_t)t * (size_t)E, *xb = c->xb + (size_t)t * (size_t)E;
+        if (w->bo) artr__add(xb, (const float *)w->bo->data, E);
+        artr__add(x, xb, E);
+        if (gpt2) artr__layernorm(xb, x, (const float *)w->ffn_norm->data, (const float *)w->ffn_norm_b->data, E, cfg->norm_eps);
+        else artr__rmsnorm(xb, x, (const float *)w->ffn_norm->data, E, cfg->norm_eps);
+    }
+    artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt);
+    if (gpt2) {
+        for (t = 0; t < n; t++) {
+            float *h = c->hb2 + (size_t)t * (size_t)F;
+            artr__add(h, (const float *)w->b_up->data, F);
+            artr__gelu(h, F);
+        }
+        artr__matmul(w->w_down, c->hb2, F, n, c->xb, E, nt);
+    } else {
+        artr__matmul(w->w_gate, c->xb, E, n, c->hb, F, nt);
+        for (t = 0; t < n; t++) artr__swiglu(c->hb + (size_t)t * (size_t)F, c->hb2 + (size_t)t * (size_t)F, F);
+        artr__matmul(w->w_down, c->hb, F, n, c->xb, E, nt);
+    }
+    for (t = 0; t < n; t++) {
+        float *xb = c->xb + (size_t)t * (size_t)E;
+        if (w->b_down) artr__add(xb, (const float *)w->b_down->data, E);
+        artr__add(c->x + (size_t)t * (size_t)E, xb, E);
+    }
+}
+
+ARTRDEF artr_status artr_forward_batch(artr_ctx *c, const artr_batch *b, artr_error *err)
+{
+    const artr_model *m;
+    const artr_config *cfg;
+    int n_layers = 0, pos0, l, t, first, E;
+    artr_status st = artr__forward_check(c, b, &n_layers, err);
+    if (st != ARTR_OK) return st;
+    m = c->m;
+    cfg = &m->cfg;
+    E = cfg->n_embd;
+    if (c->bounded && c->n_kv + b->n > c->n_ctx) artr__ctx_evict(c, b->n);
+    pos0 = c->n_kv;
+    for (t = 0; t < b->n && cfg->arch != ARTR_ARCH_GPT2; t++) {
+        float *cs = c->rope + (size_t)t * (size_t)c->head_dim;
+        int j, half = c->head_dim / 2;
+        for (j = 0; j < half; j++) {
+            float a = (float)(pos0 + t) * c->inv_freq[j];
+            cs[j] = cosf(a);
+            cs[half + j] = sinf(a);
+        }
+    }
+    artr__embed(c, b, pos0);
+    for (l = 0; l < n_layers; l++) artr__layer_forward(c, l, b->n, pos0);
+    /* the kept rows: final norm, then the output head */
+    first = b->logits == ARTR_LOGITS_ALL ? 0 : b->n - 1;
+    c->n_rows = b->logits == ARTR_LOGITS_NONE ? 0 : b->n - first;
+    for (t = 0; t < c->n_rows; t++) {
+        const float *x = c->x + (size_t)(first + t) * (size_t)E;
+        float *h = c->hidden + (size_t)t * (size_t)E;
+        if (m->out_norm_b) artr__layernorm(h, x, (const float *)m->out_norm->data, (const float *)m->out_norm_b->data, E, cfg->norm_eps);
+        else artr__rmsnorm(h, x, (const float *)m->out_norm->data, E, cfg->norm_eps);
+    }
+    if (c->n_rows) artr__matmul(m->output, c->hidden, E, c->n_rows, c->logits, cfg->n_vocab, c->n_threads);
+    if (n_layers < cfg->n_layer) {
+        if (c->partial_from > c->n_past) {
+            c->partial_from = c->n_past;
+            c->partial_layers = n_layers;
+        } else if (n_layers < c->partial_layers) {
+            c->partial_layers = n_layers;
+        }
+    }
+    for (t = 0; t < b->n; t++) c->hist[(c->n_past + t) % c->n_ctx] = b->tokens ? b->tokens[t] : -1;
+    c->n_kv += b->n;
+    c->n_past += b->n;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_forward(artr_ctx *c, const int32_t *tokens, int n, artr_error *err)
+{
+    artr_batch b;
+    memset(&b, 0, sizeof b);
+    b.tokens = tokens;
+    b.n = n;
+    if (!tokens) return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: NULL tokens");
+    return artr_forward_batch(c, &b, err);
+}
+
+static int artr__row(const artr_ctx *c, int i)
+{
+    if (!c) return -1;
+    if (i < 0) i += c->n_rows;
+    return i >= 0 && i < c->n_rows ? i : -1;
+}
+
+ARTRDEF const float *artr_logits(const artr_ctx *c, int i)
+{
+    int r = artr__row(c, i);
+    return r < 0 ? NULL : c->logits + (size_t)r * (size_t)c->m->cfg.n_vocab;
+}
+
+ARTRDEF const float *artr_hidden(const artr_ctx *c, int i)
+{
+    int r = artr__row(c, i);
+    return r < 0 ? NULL : c->hidden + (size_t)r * (size_t)c->m->cfg.n_embd;
+}
+
+/* ---- §7 sampling -------------------------------------------------------------------- */
+/* The transforms work in place on one row of logits (c->probs) and end in a softmax.
+   Sorting uses c->order; nothing is allocated. No loop's end depends on float values,
+   so NaN or infinite logits cannot make one run long. */
+
+ARTRDEF float artr_rng_uniform(uint64_t *state)
+{
+    /* SplitMix64 (Steele, Lea, Flood 2014): the state walks by the golden gamma */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (float)(z >> 40) * (1.0f / 16777216.0f);
+}
+
+static int artr__u32_less(const void *ctx, uint32_t a, uint32_t b)
+{
+    (void)ctx;
+    return a < b;
+}
+
+/* Sort order for artr__heapsort: larger logits first, equal logits by id. */
+static int artr__logit_greater(const void *ctx, uint32_t a, uint32_t b)
+{
+    const float *l = (const float *)ctx;
+    return l[a] > l[b] || (l[a] == l[b] && a < b);
+}
+
+/* Softmax over l (n) into p, in the order given (or 0..n-1); -inf gives 0. */
+static void artr__softmax_into(const float *l, float *p, int n)
+{
+    float mx = -INFINITY, sum = 0;
+    int i;
+    for (i = 0; i < n; i++)
+        if (l[i] > mx) mx = l[i];
+    for (i = 0; i < n; i++) {
+        p[i] = l[i] == -INFINITY ? 0.0f : expf(l[i] - mx);
+        sum += p[i];
+    }
+    for (i = 0; i < n; i++) p[i] /= sum;
+}
+
+/* Penalties over the last n ids of the history (CTRL's repetition penalty; OpenAI-style
+   frequency and presence penalties), each distinct token once. */
+static void artr__penalize(float *l, int n_vocab, const artr_sampler *s, int32_t *ids, int n)
+{
+    int i = 0, j, k;
+    artr__heapsort((uint32_t *)(void *)ids, (size_t)n, artr__u32_less, NULL);
+    while (i < n) {
+        int32_t tok = ids[i];
+        for (j = i; j < n && ids[j] == tok; j++) {}
+        k = j - i;
+        if (tok >= 0 && tok < n_vocab && l[tok] != -INFINITY) {
+            float v = l[tok];
+            if (s->repeat_penalty > 0 && s->repeat_penalty != 1.0f)
+                v = v < 0 ? v * s->repeat_penalty : v / s->repeat_penalty;
+            v -= (float)k * s->frequency_penalty + (k > 0 ? s->presence_penalty : 0.0f);
+            l[tok] = v;
+        }
+        i = j;
+    }
+}
+
+/* top-k: keep logits >= the k-th largest (as transformers' TopKLogitsWarper). */
+static void artr__top_k(float *l, uint32_t *order, int n, int k)
+{
+    float kth;
+    int i;
+    if (k <= 0 || k >= n) return;
+    for (i = 0; i < n; i++) order[i] = (uint32_t)i;
+    artr__heapsort(order, (size_t)n, artr__logit_greater, l);
+    kth = l[order[k - 1]];
+    for (i = 0; i < n; i++)
+        if (l[i] < kth) l[i] = -INFINITY;
+}
+
+/* top-p: walking from the least likely token up, drop tokens while the probability
+   mass so far is <= 1 - top_p; the likeliest token always stays. */
+static void artr__top_p(float *l, float *p, uint32_t *order, int n, float top_p)
+{
+    float cum = 0;
+    int i;
+    if (!(top_p > 0 && top_p < 1)) return;
+    for (i = 0; i < n; i++) order[i] = (uint32_t)i;
+    artr__heapsort(order, (size_t)n, artr__logit_greater, l); /* largest first */
+    artr__softmax_into(l, p, n);
+    for (i = n - 1; i > 0; i--) {
+        cum += p[order[i]];
+        if (cum > 1.0f - top_p) break;
+        l[order[i]] = -INFINITY;
+    }
+}
+
+/* min-p: drop tokens with p < min_p * p_max. */
+static void artr__min_p(float *l, float *p, int n, float min_p)
+{
+    float pmax = 0;
+    int i;
+    if (!(min_p > 0)) return;
+    artr__softmax_into(l, p, n);
+    for (i = 0; i < n; i++)
+        if (p[i] > pmax) pmax = p[i];
+    for (i = 0; i < n; i++)
+        if (p[i] < min_p * pmax) l[i] = -INFINITY;
+}
+
+/* Every transform, in order, on one row: p (n_vocab) receives the distribution. work and
+   order are n_vocab scratch; hist/n_hist the penalty window (sorted in place). */
+static artr_status artr__probs(const float *logits, const float *uncond, int n_vocab,
+                               const artr_sampler *s, int32_t *hist, int n_hist, float *p,
+                               float *work, uint32_t *order, artr_error *err)
+{
+    int i, best = -1, any_pos_inf = 0;
+    for (i = 0; i < n_vocab; i++) {
+        float v = logits[i];
+        if (uncond) v = uncond[i] + s->guidance_scale * (v - uncond[i]);
+        work[i] = v != v ? -INFINITY : v; /* NaN (also from inf - inf) counts as -inf */
+        if (work[i] == INFINITY) any_pos_inf = 1;
+    }
+    if (any_pos_inf) /* the +inf tokens share all the mass */
+        for (i = 0; i < n_vocab; i++) work[i] = work[i] == INFINITY ? 0.0f : -INFINITY;
+    for (i = 0; i < s->n_logit_bias; i++) {
+        int32_t t = s->logit_bias[i].token;
+        if (t < 0 || t >= n_vocab)
+            return ARTR__FAIL(err, ARTR_E_ARG, "logit_bias[%d]: token %d outside the vocabulary", i, (int)t);
+        work[t] += s->logit_bias[i].bias;
+        if (work[t] != work[t]) work[t] = -INFINITY;
+    }
+    for (i = 0; i < s->n_banned; i++) {
+        int32_t t = s->banned[i];
+        if (t < 0 || t >= n_vocab)
+            return ARTR__FAIL(err, ARTR_E_ARG, "banned[%d]: token %d outside the vocabulary", i, (int)t);
+        work[t] = -INFINITY;
+    }
+    if (n_hist > 0) artr__penalize(work, n_vocab, s, hist, n_hist);
+    for (i = 0; i < n_vocab; i++)
+        if (work[i] != -INFINITY && (best < 0 || work[i] > work[best])) best = i;
+    if (best < 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "no token can be drawn: every logit is -inf or NaN after the sampler's transforms");
+    if (!(s->temperature > 0)) { /* greedy */
+        for (i = 0; i < n_vocab; i++) p[i] = 0;
+        p[best] = 1;
+        return ARTR_OK;
+    }
+    artr__top_k(work, order, n_vocab, s->top_k);
+    artr__top_p(work, p, order, n_vocab, s->top_p);
+    artr__min_p(work, p, n_vocab, s->min_p);
+    for (i = 0; i < n_vocab; i++) work[i] /= s->temperature;
+    artr__softmax_into(work, p, n_vocab);
+    return ARTR_OK;
+}
+
+/* The penalty window: the last n ids of c's history, copied into c->hist_tmp. */
+static int artr__penalty_window(artr_ctx *c, const artr_sampler *s)
+{
+    int n = s->repeat_last_n == 0 ? 64 : s->repeat_last_n < 0 ? c->n_ctx : s->repeat_last_n, i;
+    int penalties = (s->repeat_penalty > 0 && s->repeat_penalty != 1.0f) || s->frequency_penalty != 0 ||
+                    s->presence_penalty != 0;
+    if (!penalties) return 0;
+    if (n > c->n_past) n = c->n_past;
+    if (n > c->n_ctx) n = c->n_ctx;
+    for (i = 0; i < n; i++) c->hist_tmp[i] = c->hist[(c->n_past - n + i) % c->n_ctx];
+    return n;
+}
+
+ARTRDEF artr_status artr_probs(artr_ctx *c, const artr_sampler *s, int row, float *p,
+                               artr_error *err)
+{
+    const float *logits, *uncond = NULL;
+    int n_vocab;
+    if (!c || !s || !p) return ARTR__FAIL(err, ARTR_E_ARG, "artr_probs: NULL context, sampler or p");
+    logits = artr_logits(c, row);
+    if (!logits) return ARTR__FAIL(err, ARTR_E_ARG, "artr_probs: row %d: the last call kept %d rows of logits", row, c->n_rows);
+    n_vocab = c->m->cfg.n_vocab;
+    if (s->guidance) {
+        if (s->guidance->m->cfg.n_vocab != n_vocab)
+            return ARTR__FAIL(err, ARTR_E_ARG, "guidance context: vocabulary %d, expected %d", s->guidance->m->cfg.n_vocab, n_vocab);
+        uncond = artr_logits(s->guidance, row);
+        if (!uncond) return ARTR__FAIL(err, ARTR_E_ARG, "guidance context has no logits row %d", row);
+    }
+    if ((s->n_logit_bias > 0 && !s->logit_bias) || (s->n_banned > 0 && !s->banned) || s->n_logit_bias < 0 || s->n_banned < 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "sampler: n_logit_bias / n_banned without their arrays");
+    artr__ok(err);
+    return artr__probs(logits, uncond, n_vocab, s, c->hist_tmp, artr__penalty_window(c, s), p, c->probs,
+                       c->order, err);
+}
+
+ARTRDEF artr_status artr_sample(artr_ctx *c, artr_sampler *s, int row, int32_t *tok, artr_error *err)
+{
+    float u, cum = 0;
+    int i, last = -1, n_vocab;
+    const float *p;
+    artr_status st;
+    if (!c || !s || !tok) return ARTR__FAIL(err, ARTR_E_ARG, "artr_sample: NULL context, sampler or tok");
+    st = artr_probs(c, s, row, c->dist, err);
+    if (st != ARTR_OK) return st;
+    p = c->dist;
+    n_vocab = c->m->cfg.n_vocab;
+    if (!(s->temperature > 0)) { /* one-hot at the argmax */
+        for (i = 0; i < n_vocab - 1 && p[i] != 1.0f; i++) {}
+        *tok = i;
+        return ARTR_OK;
+    }
+    u = artr_rng_uniform(&s->rng);
+    for (i = 0; i < n_vocab; i++) {
+        if (!(p[i] > 0)) continue;
+        cum += p[i];
+        last = i;
+        if (u < cum) break;
+    }
+    *tok = i < n_vocab ? i : last; /* rounding left u above the total: the last live token */
     return ARTR_OK;
 }
 

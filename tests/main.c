@@ -28,6 +28,8 @@ static void th_free(void *p)
 #include "test_llama2c.c"
 #include "test_memory.c"
 #include "test_hostile.c"
+#include "test_forward.c"
+#include "test_sampling.c"
 
 typedef struct th_test {
     const char *name;
@@ -67,6 +69,19 @@ static const th_test tests[] = {
     T(test_crafted_overflows),
     T(test_crafted_duplicates),
     T(test_fuzz_regressions),
+    T(test_forward_vs_transformers),
+    T(test_forward_weight_types),
+    T(test_forward_batch_equals_steps),
+    T(test_forward_truncate_copy_fail),
+    T(test_forward_embeddings_hidden),
+    T(test_forward_early_exit),
+    T(test_forward_llama2c_vs_gguf),
+    T(test_ctx_placement_and_errors),
+    T(test_ctx_bounded_cache),
+    T(test_sampling_vs_transformers),
+    T(test_sampling_chi_square),
+    T(test_sampling_edge_cases),
+    T(test_sampling_contexts),
 #undef T
 };
 
