@@ -270,6 +270,10 @@ typedef struct artr_ctx_params {
     int n_threads;    /* OpenMP threads; 0 = OpenMP's default (1 without OpenMP)         */
     int n_sink;       /* > 0: bounded cache for endless streams: the first n_sink
                          positions stay, older recent ones are evicted (StreamingLLM)   */
+    int n_layers;     /* > 0: run only the first n_layers layers (a self-speculative
+                         draft sharing the model's weights); 0 = all                    */
+    int n_draft;      /* most guesses one decoding step makes (speculative k, Jacobi
+                         window); 0 = min(16, n_batch - 1)                              */
     void *mem;        /* place the context here (any alignment; see artr_ctx_bytes)     */
     size_t mem_size;
 } artr_ctx_params;
@@ -290,6 +294,15 @@ ARTRDEF artr_status artr_ctx_truncate(artr_ctx *c, int n_pos, artr_error *err);
 ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error *err);
 /* Tokens processed so far: the position the next token gets (-1 for NULL). */
 ARTRDEF int artr_ctx_pos(const artr_ctx *c);
+/* Decoding statistics since creation (steps only, not plain forwards). */
+typedef struct artr_stats {
+    int64_t steps;        /* decoding step calls                                        */
+    int64_t calls;        /* forward calls they made on this (target) context           */
+    int64_t tokens;       /* tokens they returned                                       */
+    int64_t drafted;      /* guesses verified (draft tokens, Jacobi window tokens)       */
+    int64_t accepted;     /* guesses accepted                                           */
+} artr_stats;
+ARTRDEF void artr_ctx_stats(const artr_ctx *c, artr_stats *st);
 ARTRDEF const artr_model *artr_ctx_model(const artr_ctx *c);
 ARTRDEF void artr_ctx_free(artr_ctx *c);
 
@@ -2736,6 +2749,12 @@ struct artr_ctx {
     int partial_from;  /* first position computed with early exit, or INT32_MAX */
     int partial_layers;/* fewest layers any of those positions ran */
     int n_rows;        /* rows kept by the last call (logits and hidden) */
+    int row_pos0;      /* position of the token whose logits are row 0 */
+    int n_layers;      /* layers this context runs (< n_layer: a self-speculative draft) */
+    int n_draft;       /* most guesses per decoding step */
+    int32_t pending;   /* a token a decoding step accepted but has not fed yet, or -1 */
+    int n_guess;       /* Jacobi / SJD guesses carried to the next step */
+    artr_stats stats;
     int head_dim, kv_dim, qkv_ld;
     float *k_cache;    /* (n_layer, n_ctx, kv_dim) */
     float *v_cache;    /* (n_layer, n_ctx, kv_dim) */
@@ -2755,13 +2774,18 @@ struct artr_ctx {
     int32_t *hist;     /* (n_ctx) ids of the last n_ctx positions, ring by position; -1 for
                           embeddings */
     int32_t *hist_tmp; /* (n_ctx) sampler: sorted copy of the penalty window */
+    float *dists;      /* (n_draft + 1, n_vocab) decoding: the proposal distributions */
+    int32_t *guess;    /* (n_draft + 1) decoding: proposed tokens */
+    int32_t *qkind;    /* (n_draft + 1) decoding: how guess[i] was proposed (ARTR__Q_*) */
+    int32_t *feed;     /* (n_batch) decoding: the tokens of one verification call */
+    int32_t *next_tok; /* (n_vocab) Jacobi: the token seen after each token, or -1 */
     void *block;       /* our allocation, or NULL when placed */
 };
 
 typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
-        logits, probs, dist, order, hist, hist_tmp, total;
-    int n_ctx, n_batch, n_threads;
+        logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, total;
+    int n_ctx, n_batch, n_threads, n_layers, n_draft;
 } artr__ctx_layout;
 
 static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_params *p,
@@ -2769,8 +2793,8 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
 {
     const artr_config *c = &m->cfg;
     int kv_dim, hd;
-    uint64_t at = 0, end, fl[18];
-    size_t *slot[18];
+    uint64_t at = 0, end, fl[23];
+    size_t *slot[23];
     int i;
     if (c->arch == ARTR_ARCH_NONE)
         return ARTR__FAIL(err, ARTR_E_ARG, "the model was opened as a container; it has no architecture to run");
@@ -2785,6 +2809,10 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     if (p && (p->n_ctx < 0 || p->n_batch < 0 || p->n_threads < 0 || p->n_sink < 0))
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_params: negative n_ctx, n_batch, n_threads or n_sink");
     if (l->n_threads > 512) l->n_threads = 512;
+    l->n_layers = p && p->n_layers > 0 ? p->n_layers : c->n_layer;
+    if (l->n_layers > c->n_layer)
+        return ARTR__FAIL(err, ARTR_E_ARG, "n_layers %d, the model has %d", l->n_layers, c->n_layer);
+    if (p && p->n_draft < 0) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_params: negative n_draft");
     if (l->n_ctx > (1 << 24))
         return ARTR__FAIL(err, ARTR_E_ARG, "n_ctx %d is larger than artr supports (2^24)", l->n_ctx);
     if (c->arch == ARTR_ARCH_GPT2 && l->n_ctx > c->n_ctx_train)
@@ -2792,10 +2820,14 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
                           l->n_ctx, c->n_ctx_train);
     if (l->n_batch > l->n_ctx)
         return ARTR__FAIL(err, ARTR_E_ARG, "n_batch %d is larger than n_ctx %d", l->n_batch, l->n_ctx);
+    l->n_draft = p && p->n_draft > 0 ? p->n_draft : (l->n_batch - 1 < 16 ? l->n_batch - 1 : 16);
+    if (l->n_draft > l->n_batch - 1 && l->n_batch > 1)
+        return ARTR__FAIL(err, ARTR_E_ARG, "n_draft %d needs n_batch >= %d (guesses + 1 per verification)", l->n_draft, l->n_draft + 1);
+    if (l->n_draft < 1) l->n_draft = 1;
     if (p && p->n_sink > 0 && p->n_sink + l->n_batch > l->n_ctx)
         return ARTR__FAIL(err, ARTR_E_ARG, "n_sink %d + n_batch %d leave no room for a window in n_ctx %d",
                           p->n_sink, l->n_batch, l->n_ctx);
-    slot[0] = &l->k_cache;  fl[0] = (uint64_t)c->n_layer * (uint64_t)l->n_ctx * (uint64_t)kv_dim;
+    slot[0] = &l->k_cache;  fl[0] = (uint64_t)l->n_layers * (uint64_t)l->n_ctx * (uint64_t)kv_dim;
     slot[1] = &l->v_cache;  fl[1] = fl[0];
     slot[2] = &l->x;        fl[2] = (uint64_t)l->n_batch * (uint64_t)c->n_embd;
     slot[3] = &l->xb;       fl[3] = fl[2];
@@ -2813,9 +2845,14 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     slot[15] = &l->hist;    fl[15] = (uint64_t)l->n_ctx;
     slot[16] = &l->hist_tmp; fl[16] = (uint64_t)l->n_ctx;
     slot[17] = &l->dist;    fl[17] = (uint64_t)c->n_vocab;
+    slot[18] = &l->dists;   fl[18] = (uint64_t)(l->n_draft + 1) * (uint64_t)c->n_vocab;
+    slot[19] = &l->guess;   fl[19] = (uint64_t)l->n_draft + 1;
+    slot[20] = &l->qkind;   fl[20] = (uint64_t)l->n_draft + 1;
+    slot[21] = &l->feed;    fl[21] = (uint64_t)l->n_batch;
+    slot[22] = &l->next_tok; fl[22] = (uint64_t)c->n_vocab;
     l->ctx = 0;
     at = artr__align_up(sizeof(artr_ctx), 64);
-    for (i = 0; i < 18; i++) { /* every slot holds 4-byte elements */
+    for (i = 0; i < 23; i++) { /* every slot holds 4-byte elements */
         *slot[i] = (size_t)at;
         if (!artr__mul_ok(fl[i], 4, &end) || !artr__add_ok(at, end, &end) || end > SIZE_MAX - 256)
             return ARTR__FAIL(err, ARTR_E_NOMEM, "a context with n_ctx %d, n_batch %d needs more than the address space",
@@ -2871,6 +2908,9 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->n_batch = l.n_batch;
     c->n_threads = l.n_threads;
     c->n_sink = p ? p->n_sink : 0;
+    c->n_layers = l.n_layers;
+    c->n_draft = l.n_draft;
+    c->pending = -1;
     c->bounded = c->n_sink > 0;
     c->partial_from = INT32_MAX;
     c->head_dim = m->cfg.n_embd / m->cfg.n_head;
@@ -2880,11 +2920,16 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     ARTR__CARVE(k_cache); ARTR__CARVE(v_cache); ARTR__CARVE(x); ARTR__CARVE(xb);
     ARTR__CARVE(qkv); ARTR__CARVE(att); ARTR__CARVE(hb); ARTR__CARVE(hb2);
     ARTR__CARVE(scores); ARTR__CARVE(rope); ARTR__CARVE(inv_freq); ARTR__CARVE(hidden);
-    ARTR__CARVE(logits); ARTR__CARVE(probs); ARTR__CARVE(dist);
+    ARTR__CARVE(logits); ARTR__CARVE(probs); ARTR__CARVE(dist); ARTR__CARVE(dists);
 #undef ARTR__CARVE
     c->order = (uint32_t *)(void *)(base + l.order);
     c->hist = (int32_t *)(void *)(base + l.hist);
     c->hist_tmp = (int32_t *)(void *)(base + l.hist_tmp);
+    c->guess = (int32_t *)(void *)(base + l.guess);
+    c->qkind = (int32_t *)(void *)(base + l.qkind);
+    c->feed = (int32_t *)(void *)(base + l.feed);
+    c->next_tok = (int32_t *)(void *)(base + l.next_tok);
+    for (i = 0; i < m->cfg.n_vocab; i++) c->next_tok[i] = -1;
     for (i = 0; i < c->head_dim / 2; i++)
         c->inv_freq[i] = (float)(1.0 / pow((double)m->cfg.rope_theta, 2.0 * i / c->head_dim));
     *out = c;
@@ -2899,7 +2944,14 @@ ARTRDEF void artr_ctx_free(artr_ctx *c)
 
 ARTRDEF int artr_ctx_pos(const artr_ctx *c)
 {
-    return c ? c->n_past : -1;
+    return c ? c->n_past + (c->pending >= 0) : -1;
+}
+
+ARTRDEF void artr_ctx_stats(const artr_ctx *c, artr_stats *st)
+{
+    if (!st) return;
+    if (c) *st = c->stats;
+    else memset(st, 0, sizeof *st);
 }
 
 ARTRDEF const artr_model *artr_ctx_model(const artr_ctx *c)
@@ -2911,8 +2963,14 @@ ARTRDEF artr_status artr_ctx_truncate(artr_ctx *c, int n_pos, artr_error *err)
 {
     int drop;
     if (!c) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_truncate: NULL context");
-    if (n_pos < 0 || n_pos > c->n_past)
-        return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: the context holds positions 0..%d", n_pos, c->n_past);
+    if (n_pos < 0 || n_pos > artr_ctx_pos(c))
+        return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: the context holds positions 0..%d", n_pos, artr_ctx_pos(c));
+    c->n_guess = 0;
+    if (n_pos == artr_ctx_pos(c)) {
+        artr__ok(err);
+        return ARTR_OK; /* nothing to forget (a pending token stays pending) */
+    }
+    c->pending = -1;
     drop = c->n_past - n_pos;
     if (c->n_past > c->n_kv && drop > c->n_kv - c->n_sink)
         return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: positions before %d were evicted from the bounded cache",
@@ -2933,12 +2991,13 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     if (!dst || !src) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: NULL context");
     if (dst == src) return ARTR_OK;
     if (dst->m != src->m || dst->n_ctx != src->n_ctx || dst->n_batch != src->n_batch ||
-        dst->n_sink != src->n_sink || dst->bounded != src->bounded)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: contexts differ in model, n_ctx, n_batch or n_sink");
+        dst->n_sink != src->n_sink || dst->bounded != src->bounded || dst->n_layers != src->n_layers ||
+        dst->n_draft != src->n_draft)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: contexts differ in model, n_ctx, n_batch, n_sink, n_layers or n_draft");
     cfg = &src->m->cfg;
     row = (size_t)src->kv_dim * sizeof(float);
     rows_bytes = (size_t)src->n_kv * row;
-    for (l = 0; l < cfg->n_layer; l++) {
+    for (l = 0; l < src->n_layers; l++) {
         size_t off = (size_t)l * (size_t)src->n_ctx * (size_t)src->kv_dim;
         memcpy(dst->k_cache + off, src->k_cache + off, rows_bytes);
         memcpy(dst->v_cache + off, src->v_cache + off, rows_bytes);
@@ -2951,6 +3010,13 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     dst->partial_from = src->partial_from;
     dst->partial_layers = src->partial_layers;
     dst->n_rows = src->n_rows;
+    dst->row_pos0 = src->row_pos0;
+    dst->pending = src->pending;
+    dst->n_guess = src->n_guess;
+    memcpy(dst->guess, src->guess, (size_t)(src->n_draft + 1) * sizeof(int32_t));
+    memcpy(dst->qkind, src->qkind, (size_t)(src->n_draft + 1) * sizeof(int32_t));
+    memcpy(dst->dists, src->dists, (size_t)src->n_guess * (size_t)cfg->n_vocab * sizeof(float));
+    memcpy(dst->next_tok, src->next_tok, (size_t)cfg->n_vocab * sizeof(int32_t));
     artr__ok(err);
     return ARTR_OK;
 }
@@ -2968,7 +3034,7 @@ static void artr__ctx_evict(artr_ctx *c, int n)
     if (d < chunk) d = chunk;
     if (d > window) d = window;
     if (d <= 0) return;
-    for (l = 0; l < cfg->n_layer; l++) {
+    for (l = 0; l < c->n_layers; l++) {
         float *k = c->k_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
         float *v = c->v_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
         size_t from = (size_t)(c->n_sink + d) * (size_t)c->kv_dim, to = (size_t)c->n_sink * (size_t)c->kv_dim;
@@ -3001,9 +3067,9 @@ static artr_status artr__forward_check(const artr_ctx *c, const artr_batch *b, i
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: give exactly one of tokens and embd");
     if (b->logits < ARTR_LOGITS_LAST || b->logits > ARTR_LOGITS_NONE)
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: logits = %d, expected ARTR_LOGITS_LAST, _ALL or _NONE", b->logits);
-    if (b->n_layers < 0 || b->n_layers > cfg->n_layer)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: n_layers = %d, the model has %d", b->n_layers, cfg->n_layer);
-    *n_layers = b->n_layers ? b->n_layers : cfg->n_layer;
+    if (b->n_layers < 0 || b->n_layers > c->n_layers)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: n_layers = %d, the context runs %d", b->n_layers, c->n_layers);
+    *n_layers = b->n_layers ? b->n_layers : c->n_layers;
     if (c->partial_from < c->n_past && *n_layers > c->partial_layers)
         return ARTR__FAIL(err, ARTR_E_ARG, "positions from %d on ran only %d layers (early exit): truncate to %d before a deeper forward",
                           c->partial_from, c->partial_layers, c->partial_from);
@@ -3012,9 +3078,12 @@ static artr_status artr__forward_check(const artr_ctx *c, const artr_batch *b, i
             if (b->tokens[i] < 0 || b->tokens[i] >= cfg->n_vocab)
                 return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: token %d is id %d, outside the vocabulary (0..%d)",
                                   i, (int)b->tokens[i], cfg->n_vocab - 1);
-    if (!c->bounded && c->n_kv + b->n > c->n_ctx)
+    if (!c->bounded && c->n_kv + b->n + (c->pending >= 0) > c->n_ctx)
         return ARTR__FAIL(err, ARTR_E_FULL, "context full: %d positions held, %d more do not fit in n_ctx %d",
-                          c->n_kv, b->n, c->n_ctx);
+                          c->n_kv + (c->pending >= 0), b->n, c->n_ctx);
+    if (c->pending >= 0 && b->n + 1 > c->n_batch)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_forward: n = %d, expected 1..%d (n_batch %d less the token the last decoding step left to feed)",
+                          b->n, c->n_batch - 1, c->n_batch);
     if (c->n_past > INT32_MAX - b->n)
         return ARTR__FAIL(err, ARTR_E_FULL, "position counter would overflow");
     return ARTR_OK;
@@ -3146,16 +3215,12 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
     }
 }
 
-ARTRDEF artr_status artr_forward_batch(artr_ctx *c, const artr_batch *b, artr_error *err)
+/* A validated call: it cannot fail. */
+static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
 {
-    const artr_model *m;
-    const artr_config *cfg;
-    int n_layers = 0, pos0, l, t, first, E;
-    artr_status st = artr__forward_check(c, b, &n_layers, err);
-    if (st != ARTR_OK) return st;
-    m = c->m;
-    cfg = &m->cfg;
-    E = cfg->n_embd;
+    const artr_model *m = c->m;
+    const artr_config *cfg = &m->cfg;
+    int pos0, l, t, first, E = cfg->n_embd;
     if (c->bounded && c->n_kv + b->n > c->n_ctx) artr__ctx_evict(c, b->n);
     pos0 = c->n_kv;
     for (t = 0; t < b->n && cfg->arch != ARTR_ARCH_GPT2; t++) {
@@ -3179,7 +3244,8 @@ ARTRDEF artr_status artr_forward_batch(artr_ctx *c, const artr_batch *b, artr_er
         else artr__rmsnorm(h, x, (const float *)m->out_norm->data, E, cfg->norm_eps);
     }
     if (c->n_rows) artr__matmul(m->output, c->hidden, E, c->n_rows, c->logits, cfg->n_vocab, c->n_threads);
-    if (n_layers < cfg->n_layer) {
+    c->row_pos0 = c->n_past + first;
+    if (n_layers < c->n_layers) {
         if (c->partial_from > c->n_past) {
             c->partial_from = c->n_past;
             c->partial_layers = n_layers;
@@ -3190,6 +3256,29 @@ ARTRDEF artr_status artr_forward_batch(artr_ctx *c, const artr_batch *b, artr_er
     for (t = 0; t < b->n; t++) c->hist[(c->n_past + t) % c->n_ctx] = b->tokens ? b->tokens[t] : -1;
     c->n_kv += b->n;
     c->n_past += b->n;
+}
+
+/* Feed a token a decoding step left pending (validated by the caller's check). */
+static void artr__feed_pending(artr_ctx *c)
+{
+    artr_batch pb;
+    if (c->pending < 0) return;
+    memset(&pb, 0, sizeof pb);
+    pb.tokens = &c->pending;
+    pb.n = 1;
+    pb.logits = ARTR_LOGITS_NONE;
+    artr__forward_run(c, &pb, c->n_layers);
+    c->pending = -1;
+}
+
+ARTRDEF artr_status artr_forward_batch(artr_ctx *c, const artr_batch *b, artr_error *err)
+{
+    int n_layers = 0;
+    artr_status st = artr__forward_check(c, b, &n_layers, err);
+    if (st != ARTR_OK) return st;
+    artr__feed_pending(c);
+    c->n_guess = 0;
+    artr__forward_run(c, b, n_layers);
     artr__ok(err);
     return ARTR_OK;
 }

@@ -63,14 +63,15 @@ static double th_draws_match(artr_ctx *c, artr_sampler *s, int n, int vocab)
     static long counts[256];
     float p[256];
     double chi = 0, exp_pool = 0, obs_pool = 0;
-    int i, df = 0;
+    int i, df = 0, bad = 0;
     CHECK(artr_probs(c, s, -1, p, NULL) == ARTR_OK);
     memset(counts, 0, sizeof counts);
     for (i = 0; i < n; i++) {
-        int32_t t;
-        CHECK(artr_sample(c, s, -1, &t, NULL) == ARTR_OK);
-        if (t >= 0 && t < vocab) counts[t]++;
+        int32_t t = -1;
+        if (artr_sample(c, s, -1, &t, NULL) != ARTR_OK || t < 0 || t >= vocab) bad++;
+        else counts[t]++;
     }
+    CHECK(bad == 0);
     for (i = 0; i < vocab; i++) {
         double e = p[i] * n;
         if (p[i] == 0) {
