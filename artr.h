@@ -357,8 +357,9 @@ typedef struct artr_sampler {
     int n_logit_bias;
     const int32_t *banned;                     /* n_banned ids that are never drawn       */
     int n_banned;
-    const artr_ctx *guidance;  /* classifier-free guidance: the unconditional context; its */
-    float guidance_scale;      /* same row u gives logits u + scale * (logits - u)         */
+    artr_ctx *guidance;        /* classifier-free guidance: the unconditional context; its */
+    float guidance_scale;      /* same row u gives logits u + scale * (logits - u); the
+                                  decoding steps feed it the same new tokens             */
 } artr_sampler;
 
 /* The final distribution over the vocabulary for row `row` of c's last call (negative:
@@ -372,6 +373,42 @@ ARTRDEF artr_status artr_sample(artr_ctx *c, artr_sampler *s, int row, int32_t *
                                 artr_error *err);
 /* A uniform float in [0, 1) from a SplitMix64 state (24 random bits), advancing it. */
 ARTRDEF float artr_rng_uniform(uint64_t *state);
+
+/* ---- decoding: each call appends >= 1 tokens to c and returns them in out ----------- */
+/* The caller drives the loop: prefill the prompt with artr_forward, then call a step
+   function until done. A step leaves its last token pending: the next step (or any
+   artr_forward) feeds it first, so verifying guesses costs one forward call. Every step
+   works with the sampler's guidance context (fed the same tokens) and a bounded cache.
+   max_out smaller than 1: ARTR_E_SPACE; larger windows are cut to fit max_out, n_draft,
+   n_batch and the room left in the cache. */
+
+/* One token from the last logits row (the baseline). */
+ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int max_out, int *n_out,
+                              artr_error *err);
+/* Speculative decoding (Leviathan et al. 2023, Alg. 1; Chen et al. 2023): draft proposes
+   k tokens, target verifies them in ONE forward, each kept with probability min(1, p/q),
+   a rejection resampled from norm(max(0, p - q)), a bonus token when all pass. Sampling
+   from the target is preserved exactly; greedy output equals plain greedy. draft is a
+   context on a smaller model with the same vocabulary, prefilled with the same prompt,
+   or, for self-speculative decoding, a context on the SAME model created with
+   artr_ctx_params.n_layers = L (its first L layers draft, sharing the weights). */
+ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, artr_sampler *s, int k,
+                                          int32_t *out, int max_out, int *n_out, artr_error *err);
+/* Jacobi decoding (Santilli et al. 2023): refine a window of guesses in parallel; every
+   guess that matches the model's own prediction from a verified prefix is kept. Greedy
+   only (s->temperature 0): the output equals plain greedy. Guesses carry over between
+   calls and unguessed slots are seeded from an n-gram pool of past outputs (the token
+   seen after the previous one, as lookahead decoding's pool, Fu et al. 2024). */
+ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, int32_t *out,
+                                     int max_out, int *n_out, artr_error *err);
+/* Speculative Jacobi decoding (Teng et al. 2024): Jacobi iterations with the speculative
+   acceptance test, so SAMPLING is accelerated and its distribution preserved. Guesses
+   come from the previous iteration (with their distributions); new slots take init[i]
+   as the proposal for position artr_ctx_pos(c) + i when given (e.g. an image driver's
+   spatial neighbours), else a uniformly random token. */
+ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int window,
+                                          const int32_t *init, int n_init, int32_t *out,
+                                          int max_out, int *n_out, artr_error *err);
 
 #ifdef __cplusplus
 }
@@ -3465,15 +3502,18 @@ static artr_status artr__probs(const float *logits, const float *uncond, int n_v
 }
 
 /* The penalty window: the last n ids of c's history, copied into c->hist_tmp. */
-static int artr__penalty_window(artr_ctx *c, const artr_sampler *s)
+/* The penalty window for kept row r: the ids up to and including that row's token (so
+   a row of a verification call sees the same history as a single-token call would). */
+static int artr__penalty_window(artr_ctx *c, const artr_sampler *s, int r)
 {
     int n = s->repeat_last_n == 0 ? 64 : s->repeat_last_n < 0 ? c->n_ctx : s->repeat_last_n, i;
+    int end = c->row_pos0 + r + 1; /* positions < end */
     int penalties = (s->repeat_penalty > 0 && s->repeat_penalty != 1.0f) || s->frequency_penalty != 0 ||
                     s->presence_penalty != 0;
     if (!penalties) return 0;
-    if (n > c->n_past) n = c->n_past;
-    if (n > c->n_ctx) n = c->n_ctx;
-    for (i = 0; i < n; i++) c->hist_tmp[i] = c->hist[(c->n_past - n + i) % c->n_ctx];
+    if (n > end) n = end;
+    if (n > c->n_ctx - (c->n_past - end)) n = c->n_ctx - (c->n_past - end); /* still in the ring */
+    for (i = 0; i < n; i++) c->hist_tmp[i] = c->hist[(end - n + i) % c->n_ctx];
     return n;
 }
 
@@ -3495,34 +3535,386 @@ ARTRDEF artr_status artr_probs(artr_ctx *c, const artr_sampler *s, int row, floa
     if ((s->n_logit_bias > 0 && !s->logit_bias) || (s->n_banned > 0 && !s->banned) || s->n_logit_bias < 0 || s->n_banned < 0)
         return ARTR__FAIL(err, ARTR_E_ARG, "sampler: n_logit_bias / n_banned without their arrays");
     artr__ok(err);
-    return artr__probs(logits, uncond, n_vocab, s, c->hist_tmp, artr__penalty_window(c, s), p, c->probs,
-                       c->order, err);
+    return artr__probs(logits, uncond, n_vocab, s, c->hist_tmp, artr__penalty_window(c, s, artr__row(c, row)),
+                       p, c->probs, c->order, err);
+}
+
+
+/* ---- §8 decoding ------------------------------------------------------------------- */
+/* Every strategy keeps one invariant: after a step, c holds all returned tokens but the
+   last, which is pending (fed first by the next step or forward). A verification call
+   feeds [pending, guesses...] and keeps all rows, so row i is the distribution of the
+   token after the i-th fed one; rejected guesses are truncated away. Scratch (proposal
+   distributions, guesses, the fed ids) was carved at creation: (n_draft + 1) x n_vocab
+   floats plus a few id arrays. */
+
+enum { ARTR__Q_DIST = 0, ARTR__Q_POINT = 1, ARTR__Q_UNIFORM = 2 };
+
+static int artr__greedy(const artr_sampler *s)
+{
+    return !(s->temperature > 0);
+}
+
+static int32_t artr__argmax(const float *p, int n)
+{
+    int i, best = 0;
+    for (i = 1; i < n; i++)
+        if (p[i] > p[best]) best = i;
+    return best;
+}
+
+/* Draw from weights p (total mass `total`, which need not be 1). */
+static int32_t artr__draw(const float *p, int n, float total, uint64_t *rng)
+{
+    float u = artr_rng_uniform(rng) * total, cum = 0;
+    int i, last = 0;
+    for (i = 0; i < n; i++) {
+        if (!(p[i] > 0)) continue;
+        cum += p[i];
+        last = i;
+        if (u < cum) return i;
+    }
+    return last; /* rounding left u above the total: the last live token */
+}
+
+/* A token from a distribution: its argmax under a greedy sampler, else a draw. */
+static int32_t artr__pick(artr_sampler *s, const float *p, int n)
+{
+    return artr__greedy(s) ? artr__argmax(p, n) : artr__draw(p, n, 1.0f, &s->rng);
 }
 
 ARTRDEF artr_status artr_sample(artr_ctx *c, artr_sampler *s, int row, int32_t *tok, artr_error *err)
 {
-    float u, cum = 0;
-    int i, last = -1, n_vocab;
-    const float *p;
     artr_status st;
     if (!c || !s || !tok) return ARTR__FAIL(err, ARTR_E_ARG, "artr_sample: NULL context, sampler or tok");
     st = artr_probs(c, s, row, c->dist, err);
-    if (st != ARTR_OK) return st;
-    p = c->dist;
-    n_vocab = c->m->cfg.n_vocab;
-    if (!(s->temperature > 0)) { /* one-hot at the argmax */
-        for (i = 0; i < n_vocab - 1 && p[i] != 1.0f; i++) {}
-        *tok = i;
+    if (st == ARTR_OK) *tok = artr__pick(s, c->dist, c->m->cfg.n_vocab);
+    return st;
+}
+
+/* Room for n more positions in c (and in the guidance context). */
+static int artr__room(const artr_ctx *c)
+{
+    return c->bounded ? c->n_batch : c->n_ctx - c->n_kv - (c->pending >= 0);
+}
+
+/* Feed ids to c and to the sampler's guidance context, keeping the rows asked for. c has
+   no pending token here (the caller put it first in ids). */
+static artr_status artr__feed(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, int logits,
+                              artr_error *err)
+{
+    artr_batch b;
+    int layers = 0;
+    artr_status st;
+    memset(&b, 0, sizeof b);
+    b.tokens = ids;
+    b.n = n;
+    b.logits = logits;
+    if ((st = artr__forward_check(c, &b, &layers, err)) != ARTR_OK) return st;
+    if (s->guidance) {
+        int gl = 0;
+        if (s->guidance->pending >= 0)
+            return ARTR__FAIL(err, ARTR_E_ARG, "the guidance context has a pending token; feed it only through the steps");
+        if ((st = artr__forward_check(s->guidance, &b, &gl, err)) != ARTR_OK) return st;
+        artr__forward_run(s->guidance, &b, gl);
+    }
+    artr__forward_run(c, &b, layers);
+    c->stats.calls++;
+    return ARTR_OK;
+}
+
+/* Keep n_keep of the positions the last verification fed (in c and in the guidance). */
+static void artr__keep(artr_ctx *c, artr_sampler *s, int n_fed, int n_keep)
+{
+    artr_ctx_truncate(c, c->n_past - (n_fed - n_keep), NULL);
+    if (s->guidance) artr_ctx_truncate(s->guidance, s->guidance->n_past - (n_fed - n_keep), NULL);
+}
+
+/* Common checks; a first step after the prompt samples the pending token from the
+   prompt's last row and returns just that (*done = 1). */
+static artr_status artr__step_begin(artr_ctx *c, artr_sampler *s, int32_t *out, int max_out, int *n_out,
+                                    int *done, artr_error *err)
+{
+    artr_status st;
+    *done = 0;
+    if (!c || !s || !out || !n_out) return ARTR__FAIL(err, ARTR_E_ARG, "decoding step: NULL context, sampler, out or n_out");
+    if (max_out < 1) {
+        *n_out = 1;
+        return ARTR__FAIL(err, ARTR_E_SPACE, "decoding step: max_out %d, a step returns at least 1 token", max_out);
+    }
+    if (s->guidance && s->guidance->m->cfg.n_vocab != c->m->cfg.n_vocab)
+        return ARTR__FAIL(err, ARTR_E_ARG, "guidance context: vocabulary %d, expected %d", s->guidance->m->cfg.n_vocab, c->m->cfg.n_vocab);
+    c->stats.steps++;
+    if (c->pending >= 0) return ARTR_OK;
+    if (c->n_rows == 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "decoding step: no logits to start from; prefill the prompt with artr_forward first");
+    if ((st = artr_sample(c, s, -1, &c->pending, err)) != ARTR_OK) {
+        c->pending = -1;
+        return st;
+    }
+    out[0] = c->pending;
+    *n_out = 1;
+    c->stats.tokens++;
+    *done = 1;
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int max_out, int *n_out,
+                              artr_error *err)
+{
+    int done;
+    int32_t tok;
+    artr_status st = artr__step_begin(c, s, out, max_out, n_out, &done, err);
+    if (st != ARTR_OK || done) return st;
+    tok = c->pending;
+    c->pending = -1;
+    if ((st = artr__feed(c, s, &tok, 1, ARTR_LOGITS_LAST, err)) != ARTR_OK) {
+        c->pending = tok;
+        return st;
+    }
+    if ((st = artr_sample(c, s, -1, &c->pending, err)) != ARTR_OK) {
+        c->pending = -1; /* tok was fed; nothing is pending */
+        return st;
+    }
+    out[0] = c->pending;
+    *n_out = 1;
+    c->stats.tokens++;
+    return ARTR_OK;
+}
+
+/* How many guesses a window step may verify. */
+static int artr__window(const artr_ctx *c, const artr_sampler *s, int want, int max_out)
+{
+    int w = want;
+    if (w > max_out - 1) w = max_out - 1;
+    if (w > c->n_draft) w = c->n_draft;
+    if (w > c->n_batch - 1) w = c->n_batch - 1;
+    if (w > artr__room(c) - 1) w = artr__room(c) - 1;
+    if (s->guidance && w > artr__room(s->guidance) - 1) w = artr__room(s->guidance) - 1;
+    return w;
+}
+
+/* Speculative acceptance of guess x under target distribution p and proposal q (of kind
+   qkind; q is a row for ARTR__Q_DIST). Accepts with min(1, p(x)/q(x)); on rejection p is
+   overwritten by the residual norm(max(0, p - q)) and its total goes to *total. */
+static int artr__accept(artr_sampler *s, float *p, const float *q, int qkind, int32_t x, int n, float *total)
+{
+    float qx = qkind == ARTR__Q_DIST ? q[x] : qkind == ARTR__Q_POINT ? 1.0f : 1.0f / (float)n;
+    int v;
+    if (artr__greedy(s)) { /* one-hot p: exact match with its argmax, residual = p */
+        *total = 1;
+        return p[x] > 0;
+    }
+    if (p[x] >= qx || artr_rng_uniform(&s->rng) * qx < p[x]) return 1;
+    *total = 0;
+    for (v = 0; v < n; v++) {
+        float qv = qkind == ARTR__Q_DIST ? q[v] : qkind == ARTR__Q_POINT ? (v == x ? 1.0f : 0.0f) : qx;
+        p[v] = p[v] > qv ? p[v] - qv : 0.0f;
+        *total += p[v];
+    }
+    return 0;
+}
+
+/* The token after a rejection (from the residual in p) or after all guesses passed. */
+static artr_status artr__next_token(artr_ctx *c, artr_sampler *s, int row, float total, int rejected,
+                                    int32_t *tok, artr_error *err)
+{
+    int n = c->m->cfg.n_vocab;
+    artr_status st;
+    if (rejected && total > 0) {
+        *tok = artr__greedy(s) ? artr__argmax(c->dist, n) : artr__draw(c->dist, n, total, &s->rng);
         return ARTR_OK;
     }
-    u = artr_rng_uniform(&s->rng);
-    for (i = 0; i < n_vocab; i++) {
-        if (!(p[i] > 0)) continue;
-        cum += p[i];
-        last = i;
-        if (u < cum) break;
+    if ((st = artr_probs(c, s, row, c->dist, err)) != ARTR_OK) return st;
+    *tok = artr__pick(s, c->dist, n);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, artr_sampler *s, int k,
+                                          int32_t *out, int max_out, int *n_out, artr_error *err)
+{
+    int done, n_vocab, P, D, behind, i, j = 0, rejected = 0;
+    float total = 0;
+    int32_t t, next = -1;
+    artr_sampler sd;
+    artr_status st = artr__step_begin(target, s, out, max_out, n_out, &done, err);
+    if (st != ARTR_OK || done) return st;
+    if (!draft || draft == target || k < 1)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_speculative: need a draft context other than the target, and k >= 1");
+    n_vocab = target->m->cfg.n_vocab;
+    if (draft->m->cfg.n_vocab != n_vocab)
+        return ARTR__FAIL(err, ARTR_E_ARG, "draft vocabulary %d, the target's is %d", draft->m->cfg.n_vocab, n_vocab);
+    if (draft->pending >= 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "the draft context has a pending token; step it only through artr_step_speculative");
+    P = target->n_past;
+    t = target->pending;
+    if (draft->n_past > P) artr_ctx_truncate(draft, P, NULL);
+    D = draft->n_past;
+    behind = P - D + 1; /* what the draft has not seen: positions D..P-1, then t */
+    if (behind > draft->n_batch || P - D > target->n_ctx)
+        return ARTR__FAIL(err, ARTR_E_ARG, "the draft context is %d tokens behind the target; prefill both with the same prompt", P - D);
+    k = artr__window(target, s, k, max_out);
+    if (k > draft->n_draft) k = draft->n_draft;
+    if (k > artr__room(draft) - behind + 1) k = artr__room(draft) - behind + 1;
+    if (k < 1) return artr_step(target, s, out, max_out, n_out, err);
+    /* draft: catch up and propose k tokens, keeping each proposal distribution */
+    for (i = 0; i < behind - 1; i++) draft->feed[i] = target->hist[(D + i) % target->n_ctx];
+    draft->feed[behind - 1] = t;
+    sd = *s;
+    sd.guidance = NULL;
+    for (i = 0; i < k; i++) {
+        float *q = draft->dists + (size_t)i * (size_t)n_vocab;
+        if ((st = artr__feed(draft, &sd, i ? &target->feed[i] : draft->feed, i ? 1 : behind, ARTR_LOGITS_LAST, err)) != ARTR_OK ||
+            (st = artr_probs(draft, &sd, -1, q, err)) != ARTR_OK)
+            return st;
+        target->feed[i + 1] = artr__pick(&sd, q, n_vocab);
+        sd.rng = sd.rng; /* the draft's draws advance the shared state below */
+        s->rng = sd.rng;
     }
-    *tok = i < n_vocab ? i : last; /* rounding left u above the total: the last live token */
+    /* target: verify [t, x_0 .. x_{k-1}] in one call */
+    target->feed[0] = t;
+    target->pending = -1;
+    if ((st = artr__feed(target, s, target->feed, k + 1, ARTR_LOGITS_ALL, err)) != ARTR_OK) {
+        target->pending = t;
+        return st;
+    }
+    for (j = 0; j < k; j++) { /* Leviathan et al. 2023, Alg. 1 */
+        if ((st = artr_probs(target, s, j, target->dist, err)) != ARTR_OK) return st;
+        if (!artr__accept(s, target->dist, draft->dists + (size_t)j * (size_t)n_vocab, ARTR__Q_DIST,
+                          target->feed[j + 1], n_vocab, &total)) {
+            rejected = 1;
+            break;
+        }
+    }
+    if ((st = artr__next_token(target, s, j, total, rejected, &next, err)) != ARTR_OK) return st;
+    for (i = 0; i < j; i++) out[i] = target->feed[i + 1];
+    out[j] = next;
+    *n_out = j + 1;
+    artr__keep(target, s, k + 1, j + 1);
+    if (draft->n_past > P + 1 + j) artr_ctx_truncate(draft, P + 1 + j, NULL);
+    target->pending = next;
+    target->stats.tokens += j + 1;
+    target->stats.drafted += k;
+    target->stats.accepted += j;
+    return ARTR_OK;
+}
+
+/* Remember which token followed which (the n-gram pool seeding Jacobi guesses). */
+static void artr__pool_add(artr_ctx *c, int32_t a, int32_t b, int overwrite)
+{
+    if (a >= 0 && b >= 0 && (overwrite || c->next_tok[a] < 0)) c->next_tok[a] = b;
+}
+
+ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, int32_t *out,
+                                     int max_out, int *n_out, artr_error *err)
+{
+    int done, W, i, j, n_vocab, matched = 1;
+    int32_t t, *y;
+    artr_status st;
+    if (s && !artr__greedy(s))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_jacobi is greedy (temperature 0); sample with artr_step_spec_jacobi");
+    st = artr__step_begin(c, s, out, max_out, n_out, &done, err);
+    if (st != ARTR_OK || done) return st;
+    W = artr__window(c, s, window, max_out);
+    if (W < 1) return artr_step(c, s, out, max_out, n_out, err);
+    n_vocab = c->m->cfg.n_vocab;
+    t = c->pending;
+    y = c->feed + 1; /* guesses: carried from the last step, then seeded from the pool */
+    for (i = 0; i < W; i++) {
+        int32_t prev = i ? y[i - 1] : t;
+        y[i] = i < c->n_guess ? c->guess[i] : c->next_tok[prev] >= 0 ? c->next_tok[prev] : prev;
+    }
+    c->feed[0] = t;
+    c->pending = -1;
+    if ((st = artr__feed(c, s, c->feed, W + 1, ARTR_LOGITS_ALL, err)) != ARTR_OK) {
+        c->pending = t;
+        return st;
+    }
+    /* g_i, the prediction after [t, y_0 .. y_{i-1}], is exact while all y before matched */
+    for (i = 0, j = 0; i <= W; i++) {
+        int32_t g;
+        if ((st = artr_probs(c, s, i, c->dist, err)) != ARTR_OK) return st;
+        g = artr__argmax(c->dist, n_vocab);
+        if (matched) {
+            out[i] = g;
+            j = i;
+            matched = i < W && y[i] == g;
+        } else {
+            c->guess[i - j - 1] = g; /* Jacobi update: the next step's guesses */
+            artr__pool_add(c, c->guess[i - j - 1 > 0 ? i - j - 2 : 0], g, 0);
+        }
+    }
+    *n_out = j + 1;
+    artr__pool_add(c, t, out[0], 1);
+    for (i = 1; i <= j; i++) artr__pool_add(c, out[i - 1], out[i], 1);
+    artr__keep(c, s, W + 1, j + 1);
+    c->n_guess = W - j;
+    c->pending = out[j];
+    c->stats.tokens += j + 1;
+    c->stats.drafted += W;
+    c->stats.accepted += j;
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int window,
+                                          const int32_t *init, int n_init, int32_t *out,
+                                          int max_out, int *n_out, artr_error *err)
+{
+    int done, W, i, j, n_vocab, rejected = 0;
+    float total = 0;
+    int32_t t, next = -1, *y;
+    artr_status st = artr__step_begin(c, s, out, max_out, n_out, &done, err);
+    if (st != ARTR_OK || done) return st;
+    if (n_init < 0 || (n_init > 0 && !init))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_spec_jacobi: n_init %d without init", n_init);
+    W = artr__window(c, s, window, max_out);
+    if (W < 1) return artr_step(c, s, out, max_out, n_out, err);
+    n_vocab = c->m->cfg.n_vocab;
+    t = c->pending;
+    y = c->feed + 1;
+    for (i = 0; i < W; i++) { /* carried guesses keep their distributions; new slots: init or uniform */
+        if (i < c->n_guess) {
+            y[i] = c->guess[i];
+        } else if (i < n_init && init[i] >= 0 && init[i] < n_vocab) {
+            y[i] = init[i];
+            c->qkind[i] = ARTR__Q_POINT;
+        } else {
+            int32_t r = (int32_t)(artr_rng_uniform(&s->rng) * (float)n_vocab);
+            y[i] = r < n_vocab ? r : n_vocab - 1;
+            c->qkind[i] = ARTR__Q_UNIFORM;
+        }
+    }
+    c->feed[0] = t;
+    c->pending = -1;
+    if ((st = artr__feed(c, s, c->feed, W + 1, ARTR_LOGITS_ALL, err)) != ARTR_OK) {
+        c->pending = t;
+        return st;
+    }
+    for (j = 0; j < W; j++) { /* Teng et al. 2024: the speculative test on each guess in turn */
+        if ((st = artr_probs(c, s, j, c->dist, err)) != ARTR_OK) return st;
+        if (!artr__accept(s, c->dist, c->dists + (size_t)j * (size_t)n_vocab, c->qkind[j], y[j], n_vocab, &total)) {
+            rejected = 1;
+            break;
+        }
+    }
+    if ((st = artr__next_token(c, s, j, total, rejected, &next, err)) != ARTR_OK) return st;
+    for (i = 0; i < j; i++) out[i] = y[i];
+    out[j] = next;
+    *n_out = j + 1;
+    /* the rows after the new token become the next guesses, drawn from (and remembered
+       with) their distributions */
+    for (i = j + 1; i <= W; i++) {
+        float *q = c->dists + (size_t)(i - j - 1) * (size_t)n_vocab;
+        if ((st = artr_probs(c, s, i, q, err)) != ARTR_OK) return st;
+        c->guess[i - j - 1] = artr__pick(s, q, n_vocab);
+        c->qkind[i - j - 1] = ARTR__Q_DIST;
+    }
+    artr__keep(c, s, W + 1, j + 1);
+    c->n_guess = W - j;
+    c->pending = next;
+    c->stats.tokens += j + 1;
+    c->stats.drafted += W;
+    c->stats.accepted += j;
     return ARTR_OK;
 }
 
