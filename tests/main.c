@@ -28,6 +28,7 @@ static void th_free(void *p)
 #include "test_llama2c.c"
 #include "test_memory.c"
 #include "test_hostile.c"
+#include "test_tools.c"
 
 typedef struct th_test {
     const char *name;
@@ -67,6 +68,14 @@ static const th_test tests[] = {
     T(test_crafted_overflows),
     T(test_crafted_duplicates),
     T(test_fuzz_regressions),
+    T(test_quantize_vs_gguf_py),
+    T(test_quantize_f16_bf16),
+    T(test_quantize_args),
+    T(test_quantize_tool),
+    T(test_quantize_tool_errors),
+    T(test_bin2c_roundtrip),
+    T(test_convert_llama2c_vs_hf),
+    T(test_convert_fixtures),
 #undef T
 };
 
