@@ -1,4 +1,5 @@
 # artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make clean
+#       make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
 CC       ?= cc
@@ -19,17 +20,30 @@ FUZZ_CC  ?= clang
 FUZZ_SECONDS ?= 60
 FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
 REGRESS  := $(wildcard tests/fuzz/regress/*)
-TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h
+TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h \
+            tools/quantize.c tools/bin2c.c
+TOOLS    := $(B)/artr-inspect $(B)/artr-quantize $(B)/artr-bin2c
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := $(shell sed -n 's/^\#define ARTR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' artr.h | paste -sd. -)
+VMAJOR   := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme fuzz clean
+.PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme check-bin2c fuzz \
+        clean install test-package check-package
 
-all: $(B)/artr-inspect
+all: $(TOOLS)
 
 $(B):
 	@mkdir -p $(B)
 
 $(B)/artr-inspect: tools/inspect.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/inspect.c $(LDLIBS)
+
+$(B)/artr-quantize: tools/quantize.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/quantize.c $(LDLIBS)
+
+$(B)/artr-bin2c: tools/bin2c.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/bin2c.c $(LDLIBS)
 
 # The quickstart: inspect and validate a shipped model file.
 run: $(B)/artr-inspect
@@ -57,7 +71,7 @@ $(B)/fuzz_replay-asan: tests/fuzz_load.c artr.h | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
 
 # The whole suite; the last line printed is "N passed, N failed".
-test: check-compile $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 
@@ -115,6 +129,63 @@ check-cortexm: | $(B)
 	  echo "$(ARM_CC) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"; exit 1; \
 	else \
 	  echo "skipped Cortex-M check: $(ARM_CC) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"; \
+	fi
+
+# artr-bin2c output compiles as C99 (GNU attribute), C11 (_Alignas) and C++ (alignas), and
+# the arrays load in place (no_copy) at their GGUF's alignment.
+$(B)/bin2c_fixtures.c: $(B)/artr-bin2c tests/fixtures/llama.gguf tests/fixtures/meta.gguf
+	./$(B)/artr-bin2c tests/fixtures/llama.gguf bin2c_llama > $@.tmp
+	./$(B)/artr-bin2c tests/fixtures/meta.gguf bin2c_meta >> $@.tmp
+	mv $@.tmp $@
+
+check-bin2c: $(B)/bin2c_fixtures.c tests/bin2c_check.c artr.h
+	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(B) -o $(B)/bin2c_check_c99 tests/bin2c_check.c $(LDLIBS)
+	$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -O2 -I$(B) -o $(B)/bin2c_check_c11 tests/bin2c_check.c $(LDLIBS)
+	$(CXX) -x c++ -Wall -Wextra -pedantic -Werror -O2 -I$(B) -o $(B)/bin2c_check_cpp tests/bin2c_check.c $(LDLIBS)
+	./$(B)/bin2c_check_c99 && ./$(B)/bin2c_check_c11 && ./$(B)/bin2c_check_cpp
+
+# ---- packaging ---------------------------------------------------------------------
+# make install PREFIX=... [DESTDIR=...]: the header, the tools (convert.py as artr-convert),
+# a pkg-config file and a CMake package (find_package(artr) -> artr::artr).
+
+install: $(TOOLS)
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/artr
+	install -m 644 artr.h $(DESTDIR)$(PREFIX)/include/artr.h
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 tools/convert.py $(DESTDIR)$(PREFIX)/bin/artr-convert
+	sed -e 's|@ARTR_VERSION@|$(VERSION)|' artr.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/artr.pc
+	install -m 644 cmake/artrConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/artr/artrConfig.cmake
+	sed -e 's|@ARTR_VERSION@|$(VERSION)|' -e 's|@ARTR_VERSION_MAJOR@|$(VMAJOR)|' \
+	  cmake/artrConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/artr/artrConfigVersion.cmake
+
+# A tiny consumer built three ways: CMake add_subdirectory, CMake find_package after
+# `make install` into a scratch prefix, and pkg-config.
+PKG := $(abspath $(B))/package
+test-package: all
+	rm -rf $(PKG)
+	$(MAKE) --no-print-directory install PREFIX=$(PKG)/prefix >/dev/null
+	cmake -S tests/package -B $(PKG)/subdir -DARTR_SOURCE_DIR=$(CURDIR) >/dev/null
+	cmake --build $(PKG)/subdir >/dev/null
+	$(PKG)/subdir/consumer tests/fixtures/llama.gguf
+	cmake -S tests/package -B $(PKG)/found -DCMAKE_PREFIX_PATH=$(PKG)/prefix >/dev/null
+	cmake --build $(PKG)/found >/dev/null
+	$(PKG)/found/consumer tests/fixtures/llama.gguf
+	$(CC) -std=c99 -o $(PKG)/pc_consumer tests/package/consumer.c \
+	  $$(PKG_CONFIG_PATH=$(PKG)/prefix/lib/pkgconfig pkg-config --cflags --libs artr)
+	$(PKG)/pc_consumer tests/fixtures/llama.gguf
+	$(PKG)/prefix/bin/artr-inspect tests/fixtures/llama.gguf | tail -n 1
+	@echo "package: add_subdirectory, find_package and pkg-config consumers: ok"
+
+# make test runs test-package when cmake and pkg-config are there (CI installs them).
+check-package:
+	@if command -v cmake >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory test-package; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "cmake or pkg-config not found (apt-get install cmake pkg-config)"; exit 1; \
+	else \
+	  echo "skipped package test: cmake or pkg-config not found (apt-get install cmake pkg-config)"; \
 	fi
 
 # ---- fuzzing (libFuzzer; clang) -----------------------------------------------------

@@ -215,6 +215,12 @@ ARTRDEF artr_status artr_model_meta_array_float(const artr_model *m, const char 
                                                 uint64_t i, double *out, artr_error *err);
 ARTRDEF artr_status artr_model_meta_array_str(const artr_model *m, const char *key, uint64_t i,
                                               const char **s, size_t *len, artr_error *err);
+/* The i-th metadata entry (0 <= i < artr_model_meta_count) as stored in the file, for
+   copying it into another GGUF: *type is its value type and [*bytes, +*n_bytes) everything
+   after the type field (a string's uint64 length and bytes; an array's element type, count
+   and elements; a scalar's bytes), little-endian, pointing into the file. */
+ARTRDEF artr_status artr_model_meta_raw(const artr_model *m, int i, int *type,
+                                        const void **bytes, size_t *n_bytes, artr_error *err);
 
 /* ---- tensors ---------------------------------------------------------------------- */
 
@@ -258,6 +264,13 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
    (32). Allocates nothing. */
 ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
                                        float *dst, artr_error *err);
+/* The other way: n floats (a multiple of the block, 32, for Q8_0 and Q4_0) to type F32,
+   F16, BF16, Q8_0 or Q4_0, written to dst (dst_size bytes; too small is ARTR_E_SPACE).
+   Bit for bit what gguf-py's gguf.quants.quantize and ggml's reference quantizers write
+   for finite input (NaN and Inf give well-defined but unspecified blocks). Allocates
+   nothing; no alignment needed. */
+ARTRDEF artr_status artr_quantize_f32(int type, const float *src, int64_t n, void *dst,
+                                      size_t dst_size, artr_error *err);
 
 /* ---- context: one sequence, its KV cache and scratch ------------------------------ */
 
@@ -1008,6 +1021,115 @@ static void artr__dequant_q4_0_ref(const uint8_t *ARTR__RESTRICT src, float *ART
             dst[j + 16] = d * (float)((src[2 + j] >> 4) - 8);
         }
     }
+}
+
+/* A float already rounded to an integer, clamped into [lo, hi] without undefined casts
+   (NaN gives 0). Only non-finite input ever reaches the clamps. */
+static int artr__q_clamp(float v, int lo, int hi)
+{
+    if (v >= (float)lo && v <= (float)hi) return (int)v;
+    if (v > (float)hi) return hi;
+    return v < (float)lo ? lo : 0;
+}
+
+/* Q8_0, as ggml's quantize_row_q8_0_ref and gguf-py's Q8_0.quantize_blocks: per block of 32,
+   d = max|x| / 127 and q = round(x / d) half away from zero, all in float32, where 1/d is
+   computed once and multiplied (not divided) so the rounding matches; d stored as half. */
+static void artr__quantize_row_q8_0_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                        int64_t n)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n / ARTR__QK; b++, x += ARTR__QK, dst += 34) {
+        float amax = 0.0f, d, id;
+        uint16_t h;
+        for (j = 0; j < ARTR__QK; j++) {
+            float a = fabsf(x[j]);
+            if (a > amax) amax = a;
+        }
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        h = artr__f32_to_f16(d);
+        dst[0] = (uint8_t)(h & 0xff);
+        dst[1] = (uint8_t)(h >> 8);
+        for (j = 0; j < ARTR__QK; j++)
+            dst[2 + j] = (uint8_t)(int8_t)artr__q_clamp(roundf(x[j] * id), -128, 127);
+    }
+}
+
+/* Q4_0, as ggml's quantize_row_q4_0_ref and gguf-py's Q4_0.quantize_blocks: per block, m is
+   the element of largest magnitude (the first, on ties) with its sign, d = m / -8 and
+   q = min(15, trunc(x / d + 8.5)), float32 throughout. The product x*id goes through a
+   volatile so that no compiler can fuse it with the + 8.5 into one FMA (gcc's default
+   -ffp-contract=fast in GNU and C++ modes would) and change the rounding. */
+static void artr__quantize_row_q4_0_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                        int64_t n)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n / ARTR__QK; b++, x += ARTR__QK, dst += 18) {
+        float amax = fabsf(x[0]), m = x[0], d, id; /* m keeps its sign, even -0.0 */
+        int q[ARTR__QK];
+        uint16_t h;
+        for (j = 1; j < ARTR__QK; j++) {
+            if (fabsf(x[j]) > amax) {
+                amax = fabsf(x[j]);
+                m = x[j];
+            }
+        }
+        d = m / -8.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        h = artr__f32_to_f16(d);
+        dst[0] = (uint8_t)(h & 0xff);
+        dst[1] = (uint8_t)(h >> 8);
+        for (j = 0; j < ARTR__QK; j++) {
+            volatile float p = x[j] * id;
+            q[j] = artr__q_clamp(truncf(p + 8.5f), 0, 15);
+        }
+        for (j = 0; j < 16; j++) dst[2 + j] = (uint8_t)(q[j] | q[j + 16] << 4);
+    }
+}
+
+ARTRDEF artr_status artr_quantize_f32(int type, const float *src, int64_t n, void *dst,
+                                      size_t dst_size, artr_error *err)
+{
+    const artr__type_info *ti = type < 0 ? NULL : artr__type((uint32_t)type);
+    uint8_t *out = (uint8_t *)dst;
+    uint64_t need;
+    int64_t i;
+    if (!src || !dst || n < 0) return ARTR__FAIL(err, ARTR_E_ARG, "artr_quantize_f32: NULL src or dst, or n < 0");
+    if (!ti || !(type == ARTR_TYPE_F32 || type == ARTR_TYPE_F16 || type == ARTR_TYPE_BF16 ||
+                 type == ARTR_TYPE_Q8_0 || type == ARTR_TYPE_Q4_0))
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "artr_quantize_f32: cannot write type %s (F32, F16, BF16, Q8_0 and Q4_0 can be written)",
+                          ti ? ti->name : "unknown");
+    if (n % ti->block)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_quantize_f32: %I floats is not a multiple of the %s block size %d",
+                          n, ti->name, (int)ti->block);
+    need = (uint64_t)(n / ti->block) * ti->bytes;
+    if (need > dst_size)
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_quantize_f32: %I floats as %s need %U bytes, dst has %z",
+                          n, ti->name, need, dst_size);
+    artr__ok(err);
+    switch (type) {
+    case ARTR_TYPE_F32:
+        memcpy(out, src, (size_t)n * 4);
+        break;
+    case ARTR_TYPE_F16:
+    case ARTR_TYPE_BF16:
+        for (i = 0; i < n; i++) {
+            uint16_t h = type == ARTR_TYPE_F16 ? artr__f32_to_f16(src[i]) : artr__f32_to_bf16(src[i]);
+            out[2 * i] = (uint8_t)(h & 0xff);
+            out[2 * i + 1] = (uint8_t)(h >> 8);
+        }
+        break;
+    case ARTR_TYPE_Q8_0:
+        artr__quantize_row_q8_0_ref(src, out, n);
+        break;
+    default:
+        artr__quantize_row_q4_0_ref(src, out, n);
+        break;
+    }
+    return ARTR_OK;
 }
 
 ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
@@ -2737,6 +2859,23 @@ ARTRDEF artr_status artr_model_meta_array_str(const artr_model *m, const char *k
     artr__reader_init(&r, kv->val, kv->val_bytes);
     for (j = 0; j <= i; j++) *s = artr__gguf_string(&r, &n);
     *len = (size_t)n;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_model_meta_raw(const artr_model *m, int i, int *type,
+                                        const void **bytes, size_t *n_bytes, artr_error *err)
+{
+    const artr__kv *kv;
+    size_t head;
+    if (!m || !type || !bytes || !n_bytes) return ARTR__FAIL(err, ARTR_E_ARG, "artr_model_meta_raw: NULL argument");
+    if (i < 0 || i >= m->n_kv) return ARTR__FAIL(err, ARTR_E_ARG, "metadata index %d outside 0..%d", i, m->n_kv - 1);
+    kv = &m->kv[i];
+    /* val points past a string's length and past an array's element type and count */
+    head = kv->type == ARTR_META_STRING ? 8 : kv->type == ARTR_META_ARRAY ? 12 : 0;
+    *type = (int)kv->type;
+    *bytes = kv->val - head;
+    *n_bytes = kv->val_bytes + head;
     artr__ok(err);
     return ARTR_OK;
 }

@@ -30,6 +30,7 @@ static void th_free(void *p)
 #include "test_hostile.c"
 #include "test_forward.c"
 #include "test_sampling.c"
+#include "test_tools.c"
 
 typedef struct th_test {
     const char *name;
@@ -78,10 +79,19 @@ static const th_test tests[] = {
     T(test_forward_llama2c_vs_gguf),
     T(test_ctx_placement_and_errors),
     T(test_ctx_bounded_cache),
+    T(test_forward_converted_models),
     T(test_sampling_vs_transformers),
     T(test_sampling_chi_square),
     T(test_sampling_edge_cases),
     T(test_sampling_contexts),
+    T(test_quantize_vs_gguf_py),
+    T(test_quantize_f16_bf16),
+    T(test_quantize_args),
+    T(test_quantize_tool),
+    T(test_quantize_tool_errors),
+    T(test_bin2c_roundtrip),
+    T(test_convert_llama2c_vs_hf),
+    T(test_convert_fixtures),
 #undef T
 };
 

@@ -513,3 +513,47 @@ static void test_ctx_bounded_cache(void)
         artr_model_free(m);
     }
 }
+
+/* Models converted by tools/convert.py (HF directories and a llama2.c checkpoint) give
+   transformers' logits (fixtures/conv, from tests/gen_convert_fixtures.py). */
+static void test_forward_converted_models(void)
+{
+    static const char *const pairs[][2] = {{"conv/llama_hf.gguf", "conv/llama.logits"},
+                                            {"conv/llama_l2c.gguf", "conv/llama.logits"},
+                                            {"conv/llama2c.bin", "conv/llama.logits"},
+                                            {"conv/qwen2.gguf", "conv/qwen2.logits"},
+                                            {"conv/gpt2.gguf", "conv/gpt2.logits"}};
+    size_t f, n_ids_bytes, n_ref;
+    unsigned char *ids = th_fixture("conv/ids.bin", &n_ids_bytes);
+    if (!ids || n_ids_bytes != 64) {
+        CHECK(0);
+        free(ids);
+        return;
+    }
+    for (f = 0; f < sizeof pairs / sizeof pairs[0]; f++) {
+        artr_model *m = NULL;
+        artr_ctx *c;
+        artr_error err;
+        float *ref = (float *)(void *)th_fixture(pairs[f][1], &n_ref), *got;
+        double md = 0;
+        size_t i;
+        CHECK_STATUS(artr_model_load_file(&m, th_path(pairs[f][0]), NULL, &err), ARTR_OK, &err);
+        if (!m || !ref || n_ref != 16 * 256 * 4) {
+            CHECK(0);
+            artr_model_free(m);
+            free(ref);
+            continue;
+        }
+        c = th_ctx(m, 64, 16, 0);
+        got = th_run(c, (const int32_t *)(void *)ids, 16, 16);
+        for (i = 0; got && i < 16 * 256; i++)
+            if (fabs((double)got[i] - ref[i]) > md) md = fabs((double)got[i] - ref[i]);
+        printf("  %-22s max |logit - transformers| = %.2e\n", pairs[f][0], md);
+        CHECK(got && md <= TOL_F32_LOGITS);
+        free(got);
+        free(ref);
+        artr_ctx_free(c);
+        artr_model_free(m);
+    }
+    free(ids);
+}

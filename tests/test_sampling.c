@@ -138,7 +138,7 @@ static void test_sampling_chi_square(void)
         hot.temperature = 1.5f;
         memset(counts, 0, sizeof counts);
         for (i = 0; i < 200000; i++) {
-            int32_t t;
+            int32_t t = 0;
             artr_sample(c, &hot, -1, &t, NULL);
             counts[t]++;
         }

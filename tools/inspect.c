@@ -89,16 +89,38 @@ static void print_meta(const artr_model *m, const char *key, int max_elems)
     }
 }
 
+/* Types the forward pass runs (artr_tensor_to_f32 also reads I8/I16/I32). */
+static int runs_type(int type)
+{
+    return type == ARTR_TYPE_F32 || type == ARTR_TYPE_F16 || type == ARTR_TYPE_BF16 ||
+           type == ARTR_TYPE_Q8_0 || type == ARTR_TYPE_Q4_0;
+}
+
 static void print_tensors(const artr_model *m, int all)
 {
-    int i, n = artr_model_tensor_count(m);
+    int i, n = artr_model_tensor_count(m), type;
     size_t total = 0;
+    double params = 0;
     artr_tensor t;
     for (i = 0; i < n; i++) {
         artr_model_tensor_at(m, i, &t, NULL);
         total += t.n_bytes;
+        params += (double)t.ne[0] * (double)t.ne[1] * (double)t.ne[2] * (double)t.ne[3];
     }
-    printf("tensors: %d, %.2f MiB\n", n, (double)total / (1024.0 * 1024.0));
+    printf("tensors: %d, %.2f MiB, %.0f elements\n", n, (double)total / (1024.0 * 1024.0), params);
+    for (type = 0; type < 64; type++) { /* one line per type present */
+        int count = 0;
+        size_t bytes = 0;
+        for (i = 0; i < n; i++) {
+            artr_model_tensor_at(m, i, &t, NULL);
+            if (t.type != type) continue;
+            count++;
+            bytes += t.n_bytes;
+        }
+        if (count)
+            printf("  %-6s %5d tensors %12.2f MiB%s\n", artr_type_name(type), count,
+                   (double)bytes / (1024.0 * 1024.0), runs_type(type) ? "" : "  (artr does not run this type)");
+    }
     for (i = 0; i < n && (all || i < 16); i++) {
         int d;
         const char *tn;
@@ -119,7 +141,8 @@ int main(int argc, char **argv)
     artr_model_params p;
     artr_error err;
     FILE *f;
-    char magic[4] = {0};
+    unsigned char head[8] = {0};
+    long file_size = -1;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -156,9 +179,14 @@ int main(int argc, char **argv)
         perror(path);
         return 1;
     }
-    ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "GGUF", 4);
+    ok = fread(head, 1, 8, f) == 8 && !memcmp(head, "GGUF", 4);
+    if (fseek(f, 0, SEEK_END) == 0) file_size = ftell(f);
     fclose(f);
-    printf("file: %s (%s)\n", path, ok ? "GGUF" : "no GGUF magic: trying llama2.c checkpoint");
+    if (ok)
+        printf("file: %s (GGUF version %u, %ld bytes)\n", path,
+               (unsigned)(head[4] | head[5] << 8 | head[6] << 16 | (unsigned)head[7] << 24), file_size);
+    else
+        printf("file: %s (%ld bytes, no GGUF magic: trying llama2.c checkpoint)\n", path, file_size);
 
     memset(&p, 0, sizeof p);
     if (ok) { /* list what is there even if artr cannot run it */
@@ -167,7 +195,11 @@ int main(int argc, char **argv)
             printf("invalid GGUF: %s: %s\n", artr_status_name(err.status), err.msg);
             return 1;
         }
-        printf("metadata: %d keys\n", artr_model_meta_count(m));
+        {
+            int64_t align = 32;
+            artr_model_meta_int(m, "general.alignment", &align, NULL);
+            printf("metadata: %d keys, data alignment %lld\n", artr_model_meta_count(m), (long long)align);
+        }
         for (i = 0; i < artr_model_meta_count(m); i++) {
             size_t len;
             const char *k = artr_model_meta_key(m, i, &len);
