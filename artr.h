@@ -3876,15 +3876,16 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     float total = 0;
     int32_t t, next = -1;
     artr_sampler sd;
-    artr_status st = artr__step_begin(target, s, out, max_out, n_out, &done, err);
-    if (st != ARTR_OK || done) return st;
-    if (!draft || draft == target || k < 1)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_speculative: need a draft context other than the target, and k >= 1");
+    artr_status st;
+    if (!target || !draft || draft == target || k < 1)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_speculative: need a target, a draft context other than the target, and k >= 1");
     n_vocab = target->m->cfg.n_vocab;
     if (draft->m->cfg.n_vocab != n_vocab)
         return ARTR__FAIL(err, ARTR_E_ARG, "draft vocabulary %d, the target's is %d", draft->m->cfg.n_vocab, n_vocab);
     if (draft->pending >= 0)
         return ARTR__FAIL(err, ARTR_E_ARG, "the draft context has a pending token; step it only through artr_step_speculative");
+    st = artr__step_begin(target, s, out, max_out, n_out, &done, err);
+    if (st != ARTR_OK || done) return st;
     P = target->n_past;
     t = target->pending;
     if (draft->n_past > P) artr_ctx_truncate(draft, P, NULL);

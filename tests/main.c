@@ -30,6 +30,7 @@ static void th_free(void *p)
 #include "test_hostile.c"
 #include "test_forward.c"
 #include "test_sampling.c"
+#include "test_decoding.c"
 #include "test_tools.c"
 
 typedef struct th_test {
@@ -84,6 +85,10 @@ static const th_test tests[] = {
     T(test_sampling_chi_square),
     T(test_sampling_edge_cases),
     T(test_sampling_contexts),
+    T(test_decoding_greedy_exact),
+    T(test_decoding_distribution),
+    T(test_decoding_rejection_caches),
+    T(test_decoding_guidance_bounded_errors),
     T(test_quantize_vs_gguf_py),
     T(test_quantize_f16_bf16),
     T(test_quantize_args),

@@ -1,0 +1,324 @@
+/* Decoding strategies: greedy output identical to plain greedy; sampled distributions
+   identical to plain sampling (chi-square against the exact joint distribution); caches
+   after rejections equal a fresh run's. */
+
+typedef enum { TH_PLAIN, TH_SPEC, TH_JACOBI, TH_SJD } th_strategy;
+
+/* Generate n tokens after a prefilled prompt with one strategy. */
+static int th_generate(th_strategy how, artr_ctx *c, artr_ctx *draft, artr_sampler *s, int k, int32_t *out, int n)
+{
+    int got = 0;
+    while (got < n) {
+        int32_t buf[64];
+        int n_out = 0, i;
+        artr_status st;
+        switch (how) {
+        case TH_SPEC: st = artr_step_speculative(c, draft, s, k, buf, 64, &n_out, NULL); break;
+        case TH_JACOBI: st = artr_step_jacobi(c, s, k, buf, 64, &n_out, NULL); break;
+        case TH_SJD: st = artr_step_spec_jacobi(c, s, k, NULL, 0, buf, 64, &n_out, NULL); break;
+        default: st = artr_step(c, s, buf, 64, &n_out, NULL); break;
+        }
+        if (st != ARTR_OK || n_out < 1) return 0;
+        for (i = 0; i < n_out && got < n; i++) out[got++] = buf[i];
+    }
+    return 1;
+}
+
+static artr_ctx *th_prefilled(const artr_model *m, int n_ctx, const int32_t *prompt, int n, int n_layers)
+{
+    artr_ctx_params cp;
+    artr_ctx *c = NULL;
+    memset(&cp, 0, sizeof cp);
+    cp.n_ctx = n_ctx;
+    cp.n_batch = n_ctx < 64 ? n_ctx : 64;
+    cp.n_draft = 16;
+    cp.n_layers = n_layers;
+    if (artr_ctx_create(&c, m, &cp, NULL) != ARTR_OK) return NULL;
+    if (artr_forward(c, prompt, n, NULL) != ARTR_OK) {
+        artr_ctx_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Greedy: every strategy, several k / windows, equals plain greedy token for token. */
+static void th_greedy_exact(const char *target_file, const char *draft_file, int n_gen, int n_ctx)
+{
+    artr_model *m = NULL, *dm = NULL;
+    int32_t prompt[8] = {1, 7, 13, 2, 40, 5, 9, 30}, want[256], got[256];
+    static const int ks[] = {1, 3, 8};
+    artr_sampler s;
+    artr_stats st;
+    size_t i;
+    if (artr_model_load_file(&m, th_path(target_file), NULL, NULL) != ARTR_OK ||
+        artr_model_load_file(&dm, th_path(draft_file), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        artr_model_free(m);
+        return;
+    }
+    for (i = 0; i < 8; i++) prompt[i] %= artr_model_config(m)->n_vocab;
+    memset(&s, 0, sizeof s);
+    {
+        artr_ctx *c = th_prefilled(m, n_ctx, prompt, 8, 0);
+        CHECK(c && th_generate(TH_PLAIN, c, NULL, &s, 0, want, n_gen));
+        artr_ctx_free(c);
+    }
+    for (i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        int strat, k = ks[i];
+        for (strat = 0; strat < 4; strat++) {
+            artr_ctx *c = th_prefilled(m, n_ctx, prompt, 8, 0), *d = NULL;
+            int ok;
+            if (strat == 0) d = th_prefilled(dm, n_ctx, prompt, 8, 0);      /* a separate draft model */
+            if (strat == 1) d = th_prefilled(m, n_ctx, prompt, 8, 1);       /* self-speculative: layer 1 */
+            memset(got, 0xff, sizeof got);
+            ok = c && th_generate(strat < 2 ? TH_SPEC : strat == 2 ? TH_JACOBI : TH_SJD, c, d, &s, k, got, n_gen);
+            CHECK(ok);
+            if (ok && memcmp(want, got, (size_t)n_gen * sizeof(int32_t))) {
+                int at = 0;
+                while (want[at] == got[at]) at++;
+                printf("  %s: strategy %d, k %d differs from plain greedy at token %d\n", target_file, strat, k, at);
+                CHECK(0);
+            }
+            if (c && k == 8) {
+                artr_ctx_stats(c, &st);
+                printf("  %-16s %-17s k %d: %3d tokens in %3lld target calls (%.2f tokens/call), accepted %lld/%lld guesses\n",
+                       target_file, strat == 0 ? "speculative" : strat == 1 ? "self-speculative" : strat == 2 ? "Jacobi" : "spec. Jacobi",
+                       k, n_gen, (long long)st.calls, (double)st.tokens / (double)(st.calls ? st.calls : 1),
+                       (long long)st.accepted, (long long)st.drafted);
+            }
+            artr_ctx_free(c);
+            artr_ctx_free(d);
+        }
+    }
+    artr_model_free(m);
+    artr_model_free(dm);
+}
+
+static void test_decoding_greedy_exact(void)
+{
+    th_greedy_exact("hf_llama.gguf", "hf_llama_q4_0.gguf", 200, 256);
+    th_greedy_exact("hf_qwen2.gguf", "hf_qwen2.gguf", 200, 256);
+    th_greedy_exact("hf_gpt2.gguf", "hf_gpt2.gguf", 110, 128);
+    th_greedy_exact("tiny8.gguf", "tiny8_draft.gguf", 50, 64);
+}
+
+/* Exact joint distribution of the first 3 tokens after the prompt under plain sampling
+   (8 x 8 x 8 cells), enumerated with forward calls. */
+static void th_exact_joint(const artr_model *m, const artr_sampler *s, const int32_t *prompt, int n_prompt, double *joint)
+{
+    artr_ctx *c = th_prefilled(m, 64, prompt, n_prompt, 0);
+    float p1[8], p2[8], p3[8];
+    int a, b, d;
+    artr_probs(c, s, -1, p1, NULL);
+    for (a = 0; a < 8; a++) {
+        int32_t ta = a;
+        artr_ctx_truncate(c, n_prompt, NULL);
+        artr_forward(c, &ta, 1, NULL);
+        artr_probs(c, s, -1, p2, NULL);
+        for (b = 0; b < 8; b++) {
+            int32_t tb = b;
+            artr_ctx_truncate(c, n_prompt + 1, NULL);
+            artr_forward(c, &tb, 1, NULL);
+            artr_probs(c, s, -1, p3, NULL);
+            for (d = 0; d < 8; d++) joint[a * 64 + b * 8 + d] = (double)p1[a] * p2[b] * p3[d];
+        }
+    }
+    artr_ctx_free(c);
+}
+
+/* p-value of n seeded runs of a strategy against the exact joint distribution. */
+static double th_joint_p(th_strategy how, const artr_model *m, const artr_model *dm, artr_sampler *s, int k, int runs,
+                         const double *joint, const int32_t *prompt, int n_prompt)
+{
+    static long counts[512];
+    artr_ctx *base = th_prefilled(m, 64, prompt, n_prompt, 0), *c = th_prefilled(m, 64, prompt, n_prompt, 0);
+    artr_ctx *dbase = dm ? th_prefilled(dm, 64, prompt, n_prompt, 0) : NULL;
+    artr_ctx *d = dm ? th_prefilled(dm, 64, prompt, n_prompt, 0) : NULL;
+    double chi = 0, e_pool = 0, o_pool = 0;
+    int r, i, df = 0, failed = 0;
+    memset(counts, 0, sizeof counts);
+    for (r = 0; r < runs; r++) {
+        int32_t out[3];
+        artr_ctx_copy(c, base, NULL);
+        if (d) artr_ctx_copy(d, dbase, NULL);
+        if (!th_generate(how, c, d, s, k, out, 3)) {
+            failed++;
+            continue;
+        }
+        counts[out[0] * 64 + out[1] * 8 + out[2]]++;
+    }
+    CHECK(failed == 0);
+    for (i = 0; i < 512; i++) {
+        double e = joint[i] * runs;
+        if (e < 5) {
+            e_pool += e;
+            o_pool += (double)counts[i];
+            continue;
+        }
+        chi += (counts[i] - e) * (counts[i] - e) / e;
+        df++;
+    }
+    if (e_pool > 0) {
+        chi += (o_pool - e_pool) * (o_pool - e_pool) / e_pool;
+        df++;
+    }
+    artr_ctx_free(base);
+    artr_ctx_free(c);
+    artr_ctx_free(dbase);
+    artr_ctx_free(d);
+    return th_chi2_p(chi, df - 1);
+}
+
+/* Sampling: speculative (with a poor draft, and self-speculative) and SJD draw the first
+   3 tokens from exactly plain sampling's joint distribution. */
+static void test_decoding_distribution(void)
+{
+    artr_model *m = NULL, *dm = NULL;
+    int32_t prompt[3] = {1, 4, 6};
+    static double joint[512];
+    artr_sampler s;
+    double p;
+    int setting;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK ||
+        artr_model_load_file(&dm, th_path("tiny8_draft.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        artr_model_free(m);
+        return;
+    }
+    for (setting = 0; setting < 2; setting++) {
+        memset(&s, 0, sizeof s);
+        s.temperature = setting ? 0.8f : 1.0f;
+        s.top_k = setting ? 5 : 0;
+        s.rng = 777 + (uint64_t)setting;
+        th_exact_joint(m, &s, prompt, 3, joint);
+        p = th_joint_p(TH_PLAIN, m, NULL, &s, 0, 100000, joint, prompt, 3);
+        printf("  setting %d: plain sampling             p = %.3f\n", setting, p);
+        CHECK(p > 1e-3);
+        p = th_joint_p(TH_SPEC, m, dm, &s, 3, 100000, joint, prompt, 3);
+        printf("  setting %d: speculative, k 3           p = %.3f\n", setting, p);
+        CHECK(p > 1e-3);
+        p = th_joint_p(TH_SJD, m, NULL, &s, 4, 100000, joint, prompt, 3);
+        printf("  setting %d: speculative Jacobi, W 4    p = %.3f\n", setting, p);
+        CHECK(p > 1e-3);
+    }
+    artr_model_free(m);
+    artr_model_free(dm);
+}
+
+/* After steps with rejections, both caches equal those of a fresh run on the accepted
+   tokens (bit for bit: batch equals steps). */
+static void test_decoding_rejection_caches(void)
+{
+    artr_model *m = NULL, *dm = NULL;
+    int32_t prompt[4] = {2, 5, 1, 7}, all[80];
+    artr_sampler s;
+    artr_ctx *c, *d, *fresh;
+    int n = 0, l, same = 1, pos;
+    artr_stats st;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK ||
+        artr_model_load_file(&dm, th_path("tiny8_draft.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        artr_model_free(m);
+        return;
+    }
+    memset(&s, 0, sizeof s);
+    s.temperature = 1;
+    s.rng = 99;
+    c = th_prefilled(m, 64, prompt, 4, 0);
+    d = th_prefilled(dm, 64, prompt, 4, 0);
+    memcpy(all, prompt, sizeof prompt);
+    n = 4;
+    while (n < 40) {
+        int32_t out[16];
+        int n_out = 0, i;
+        CHECK(artr_step_speculative(c, d, &s, 4, out, 16, &n_out, NULL) == ARTR_OK);
+        for (i = 0; i < n_out; i++) all[n++] = out[i];
+    }
+    artr_ctx_stats(c, &st);
+    CHECK(st.accepted < st.drafted); /* rejections happened */
+    pos = artr_ctx_pos(c) - 1;       /* the last token is pending: fed positions */
+    CHECK(pos == n - 1);
+    fresh = th_prefilled(m, 64, all, pos, 0);
+    for (l = 0; l < 2; l++) {
+        size_t off = (size_t)l * 64 * (size_t)c->kv_dim, bytes = (size_t)pos * (size_t)c->kv_dim * sizeof(float);
+        if (memcmp(c->k_cache + off, fresh->k_cache + off, bytes) || memcmp(c->v_cache + off, fresh->v_cache + off, bytes))
+            same = 0;
+    }
+    CHECK(same);
+    artr_ctx_free(fresh);
+    fresh = th_prefilled(dm, 64, all, d->n_past, 0);
+    CHECK(memcmp(d->k_cache, fresh->k_cache, (size_t)d->n_past * (size_t)d->kv_dim * sizeof(float)) == 0);
+    artr_ctx_free(fresh);
+    artr_ctx_free(c);
+    artr_ctx_free(d);
+    artr_model_free(m);
+    artr_model_free(dm);
+}
+
+/* Guidance: two contexts stepped together; greedy speculative and Jacobi with CFG equal
+   plain greedy with CFG. Bounded caches run long. Errors. */
+static void test_decoding_guidance_bounded_errors(void)
+{
+    artr_model *m = NULL;
+    int32_t cond[4] = {3, 9, 27, 81}, uncond[1] = {0}, want[60], got[60], out[4];
+    artr_sampler s;
+    artr_error err;
+    int strat, n_out;
+    if (artr_model_load_file(&m, th_path("hf_llama.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        return;
+    }
+    for (strat = 0; strat < 3; strat++) {
+        artr_ctx *c = th_prefilled(m, 128, cond, 4, 0), *u = th_prefilled(m, 128, uncond, 1, 0);
+        artr_ctx *d = strat == 1 ? th_prefilled(m, 128, cond, 4, 1) : NULL;
+        memset(&s, 0, sizeof s);
+        s.guidance = u;
+        s.guidance_scale = 1.5f;
+        CHECK(th_generate(strat == 0 ? TH_PLAIN : strat == 1 ? TH_SPEC : TH_JACOBI, c, d, &s, 4, strat ? got : want, 60));
+        if (strat) CHECK(memcmp(want, got, sizeof want) == 0);
+        CHECK(artr_ctx_pos(u) == 1 + 59); /* the guidance context got every token but the pending one */
+        artr_ctx_free(c);
+        artr_ctx_free(u);
+        artr_ctx_free(d);
+    }
+    { /* bounded cache: 500 tokens through n_ctx 64 with every strategy */
+        artr_ctx_params cp;
+        artr_ctx *c = NULL, *d = NULL;
+        int32_t many[500];
+        memset(&cp, 0, sizeof cp);
+        cp.n_ctx = 64;
+        cp.n_batch = 16;
+        cp.n_sink = 4;
+        CHECK(artr_ctx_create(&c, m, &cp, NULL) == ARTR_OK);
+        cp.n_layers = 1;
+        CHECK(artr_ctx_create(&d, m, &cp, NULL) == ARTR_OK);
+        memset(&s, 0, sizeof s);
+        s.temperature = 0.9f;
+        CHECK(artr_forward(c, cond, 4, NULL) == ARTR_OK && artr_forward(d, cond, 4, NULL) == ARTR_OK);
+        CHECK(th_generate(TH_SPEC, c, d, &s, 6, many, 200));
+        CHECK(th_generate(TH_SJD, c, NULL, &s, 6, many, 150));
+        memset(&s, 0, sizeof s);
+        CHECK(th_generate(TH_JACOBI, c, NULL, &s, 6, many, 150));
+        CHECK(artr_ctx_pos(c) >= 500 && c->n_kv <= 64);
+        artr_ctx_free(c);
+        artr_ctx_free(d);
+    }
+    {
+        artr_ctx *c = th_ctx(m, 64, 16, 0);
+        memset(&s, 0, sizeof s);
+        CHECK_STATUS(artr_step(c, &s, out, 4, &n_out, &err), ARTR_E_ARG, &err);
+        CHECK_MSG(err, "prefill");
+        artr_forward(c, cond, 4, NULL);
+        CHECK_STATUS(artr_step(c, &s, out, 0, &n_out, &err), ARTR_E_SPACE, &err);
+        CHECK(n_out == 1);
+        s.temperature = 1;
+        CHECK_STATUS(artr_step_jacobi(c, &s, 4, out, 4, &n_out, &err), ARTR_E_ARG, &err);
+        CHECK_STATUS(artr_step_speculative(c, c, &s, 4, out, 4, &n_out, &err), ARTR_E_ARG, &err);
+        /* a pending token is fed by the next plain forward */
+        CHECK(artr_step(c, &s, out, 4, &n_out, NULL) == ARTR_OK && n_out == 1);
+        CHECK(artr_ctx_pos(c) == 5);
+        CHECK(artr_forward(c, cond, 2, NULL) == ARTR_OK && artr_ctx_pos(c) == 7 && c->hist[4] == out[0]);
+        artr_ctx_free(c);
+    }
+    artr_model_free(m);
+}
