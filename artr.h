@@ -283,6 +283,8 @@ typedef struct artr_ctx_params {
     int n_threads;    /* OpenMP threads; 0 = OpenMP's default (1 without OpenMP)         */
     int n_sink;       /* > 0: bounded cache for endless streams: the first n_sink
                          positions stay, older recent ones are evicted (StreamingLLM)   */
+    int bounded;      /* 1: evict when full even with n_sink = 0 (a plain sliding window,
+                         which StreamingLLM shows degrades; for comparisons)            */
     int n_layers;     /* > 0: run only the first n_layers layers (a self-speculative
                          draft sharing the model's weights); 0 = all                    */
     int n_draft;      /* most guesses one decoding step makes (speculative k, Jacobi
@@ -3000,7 +3002,7 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     if (l->n_draft > l->n_batch - 1 && l->n_batch > 1)
         return ARTR__FAIL(err, ARTR_E_ARG, "n_draft %d needs n_batch >= %d (guesses + 1 per verification)", l->n_draft, l->n_draft + 1);
     if (l->n_draft < 1) l->n_draft = 1;
-    if (p && p->n_sink > 0 && p->n_sink + l->n_batch > l->n_ctx)
+    if (p && (p->n_sink > 0 || p->bounded) && p->n_sink + l->n_batch > l->n_ctx)
         return ARTR__FAIL(err, ARTR_E_ARG, "n_sink %d + n_batch %d leave no room for a window in n_ctx %d",
                           p->n_sink, l->n_batch, l->n_ctx);
     slot[0] = &l->k_cache;  fl[0] = (uint64_t)l->n_layers * (uint64_t)l->n_ctx * (uint64_t)kv_dim;
@@ -3087,7 +3089,7 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->n_layers = l.n_layers;
     c->n_draft = l.n_draft;
     c->pending = -1;
-    c->bounded = c->n_sink > 0;
+    c->bounded = c->n_sink > 0 || (p && p->bounded);
     c->partial_from = INT32_MAX;
     c->head_dim = m->cfg.n_embd / m->cfg.n_head;
     c->kv_dim = m->cfg.n_head_kv * c->head_dim;

@@ -1,0 +1,496 @@
+/* artr-text: generate text with a GGUF or llama2.c model. Public API only.
+
+   artr-text -m models/shakespeare.gguf -p "ROMEO:" -n 200
+   artr-text -m model.gguf --draft draft.gguf --temp 0 -p "..."   speculative decoding
+   artr-text -m model.gguf --perplexity text.txt                  perplexity of a file
+   artr-text --help                                               every flag */
+#define ARTR_IMPLEMENTATION
+#include "../artr.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct options {
+    const char *model, *prompt, *prompt_file, *draft, *vocab, *perplexity;
+    int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink;
+    int interactive, ignore_eos, seed_given;
+    uint64_t seed;
+    artr_sampler s;
+} options;
+
+static volatile sig_atomic_t g_stop; /* Ctrl-C: finish the current step, print stats */
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: artr-text -m MODEL [options]\n"
+          "  -m, --model FILE         GGUF model or llama2.c checkpoint (required)\n"
+          "  -z, --vocab FILE         llama2.c tokenizer.bin for a llama2.c checkpoint\n"
+          "  -p, --prompt TEXT        prompt (default: empty, i.e. BOS only)\n"
+          "  -f, --file FILE          read the prompt from a file\n"
+          "  -n, --n-predict N        tokens to generate (default 128; -1 = until EOS or Ctrl-C)\n"
+          "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
+          "  -t, --threads N          threads (default: OpenMP's)\n"
+          "  -s, --seed N             sampling seed (default: from the clock)\n"
+          "      --temp T             temperature (default 0.8; 0 = greedy)\n"
+          "      --top-k K            top-k (default 40; 0 = off)\n"
+          "      --top-p P            top-p (default 0.95; 1 = off)\n"
+          "      --min-p P            min-p (default 0.05; 0 = off)\n"
+          "      --repeat-penalty R   repetition penalty (default 1.0 = off)\n"
+          "      --repeat-last-n N    tokens the penalty looks back (default 64; -1 = all)\n"
+          "      --draft FILE         speculative decoding with this draft model\n"
+          "      --draft-n K          tokens the draft proposes per step (default 4)\n"
+          "      --self-spec L        self-speculative decoding: the first L layers draft\n"
+          "      --jacobi W           Jacobi decoding with a window of W (needs --temp 0)\n"
+          "      --spec-jacobi W      speculative Jacobi decoding with a window of W\n"
+          "      --sink N             bounded cache for endless generation: keep N sink tokens\n"
+          "      --ignore-eos         do not stop at the end-of-sequence token\n"
+          "      --perplexity FILE    print the perplexity of FILE (windows of -c tokens) and exit\n"
+          "  -i, --interactive        after generating, read a line and continue\n"
+          "  -h, --help               this text\n",
+          f);
+}
+
+static int fail(const char *what, const char *arg)
+{
+    fprintf(stderr, "artr-text: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
+    return 2;
+}
+
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+static int parse_float(const char *s, double lo, double hi, float *out)
+{
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
+    *out = (float)v;
+    return 1;
+}
+
+/* 0 ok, 1 --help shown, 2 bad usage (message printed). */
+static int parse_args(int argc, char **argv, options *o)
+{
+    int i;
+    memset(o, 0, sizeof *o);
+    o->n_predict = 128;
+    o->draft_n = 4;
+    o->s.temperature = 0.8f;
+    o->s.top_k = 40;
+    o->s.top_p = 0.95f;
+    o->s.min_p = 0.05f;
+    o->s.repeat_penalty = 1.0f;
+    o->s.repeat_last_n = 64;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = 1, takes = 1;
+#define IS(s1, s2) (!strcmp(a, s1) || (s2 && !strcmp(a, s2)))
+        if (IS("-h", "--help")) {
+            usage(stdout);
+            return 1;
+        } else if (IS("-i", "--interactive")) {
+            o->interactive = 1;
+            takes = 0;
+        } else if (IS("--ignore-eos", NULL)) {
+            o->ignore_eos = 1;
+            takes = 0;
+        } else if (!v) {
+            fprintf(stderr, "artr-text: missing value after %s (see --help)\n", a);
+            return 2;
+        } else if (IS("-m", "--model")) o->model = v;
+        else if (IS("-z", "--vocab")) o->vocab = v;
+        else if (IS("-p", "--prompt")) o->prompt = v;
+        else if (IS("-f", "--file")) o->prompt_file = v;
+        else if (IS("--draft", NULL)) o->draft = v;
+        else if (IS("--perplexity", NULL)) o->perplexity = v;
+        else if (IS("-n", "--n-predict")) ok = parse_int(v, -1, 1 << 30, &o->n_predict);
+        else if (IS("-c", "--ctx-size")) ok = parse_int(v, 8, 1 << 20, &o->n_ctx);
+        else if (IS("-t", "--threads")) ok = parse_int(v, 1, 512, &o->n_threads);
+        else if (IS("--draft-n", NULL)) ok = parse_int(v, 1, 64, &o->draft_n);
+        else if (IS("--self-spec", NULL)) ok = parse_int(v, 1, 4096, &o->self_spec);
+        else if (IS("--jacobi", NULL)) ok = parse_int(v, 1, 64, &o->jacobi);
+        else if (IS("--spec-jacobi", NULL)) ok = parse_int(v, 1, 64, &o->spec_jacobi);
+        else if (IS("--sink", NULL)) ok = parse_int(v, 1, 1 << 20, &o->sink);
+        else if (IS("--repeat-last-n", NULL)) ok = parse_int(v, -1, 1 << 20, &o->s.repeat_last_n);
+        else if (IS("--temp", NULL)) ok = parse_float(v, 0, 100, &o->s.temperature);
+        else if (IS("--top-k", NULL)) ok = parse_int(v, 0, 1 << 30, &o->s.top_k);
+        else if (IS("--top-p", NULL)) ok = parse_float(v, 0, 1, &o->s.top_p);
+        else if (IS("--min-p", NULL)) ok = parse_float(v, 0, 1, &o->s.min_p);
+        else if (IS("--repeat-penalty", NULL)) ok = parse_float(v, 0, 100, &o->s.repeat_penalty);
+        else if (IS("-s", "--seed")) {
+            char *end;
+            errno = 0;
+            o->seed = strtoull(v, &end, 10);
+            ok = !errno && end != v && !*end && v[0] != '-';
+            o->seed_given = 1;
+        } else {
+            fprintf(stderr, "artr-text: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+#undef IS
+        if (!ok) {
+            fprintf(stderr, "artr-text: bad value '%s' for %s (see --help)\n", v, a);
+            return 2;
+        }
+        i += takes;
+    }
+    if (!o->model) return fail("no model given (-m FILE; see --help)", NULL);
+    if (o->prompt && o->prompt_file) return fail("give -p or -f, not both", NULL);
+    if ((o->draft != NULL) + (o->self_spec > 0) + (o->jacobi > 0) + (o->spec_jacobi > 0) > 1)
+        return fail("choose one of --draft, --self-spec, --jacobi, --spec-jacobi", NULL);
+    if (o->jacobi && o->s.temperature > 0)
+        return fail("--jacobi is greedy: add --temp 0 (or sample with --spec-jacobi)", NULL);
+    return 0;
+}
+
+/* A whole file into memory, NUL-terminated; NULL with a message on failure. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (!f) {
+        fprintf(stderr, "artr-text: cannot open '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        size_t got;
+        if (n + 65536 + 1 > cap) {
+            char *p;
+            cap = cap ? 2 * cap : 1 << 20;
+            p = (char *)realloc(buf, cap);
+            if (!p) {
+                free(buf);
+                fclose(f);
+                fprintf(stderr, "artr-text: out of memory reading '%s'\n", path);
+                return NULL;
+            }
+            buf = p;
+        }
+        got = fread(buf + n, 1, 65536, f);
+        n += got;
+        if (got < 65536) break;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "artr-text: cannot read '%s'\n", path);
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Tokenize into a fresh array; NULL with a message on failure. */
+static int32_t *tokenize(const artr_model *m, const char *text, size_t len, int flags, int *n)
+{
+    artr_error err;
+    int32_t *ids;
+    artr_status st = artr_tokenize(m, text, len, flags, NULL, 0, n, &err);
+    if (st != ARTR_OK && st != ARTR_E_SPACE) {
+        fprintf(stderr, "artr-text: cannot tokenize: %s\n", err.msg);
+        return NULL;
+    }
+    ids = (int32_t *)malloc((size_t)(*n > 0 ? *n : 1) * sizeof(int32_t));
+    if (!ids || artr_tokenize(m, text, len, flags, ids, *n, n, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-text: cannot tokenize: %s\n", ids ? err.msg : "out of memory");
+        free(ids);
+        return NULL;
+    }
+    return ids;
+}
+
+/* Feed ids in chunks of at most n_batch. */
+static int feed(artr_ctx *c, const int32_t *ids, int n, int n_batch, artr_error *err)
+{
+    int i;
+    for (i = 0; i < n; i += n_batch) {
+        int k = n - i < n_batch ? n - i : n_batch;
+        if (artr_forward(c, ids + i, k, err) != ARTR_OK) return 0;
+    }
+    return 1;
+}
+
+/* Stream one token's text; returns 0 on a write error. */
+static int emit(const artr_model *m, artr_detok *d, int32_t id)
+{
+    char buf[512];
+    size_t n = 0;
+    if (artr_detok_push(m, d, id, buf, sizeof buf, &n, NULL) != ARTR_OK) return 1;
+    if (n && fwrite(buf, 1, n, stdout) != n) return 0;
+    fflush(stdout);
+    return 1;
+}
+
+static int run_perplexity(const artr_model *m, const options *o, int n_ctx)
+{
+    size_t len;
+    char *text = read_file(o->perplexity, &len);
+    int32_t *ids;
+    int n, w, n_windows, batch = 64;
+    double nll = 0;
+    long count = 0;
+    artr_ctx_params cp;
+    artr_ctx *c = NULL;
+    artr_error err;
+    if (!text) return 1;
+    ids = tokenize(m, text, len, 0, &n);
+    free(text);
+    if (!ids) return 1;
+    n_windows = n / n_ctx;
+    if (n_windows < 1) {
+        fprintf(stderr, "artr-text: '%s' has %d tokens, fewer than one window of %d (-c)\n", o->perplexity, n, n_ctx);
+        free(ids);
+        return 1;
+    }
+    memset(&cp, 0, sizeof cp);
+    cp.n_ctx = n_ctx;
+    cp.n_batch = batch < n_ctx ? batch : n_ctx;
+    cp.n_threads = o->n_threads;
+    if (artr_ctx_create(&c, m, &cp, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-text: %s\n", err.msg);
+        free(ids);
+        return 1;
+    }
+    /* non-overlapping windows; every token but a window's first is predicted */
+    for (w = 0; w < n_windows && !g_stop; w++) {
+        const int32_t *win = ids + (size_t)w * (size_t)n_ctx;
+        int i;
+        artr_ctx_truncate(c, 0, NULL);
+        for (i = 0; i < n_ctx; i += cp.n_batch) {
+            artr_batch b;
+            int k = n_ctx - i < cp.n_batch ? n_ctx - i : cp.n_batch, r;
+            memset(&b, 0, sizeof b);
+            b.tokens = win + i;
+            b.n = k;
+            b.logits = ARTR_LOGITS_ALL;
+            if (artr_forward_batch(c, &b, &err) != ARTR_OK) {
+                fprintf(stderr, "artr-text: %s\n", err.msg);
+                break;
+            }
+            for (r = 0; r < k && i + r + 1 < n_ctx; r++) {
+                const float *lg = artr_logits(c, r);
+                int32_t next = win[i + r + 1];
+                double mx = lg[0], sum = 0;
+                int v, nv = artr_model_config(m)->n_vocab;
+                for (v = 1; v < nv; v++)
+                    if (lg[v] > mx) mx = lg[v];
+                for (v = 0; v < nv; v++) sum += exp((double)lg[v] - mx);
+                nll += log(sum) + mx - lg[next];
+                count++;
+            }
+        }
+    }
+    printf("perplexity of %s: %.4f (mean loss %.6f nats/token over %ld predictions, %d windows of %d tokens)\n",
+           o->perplexity, exp(nll / (double)count), nll / (double)count, count, w, n_ctx);
+    artr_ctx_free(c);
+    free(ids);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    artr_model *m = NULL, *dm = NULL;
+    artr_ctx *c = NULL, *d = NULL;
+    artr_model_params mp;
+    artr_ctx_params cp;
+    artr_error err;
+    artr_detok detok;
+    const artr_vocab_info *vi;
+    int32_t *prompt = NULL;
+    int n_prompt = 0, n_ctx, rc = 1, n_gen = 0, r;
+    double t0, t1, t2;
+    artr_stats st;
+    char *text = NULL;
+    size_t text_len = 0;
+
+    if ((r = parse_args(argc, argv, &o)) != 0) return r == 1 ? 0 : 2;
+    signal(SIGINT, on_sigint);
+    memset(&mp, 0, sizeof mp);
+    mp.vocab_path = o.vocab;
+    if (artr_model_load_file(&m, o.model, &mp, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-text: cannot load '%s': %s\n", o.model, err.msg);
+        return 1;
+    }
+    vi = artr_model_vocab(m);
+    if (!vi || vi->n_vocab == 0) {
+        fprintf(stderr, "artr-text: '%s' has no tokenizer (a llama2.c checkpoint needs -z tokenizer.bin)\n", o.model);
+        goto done;
+    }
+    n_ctx = o.n_ctx ? o.n_ctx : artr_model_config(m)->n_ctx_train;
+    if (!o.n_ctx && n_ctx > 4096) n_ctx = 4096;
+    if (o.perplexity) {
+        rc = run_perplexity(m, &o, n_ctx);
+        goto done;
+    }
+    if (o.prompt_file) {
+        if (!(text = read_file(o.prompt_file, &text_len))) goto done;
+    } else if (o.prompt) {
+        text_len = strlen(o.prompt);
+    }
+    prompt = tokenize(m, text ? text : o.prompt ? o.prompt : "", text_len, vi->bos >= 0 ? ARTR_TOKENIZE_BOS : 0, &n_prompt);
+    if (!prompt) goto done;
+    if (n_prompt < 1) {
+        fprintf(stderr, "artr-text: empty prompt and the model has no BOS token to start from\n");
+        goto done;
+    }
+    if (n_prompt >= n_ctx && !o.sink) {
+        fprintf(stderr, "artr-text: the prompt has %d tokens; the context holds %d (-c)\n", n_prompt, n_ctx);
+        goto done;
+    }
+    memset(&cp, 0, sizeof cp);
+    cp.n_ctx = n_ctx;
+    cp.n_batch = n_ctx < 128 ? n_ctx : 128;
+    cp.n_threads = o.n_threads;
+    cp.n_sink = o.sink;
+    if (artr_ctx_create(&c, m, &cp, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-text: %s\n", err.msg);
+        goto done;
+    }
+    if (o.draft || o.self_spec) {
+        const artr_model *draft_model = m;
+        if (o.draft) {
+            if (artr_model_load_file(&dm, o.draft, NULL, &err) != ARTR_OK) {
+                fprintf(stderr, "artr-text: cannot load draft '%s': %s\n", o.draft, err.msg);
+                goto done;
+            }
+            draft_model = dm;
+        } else if (o.self_spec >= artr_model_config(m)->n_layer) {
+            fprintf(stderr, "artr-text: --self-spec %d: the model has %d layers; use fewer\n", o.self_spec,
+                    artr_model_config(m)->n_layer);
+            goto done;
+        }
+        cp.n_layers = o.self_spec;
+        if (artr_ctx_create(&d, draft_model, &cp, &err) != ARTR_OK) {
+            fprintf(stderr, "artr-text: draft context: %s\n", err.msg);
+            goto done;
+        }
+    }
+    o.s.rng = o.seed_given ? o.seed : (uint64_t)time(NULL);
+    memset(&detok, 0, sizeof detok);
+
+    t0 = now_s();
+    if (n_prompt > n_ctx - 1 && o.sink) { /* an endless stream: keep the prompt's tail */
+        memmove(prompt, prompt + n_prompt - (n_ctx / 2), (size_t)(n_ctx / 2) * sizeof(int32_t));
+        n_prompt = n_ctx / 2;
+    }
+    if (!feed(c, prompt, n_prompt, cp.n_batch, &err) || (d && !feed(d, prompt, n_prompt, cp.n_batch, &err))) {
+        fprintf(stderr, "artr-text: %s\n", err.msg);
+        goto done;
+    }
+    t1 = now_s();
+    for (r = 0; r < n_prompt; r++) /* echo the prompt as the model reads it */
+        if (!emit(m, &detok, prompt[r])) goto done;
+
+    for (;;) {
+        int stop = 0;
+        while (!g_stop && !stop && (o.n_predict < 0 || n_gen < o.n_predict)) {
+            int32_t out[80];
+            int n_out = 0, i, room = o.n_predict < 0 ? 80 : o.n_predict - n_gen;
+            artr_status s2;
+            if (room > 80) room = 80;
+            if (!o.sink && artr_ctx_pos(c) + 1 >= n_ctx) {
+                fprintf(stderr, "\nartr-text: the context is full (%d tokens; -c for more, --sink for endless)\n", n_ctx);
+                break;
+            }
+            if (o.draft || o.self_spec) s2 = artr_step_speculative(c, d, &o.s, o.draft_n, out, room, &n_out, &err);
+            else if (o.jacobi) s2 = artr_step_jacobi(c, &o.s, o.jacobi, out, room, &n_out, &err);
+            else if (o.spec_jacobi) s2 = artr_step_spec_jacobi(c, &o.s, o.spec_jacobi, NULL, 0, out, room, &n_out, &err);
+            else s2 = artr_step(c, &o.s, out, room, &n_out, &err);
+            if (s2 == ARTR_E_FULL) {
+                fprintf(stderr, "\nartr-text: the context is full (%d tokens; -c for more, --sink for endless)\n", n_ctx);
+                break;
+            }
+            if (s2 != ARTR_OK) {
+                fprintf(stderr, "\nartr-text: %s\n", err.msg);
+                goto done;
+            }
+            for (i = 0; i < n_out; i++) {
+                if (!o.ignore_eos && out[i] == vi->eos) {
+                    stop = 1;
+                    break;
+                }
+                if (!emit(m, &detok, out[i])) goto done;
+                n_gen++;
+            }
+        }
+        {
+            char tail[8];
+            size_t n = 0;
+            artr_detok_flush(m, &detok, tail, sizeof tail, &n, NULL);
+            fwrite(tail, 1, n, stdout);
+        }
+        if (!o.interactive || g_stop) break;
+        { /* -i: read a line, continue from it */
+            char line[4096];
+            int32_t *more;
+            int n_more;
+            fputs("\n> ", stdout);
+            fflush(stdout);
+            if (!fgets(line, sizeof line, stdin)) break;
+            more = tokenize(m, line, strlen(line), ARTR_TOKENIZE_NO_SPACE_PREFIX, &n_more);
+            if (!more) goto done;
+            if (!o.sink && artr_ctx_pos(c) + n_more + 1 >= n_ctx) {
+                fprintf(stderr, "artr-text: that line does not fit in the context (%d tokens)\n", n_ctx);
+                free(more);
+                break;
+            }
+            if (!feed(c, more, n_more, cp.n_batch - 1, &err) || (d && !feed(d, more, n_more, cp.n_batch - 1, &err))) {
+                fprintf(stderr, "artr-text: %s\n", err.msg);
+                free(more);
+                goto done;
+            }
+            free(more);
+            n_gen = 0;
+        }
+    }
+    t2 = now_s();
+    fputc('\n', stdout);
+    artr_ctx_stats(c, &st);
+    fprintf(stderr, "\nprompt: %d tokens in %.3f s (%.1f tokens/s)\n", n_prompt, t1 - t0, n_prompt / (t1 - t0 + 1e-12));
+    fprintf(stderr, "generated: %d tokens in %.3f s (%.1f tokens/s)%s\n", n_gen, t2 - t1, n_gen / (t2 - t1 + 1e-12),
+            g_stop ? " (stopped by Ctrl-C)" : "");
+    if (o.draft || o.self_spec || o.jacobi || o.spec_jacobi)
+        fprintf(stderr, "decoding: %lld target forward calls for %lld tokens (%.2f tokens/call), %lld of %lld guesses accepted (%.1f%%)\n",
+                (long long)st.calls, (long long)st.tokens, (double)st.tokens / (double)(st.calls ? st.calls : 1),
+                (long long)st.accepted, (long long)st.drafted, 100.0 * (double)st.accepted / (double)(st.drafted ? st.drafted : 1));
+    rc = 0;
+done:
+    free(prompt);
+    free(text);
+    artr_ctx_free(d);
+    artr_ctx_free(c);
+    artr_model_free(dm);
+    artr_model_free(m);
+    return rc;
+}

@@ -1,0 +1,280 @@
+/* artr-bench: speed of a model in artr, measured in one run so ratios are fair on a
+   shared machine. A benchmark, never a test.
+
+   artr-bench -m MODEL [-t threads] [-c n_ctx]
+       prefill (pp128, pp512) and decode (tg128) tokens/s, the cost of verifying 8 tokens
+       relative to decoding 1, a memory-bandwidth probe and the decode bound it implies
+   artr-bench -m MODEL --decode [--draft DRAFT] [--self-spec L] [-p TEXT] [-n N] [--temp T]
+       plain decoding vs every strategy that applies: tokens/s, forward calls per token,
+       acceptance, and the wall-clock ratio to plain */
+#define ARTR_IMPLEMENTATION
+#include "../artr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static artr_ctx *make_ctx(const artr_model *m, int n_ctx, int n_batch, int n_threads, int n_layers)
+{
+    artr_ctx_params cp;
+    artr_ctx *c = NULL;
+    artr_error err;
+    memset(&cp, 0, sizeof cp);
+    cp.n_ctx = n_ctx;
+    cp.n_batch = n_batch;
+    cp.n_threads = n_threads;
+    cp.n_layers = n_layers;
+    if (artr_ctx_create(&c, m, &cp, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-bench: %s\n", err.msg);
+        exit(1);
+    }
+    return c;
+}
+
+/* Seconds per call of forwarding n tokens at position pos (best of reps). */
+static double time_forward(artr_ctx *c, const int32_t *ids, int n, int pos, int reps)
+{
+    double best = 1e30;
+    int r;
+    for (r = 0; r < reps; r++) {
+        double t0;
+        artr_ctx_truncate(c, pos, NULL);
+        t0 = now_s();
+        if (artr_forward(c, ids, n, NULL) != ARTR_OK) return -1;
+        t0 = now_s() - t0;
+        if (t0 < best) best = t0;
+    }
+    return best;
+}
+
+/* Read bandwidth: sum a buffer much larger than the caches. */
+static double bandwidth_gbs(void)
+{
+    size_t n = (size_t)256 << 20, i;
+    double best = 1e30, t0;
+    volatile uint64_t sink = 0;
+    uint64_t *buf = (uint64_t *)malloc(n);
+    int r;
+    if (!buf) return 0;
+    for (i = 0; i < n / 8; i++) buf[i] = i;
+    for (r = 0; r < 3; r++) {
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        t0 = now_s();
+        for (i = 0; i < n / 8; i += 4) {
+            s0 += buf[i];
+            s1 += buf[i + 1];
+            s2 += buf[i + 2];
+            s3 += buf[i + 3];
+        }
+        t0 = now_s() - t0;
+        sink += s0 + s1 + s2 + s3;
+        if (t0 < best) best = t0;
+    }
+    free(buf);
+    (void)sink;
+    return (double)n / best / 1e9;
+}
+
+static size_t weight_bytes(const artr_model *m)
+{
+    size_t total = 0;
+    int i;
+    for (i = 0; i < artr_model_tensor_count(m); i++) {
+        artr_tensor t;
+        artr_model_tensor_at(m, i, &t, NULL);
+        total += t.n_bytes;
+    }
+    return total;
+}
+
+static void bench_kernels(const artr_model *m, int n_ctx, int n_threads)
+{
+    const artr_config *cfg = artr_model_config(m);
+    int n_batch = n_ctx < 512 ? n_ctx : 512, i, pp;
+    int32_t *ids = (int32_t *)malloc((size_t)n_ctx * sizeof(int32_t));
+    artr_ctx *c = make_ctx(m, n_ctx, n_batch, n_threads, 0);
+    size_t ctx_bytes = 0, model_bytes = 0, wbytes = weight_bytes(m);
+    double t1, t8, tg, bw;
+    artr_ctx_params cp;
+    memset(&cp, 0, sizeof cp);
+    cp.n_ctx = n_ctx;
+    cp.n_batch = n_batch;
+    artr_ctx_bytes(m, &cp, &ctx_bytes, NULL);
+    for (i = 0; i < n_ctx; i++) ids[i] = (int32_t)((i * 7919 + 13) % cfg->n_vocab);
+    printf("model: %d layers, embd %d, ffn %d, vocab %d; weights %.1f MB; context %d: %.1f MB\n", cfg->n_layer,
+           cfg->n_embd, cfg->n_ff, cfg->n_vocab, wbytes / 1e6, n_ctx, ctx_bytes / 1e6);
+    (void)model_bytes;
+    for (pp = 128; pp <= 512; pp *= 4) {
+        double t;
+        if (pp > n_batch) break;
+        t = time_forward(c, ids, pp, 0, 3);
+        printf("pp%-4d %9.1f tokens/s\n", pp, pp / t);
+    }
+    { /* tg128: 128 single-token calls after a 16-token prompt */
+        double t0;
+        artr_ctx_truncate(c, 0, NULL);
+        artr_forward(c, ids, 16, NULL);
+        t0 = now_s();
+        for (i = 0; i < 128 && 16 + i < n_ctx; i++) artr_forward(c, ids + 16 + i, 1, NULL);
+        tg = (now_s() - t0) / i;
+        printf("tg128  %9.1f tokens/s\n", 1 / tg);
+    }
+    t1 = time_forward(c, ids, 1, 64, 20);
+    t8 = time_forward(c, ids, 8, 64, 20);
+    printf("verify 8 tokens: %.2f x the time of decoding 1 (at position 64)\n", t8 / t1);
+    bw = bandwidth_gbs();
+    printf("memory read bandwidth: %.1f GB/s -> decode bound %.1f tokens/s; tg128 reaches %.0f%% of it\n", bw,
+           bw * 1e9 / (double)wbytes, 100.0 * (1 / tg) / (bw * 1e9 / (double)wbytes));
+#ifdef _OPENMP
+    printf("threads: %d (OpenMP)\n", n_threads ? n_threads : omp_get_max_threads());
+#else
+    printf("threads: 1 (built without OpenMP)\n");
+#endif
+    artr_ctx_free(c);
+    free(ids);
+}
+
+typedef struct run {
+    const char *name;
+    double seconds;
+    artr_stats st;
+    int32_t *tokens;
+    int n;
+} run;
+
+/* Generate n tokens with one strategy (0 plain, 1 speculative, 2 Jacobi, 3 SJD). */
+static void generate(run *r, int how, artr_ctx *c, artr_ctx *d, artr_sampler s, int k, int n)
+{
+    double t0 = now_s();
+    int got = 0;
+    r->tokens = (int32_t *)malloc((size_t)(n + 80) * sizeof(int32_t));
+    while (got < n) {
+        int n_out = 0;
+        artr_status st;
+        artr_error err;
+        int room = n - got < 64 ? n - got : 64;
+        if (how == 1) st = artr_step_speculative(c, d, &s, k, r->tokens + got, room, &n_out, &err);
+        else if (how == 2) st = artr_step_jacobi(c, &s, k, r->tokens + got, room, &n_out, &err);
+        else if (how == 3) st = artr_step_spec_jacobi(c, &s, k, NULL, 0, r->tokens + got, room, &n_out, &err);
+        else st = artr_step(c, &s, r->tokens + got, room, &n_out, &err);
+        if (st != ARTR_OK) {
+            fprintf(stderr, "artr-bench: %s: %s\n", r->name, err.msg);
+            break;
+        }
+        got += n_out;
+    }
+    r->seconds = now_s() - t0;
+    r->n = got;
+    artr_ctx_stats(c, &r->st);
+}
+
+static void bench_decode(const artr_model *m, const artr_model *dm, int self_spec, const char *prompt_text, int n,
+                         float temp, int k, int window, int n_threads)
+{
+    const artr_config *cfg = artr_model_config(m);
+    int32_t prompt[512];
+    int n_prompt = 0, n_ctx = cfg->n_ctx_train < 2048 ? cfg->n_ctx_train : 2048, i, n_runs = 0;
+    run runs[6];
+    artr_sampler s;
+    memset(&s, 0, sizeof s);
+    s.temperature = temp;
+    s.rng = 1234;
+    if (artr_tokenize(m, prompt_text, strlen(prompt_text), ARTR_TOKENIZE_BOS, prompt, 512, &n_prompt, NULL) != ARTR_OK ||
+        n_prompt < 1) {
+        fprintf(stderr, "artr-bench: cannot tokenize the prompt with this model\n");
+        exit(1);
+    }
+    if (n_prompt + n + 64 > n_ctx) n = n_ctx - n_prompt - 64;
+    memset(runs, 0, sizeof runs);
+    for (i = 0; i < 6; i++) {
+        artr_ctx *c, *d = NULL;
+        int how = i == 0 ? 0 : i <= 2 ? 1 : i == 3 ? 2 : i == 4 ? 3 : -1;
+        if (i == 1 && !dm) continue;
+        if (i == 2 && !self_spec) continue;
+        if (i == 3 && temp > 0) continue; /* Jacobi is greedy */
+        if (how < 0) continue;
+        runs[n_runs].name = i == 0 ? "plain" : i == 1 ? "speculative (draft)" : i == 2 ? "self-speculative" : i == 3 ? "Jacobi" : "speculative Jacobi";
+        c = make_ctx(m, n_ctx, 64, n_threads, 0);
+        artr_forward(c, prompt, n_prompt, NULL);
+        if (i == 1 || i == 2) {
+            d = make_ctx(i == 1 ? dm : m, n_ctx, 64, n_threads, i == 2 ? self_spec : 0);
+            artr_forward(d, prompt, n_prompt, NULL);
+        }
+        generate(&runs[n_runs], how, c, d, s, i <= 2 ? k : window, n);
+        artr_ctx_free(c);
+        artr_ctx_free(d);
+        n_runs++;
+    }
+    printf("%d tokens after a %d-token prompt, temperature %g, k %d, window %d\n", n, n_prompt, temp, k, window);
+    printf("%-20s %10s %12s %14s %12s %10s\n", "strategy", "tokens/s", "calls/token", "accepted", "vs plain", "same text");
+    for (i = 0; i < n_runs; i++) {
+        run *r = &runs[i];
+        int same = r->n == runs[0].n && !memcmp(r->tokens, runs[0].tokens, (size_t)r->n * sizeof(int32_t));
+        printf("%-20s %10.1f %12.3f %8lld/%-5lld %11.2fx %10s\n", r->name, r->n / r->seconds,
+               (double)r->st.calls / (double)r->n, (long long)r->st.accepted, (long long)r->st.drafted,
+               runs[0].seconds / r->seconds, temp > 0 ? "-" : same ? "yes" : "NO");
+    }
+    for (i = 0; i < n_runs; i++) free(runs[i].tokens);
+}
+
+int main(int argc, char **argv)
+{
+    const char *model = NULL, *draft = NULL, *prompt = "ROMEO:";
+    int n_threads = 0, n_ctx = 0, decode = 0, self_spec = 0, n = 256, k = 4, window = 8, i;
+    float temp = 0;
+    artr_model *m = NULL, *dm = NULL;
+    artr_error err;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--decode")) {
+            decode = 1;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            puts("usage: artr-bench -m MODEL [-t N] [-c N] | --decode [--draft FILE] [--self-spec L] [-p TEXT] [-n N] [--temp T] [-k K] [-w W]");
+            return 0;
+        }
+        if (!v) {
+            fprintf(stderr, "artr-bench: %s needs a value\n", a);
+            return 2;
+        }
+        if (!strcmp(a, "-m")) model = v;
+        else if (!strcmp(a, "--draft")) draft = v;
+        else if (!strcmp(a, "-p")) prompt = v;
+        else if (!strcmp(a, "-t")) n_threads = atoi(v);
+        else if (!strcmp(a, "-c")) n_ctx = atoi(v);
+        else if (!strcmp(a, "-n")) n = atoi(v);
+        else if (!strcmp(a, "-k")) k = atoi(v);
+        else if (!strcmp(a, "-w")) window = atoi(v);
+        else if (!strcmp(a, "--self-spec")) self_spec = atoi(v);
+        else if (!strcmp(a, "--temp")) temp = (float)atof(v);
+        else {
+            fprintf(stderr, "artr-bench: unknown option %s\n", a);
+            return 2;
+        }
+        i++;
+    }
+    if (!model || n_threads < 0 || n <= 0 || k <= 0 || window <= 0) {
+        fprintf(stderr, "artr-bench: need -m MODEL (and positive -t, -n, -k, -w)\n");
+        return 2;
+    }
+    if (artr_model_load_file(&m, model, NULL, &err) != ARTR_OK ||
+        (draft && artr_model_load_file(&dm, draft, NULL, &err) != ARTR_OK)) {
+        fprintf(stderr, "artr-bench: %s\n", err.msg);
+        artr_model_free(m);
+        return 1;
+    }
+    if (decode) bench_decode(m, dm, self_spec, prompt, n, temp, k, window, n_threads);
+    else bench_kernels(m, n_ctx ? n_ctx : (artr_model_config(m)->n_ctx_train < 1024 ? artr_model_config(m)->n_ctx_train : 1024), n_threads);
+    artr_model_free(dm);
+    artr_model_free(m);
+    return 0;
+}
