@@ -2527,8 +2527,11 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
    run ends between two symbols when no token can contain both, known from a bit set of
    the character pairs inside tokens (merged pairs, for BPE): merges never cross such a
    boundary, so results stay exact. A run that finds no such boundary in ARTR__RUN
-   symbols is cut there, the one place where results may differ from the reference; it
-   keeps the time linear in the text: O(len * log ARTR__RUN). */
+   units slides: its tokens that end by the middle are kept and the rest is merged
+   again with the units that follow (artr__run_slide). That bounds the work per byte,
+   so time is linear in the text, O(len * log ARTR__RUN); it is the one place where a
+   result could differ from the reference, if a merge decision depended on text more
+   than ARTR__RUN / 2 units to its right. */
 
 #define ARTR__RUN 128           /* symbols per merge run; a power of two, at most 128 */
 #define ARTR__NIL 0xff          /* no symbol (run indices are uint8_t) */
@@ -3242,7 +3245,8 @@ typedef struct artr__enc {
     int max_out, n;
     int n_sym, p2;                 /* symbols in the run; tree leaves (power of two >= n_sym) */
     uint32_t last_key;             /* pair-set key of the run's last symbol */
-    int32_t id[ARTR__RUN];         /* token of each symbol, -1 none (SPM: no piece) */
+    int32_t unit[ARTR__RUN];       /* token of each unit the run started with, -1 none */
+    int32_t id[ARTR__RUN];         /* token of each symbol while merging, -1 none */
     int32_t cand[ARTR__RUN];       /* merge of symbol i with the next: the token (SPM,
                                       llama2.c) or merges slot (BPE); -1 none */
     uint16_t start[ARTR__RUN + 1]; /* SPM: each symbol's offset in buf; start[n_sym]: end */
@@ -3316,14 +3320,14 @@ static void artr__spm_fallback(artr__enc *e, const char *s, int n)
     }
 }
 
-/* Merge the run's symbols best first until no pair is in the vocabulary, emit them. */
-static void artr__run_flush(artr__enc *e)
+/* Merge the run's symbols, best pair first, until no pair is in the vocabulary. */
+static void artr__run_merge(artr__enc *e)
 {
     int n = e->n_sym, i, k;
-    if (n == 0) return;
     for (e->p2 = 1; e->p2 < n; e->p2 <<= 1) {
     }
     for (i = 0; i < e->p2; i++) {
+        e->id[i] = i < n ? e->unit[i] : -1;
         e->next[i] = (uint8_t)(i + 1 < n ? i + 1 : ARTR__NIL);
         e->prev[i] = (uint8_t)(i > 0 ? i - 1 : ARTR__NIL);
     }
@@ -3343,31 +3347,66 @@ static void artr__run_flush(artr__enc *e)
         artr__run_update(e, i);
         if (e->prev[i] != ARTR__NIL) artr__run_update(e, e->prev[i]);
     }
-    for (i = 0; i != ARTR__NIL; i = e->next[i]) {
+}
+
+/* Emit the merged symbols that start before unit `to`. */
+static void artr__run_emit(artr__enc *e, int to)
+{
+    int i;
+    for (i = 0; i != ARTR__NIL && i < to; i = e->next[i]) {
         if (e->id[i] >= 0) {
             artr__emit(e, e->id[i]);
         } else if (e->kind == ARTR__VOCAB_SPM) {
-            int end = e->next[i] == ARTR__NIL ? e->start[n] : e->start[e->next[i]];
+            int end = e->next[i] == ARTR__NIL ? e->start[e->n_sym] : e->start[e->next[i]];
             artr__spm_fallback(e, e->buf + e->start[i], end - e->start[i]);
         } else if (e->tk->info.unk >= 0) {
             artr__emit(e, e->tk->info.unk);
         }
     }
+}
+
+static void artr__run_flush(artr__enc *e)
+{
+    if (e->n_sym == 0) return;
+    artr__run_merge(e);
+    artr__run_emit(e, e->n_sym);
     e->n_sym = 0;
 }
 
-/* Append a symbol (token id, pair-set keys of its first and last character, SPM text).
-   The run is merged first if no token can span from its last symbol to this one, or if
-   it is full. */
+/* A full run with no safe boundary: merge it, keep the tokens that end at or before
+   the middle (the last token boundary there; else the first one), and start the next
+   run with the units after them, so each window decides tokens with ARTR__RUN / 2
+   units of context on their right. */
+static void artr__run_slide(artr__enc *e)
+{
+    int n = e->n_sym, cut = 0, i, k;
+    artr__run_merge(e);
+    for (i = e->next[0]; i != ARTR__NIL; i = e->next[i]) {
+        if (i > ARTR__RUN / 2 && cut > 0) break;
+        cut = i;
+    }
+    if (cut == 0) cut = n; /* one token spans the whole run */
+    artr__run_emit(e, cut);
+    for (k = cut; k < n; k++) e->unit[k - cut] = e->unit[k];
+    if (e->kind == ARTR__VOCAB_SPM) {
+        int base = e->start[cut];
+        memmove(e->buf, e->buf + base, (size_t)(e->start[n] - base));
+        for (k = cut; k <= n; k++) e->start[k - cut] = (uint16_t)(e->start[k] - base);
+    }
+    e->n_sym = n - cut;
+}
+
+/* Append a unit (token id, pair-set keys of its first and last character, SPM text).
+   The run is merged first if no token can span from its last unit to this one, or
+   slides on if it is full. */
 static void artr__run_add(artr__enc *e, int32_t id, uint32_t key_first, uint32_t key_last,
                           const char *s, int n)
 {
     int k = e->n_sym;
-    if (k > 0 && (k == ARTR__RUN || artr__pair_safe(e->tk, e->last_key, key_first))) {
-        artr__run_flush(e);
-        k = 0;
-    }
-    e->id[k] = id;
+    if (k > 0 && artr__pair_safe(e->tk, e->last_key, key_first)) artr__run_flush(e);
+    else if (k == ARTR__RUN) artr__run_slide(e);
+    k = e->n_sym;
+    e->unit[k] = id;
     if (e->kind == ARTR__VOCAB_SPM) {
         if (k == 0) e->start[0] = 0;
         memcpy(e->buf + e->start[k], s, (size_t)n);

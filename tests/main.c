@@ -28,6 +28,7 @@ static void th_free(void *p)
 #include "test_llama2c.c"
 #include "test_memory.c"
 #include "test_hostile.c"
+#include "test_tokenizer.c"
 
 typedef struct th_test {
     const char *name;
@@ -67,6 +68,18 @@ static const th_test tests[] = {
     T(test_crafted_overflows),
     T(test_crafted_duplicates),
     T(test_fuzz_regressions),
+    T(test_tok_spm_vs_sentencepiece),
+    T(test_tok_bpe_vs_tokenizers),
+    T(test_tok_llama2c),
+    T(test_tok_roundtrip),
+    T(test_tok_corpus),
+    T(test_tok_detok_streaming),
+    T(test_tok_specials),
+    T(test_tok_small_models),
+    T(test_tok_bad_input),
+    T(test_tok_10mb),
+    T(test_tok_no_alloc),
+    T(test_tok_hostile_vocab),
 #undef T
 };
 
