@@ -1,4 +1,4 @@
-# artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make clean
+# artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make bench-tokenize | make clean
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
 CC       ?= cc
@@ -21,7 +21,7 @@ FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
 REGRESS  := $(wildcard tests/fuzz/regress/*)
 TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h
 
-.PHONY: all run test test-asan test-scalar check-compile check-cortexm fuzz clean
+.PHONY: all run test test-asan test-scalar check-compile check-cortexm fuzz bench-tokenize clean
 
 all: $(B)/artr-inspect
 
@@ -63,6 +63,15 @@ test-asan: $(B)/fuzz_replay-asan $(B)/test-asan
 
 test-scalar: $(B)/test-scalar
 	./$(B)/test-scalar
+
+# ---- benchmarks ---------------------------------------------------------------------
+
+$(B)/bench_tokenize: tools/bench_tokenize.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/bench_tokenize.c $(LDLIBS)
+
+# artr_tokenize on 1 MB and 4 MB of ../shared/data/tinyshakespeare.txt: linear scaling.
+bench-tokenize: $(B)/bench_tokenize
+	./$(B)/bench_tokenize
 
 # ---- build-only checks -------------------------------------------------------------
 
