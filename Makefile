@@ -43,8 +43,9 @@ $(B)/test: $(TEST_SRC) | $(B)
 $(B)/test-asan: $(TEST_SRC) | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
 
+# Also a small tokenizer window (ARTR_TOKENIZE_RUN=32): its sliding path far more often.
 $(B)/test-scalar: $(TEST_SRC) | $(B)
-	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -DARTR_NO_SIMD -DARTR_NO_MMAP -o $@ tests/main.c $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -DARTR_NO_SIMD -DARTR_NO_MMAP -DARTR_TOKENIZE_RUN=32 -o $@ tests/main.c $(LDLIBS)
 
 $(B)/fuzz_replay: tests/fuzz_load.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)

@@ -35,6 +35,8 @@
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
      ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
                               ceilings for file fields (defaults below)
+     ARTR_TOKENIZE_RUN        tokenizer merge window, 8..128 units (default 128): stack
+                              of artr_tokenize is about 22 bytes per unit
 
    Memory. Nothing is allocated behind your back: every allocation goes through
    ARTR_MALLOC, 64-byte aligned. A model needs one block for its own tables (tensor and
@@ -60,10 +62,27 @@
      llama2.c legacy (version 0) checkpoints: 7 int32 header, float32 weights, shared or
        separate classifier, plus its tokenizer.bin (artr_model_params.vocab/vocab_path).
 
+   Tokenizer. artr_tokenize turns text into ids with the model's own vocabulary:
+   SentencePiece BPE (GGUF tokenizer.ggml.model "llama"), byte-level BPE ("gpt2", with
+   the GPT-2 pre-tokenizer), or llama2.c's tokenizer.bin. It allocates nothing and is
+   linear in the text. artr_detok_push streams ids back to text, holding back a UTF-8
+   character split over byte tokens until it is whole.
+
+       int32_t ids[64];
+       int n;
+       if (artr_tokenize(m, "Hello", 5, ARTR_TOKENIZE_BOS, ids, 64, &n, &err) != ARTR_OK) ...
+       artr_detok d = {0};
+       char buf[256];  size_t k;   // >= artr_model_vocab(m)->max_piece_bytes
+       for (int i = 0; i < n; i++)
+           if (artr_detok_push(m, &d, ids[i], buf, sizeof buf, &k, &err) == ARTR_OK)
+               fwrite(buf, 1, k, stdout);
+
    Limits. Big-endian hosts and files are refused. Rope scaling, partial rotary
    embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.3.0 (tokenizer)  artr_tokenize (SentencePiece BPE, byte-level BPE, llama2.c),
+                        artr_token_piece, artr_model_vocab, streaming artr_detok_push.
      0.1.0 (2026-11-23) loaders (GGUF, llama2.c), metadata/tensor access, F16/BF16/Q8_0/
                         Q4_0 dequantization.
 */
@@ -2523,17 +2542,25 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
    prefix before the text after each of them.
    Invariants: the tables below are built at load and never written again, so threads
    share them. Tokenizing allocates nothing: its working set is one artr__enc on the
-   stack (about 2.3 KB). The merge engine works on runs of at most ARTR__RUN symbols. A
-   run ends between two symbols when no token can contain both, known from a bit set of
-   the character pairs inside tokens (merged pairs, for BPE): merges never cross such a
-   boundary, so results stay exact. A run that finds no such boundary in ARTR__RUN
-   units slides: its tokens that end by the middle are kept and the rest is merged
-   again with the units that follow (artr__run_slide). That bounds the work per byte,
-   so time is linear in the text, O(len * log ARTR__RUN); it is the one place where a
-   result could differ from the reference, if a merge decision depended on text more
-   than ARTR__RUN / 2 units to its right. */
+   stack (22 bytes per unit of the window: 2.8 KB at ARTR_TOKENIZE_RUN 128). Units
+   (characters, bytes for BPE, tokens for llama2.c) are merged in runs of at most
+   ARTR__RUN. A run ends between two units when no token can contain both, known from a
+   bit set of the character pairs inside tokens (of merged pairs, for BPE): merges never
+   cross such a boundary (they would make a token holding the pair), so results stay
+   exact. A run that finds no such boundary in ARTR__RUN units slides: its tokens that
+   end by the middle are kept and the rest is merged again with the units that follow
+   (artr__run_slide). That bounds the work per byte, so time is linear in the text,
+   O(len * log ARTR__RUN); it is the one place where a result could differ from the
+   reference, if a merge decision depended on text more than ARTR__RUN / 2 units to its
+   right or a token were longer than ARTR__RUN units. */
 
-#define ARTR__RUN 128           /* symbols per merge run; a power of two, at most 128 */
+#ifndef ARTR_TOKENIZE_RUN
+#define ARTR_TOKENIZE_RUN 128   /* units per merge window: a power of two, 8..128 */
+#endif
+#if ARTR_TOKENIZE_RUN < 8 || ARTR_TOKENIZE_RUN > 128 || (ARTR_TOKENIZE_RUN & (ARTR_TOKENIZE_RUN - 1))
+#error "artr: ARTR_TOKENIZE_RUN must be a power of two from 8 to 128"
+#endif
+#define ARTR__RUN ARTR_TOKENIZE_RUN
 #define ARTR__NIL 0xff          /* no symbol (run indices are uint8_t) */
 #define ARTR__NOKEY 0xffffffffu /* a symbol with no text: never a safe boundary */
 #define ARTR__TOKENIZE_MAX_LEN ((size_t)(INT32_MAX / 2 - 8)) /* ids <= 2 * len + 3 fit int */
