@@ -3025,8 +3025,8 @@ static void artr__tok_layout_of(int n_vocab, uint64_t n_merges, uint64_t vocab_b
         if (vocab_bytes > ((uint64_t)1 << 21)) vocab_bytes = (uint64_t)1 << 21;
         hash_n = artr__pow2_at_least(2 * (uint64_t)n_vocab);          /* load <= 1/2 */
         merge_n = n_merges ? artr__pow2_at_least(n_merges + n_merges / 2 + 1) : 0; /* <= 2/3 */
-        bits = artr__pow2_at_least(8 * (vocab_bytes + (n_merges < 4096 ? 4096 : n_merges)));
-        if (bits > ((uint64_t)1 << 23)) bits = (uint64_t)1 << 23;     /* 1 MB at most */
+        bits = artr__pow2_at_least(4 * (vocab_bytes + (n_merges < 4096 ? 4096 : n_merges)));
+        if (bits > ((uint64_t)1 << 22)) bits = (uint64_t)1 << 22;     /* 512 KB at most */
     }
     l->hash_mask = (uint32_t)(hash_n ? hash_n - 1 : 0);
     l->merge_mask = (uint32_t)(merge_n ? merge_n - 1 : 0);

@@ -304,6 +304,18 @@ static void test_tok_llama2c(void)
         CHECK(len == strlen(prompts[k]) && !memcmp(s, prompts[k], len));
         free(s);
     }
+    { /* invalid UTF-8 and NUL bytes: byte tokens, an exact round trip */
+        static const char bad[] = "a\0b \xff\xe6\x97 \xc0\xaf\x80\x80\x80\x80\x80 z";
+        int32_t out[64];
+        int n = 0;
+        size_t len;
+        char *s;
+        artr_error err;
+        CHECK_STATUS(artr_tokenize(m, bad, sizeof bad - 1, ARTR_TOKENIZE_BOS, out, 64, &n, &err), ARTR_OK, &err);
+        s = th_detok_all(m, out, n, 0, &len);
+        CHECK(len == sizeof bad - 1 && !memcmp(s, bad, len));
+        free(s);
+    }
     CHECK(th_cases_load(&c));
     if (th_ids_load(&x, "tok_llama2c.ids", c.n)) {
         int matched, total = th_compare(m, &c, &x, ARTR_TOKENIZE_BOS, "run.c", &matched);
@@ -473,6 +485,16 @@ static void test_tok_specials(void)
     CHECK(n == n2 + 1 && out[0] == 1 && !memcmp(out + 1, ref, (size_t)n2 * 4));
     piece = artr_token_piece(spm, ref[0], &len);
     CHECK(piece && len >= 3 && !memcmp(piece, "\xe2\x96\x81", 3)); /* "▁..." */
+    /* the detokenizer drops the prefix after a control token: an exact round trip */
+    CHECK_STATUS(artr_tokenize(spm, "A<s>B</s> C", 11, ARTR_TOKENIZE_SPECIAL, out, 64, &n, &err), ARTR_OK, &err);
+    {
+        char *s = th_detok_all(spm, out, n, ARTR_DETOK_SPECIAL, &len);
+        CHECK(len == 11 && !memcmp(s, "A<s>B</s> C", 11));
+        free(s);
+        s = th_detok_all(spm, out, n, 0, &len);
+        CHECK(len == 4 && !memcmp(s, "AB C", 4));
+        free(s);
+    }
     CHECK_STATUS(artr_tokenize(spm, "<s>", 3, 0, out, 64, &n, &err), ARTR_OK, &err);
     CHECK(n > 1 && out[0] != 1); /* not parsed: as sentencepiece, "<" ... */
     CHECK_STATUS(artr_tokenize(spm, "the", 3, ARTR_TOKENIZE_NO_SPACE_PREFIX, out, 64, &n, &err), ARTR_OK, &err);
@@ -536,7 +558,7 @@ static void test_tok_bad_input(void)
 {
     artr_model *spm = th_load_tok("tok_spm.gguf"), *bpe = th_load_tok("tok_bpe.gguf");
     artr_model *none = th_load("llama_tied.gguf", 0);
-    static const char invalid[] = "ok \xff\xfe \xc3 \xe6\x97 \xed\xa0\x80 \xf4\x90\x80\x80 \x80 end";
+    static const char invalid[] = "ok \xff\xfe \xc3 \xe6\x97 \xed\xa0\x80 \xf4\x90\x80\x80 \x80 \xc0\xaf \xe0\x80\xaf end";
     int32_t out[256], ids[256];
     int n = 0, n2 = 0, k, i;
     size_t len;
