@@ -289,7 +289,7 @@ enum {
     ARTR_TOKENIZE_EOS = 2,            /* put the EOS id last */
     ARTR_TOKENIZE_SPECIAL = 4,        /* text of control tokens ("<s>", "<|endoftext|>")
                                          becomes their id; user-defined tokens always do */
-    ARTR_TOKENIZE_NO_SPACE_PREFIX = 8 /* SPM: no space before the text */
+    ARTR_TOKENIZE_NO_SPACE_PREFIX = 8 /* SPM, llama2.c: no space put before the text */
 };
 
 /* Text (len bytes, any bytes: NUL and invalid UTF-8 are encoded, never refused) to ids.
@@ -309,8 +309,9 @@ ARTRDEF const char *artr_token_piece(const artr_model *m, int32_t id, size_t *le
    bytes that became complete: a UTF-8 character split over byte tokens is held back
    until its last byte arrives. <0xXX> tokens become bytes, byte-level characters their
    bytes, "▁" a space; SPM and llama2.c drop the space prefix of the first piece and of
-   the piece after a control token; control tokens write nothing unless
-   ARTR_DETOK_SPECIAL. Allocates nothing; one state per stream. */
+   the piece after a control or user-defined token (where artr_tokenize puts it);
+   control tokens write nothing unless ARTR_DETOK_SPECIAL. Allocates nothing; one state
+   per stream. */
 enum { ARTR_DETOK_SPECIAL = 1 /* write control tokens' text ("<s>") */ };
 typedef struct artr_detok {
     int flags;                 /* ARTR_DETOK_*; set before the first push */
@@ -3054,7 +3055,7 @@ static void artr__tok_info(artr__tok *tk, const artr__vocab *v)
 {
     artr_vocab_info *in = &tk->info;
     int spm_like = v->kind == ARTR__VOCAB_SPM || v->kind == ARTR__VOCAB_LLAMA2C;
-    in->kind = v->tokens ? v->kind : ARTR__VOCAB_NONE;
+    in->kind = v->tokens ? v->kind : ARTR__VOCAB_NONE; /* ARTR__VOCAB_x == ARTR_VOCAB_x */
     in->n_vocab = v->tokens ? v->n : 0;
     in->bos = v->bos;
     in->eos = v->eos;
@@ -3486,13 +3487,15 @@ static void artr__l2_token(artr__enc *e, int32_t id)
     artr__run_add(e, id, first, last, NULL, 0);
 }
 
-/* llama2.c run.c encode: BOS and " " join the merging; a "character" is a byte and the
-   continuation bytes after it, at most 4; one the vocabulary lacks becomes bytes + 3. */
-static void artr__l2_text(artr__enc *e, const uint8_t *s, size_t n, int bos)
+/* llama2.c run.c encode: BOS and " " (unless ARTR_TOKENIZE_NO_SPACE_PREFIX) join the
+   merging; a "character" is a byte and the continuation bytes after it, at most 4; one
+   the vocabulary lacks becomes bytes + 3. */
+static void artr__l2_text(artr__enc *e, const uint8_t *s, size_t n, int flags)
 {
     size_t i, k, len;
-    if (bos) artr__l2_token(e, e->tk->info.bos);
-    if (n > 0 && e->tk->space_id >= 0) artr__l2_token(e, e->tk->space_id);
+    if (flags & ARTR_TOKENIZE_BOS) artr__l2_token(e, e->tk->info.bos);
+    if (n > 0 && e->tk->space_id >= 0 && !(flags & ARTR_TOKENIZE_NO_SPACE_PREFIX))
+        artr__l2_token(e, e->tk->space_id);
     for (i = 0; i < n; i += len) {
         int32_t id;
         for (len = 1; len < 4 && i + len < n && (s[i + len] & 0xc0) == 0x80; len++) {
@@ -3586,7 +3589,7 @@ ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t 
     e.n_sym = 0;
     e.last_key = ARTR__NOKEY;
     if (e.kind == ARTR__VOCAB_LLAMA2C) {
-        artr__l2_text(&e, (const uint8_t *)text, len, flags & ARTR_TOKENIZE_BOS);
+        artr__l2_text(&e, (const uint8_t *)text, len, flags);
     } else {
         if (flags & ARTR_TOKENIZE_BOS) artr__emit(&e, tk->info.bos);
         if (len) artr__encode_text(&e, (const uint8_t *)text, len, flags);
@@ -3701,8 +3704,8 @@ static artr_status artr__detok_check(const artr_model *m, const artr_detok *d, c
     if (!m || !d || !n || (!out && cap))
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_detok: NULL model, state, n or out");
     *n = 0;
-    if (d->n_pending < 0 || d->n_pending > 3)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_detok: state not zeroed (n_pending %d)", d->n_pending);
+    if (d->n_pending < 0 || d->n_pending > 3 || (d->flags & ~ARTR_DETOK_SPECIAL))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_detok: state not zeroed, or unknown flags 0x%x", (unsigned)d->flags);
     kind = m->vocab.tok->info.kind;
     if (kind != ARTR__VOCAB_SPM && kind != ARTR__VOCAB_BPE && kind != ARTR__VOCAB_LLAMA2C)
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "artr_detok: the model has no vocabulary artr can decode");

@@ -541,7 +541,11 @@ static void test_tok_small_models(void)
     p.vocab_path = th_path("tok32.bin");
     CHECK_STATUS(artr_model_load_file(&t, th_path("stories_tiny.bin"), &p, &err), ARTR_OK, &err);
     if (t) {
+        const char *piece;
         CHECK(artr_model_vocab(t)->kind == ARTR_VOCAB_LLAMA2C);
+        CHECK_STATUS(artr_tokenize(t, "the", 3, ARTR_TOKENIZE_NO_SPACE_PREFIX, out, 64, &n, &err), ARTR_OK, &err);
+        piece = artr_token_piece(t, out[0], &len);
+        CHECK(n >= 1 && piece && len >= 1 && piece[0] == 't');
         CHECK_STATUS(artr_tokenize(t, "the cat", 7, ARTR_TOKENIZE_BOS, out, 64, &n, &err), ARTR_OK, &err);
         CHECK(n >= 2 && out[0] == 1);
         s = th_detok_all(t, out, n, 0, &len);
