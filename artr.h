@@ -292,11 +292,10 @@ enum {
     ARTR_TOKENIZE_NO_SPACE_PREFIX = 8 /* SPM, llama2.c: no space put before the text */
 };
 
-/* Text (len bytes, any bytes: NUL and invalid UTF-8 are encoded, never refused) to ids.
-   Writes up to max_out ids to out and the id count to *n_out. If they do not fit,
-   returns ARTR_E_SPACE with the needed count in *n_out and the first max_out ids in
-   out: call with max_out = 0 to count. At most 2 * len + 3 ids. Allocates nothing, uses
-   about 2.5 KB of stack; thread-safe (the model is only read). Time is linear in len. */
+/* Text (len bytes of anything: NUL and invalid UTF-8 are encoded) to at most 2 * len + 3
+   ids in out, their count in *n_out. More than max_out: ARTR_E_SPACE, the needed count in
+   *n_out, the first max_out ids in out (max_out = 0 counts). Allocates nothing, about
+   2.8 KB of stack, time linear in len; thread-safe (the model is only read). */
 ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t len, int flags,
                                   int32_t *out, int max_out, int *n_out, artr_error *err);
 
@@ -2587,7 +2586,7 @@ struct artr__tok {
     uint32_t merge_mask;
     uint8_t *pairs;               /* ((pair_mask + 1) / 8) bits: character pairs in tokens */
     uint32_t pair_mask;
-    int32_t *special;             /* (n_special) ids cut out of text: by first byte, longest first */
+    int32_t *special;             /* (n_special) ids cut out of text, sorted by text */
     int n_special, n_user;        /* ... of which n_user are user-defined (always cut out) */
     uint32_t special_at[257];     /* special[special_at[b] .. special_at[b + 1]) begin with b */
     int32_t byte_id[256];         /* token of each byte: <0xXX> (SPM), its byte-level
@@ -3115,11 +3114,13 @@ static void artr__tok_bytes_build(artr__tok *tk, const artr__vocab *v)
 }
 
 /* Specials sort by first byte, then longest first, then id. */
+/* Specials sort by text (a prefix before its extensions), then user-defined first, then id. */
 static int artr__special_less(const void *ctx, uint32_t a, uint32_t b)
 {
     const artr__token *t = (const artr__token *)ctx, *x = &t[a], *y = &t[b];
-    if ((uint8_t)x->text[0] != (uint8_t)y->text[0]) return (uint8_t)x->text[0] < (uint8_t)y->text[0];
-    if (x->len != y->len) return x->len > y->len;
+    int c = artr__cmp_bytes(x->text, x->len, y->text, y->len);
+    if (c) return c < 0;
+    if ((x->type == ARTR__T_USER) != (y->type == ARTR__T_USER)) return x->type == ARTR__T_USER;
     return a < b;
 }
 
@@ -3511,20 +3512,52 @@ static void artr__l2_text(artr__enc *e, const uint8_t *s, size_t n, int flags)
     artr__run_flush(e);
 }
 
-/* The longest special token at s (n > 0 bytes), or -1. */
+/* First k in [lo, hi) whose special has byte d above c (above = 1) or at least c (0);
+   every special there is longer than d bytes. */
+static uint32_t artr__special_bound(const artr__enc *e, uint32_t lo, uint32_t hi, size_t d,
+                                    uint8_t c, int above)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint8_t b = (uint8_t)e->v->tokens[e->tk->special[mid]].text[d];
+        if (b < c || (above && b == c)) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* The longest special token that flags allow at s (n > 0 bytes), or -1. A walk down the
+   sorted specials: [lo, hi) holds those that begin with s[0..d); its entries of length
+   d (equal texts, user-defined first) are matches. O(match length * log n_special). */
 static int32_t artr__special_at(const artr__enc *e, const uint8_t *s, size_t n, int flags, size_t *len)
 {
     const artr__tok *tk = e->tk;
-    uint32_t k;
-    for (k = tk->special_at[s[0]]; k < tk->special_at[s[0] + 1]; k++) {
-        const artr__token *t = &e->v->tokens[tk->special[k]];
-        if (t->type != ARTR__T_USER && !(flags & ARTR_TOKENIZE_SPECIAL)) continue;
-        if (t->len <= n && memcmp(t->text, s, t->len) == 0) {
-            *len = t->len;
-            return tk->special[k];
+    const artr__token *tok = e->v->tokens;
+    uint32_t lo = tk->special_at[s[0]], hi = tk->special_at[s[0] + 1];
+    size_t d = 1;
+    int32_t best = -1;
+    while (lo < hi) {
+        uint32_t a = lo, b = hi;
+        if (tok[tk->special[lo]].len == d) { /* matches of length d, then the longer ones */
+            const artr__token *t = &tok[tk->special[lo]];
+            if (t->type == ARTR__T_USER || (flags & ARTR_TOKENIZE_SPECIAL)) {
+                best = tk->special[lo];
+                *len = d;
+            }
+            while (a < b) {
+                uint32_t mid = a + (b - a) / 2;
+                if (tok[tk->special[mid]].len == d) a = mid + 1;
+                else b = mid;
+            }
+            lo = a;
         }
+        if (lo >= hi || d >= n) break;
+        a = artr__special_bound(e, lo, hi, d, s[d], 0);
+        hi = artr__special_bound(e, a, hi, d, s[d], 1);
+        lo = a;
+        d++;
     }
-    return -1;
+    return best;
 }
 
 /* SPM and BPE: cut out special tokens, encode the text between them. */

@@ -80,6 +80,7 @@ static const th_test tests[] = {
     T(test_tok_10mb),
     T(test_tok_no_alloc),
     T(test_tok_hostile_vocab),
+    T(test_tok_crafted_specials),
 #undef T
 };
 

@@ -742,3 +742,62 @@ static void test_tok_hostile_vocab(void)
     printf("  %d corrupt vocabularies (%d flipped ones load), %d broken promises\n", loads, ok, broken);
     CHECK(broken == 0);
 }
+
+/* A hand-made SentencePiece vocabulary with overlapping special tokens: a user-defined
+   "<u>" (always cut out), a control "<u>x" (longer, only with SPECIAL), and a control
+   with the same text "<u>" (the user-defined one wins). */
+static void test_tok_crafted_specials(void)
+{
+    static const char *const text[11] = {"<unk>", "<s>", "</s>", "a", "b", "ab", "\xe2\x96\x81",
+                                         "<u>", "<u>x", "<u>", "\xe2\x96\x81" "a"};
+    static const int32_t type[11] = {2, 3, 3, 1, 1, 1, 1, 4, 3, 3, 1};
+    static th_gguf g;
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    int32_t out[16];
+    int n = 0, i;
+    th_header(&g, 0, 4);
+    th_str(&g, "tokenizer.ggml.model");
+    th_u32(&g, ARTR_META_STRING);
+    th_str(&g, "llama");
+    th_str(&g, "tokenizer.ggml.tokens");
+    th_u32(&g, ARTR_META_ARRAY);
+    th_u32(&g, ARTR_META_STRING);
+    th_u64(&g, 11);
+    for (i = 0; i < 11; i++) th_str(&g, text[i]);
+    th_str(&g, "tokenizer.ggml.scores");
+    th_u32(&g, ARTR_META_ARRAY);
+    th_u32(&g, ARTR_META_FLOAT32);
+    th_u64(&g, 11);
+    for (i = 0; i < 11; i++) {
+        float sc = -(float)i;
+        memcpy(g.buf + g.n, &sc, 4);
+        g.n += 4;
+    }
+    th_str(&g, "tokenizer.ggml.token_type");
+    th_u32(&g, ARTR_META_ARRAY);
+    th_u32(&g, ARTR_META_INT32);
+    th_u64(&g, 11);
+    for (i = 0; i < 11; i++) th_u32(&g, (uint32_t)type[i]);
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK(artr_fuzz_one(g.buf, g.n, NULL, 0) == 0);
+    CHECK_STATUS(artr_model_load_memory(&m, g.buf, g.n, &p, &err), ARTR_OK, &err);
+    if (!m) return;
+    /* "▁a" <u> "▁" "b": the text after a special gets the space prefix */
+    CHECK_STATUS(artr_tokenize(m, "a<u>b", 5, 0, out, 16, &n, &err), ARTR_OK, &err);
+    CHECK(n == 4 && out[0] == 10 && out[1] == 7 && out[2] == 6 && out[3] == 4);
+    /* the longest special, "<u>x", only with SPECIAL; without, "x" has no piece and no
+       byte tokens: <unk> */
+    CHECK_STATUS(artr_tokenize(m, "a<u>xb", 6, ARTR_TOKENIZE_SPECIAL, out, 16, &n, &err), ARTR_OK, &err);
+    CHECK(n == 4 && out[0] == 10 && out[1] == 8 && out[2] == 6 && out[3] == 4);
+    CHECK_STATUS(artr_tokenize(m, "a<u>xb", 6, 0, out, 16, &n, &err), ARTR_OK, &err);
+    CHECK(n == 5 && out[1] == 7 && out[2] == 6 && out[3] == 0 && out[4] == 4);
+    CHECK_STATUS(artr_tokenize(m, "<u><s><u", 8, ARTR_TOKENIZE_SPECIAL, out, 16, &n, &err), ARTR_OK, &err);
+    CHECK(n >= 3 && out[0] == 7 && out[1] == 1);
+    /* "ab" merges (score -5 is the only candidate) */
+    CHECK_STATUS(artr_tokenize(m, "ab", 2, ARTR_TOKENIZE_NO_SPACE_PREFIX, out, 16, &n, &err), ARTR_OK, &err);
+    CHECK(n == 1 && out[0] == 5);
+    artr_model_free(m);
+}
