@@ -2653,7 +2653,10 @@ static int artr__utf8_unfinished(const uint8_t *b, int n)
     int i, cont = 0, need;
     for (i = n - 1; i >= 0 && cont < 3 && (b[i] & 0xc0) == 0x80; i--) cont++;
     if (i < 0) return 0;
-    need = b[i] >= 0xf0 && b[i] <= 0xf4 ? 4 : b[i] >= 0xe0 && b[i] <= 0xef ? 3 : b[i] >= 0xc2 && b[i] <= 0xdf ? 2 : 1;
+    need = b[i] >= 0xf0 && b[i] <= 0xf4   ? 4
+           : b[i] >= 0xe0 && b[i] <= 0xef ? 3
+           : b[i] >= 0xc2 && b[i] <= 0xdf ? 2
+                                          : 1;
     return cont + 1 < need ? cont + 1 : 0;
 }
 
@@ -2888,7 +2891,8 @@ static uint32_t artr__bpe_char(uint8_t b)
 }
 static int artr__bpe_byte(uint32_t cp) /* the inverse; -1 for a character no byte maps to */
 {
-    if ((cp >= 0x21 && cp <= 0x7e) || (cp >= 0xa1 && cp <= 0xac) || (cp >= 0xae && cp <= 0xff)) return (int)cp;
+    if ((cp >= 0x21 && cp <= 0x7e) || (cp >= 0xa1 && cp <= 0xac) || (cp >= 0xae && cp <= 0xff))
+        return (int)cp;
     if (cp >= 0x100 && cp <= 0x120) return (int)(cp - 0x100);
     if (cp >= 0x121 && cp <= 0x142) return (int)(cp - 0x121 + 0x7f);
     if (cp == 0x143) return 0xad;
@@ -3113,7 +3117,6 @@ static void artr__tok_bytes_build(artr__tok *tk, const artr__vocab *v)
     tk->space_id = v->kind == ARTR__VOCAB_LLAMA2C ? artr__tok_find(v, " ", 1) : -1;
 }
 
-/* Specials sort by first byte, then longest first, then id. */
 /* Specials sort by text (a prefix before its extensions), then user-defined first, then id. */
 static int artr__special_less(const void *ctx, uint32_t a, uint32_t b)
 {
@@ -3131,7 +3134,8 @@ static void artr__tok_specials_build(artr__tok *tk, const artr__vocab *v)
     if (v->kind == ARTR__VOCAB_SPM || v->kind == ARTR__VOCAB_BPE) {
         for (i = 0; i < v->n; i++) {
             const artr__token *t = &v->tokens[i];
-            if (t->len == 0 || !(t->type == ARTR__T_CONTROL || t->type == ARTR__T_USER || t->type == ARTR__T_UNKNOWN))
+            if (t->len == 0 ||
+                !(t->type == ARTR__T_CONTROL || t->type == ARTR__T_USER || t->type == ARTR__T_UNKNOWN))
                 continue;
             tk->special[tk->n_special++] = i;
             if (t->type == ARTR__T_USER) tk->n_user++;
@@ -3211,7 +3215,8 @@ static artr_status artr__tok_merges_build(artr__tok *tk, const artr__vocab *v, u
         tk->merges[h & tk->merge_mask].right = b;
         tk->merges[h & tk->merge_mask].rank = (int32_t)i;
         tk->merges[h & tk->merge_mask].result = c;
-        artr__pair_set(tk, artr__bpe_edge_byte(s, sp, 1), artr__bpe_edge_byte(s + sp + 1, (size_t)len - sp - 1, 0));
+        artr__pair_set(tk, artr__bpe_edge_byte(s, sp, 1),
+                       artr__bpe_edge_byte(s + sp + 1, (size_t)len - sp - 1, 0));
     }
     return ARTR_OK;
 }
@@ -3231,7 +3236,8 @@ static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_voca
     for (i = 0; i < 256; i++) tk->byte_id[i] = -1;
     artr__tok_info(tk, v);
     if (!v->tokens || v->n <= 0) return ARTR_OK;
-    ARTR_ASSERT(v->n <= n_vocab);
+    if (v->n > n_vocab) /* both come from tokenizer.ggml.tokens; only a > 2^31 count differs */
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.tokens: %d tokens, expected %d", v->n, n_vocab);
     tk->hash = (uint32_t *)(void *)(mem + l.hash);
     tk->hash_mask = l.hash_mask;
     tk->special = (int32_t *)(void *)(mem + l.special);
@@ -3243,8 +3249,10 @@ static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_voca
     artr__tok_specials_build(tk, v);
     for (i = 0; i < v->n; i++) {
         const artr__token *t = &v->tokens[i];
-        if (v->kind == ARTR__VOCAB_SPM && artr__type_mergeable(t->type)) artr__tok_pairs_of_text(tk, t, 1);
-        if (v->kind == ARTR__VOCAB_LLAMA2C) artr__tok_pairs_of_text(tk, t, 0);
+        if (v->kind == ARTR__VOCAB_SPM && artr__type_mergeable(t->type))
+            artr__tok_pairs_of_text(tk, t, 1);
+        if (v->kind == ARTR__VOCAB_LLAMA2C)
+            artr__tok_pairs_of_text(tk, t, 0);
     }
     if (v->kind == ARTR__VOCAB_BPE) {
         tk->bpe_pre_ok = 1;
