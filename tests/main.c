@@ -81,6 +81,7 @@ static const th_test tests[] = {
     T(test_tok_no_alloc),
     T(test_tok_hostile_vocab),
     T(test_tok_crafted_specials),
+    T(test_tok_llama2_vocab_as_gguf),
 #undef T
 };
 

@@ -801,3 +801,139 @@ static void test_tok_crafted_specials(void)
     CHECK(n == 1 && out[0] == 5);
     artr_model_free(m);
 }
+
+/* A growing byte buffer for writing a GGUF in memory. */
+typedef struct th_buf {
+    unsigned char *p;
+    size_t n, cap;
+} th_buf;
+
+static void th_put(th_buf *b, const void *s, size_t n)
+{
+    if (b->n + n > b->cap) {
+        b->cap = 2 * (b->n + n);
+        b->p = (unsigned char *)realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+static void th_put32(th_buf *b, uint32_t v)
+{
+    th_put(b, &v, 4);
+}
+static void th_put_str(th_buf *b, const char *s, size_t n)
+{
+    uint64_t len = n;
+    th_put(b, &len, 8);
+    th_put(b, s, n);
+}
+static void th_put_key(th_buf *b, const char *key, uint32_t type)
+{
+    th_put_str(b, key, strlen(key));
+    th_put32(b, type);
+}
+
+/* The real Llama 2 vocabulary as a SentencePiece GGUF, the way llama.cpp's converter
+   writes it (spaces as "▁", <s> </s> control, <0xXX> byte tokens), built here from
+   ../shared's tokenizer.bin: its SentencePiece path must give the same ids as the
+   llama2.c path on the same vocabulary, for all of tinyshakespeare and every case
+   without "<" (llama2.c also merges into byte and control token texts). */
+static void test_tok_llama2_vocab_as_gguf(void)
+{
+    unsigned char *ckpt, *text = NULL;
+    artr_model *l2 = th_llama2_vocab(&ckpt), *sp = NULL;
+    th_buf b;
+    artr_model_params p;
+    artr_error err;
+    int i, kind;
+    uint64_t n = 32000;
+    th_cases c;
+    if (!l2) {
+        free(ckpt);
+        return;
+    }
+    memset(&b, 0, sizeof b);
+    th_put(&b, "GGUF", 4);
+    th_put32(&b, 3);
+    {
+        uint64_t zero = 0, n_kv = 7;
+        th_put(&b, &zero, 8);
+        th_put(&b, &n_kv, 8);
+    }
+    th_put_key(&b, "tokenizer.ggml.model", ARTR_META_STRING);
+    th_put_str(&b, "llama", 5);
+    for (kind = 0; kind < 3; kind++) {
+        static const char *const keys[3] = {"tokenizer.ggml.tokens", "tokenizer.ggml.scores",
+                                            "tokenizer.ggml.token_type"};
+        static const uint32_t types[3] = {ARTR_META_STRING, ARTR_META_FLOAT32, ARTR_META_INT32};
+        th_put_key(&b, keys[kind], ARTR_META_ARRAY);
+        th_put32(&b, types[kind]);
+        th_put(&b, &n, 8);
+        for (i = 0; i < 32000; i++) {
+            size_t len = 0, k;
+            const char *s = artr_token_piece(l2, i, &len);
+            int type = l2->vocab.tokens[i].type;
+            if (kind == 1) {
+                th_put(&b, &l2->vocab.tokens[i].score, 4);
+            } else if (kind == 2) {
+                th_put32(&b, (uint32_t)type);
+            } else if (i == 1 || i == 2) {
+                th_put_str(&b, i == 1 ? "<s>" : "</s>", i == 1 ? 3 : 4);
+            } else { /* " " back to "▁" */
+                th_buf t;
+                memset(&t, 0, sizeof t);
+                for (k = 0; k < len; k++) {
+                    if (s[k] == ' ' && type == 1) th_put(&t, "\xe2\x96\x81", 3);
+                    else th_put(&t, s + k, 1);
+                }
+                th_put_str(&b, (const char *)t.p, t.n);
+                free(t.p);
+            }
+        }
+    }
+    th_put_key(&b, "tokenizer.ggml.bos_token_id", ARTR_META_UINT32);
+    th_put32(&b, 1);
+    th_put_key(&b, "tokenizer.ggml.eos_token_id", ARTR_META_UINT32);
+    th_put32(&b, 2);
+    th_put_key(&b, "tokenizer.ggml.unknown_token_id", ARTR_META_UINT32);
+    th_put32(&b, 0);
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_memory(&sp, b.p, b.n, &p, &err), ARTR_OK, &err);
+    if (sp) {
+        size_t size = 0;
+        int32_t *x, *y;
+        int nx = 0, ny = 0, same = 0, total = 0, cap, corpus = 0;
+        text = th_read("../shared/data/tinyshakespeare.txt", &size);
+        cap = (int)size + 8192;
+        x = (int32_t *)malloc(sizeof(int32_t) * (size_t)cap);
+        y = (int32_t *)malloc(sizeof(int32_t) * (size_t)cap);
+        CHECK(artr_model_vocab(sp)->kind == ARTR_VOCAB_SPM);
+        if (text) {
+            CHECK_STATUS(artr_tokenize(l2, (const char *)text, size, ARTR_TOKENIZE_BOS, x, cap, &nx, &err), ARTR_OK, &err);
+            CHECK_STATUS(artr_tokenize(sp, (const char *)text, size, ARTR_TOKENIZE_BOS, y, cap, &ny, &err), ARTR_OK, &err);
+            corpus = nx == ny && !memcmp(x, y, (size_t)nx * 4);
+            CHECK(corpus);
+            printf("  Llama 2 vocabulary, whole corpus: SPM path %d ids, llama2.c path %d ids, %s\n",
+                   ny, nx, corpus ? "equal" : "DIFFERENT");
+        }
+        CHECK(th_cases_load(&c));
+        for (i = 0; i < c.n; i++) {
+            if (memchr(c.text[i], '<', c.len[i])) continue;
+            total++;
+            artr_tokenize(l2, c.text[i], c.len[i], ARTR_TOKENIZE_BOS, x, cap, &nx, &err);
+            artr_tokenize(sp, c.text[i], c.len[i], ARTR_TOKENIZE_BOS, y, cap, &ny, &err);
+            same += nx == ny && !memcmp(x, y, (size_t)nx * 4);
+        }
+        printf("  Llama 2 vocabulary, SPM path = llama2.c path on %d of %d texts\n", same, total);
+        CHECK(same == total && total > 2000);
+        th_cases_free(&c);
+        free(x);
+        free(y);
+    }
+    artr_model_free(sp);
+    artr_model_free(l2);
+    free(b.p);
+    free(text);
+    free(ckpt);
+}
