@@ -292,8 +292,9 @@ enum {
     ARTR_TOKENIZE_NO_SPACE_PREFIX = 8 /* SPM, llama2.c: no space put before the text */
 };
 
-/* Text (len bytes of anything: NUL and invalid UTF-8 are encoded) to at most 2 * len + 3
-   ids in out, their count in *n_out. More than max_out: ARTR_E_SPACE, the needed count in
+/* Text (len bytes of anything: NUL and invalid UTF-8 are encoded) to ids in out, their
+   count in *n_out: at most len + 3, unless special tokens are cut out or an SPM vocabulary
+   lacks "▁" (then 4 * len + 5). More than max_out: ARTR_E_SPACE, the needed count in
    *n_out, the first max_out ids in out (max_out = 0 counts). Allocates nothing, about
    2.8 KB of stack, time linear in len; thread-safe (the model is only read). */
 ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t len, int flags,
@@ -2563,7 +2564,9 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
 #define ARTR__RUN ARTR_TOKENIZE_RUN
 #define ARTR__NIL 0xff          /* no symbol (run indices are uint8_t) */
 #define ARTR__NOKEY 0xffffffffu /* a symbol with no text: never a safe boundary */
-#define ARTR__TOKENIZE_MAX_LEN ((size_t)(INT32_MAX / 2 - 8)) /* ids <= 2 * len + 3 fit int */
+/* ids <= 4 * len + 5: BOS, EOS; <= 3 per byte ("▁" as byte tokens); per special token
+   (>= 1 byte) its id and a space prefix (<= 3) for the text after it. */
+#define ARTR__TOKENIZE_MAX_LEN ((size_t)((INT32_MAX - 5) / 4))
 
 enum { ARTR__T_UNDEF = 0, ARTR__T_NORMAL = 1, ARTR__T_UNKNOWN = 2, ARTR__T_CONTROL = 3,
        ARTR__T_USER = 4, ARTR__T_UNUSED = 5, ARTR__T_BYTE = 6 };

@@ -82,6 +82,7 @@ static const th_test tests[] = {
     T(test_tok_hostile_vocab),
     T(test_tok_crafted_specials),
     T(test_tok_llama2_vocab_as_gguf),
+    T(test_tok_crafted_no_space_piece),
 #undef T
 };
 

@@ -937,3 +937,45 @@ static void test_tok_llama2_vocab_as_gguf(void)
     free(text);
     free(ckpt);
 }
+
+/* A SentencePiece vocabulary of byte tokens and "a", with no "▁": every space becomes
+   three byte tokens (more ids than bytes, within the documented 4 * len + 5). */
+static void test_tok_crafted_no_space_piece(void)
+{
+    static th_gguf g;
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    int32_t out[32];
+    int n = 0, i;
+    char name[8];
+    th_header(&g, 0, 3);
+    th_str(&g, "tokenizer.ggml.model");
+    th_u32(&g, ARTR_META_STRING);
+    th_str(&g, "llama");
+    th_str(&g, "tokenizer.ggml.tokens");
+    th_u32(&g, ARTR_META_ARRAY);
+    th_u32(&g, ARTR_META_STRING);
+    th_u64(&g, 260);
+    th_str(&g, "<unk>");
+    th_str(&g, "<s>");
+    th_str(&g, "</s>");
+    for (i = 0; i < 256; i++) {
+        snprintf(name, sizeof name, "<0x%02X>", i);
+        th_str(&g, name);
+    }
+    th_str(&g, "a");
+    th_str(&g, "tokenizer.ggml.token_type");
+    th_u32(&g, ARTR_META_ARRAY);
+    th_u32(&g, ARTR_META_INT32);
+    th_u64(&g, 260);
+    for (i = 0; i < 260; i++) th_u32(&g, i == 0 ? 2u : i < 3 ? 3u : i < 259 ? 6u : 1u);
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_memory(&m, g.buf, g.n, &p, &err), ARTR_OK, &err);
+    if (!m) return;
+    CHECK_STATUS(artr_tokenize(m, "a a", 3, 0, out, 32, &n, &err), ARTR_OK, &err);
+    CHECK(n == 8 && n <= 4 * 3 + 5);
+    CHECK(out[0] == 3 + 0xe2 && out[1] == 3 + 0x96 && out[2] == 3 + 0x81 && out[3] == 259 && out[7] == 259);
+    artr_model_free(m);
+}
