@@ -1,5 +1,5 @@
 # artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make clean
-#       make install PREFIX=/usr/local | make test-package
+#       make bench | make bench-tokenize | make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
 CC       ?= cc
@@ -29,7 +29,7 @@ VERSION  := $(shell sed -n 's/^\#define ARTR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([
 VMAJOR   := $(firstword $(subst ., ,$(VERSION)))
 
 .PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme check-bin2c fuzz \
-        clean install test-package check-package
+        bench bench-tokenize clean install test-package check-package
 
 all: $(TOOLS)
 
@@ -61,8 +61,9 @@ $(B)/test: $(TEST_SRC) | $(B)
 $(B)/test-asan: $(TEST_SRC) | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
 
+# Also a small tokenizer window (ARTR_TOKENIZE_RUN=32): its sliding path far more often.
 $(B)/test-scalar: $(TEST_SRC) | $(B)
-	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -DARTR_NO_SIMD -DARTR_NO_MMAP -o $@ tests/main.c $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -DARTR_NO_SIMD -DARTR_NO_MMAP -DARTR_TOKENIZE_RUN=32 -o $@ tests/main.c $(LDLIBS)
 
 $(B)/fuzz_replay: tests/fuzz_load.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
@@ -81,6 +82,15 @@ test-asan: $(B)/fuzz_replay-asan $(B)/test-asan
 
 test-scalar: $(B)/test-scalar
 	./$(B)/test-scalar
+
+# ---- benchmarks ---------------------------------------------------------------------
+
+$(B)/bench_tokenize: tools/bench_tokenize.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ tools/bench_tokenize.c $(LDLIBS)
+
+# artr_tokenize on 1 MB and 4 MB of ../shared/data/tinyshakespeare.txt: linear scaling.
+bench-tokenize: $(B)/bench_tokenize
+	./$(B)/bench_tokenize
 
 # ---- build-only checks -------------------------------------------------------------
 

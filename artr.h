@@ -1,4 +1,4 @@
-/* artr.h - v0.2.0 - transformer inference in one file - public domain or MIT (see end)
+/* artr.h - v0.3.0 - transformer inference in one file - public domain or MIT (see end)
 
    artr runs autoregressive decoder-only transformers (Llama, Qwen2, GPT-2 families)
    from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
@@ -24,8 +24,8 @@
        artr_ctx_free(c);
        artr_model_free(m);
 
-   This version has the loaders, metadata and tensor access, and the KV-cached forward
-   pass. Samplers, decoding strategies and the tokenizer follow.
+   This version has the loaders, metadata and tensor access, the KV-cached forward pass,
+   samplers, the faster decoding strategies and the tokenizer.
 
    Build options (define before the #include):
      ARTR_IMPLEMENTATION      emit the definitions (one translation unit)
@@ -40,6 +40,8 @@
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
      ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
                               ceilings for file fields (defaults below)
+     ARTR_TOKENIZE_RUN        tokenizer merge window, 8..128 units (default 128): stack
+                              of artr_tokenize is about 22 bytes per unit
 
    Memory. Nothing is allocated behind your back: every allocation goes through
    ARTR_MALLOC, 64-byte aligned. A model needs one block for its own tables (tensor and
@@ -73,10 +75,29 @@
      llama2.c legacy (version 0) checkpoints: 7 int32 header, float32 weights, shared or
        separate classifier, plus its tokenizer.bin (artr_model_params.vocab/vocab_path).
 
+   Tokenizer. artr_tokenize turns text into ids with the model's own vocabulary:
+   SentencePiece BPE (GGUF tokenizer.ggml.model "llama"), byte-level BPE ("gpt2", with
+   the GPT-2 pre-tokenizer), or llama2.c's tokenizer.bin. It allocates nothing and is
+   linear in the text. artr_detok_push streams ids back to text, holding back a UTF-8
+   character split over byte tokens until it is whole.
+
+       int32_t ids[64];
+       int n;
+       if (artr_tokenize(m, "Hello", 5, ARTR_TOKENIZE_BOS, ids, 64, &n, &err) != ARTR_OK) ...
+       artr_detok d = {0};
+       char buf[256];  size_t k;   // >= artr_model_vocab(m)->max_piece_bytes
+       for (int i = 0; i < n; i++)
+           if (artr_detok_push(m, &d, ids[i], buf, sizeof buf, &k, &err) == ARTR_OK)
+               fwrite(buf, 1, k, stdout);
+
    Limits. Big-endian hosts and files are refused. Rope scaling, partial rotary
    embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.3.0 (2026-11-23) tokenizer: artr_tokenize (SentencePiece BPE, byte-level BPE,
+                        llama2.c), artr_token_piece, artr_model_vocab, streaming detokenizer;
+                        samplers; decoding steps (speculative, self-speculative, Jacobi,
+                        speculative Jacobi); artr_quantize_f32, artr_model_meta_raw.
      0.2.0 (2026-11-23) contexts (placement, truncate, copy, bounded cache with attention
                         sinks) and the forward pass for llama, qwen2, gpt2.
      0.1.0 (2026-11-23) loaders (GGUF, llama2.c), metadata/tensor access, F16/BF16/Q8_0/
@@ -89,7 +110,7 @@
 #include <stdint.h>
 
 #define ARTR_VERSION_MAJOR 0
-#define ARTR_VERSION_MINOR 2
+#define ARTR_VERSION_MINOR 3
 #define ARTR_VERSION_PATCH 0
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
@@ -424,6 +445,72 @@ ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, i
 ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int window,
                                           const int32_t *init, int n_init, int32_t *out,
                                           int max_out, int *n_out, artr_error *err);
+
+/* ---- tokenizer ------------------------------------------------------------------ */
+
+/* Tokenizer families. SPM: SentencePiece BPE (GGUF tokenizer.ggml.model "llama"). BPE:
+   byte-level BPE with the GPT-2 pre-tokenizer ("gpt2"). LLAMA2C: llama2.c's tokenizer.bin.
+   NONE: no vocabulary. OTHER: a vocabulary artr cannot tokenize with (pieces readable). */
+enum { ARTR_VOCAB_NONE = 0, ARTR_VOCAB_SPM = 1, ARTR_VOCAB_BPE = 2, ARTR_VOCAB_LLAMA2C = 3,
+       ARTR_VOCAB_OTHER = 4 };
+
+typedef struct artr_vocab_info {
+    int kind;                   /* ARTR_VOCAB_* */
+    int n_vocab;                /* tokens in the vocabulary, 0 without one */
+    int32_t bos, eos, unk, pad; /* -1 if absent; SPM files that are silent get 1, 2, 0 */
+    int add_bos, add_eos;       /* 1 if the model expects ARTR_TOKENIZE_BOS / _EOS */
+    int add_space_prefix;       /* 1 if a space is put before the text (SPM, llama2.c) */
+    int max_piece_bytes;        /* no artr_detok_push call writes more bytes than this */
+} artr_vocab_info;
+
+/* The model's tokenizer facts; valid as long as the model. NULL for NULL. */
+ARTRDEF const artr_vocab_info *artr_model_vocab(const artr_model *m);
+
+/* Flags for artr_tokenize. */
+enum {
+    ARTR_TOKENIZE_BOS = 1,            /* put the BOS id first */
+    ARTR_TOKENIZE_EOS = 2,            /* put the EOS id last */
+    ARTR_TOKENIZE_SPECIAL = 4,        /* text of control tokens ("<s>", "<|endoftext|>")
+                                         becomes their id; user-defined tokens always do */
+    ARTR_TOKENIZE_NO_SPACE_PREFIX = 8 /* SPM, llama2.c: no space put before the text */
+};
+
+/* Text (len bytes of anything: NUL and invalid UTF-8 are encoded) to ids in out, their
+   count in *n_out: at most len + 3, unless special tokens are cut out or an SPM vocabulary
+   lacks "▁" (then 4 * len + 5). More than max_out: ARTR_E_SPACE, the needed count in
+   *n_out, the first max_out ids in out (max_out = 0 counts). Allocates nothing, about
+   2.8 KB of stack, time linear in len; thread-safe (the model is only read). */
+ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t len, int flags,
+                                  int32_t *out, int max_out, int *n_out, artr_error *err);
+
+/* The vocabulary's text of id as the file stores it (SentencePiece "▁the", byte-level
+   "Ġthe", "<0x0A>"; not NUL-terminated, *len bytes), valid as long as the model. NULL
+   for a bad id or a model without vocabulary. For readable text use artr_detok_push. */
+ARTRDEF const char *artr_token_piece(const artr_model *m, int32_t id, size_t *len);
+
+/* Streaming detokenizer: zero it, set flags, push ids one at a time. Each push writes the
+   bytes that became complete: a UTF-8 character split over byte tokens is held back
+   until its last byte arrives. <0xXX> tokens become bytes, byte-level characters their
+   bytes, "▁" a space; SPM and llama2.c drop the space prefix of the first piece and of
+   the piece after a control or user-defined token (where artr_tokenize puts it);
+   control tokens write nothing unless ARTR_DETOK_SPECIAL. Allocates nothing; one state
+   per stream. */
+enum { ARTR_DETOK_SPECIAL = 1 /* write control tokens' text ("<s>") */ };
+typedef struct artr_detok {
+    int flags;                 /* ARTR_DETOK_*; set before the first push */
+    int in_text;               /* internal: 0 at the start and after a control token */
+    int n_pending;             /* internal: bytes of an unfinished character held back */
+    unsigned char pending[4];
+} artr_detok;
+/* Append the text of id to out (cap bytes): *n bytes written. ARTR_E_SPACE if out is too
+   small (needed count in *n, nothing written, state unchanged); cap >= max_piece_bytes
+   always suffices. */
+ARTRDEF artr_status artr_detok_push(const artr_model *m, artr_detok *d, int32_t id, char *out,
+                                    size_t cap, size_t *n, artr_error *err);
+/* End of stream: write the held bytes of an unfinished character as they are (at most
+   3) and reset d for a new stream (flags kept). */
+ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *out, size_t cap,
+                                     size_t *n, artr_error *err);
 
 #ifdef __cplusplus
 }
@@ -1392,6 +1479,8 @@ typedef struct artr__token {
     int type;         /* GGUF token_type: 1 normal, 2 unknown, 3 control, 4 user, 5 unused, 6 byte */
 } artr__token;
 
+typedef struct artr__tok artr__tok; /* §9: the tokenizer's lookup tables */
+
 typedef struct artr__vocab {
     int kind, n;
     artr__token *tokens;  /* (n) or NULL when the model has no tokenizer */
@@ -1399,6 +1488,7 @@ typedef struct artr__vocab {
     int add_bos, add_eos, add_space_prefix; /* -1 if the file does not say */
     int max_token_len;
     const artr__kv *merges; /* GGUF tokenizer.ggml.merges (array of strings) or NULL */
+    const artr__tok *tok;   /* tables built at load (§9), in the model's block */
 } artr__vocab;
 
 /* Weights of one block; NULL where the architecture has none. */
@@ -1451,11 +1541,17 @@ typedef struct artr__plan {
     /* counts */
     int n_layer, n_vocab_tokens;
     uint64_t copy_bytes, names_bytes;
+    uint64_t n_merges, vocab_bytes; /* tokenizer tables: merge count, bytes of all token texts */
 } artr__plan;
 
 typedef struct artr__layout {
-    size_t model, kv, kv_sorted, tensors, tensors_sorted, layers, tokens, names, copies, total;
+    size_t model, kv, kv_sorted, tensors, tensors_sorted, layers, tokens, names, copies, tok, total;
 } artr__layout;
+
+/* §9 sizes and builds the tokenizer's tables from the same three counts. */
+static uint64_t artr__tok_bytes(int n_vocab, uint64_t n_merges, uint64_t vocab_bytes);
+static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_vocab, uint64_t n_merges,
+                                   uint64_t vocab_bytes, artr_error *err);
 
 static int artr__meta_scalar_size(uint32_t type)
 {
@@ -1731,10 +1827,15 @@ static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, a
         }
     }
     if (artr__gguf_find_raw(pl, "tokenizer.ggml.tokens", &type, &v) && type == ARTR_META_ARRAY) {
+        artr__reader all = v;
         artr__get32(&v);
         n = artr__get64(&v);
         if (n <= (uint64_t)INT32_MAX) pl->n_vocab_tokens = (int)n;
+        if (artr__gguf_skip_value(&all, ARTR_META_ARRAY)) pl->vocab_bytes = all.pos - v.pos;
     }
+    if (artr__gguf_find_raw(pl, "tokenizer.ggml.merges", &type, &v) && type == ARTR_META_ARRAY &&
+        artr__get32(&v) == ARTR_META_STRING)
+        pl->n_merges = artr__get64(&v);
     return ARTR_OK;
 }
 
@@ -1848,8 +1949,8 @@ static artr_status artr__model_layout(const artr__plan *pl, int n_vocab, artr__l
                                       artr_error *err)
 {
     uint64_t at = 0, part;
-    size_t *slots[9];
-    uint64_t sizes[9];
+    size_t *slots[10];
+    uint64_t sizes[10];
     int i;
     slots[0] = &l->model;          sizes[0] = sizeof(artr_model);
     slots[1] = &l->kv;             sizes[1] = pl->n_kv * sizeof(artr__kv);
@@ -1860,7 +1961,8 @@ static artr_status artr__model_layout(const artr__plan *pl, int n_vocab, artr__l
     slots[6] = &l->tokens;         sizes[6] = (uint64_t)(n_vocab > 0 ? n_vocab : 0) * sizeof(artr__token);
     slots[7] = &l->names;          sizes[7] = pl->names_bytes;
     slots[8] = &l->copies;         sizes[8] = pl->copy_bytes;
-    for (i = 0; i < 9; i++) {
+    slots[9] = &l->tok;            sizes[9] = artr__tok_bytes(n_vocab, pl->n_merges, pl->vocab_bytes);
+    for (i = 0; i < 10; i++) {
         *slots[i] = (size_t)at;
         if (!artr__add_ok(at, sizes[i], &part) || part > SIZE_MAX - 256) goto overflow;
         at = artr__align_up(part, 64);
@@ -1901,6 +2003,8 @@ static artr_status artr__model_scan(artr__plan *pl, const void *data, size_t siz
             return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "a tokenizer.bin was given, but this GGUF has no tokenizer.ggml.tokens to size it");
         pl->vocab = (const uint8_t *)p->vocab;
         pl->vocab_size = p->vocab_size;
+        pl->n_merges = 0; /* the tokenizer.bin replaces the GGUF's vocabulary */
+        pl->vocab_bytes = p->vocab_size;
         st = artr__l2_vocab_scan(pl->vocab, pl->vocab_size, n_vocab, err);
     }
     return st;
@@ -2396,7 +2500,8 @@ static void artr__l2_vocab(artr_model *m, const artr__plan *pl, artr__token *tok
         tokens[i].text = (const char *)artr__take(&r, len);
         tokens[i].len = len;
         tokens[i].score = score;
-        tokens[i].type = 1;
+        /* GGUF token types: 0 <unk> unknown, 1 <s> and 2 </s> control, <0xXX> byte */
+        tokens[i].type = i == 0 ? 2 : i <= 2 ? 3 : len == 6 && memcmp(tokens[i].text, "<0x", 3) == 0 ? 6 : 1;
     }
     /* llama2.c's conventions: 0 <unk>, 1 <s>, 2 </s>; a leading space is added */
     v->unk = v->n > 0 ? 0 : -1;
@@ -2519,6 +2624,7 @@ static artr_status artr__model_build(artr_model **out, const artr__plan *pl,
         st = ARTR_OK;
     }
     if (st == ARTR_OK) st = artr__model_bind(m, pl, (artr__token *)(void *)(base + l.tokens), p, err);
+    if (st == ARTR_OK) st = artr__tok_build(m, base + l.tok, n_vocab, pl->n_merges, pl->vocab_bytes, err);
     if (st != ARTR_OK) {
         artr__free(block);
         return st;
@@ -4057,6 +4163,1284 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
     c->stats.tokens += j + 1;
     c->stats.drafted += W;
     c->stats.accepted += j;
+    return ARTR_OK;
+}
+
+/* ---- §9 tokenizer ---------------------------------------------------------------- */
+/* Three families share one merge engine:
+     SPM      SentencePiece BPE (GGUF tokenizer.ggml.model "llama"; sentencepiece
+              bpe_model.cc): spaces become U+2581 "▁" and one is put in front; the text
+              is split into characters; adjacent symbols merge while their concatenation
+              is a normal piece, highest score first, leftmost on ties; a character that
+              is no piece becomes its <0xXX> byte tokens (else <unk>).
+     BPE      byte-level BPE ("gpt2"; Hugging Face tokenizers): the GPT-2 pre-tokenizer
+              splits the text into words, each byte becomes the token of its byte-level
+              character, and pairs merge by their rank in tokenizer.ggml.merges, lowest
+              first, leftmost on ties.
+     LLAMA2C  llama2.c run.c encode: the tokens of BOS, " " and each character (or its
+              bytes + 3) merge while the concatenated texts are a token, highest score first.
+   Special tokens (user-defined always, control and unknown with ARTR_TOKENIZE_SPECIAL)
+   are cut out of the text first, longest first, as llama.cpp does; SPM puts the space
+   prefix before the text after each of them.
+   Invariants: the tables below are built at load and never written again, so threads
+   share them. Tokenizing allocates nothing: its working set is one artr__enc on the
+   stack (22 bytes per unit of the window: 2.8 KB at ARTR_TOKENIZE_RUN 128). Units
+   (characters, bytes for BPE, tokens for llama2.c) are merged in runs of at most
+   ARTR__RUN. A run ends between two units when no token can contain both, known from a
+   bit set of the character pairs inside tokens (of merged pairs, for BPE): merges never
+   cross such a boundary (they would make a token holding the pair), so results stay
+   exact. A run that finds no such boundary in ARTR__RUN units slides: its tokens that
+   end by the middle are kept and the rest is merged again with the units that follow
+   (artr__run_slide). That bounds the work per byte, so time is linear in the text,
+   O(len * log ARTR__RUN); it is the one place where a result could differ from the
+   reference, if a merge decision depended on text more than ARTR__RUN / 2 units to its
+   right or a token were longer than ARTR__RUN units. */
+
+#ifndef ARTR_TOKENIZE_RUN
+#define ARTR_TOKENIZE_RUN 128   /* units per merge window: a power of two, 8..128 */
+#endif
+#if ARTR_TOKENIZE_RUN < 8 || ARTR_TOKENIZE_RUN > 128 || (ARTR_TOKENIZE_RUN & (ARTR_TOKENIZE_RUN - 1))
+#error "artr: ARTR_TOKENIZE_RUN must be a power of two from 8 to 128"
+#endif
+#define ARTR__RUN ARTR_TOKENIZE_RUN
+#define ARTR__NIL 0xff          /* no symbol (run indices are uint8_t) */
+#define ARTR__NOKEY 0xffffffffu /* a symbol with no text: never a safe boundary */
+/* ids <= 4 * len + 5: BOS, EOS; <= 3 per byte ("▁" as byte tokens); per special token
+   (>= 1 byte) its id and a space prefix (<= 3) for the text after it. */
+#define ARTR__TOKENIZE_MAX_LEN ((size_t)((INT32_MAX - 5) / 4))
+
+enum { ARTR__T_UNDEF = 0, ARTR__T_NORMAL = 1, ARTR__T_UNKNOWN = 2, ARTR__T_CONTROL = 3,
+       ARTR__T_USER = 4, ARTR__T_UNUSED = 5, ARTR__T_BYTE = 6 };
+
+/* One rule of tokenizer.ggml.merges, stored by its pair in an open-addressing table. */
+typedef struct artr__merge {
+    int32_t left, right; /* token ids of the pair; left = -1: empty slot */
+    int32_t rank;        /* index in tokenizer.ggml.merges: lower merges first */
+    int32_t result;      /* token id of left + right */
+} artr__merge;
+
+struct artr__tok {
+    artr_vocab_info info;
+    int bpe_pre_ok;               /* BPE: tokenizer.ggml.pre is absent or "gpt2" */
+    const char *pre;              /* tokenizer.ggml.pre (for messages), pre_len bytes */
+    size_t pre_len;
+    uint32_t *hash;               /* (hash_mask + 1) token id + 1 by text, 0 = empty */
+    uint32_t hash_mask;
+    artr__merge *merges;          /* (merge_mask + 1) slots, or NULL */
+    uint32_t merge_mask;
+    uint8_t *pairs;               /* ((pair_mask + 1) / 8) bits: character pairs in tokens */
+    uint32_t pair_mask;
+    int32_t *special;             /* (n_special) ids cut out of text, sorted by text */
+    int n_special, n_user;        /* ... of which n_user are user-defined (always cut out) */
+    uint32_t special_at[257];     /* special[special_at[b] .. special_at[b + 1]) begin with b */
+    int32_t byte_id[256];         /* token of each byte: <0xXX> (SPM), its byte-level
+                                     character (BPE), byte + 3 (llama2.c); -1 none */
+    int32_t space_id;             /* llama2.c: the token " " put before the text, or -1 */
+};
+
+/* ---- text: UTF-8, Unicode classes, GPT-2 byte-level characters ---- */
+
+/* The UTF-8 character at s (n > 0 bytes left): its length and code point. An invalid
+   or truncated sequence is one byte with cp = 0x110000 + that byte. */
+static int artr__utf8(const uint8_t *s, size_t n, uint32_t *cp)
+{
+    uint32_t c = s[0], min;
+    int len, i;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        c &= 0x1f;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        c &= 0x0f;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        c &= 0x07;
+        min = 0x10000;
+    } else {
+        goto bad;
+    }
+    if ((size_t)len > n) goto bad;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) goto bad;
+        c = c << 6 | (s[i] & 0x3fu);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) goto bad;
+    *cp = c;
+    return len;
+bad:
+    *cp = 0x110000u + s[0];
+    return 1;
+}
+
+/* Write cp (< 0x800) as UTF-8; returns the length. */
+static int artr__utf8_put2(uint32_t cp, uint8_t *dst)
+{
+    if (cp < 0x80) {
+        dst[0] = (uint8_t)cp;
+        return 1;
+    }
+    dst[0] = (uint8_t)(0xc0 | cp >> 6);
+    dst[1] = (uint8_t)(0x80 | (cp & 0x3f));
+    return 2;
+}
+
+/* How many bytes at the end of b[0..n) begin a UTF-8 character that is not complete
+   yet (0..3): the detokenizer holds them back until the next piece. */
+static int artr__utf8_unfinished(const uint8_t *b, int n)
+{
+    int i, cont = 0, need;
+    for (i = n - 1; i >= 0 && cont < 3 && (b[i] & 0xc0) == 0x80; i--) cont++;
+    if (i < 0) return 0;
+    need = b[i] >= 0xf0 && b[i] <= 0xf4   ? 4
+           : b[i] >= 0xe0 && b[i] <= 0xef ? 3
+           : b[i] >= 0xc2 && b[i] <= 0xdf ? 2
+                                          : 1;
+    return cont + 1 < need ? cont + 1 : 0;
+}
+
+enum { ARTR__C_OTHER = 0, ARTR__C_LETTER = 1, ARTR__C_NUMBER = 2, ARTR__C_SPACE = 3 };
+
+/* Unicode 14.0.0 general categories L* (1) and N* (2), else 0: (first code point << 2) | class
+   at every change (tools/gen_unicode_table.py). */
+static const uint32_t artr__uni_runs[1516] = {
+    0x0, 0xc2, 0xe8, 0x105, 0x16c, 0x185, 0x1ec, 0x2a9,
+    0x2ac, 0x2ca, 0x2d0, 0x2d5, 0x2d8, 0x2e6, 0x2e9, 0x2ec,
+    0x2f2, 0x2fc, 0x301, 0x35c, 0x361, 0x3dc, 0x3e1, 0xb08,
+    0xb19, 0xb48, 0xb81, 0xb94, 0xbb1, 0xbb4, 0xbb9, 0xbbc,
+    0xdc1, 0xdd4, 0xdd9, 0xde0, 0xde9, 0xdf8, 0xdfd, 0xe00,
+    0xe19, 0xe1c, 0xe21, 0xe2c, 0xe31, 0xe34, 0xe39, 0xe88,
+    0xe8d, 0xfd8, 0xfdd, 0x1208, 0x1229, 0x14c0, 0x14c5, 0x155c,
+    0x1565, 0x1568, 0x1581, 0x1624, 0x1741, 0x17ac, 0x17bd, 0x17cc,
+    0x1881, 0x192c, 0x1982, 0x19a8, 0x19b9, 0x19c0, 0x19c5, 0x1b50,
+    0x1b55, 0x1b58, 0x1b95, 0x1b9c, 0x1bb9, 0x1bc2, 0x1be9, 0x1bf4,
+    0x1bfd, 0x1c00, 0x1c41, 0x1c44, 0x1c49, 0x1cc0, 0x1d35, 0x1e98,
+    0x1ec5, 0x1ec8, 0x1f02, 0x1f29, 0x1fac, 0x1fd1, 0x1fd8, 0x1fe9,
+    0x1fec, 0x2001, 0x2058, 0x2069, 0x206c, 0x2091, 0x2094, 0x20a1,
+    0x20a4, 0x2101, 0x2164, 0x2181, 0x21ac, 0x21c1, 0x2220, 0x2225,
+    0x223c, 0x2281, 0x2328, 0x2411, 0x24e8, 0x24f5, 0x24f8, 0x2541,
+    0x2544, 0x2561, 0x2588, 0x259a, 0x25c0, 0x25c5, 0x2604, 0x2615,
+    0x2634, 0x263d, 0x2644, 0x264d, 0x26a4, 0x26a9, 0x26c4, 0x26c9,
+    0x26cc, 0x26d9, 0x26e8, 0x26f5, 0x26f8, 0x2739, 0x273c, 0x2771,
+    0x2778, 0x277d, 0x2788, 0x279a, 0x27c1, 0x27c8, 0x27d2, 0x27e8,
+    0x27f1, 0x27f4, 0x2815, 0x282c, 0x283d, 0x2844, 0x284d, 0x28a4,
+    0x28a9, 0x28c4, 0x28c9, 0x28d0, 0x28d5, 0x28dc, 0x28e1, 0x28e8,
+    0x2965, 0x2974, 0x2979, 0x297c, 0x299a, 0x29c0, 0x29c9, 0x29d4,
+    0x2a15, 0x2a38, 0x2a3d, 0x2a48, 0x2a4d, 0x2aa4, 0x2aa9, 0x2ac4,
+    0x2ac9, 0x2ad0, 0x2ad5, 0x2ae8, 0x2af5, 0x2af8, 0x2b41, 0x2b44,
+    0x2b81, 0x2b88, 0x2b9a, 0x2bc0, 0x2be5, 0x2be8, 0x2c15, 0x2c34,
+    0x2c3d, 0x2c44, 0x2c4d, 0x2ca4, 0x2ca9, 0x2cc4, 0x2cc9, 0x2cd0,
+    0x2cd5, 0x2ce8, 0x2cf5, 0x2cf8, 0x2d71, 0x2d78, 0x2d7d, 0x2d88,
+    0x2d9a, 0x2dc0, 0x2dc5, 0x2dca, 0x2de0, 0x2e0d, 0x2e10, 0x2e15,
+    0x2e2c, 0x2e39, 0x2e44, 0x2e49, 0x2e58, 0x2e65, 0x2e6c, 0x2e71,
+    0x2e74, 0x2e79, 0x2e80, 0x2e8d, 0x2e94, 0x2ea1, 0x2eac, 0x2eb9,
+    0x2ee8, 0x2f41, 0x2f44, 0x2f9a, 0x2fcc, 0x3015, 0x3034, 0x3039,
+    0x3044, 0x3049, 0x30a4, 0x30a9, 0x30e8, 0x30f5, 0x30f8, 0x3161,
+    0x316c, 0x3175, 0x3178, 0x3181, 0x3188, 0x319a, 0x31c0, 0x31e2,
+    0x31fc, 0x3201, 0x3204, 0x3215, 0x3234, 0x3239, 0x3244, 0x3249,
+    0x32a4, 0x32a9, 0x32d0, 0x32d5, 0x32e8, 0x32f5, 0x32f8, 0x3375,
+    0x337c, 0x3381, 0x3388, 0x339a, 0x33c0, 0x33c5, 0x33cc, 0x3411,
+    0x3434, 0x3439, 0x3444, 0x3449, 0x34ec, 0x34f5, 0x34f8, 0x3539,
+    0x353c, 0x3551, 0x355c, 0x3562, 0x357d, 0x3588, 0x359a, 0x35e4,
+    0x35e9, 0x3600, 0x3615, 0x365c, 0x3669, 0x36c8, 0x36cd, 0x36f0,
+    0x36f5, 0x36f8, 0x3701, 0x371c, 0x379a, 0x37c0, 0x3805, 0x38c4,
+    0x38c9, 0x38d0, 0x3901, 0x391c, 0x3942, 0x3968, 0x3a05, 0x3a0c,
+    0x3a11, 0x3a14, 0x3a19, 0x3a2c, 0x3a31, 0x3a90, 0x3a95, 0x3a98,
+    0x3a9d, 0x3ac4, 0x3ac9, 0x3ad0, 0x3af5, 0x3af8, 0x3b01, 0x3b14,
+    0x3b19, 0x3b1c, 0x3b42, 0x3b68, 0x3b71, 0x3b80, 0x3c01, 0x3c04,
+    0x3c82, 0x3cd0, 0x3d01, 0x3d20, 0x3d25, 0x3db4, 0x3e21, 0x3e34,
+    0x4001, 0x40ac, 0x40fd, 0x4102, 0x4128, 0x4141, 0x4158, 0x4169,
+    0x4178, 0x4185, 0x4188, 0x4195, 0x419c, 0x41b9, 0x41c4, 0x41d5,
+    0x4208, 0x4239, 0x423c, 0x4242, 0x4268, 0x4281, 0x4318, 0x431d,
+    0x4320, 0x4335, 0x4338, 0x4341, 0x43ec, 0x43f1, 0x4924, 0x4929,
+    0x4938, 0x4941, 0x495c, 0x4961, 0x4964, 0x4969, 0x4978, 0x4981,
+    0x4a24, 0x4a29, 0x4a38, 0x4a41, 0x4ac4, 0x4ac9, 0x4ad8, 0x4ae1,
+    0x4afc, 0x4b01, 0x4b04, 0x4b09, 0x4b18, 0x4b21, 0x4b5c, 0x4b61,
+    0x4c44, 0x4c49, 0x4c58, 0x4c61, 0x4d6c, 0x4da6, 0x4df4, 0x4e01,
+    0x4e40, 0x4e81, 0x4fd8, 0x4fe1, 0x4ff8, 0x5005, 0x59b4, 0x59bd,
+    0x5a00, 0x5a05, 0x5a6c, 0x5a81, 0x5bac, 0x5bba, 0x5bc5, 0x5be4,
+    0x5c01, 0x5c48, 0x5c7d, 0x5cc8, 0x5d01, 0x5d48, 0x5d81, 0x5db4,
+    0x5db9, 0x5dc4, 0x5e01, 0x5ed0, 0x5f5d, 0x5f60, 0x5f71, 0x5f74,
+    0x5f82, 0x5fa8, 0x5fc2, 0x5fe8, 0x6042, 0x6068, 0x6081, 0x61e4,
+    0x6201, 0x6214, 0x621d, 0x62a4, 0x62a9, 0x62ac, 0x62c1, 0x63d8,
+    0x6401, 0x647c, 0x651a, 0x6541, 0x65b8, 0x65c1, 0x65d4, 0x6601,
+    0x66b0, 0x66c1, 0x6728, 0x6742, 0x676c, 0x6801, 0x685c, 0x6881,
+    0x6954, 0x6a02, 0x6a28, 0x6a42, 0x6a68, 0x6a9d, 0x6aa0, 0x6c15,
+    0x6cd0, 0x6d15, 0x6d34, 0x6d42, 0x6d68, 0x6e0d, 0x6e84, 0x6eb9,
+    0x6ec2, 0x6ee9, 0x6f98, 0x7001, 0x7090, 0x7102, 0x7128, 0x7135,
+    0x7142, 0x7169, 0x71f8, 0x7201, 0x7224, 0x7241, 0x72ec, 0x72f5,
+    0x7300, 0x73a5, 0x73b4, 0x73b9, 0x73d0, 0x73d5, 0x73dc, 0x73e9,
+    0x73ec, 0x7401, 0x7700, 0x7801, 0x7c58, 0x7c61, 0x7c78, 0x7c81,
+    0x7d18, 0x7d21, 0x7d38, 0x7d41, 0x7d60, 0x7d65, 0x7d68, 0x7d6d,
+    0x7d70, 0x7d75, 0x7d78, 0x7d7d, 0x7df8, 0x7e01, 0x7ed4, 0x7ed9,
+    0x7ef4, 0x7ef9, 0x7efc, 0x7f09, 0x7f14, 0x7f19, 0x7f34, 0x7f41,
+    0x7f50, 0x7f59, 0x7f70, 0x7f81, 0x7fb4, 0x7fc9, 0x7fd4, 0x7fd9,
+    0x7ff4, 0x81c2, 0x81c5, 0x81c8, 0x81d2, 0x81e8, 0x81fd, 0x8202,
+    0x8228, 0x8241, 0x8274, 0x8409, 0x840c, 0x841d, 0x8420, 0x8429,
+    0x8450, 0x8455, 0x8458, 0x8465, 0x8478, 0x8491, 0x8494, 0x8499,
+    0x849c, 0x84a1, 0x84a4, 0x84a9, 0x84b8, 0x84bd, 0x84e8, 0x84f1,
+    0x8500, 0x8515, 0x8528, 0x8539, 0x853c, 0x8542, 0x860d, 0x8616,
+    0x8628, 0x9182, 0x9270, 0x93aa, 0x9400, 0x9dda, 0x9e50, 0xb001,
+    0xb394, 0xb3ad, 0xb3bc, 0xb3c9, 0xb3d0, 0xb3f6, 0xb3f8, 0xb401,
+    0xb498, 0xb49d, 0xb4a0, 0xb4b5, 0xb4b8, 0xb4c1, 0xb5a0, 0xb5bd,
+    0xb5c0, 0xb601, 0xb65c, 0xb681, 0xb69c, 0xb6a1, 0xb6bc, 0xb6c1,
+    0xb6dc, 0xb6e1, 0xb6fc, 0xb701, 0xb71c, 0xb721, 0xb73c, 0xb741,
+    0xb75c, 0xb761, 0xb77c, 0xb8bd, 0xb8c0, 0xc015, 0xc01e, 0xc020,
+    0xc086, 0xc0a8, 0xc0c5, 0xc0d8, 0xc0e2, 0xc0ed, 0xc0f4, 0xc105,
+    0xc25c, 0xc275, 0xc280, 0xc285, 0xc3ec, 0xc3f1, 0xc400, 0xc415,
+    0xc4c0, 0xc4c5, 0xc63c, 0xc64a, 0xc658, 0xc681, 0xc700, 0xc7c1,
+    0xc800, 0xc882, 0xc8a8, 0xc922, 0xc940, 0xc946, 0xc980, 0xca02,
+    0xca28, 0xcac6, 0xcb00, 0xd001, 0x13700, 0x13801, 0x29234, 0x29341,
+    0x293f8, 0x29401, 0x29834, 0x29841, 0x29882, 0x298a9, 0x298b0, 0x29901,
+    0x299bc, 0x299fd, 0x29a78, 0x29a81, 0x29b9a, 0x29bc0, 0x29c5d, 0x29c80,
+    0x29c89, 0x29e24, 0x29e2d, 0x29f2c, 0x29f41, 0x29f48, 0x29f4d, 0x29f50,
+    0x29f55, 0x29f68, 0x29fc9, 0x2a008, 0x2a00d, 0x2a018, 0x2a01d, 0x2a02c,
+    0x2a031, 0x2a08c, 0x2a0c2, 0x2a0d8, 0x2a101, 0x2a1d0, 0x2a209, 0x2a2d0,
+    0x2a342, 0x2a368, 0x2a3c9, 0x2a3e0, 0x2a3ed, 0x2a3f0, 0x2a3f5, 0x2a3fc,
+    0x2a402, 0x2a429, 0x2a498, 0x2a4c1, 0x2a51c, 0x2a581, 0x2a5f4, 0x2a611,
+    0x2a6cc, 0x2a73d, 0x2a742, 0x2a768, 0x2a781, 0x2a794, 0x2a799, 0x2a7c2,
+    0x2a7e9, 0x2a7fc, 0x2a801, 0x2a8a4, 0x2a901, 0x2a90c, 0x2a911, 0x2a930,
+    0x2a942, 0x2a968, 0x2a981, 0x2a9dc, 0x2a9e9, 0x2a9ec, 0x2a9f9, 0x2aac0,
+    0x2aac5, 0x2aac8, 0x2aad5, 0x2aadc, 0x2aae5, 0x2aaf8, 0x2ab01, 0x2ab04,
+    0x2ab09, 0x2ab0c, 0x2ab6d, 0x2ab78, 0x2ab81, 0x2abac, 0x2abc9, 0x2abd4,
+    0x2ac05, 0x2ac1c, 0x2ac25, 0x2ac3c, 0x2ac45, 0x2ac5c, 0x2ac81, 0x2ac9c,
+    0x2aca1, 0x2acbc, 0x2acc1, 0x2ad6c, 0x2ad71, 0x2ada8, 0x2adc1, 0x2af8c,
+    0x2afc2, 0x2afe8, 0x2b001, 0x35e90, 0x35ec1, 0x35f1c, 0x35f2d, 0x35ff0,
+    0x3e401, 0x3e9b8, 0x3e9c1, 0x3eb68, 0x3ec01, 0x3ec1c, 0x3ec4d, 0x3ec60,
+    0x3ec75, 0x3ec78, 0x3ec7d, 0x3eca4, 0x3eca9, 0x3ecdc, 0x3ece1, 0x3ecf4,
+    0x3ecf9, 0x3ecfc, 0x3ed01, 0x3ed08, 0x3ed0d, 0x3ed14, 0x3ed19, 0x3eec8,
+    0x3ef4d, 0x3f4f8, 0x3f541, 0x3f640, 0x3f649, 0x3f720, 0x3f7c1, 0x3f7f0,
+    0x3f9c1, 0x3f9d4, 0x3f9d9, 0x3fbf4, 0x3fc42, 0x3fc68, 0x3fc85, 0x3fcec,
+    0x3fd05, 0x3fd6c, 0x3fd99, 0x3fefc, 0x3ff09, 0x3ff20, 0x3ff29, 0x3ff40,
+    0x3ff49, 0x3ff60, 0x3ff69, 0x3ff74, 0x40001, 0x40030, 0x40035, 0x4009c,
+    0x400a1, 0x400ec, 0x400f1, 0x400f8, 0x400fd, 0x40138, 0x40141, 0x40178,
+    0x40201, 0x403ec, 0x4041e, 0x404d0, 0x40502, 0x405e4, 0x4062a, 0x40630,
+    0x40a01, 0x40a74, 0x40a81, 0x40b44, 0x40b86, 0x40bf0, 0x40c01, 0x40c82,
+    0x40c90, 0x40cb5, 0x40d06, 0x40d09, 0x40d2a, 0x40d2c, 0x40d41, 0x40dd8,
+    0x40e01, 0x40e78, 0x40e81, 0x40f10, 0x40f21, 0x40f40, 0x40f46, 0x40f58,
+    0x41001, 0x41278, 0x41282, 0x412a8, 0x412c1, 0x41350, 0x41361, 0x413f0,
+    0x41401, 0x414a0, 0x414c1, 0x41590, 0x415c1, 0x415ec, 0x415f1, 0x4162c,
+    0x41631, 0x4164c, 0x41651, 0x41658, 0x4165d, 0x41688, 0x4168d, 0x416c8,
+    0x416cd, 0x416e8, 0x416ed, 0x416f4, 0x41801, 0x41cdc, 0x41d01, 0x41d58,
+    0x41d81, 0x41da0, 0x41e01, 0x41e18, 0x41e1d, 0x41ec4, 0x41ec9, 0x41eec,
+    0x42001, 0x42018, 0x42021, 0x42024, 0x42029, 0x420d8, 0x420dd, 0x420e4,
+    0x420f1, 0x420f4, 0x420fd, 0x42158, 0x42162, 0x42181, 0x421dc, 0x421e6,
+    0x42201, 0x4227c, 0x4229e, 0x422c0, 0x42381, 0x423cc, 0x423d1, 0x423d8,
+    0x423ee, 0x42401, 0x4245a, 0x42470, 0x42481, 0x424e8, 0x42601, 0x426e0,
+    0x426f2, 0x426f9, 0x42702, 0x42740, 0x4274a, 0x42801, 0x42804, 0x42841,
+    0x42850, 0x42855, 0x42860, 0x42865, 0x428d8, 0x42902, 0x42924, 0x42981,
+    0x429f6, 0x429fc, 0x42a01, 0x42a76, 0x42a80, 0x42b01, 0x42b20, 0x42b25,
+    0x42b94, 0x42bae, 0x42bc0, 0x42c01, 0x42cd8, 0x42d01, 0x42d58, 0x42d62,
+    0x42d81, 0x42dcc, 0x42de2, 0x42e01, 0x42e48, 0x42ea6, 0x42ec0, 0x43001,
+    0x43124, 0x43201, 0x432cc, 0x43301, 0x433cc, 0x433ea, 0x43401, 0x43490,
+    0x434c2, 0x434e8, 0x43982, 0x439fc, 0x43a01, 0x43aa8, 0x43ac1, 0x43ac8,
+    0x43c01, 0x43c76, 0x43c9d, 0x43ca0, 0x43cc1, 0x43d18, 0x43d46, 0x43d54,
+    0x43dc1, 0x43e08, 0x43ec1, 0x43f16, 0x43f30, 0x43f81, 0x43fdc, 0x4400d,
+    0x440e0, 0x4414a, 0x441c0, 0x441c5, 0x441cc, 0x441d5, 0x441d8, 0x4420d,
+    0x442c0, 0x44341, 0x443a4, 0x443c2, 0x443e8, 0x4440d, 0x4449c, 0x444da,
+    0x44500, 0x44511, 0x44514, 0x4451d, 0x44520, 0x44541, 0x445cc, 0x445d9,
+    0x445dc, 0x4460d, 0x446cc, 0x44705, 0x44714, 0x44742, 0x44769, 0x4476c,
+    0x44771, 0x44774, 0x44786, 0x447d4, 0x44801, 0x44848, 0x4484d, 0x448b0,
+    0x44a01, 0x44a1c, 0x44a21, 0x44a24, 0x44a29, 0x44a38, 0x44a3d, 0x44a78,
+    0x44a7d, 0x44aa4, 0x44ac1, 0x44b7c, 0x44bc2, 0x44be8, 0x44c15, 0x44c34,
+    0x44c3d, 0x44c44, 0x44c4d, 0x44ca4, 0x44ca9, 0x44cc4, 0x44cc9, 0x44cd0,
+    0x44cd5, 0x44ce8, 0x44cf5, 0x44cf8, 0x44d41, 0x44d44, 0x44d75, 0x44d88,
+    0x45001, 0x450d4, 0x4511d, 0x4512c, 0x45142, 0x45168, 0x4517d, 0x45188,
+    0x45201, 0x452c0, 0x45311, 0x45318, 0x4531d, 0x45320, 0x45342, 0x45368,
+    0x45601, 0x456bc, 0x45761, 0x45770, 0x45801, 0x458c0, 0x45911, 0x45914,
+    0x45942, 0x45968, 0x45a01, 0x45aac, 0x45ae1, 0x45ae4, 0x45b02, 0x45b28,
+    0x45c01, 0x45c6c, 0x45cc2, 0x45cf0, 0x45d01, 0x45d1c, 0x46001, 0x460b0,
+    0x46281, 0x46382, 0x463cc, 0x463fd, 0x4641c, 0x46425, 0x46428, 0x46431,
+    0x46450, 0x46455, 0x4645c, 0x46461, 0x464c0, 0x464fd, 0x46500, 0x46505,
+    0x46508, 0x46542, 0x46568, 0x46681, 0x466a0, 0x466a9, 0x46744, 0x46785,
+    0x46788, 0x4678d, 0x46790, 0x46801, 0x46804, 0x4682d, 0x468cc, 0x468e9,
+    0x468ec, 0x46941, 0x46944, 0x46971, 0x46a28, 0x46a75, 0x46a78, 0x46ac1,
+    0x46be4, 0x47001, 0x47024, 0x47029, 0x470bc, 0x47101, 0x47104, 0x47142,
+    0x471b4, 0x471c9, 0x47240, 0x47401, 0x4741c, 0x47421, 0x47428, 0x4742d,
+    0x474c4, 0x47519, 0x4751c, 0x47542, 0x47568, 0x47581, 0x47598, 0x4759d,
+    0x475a4, 0x475a9, 0x47628, 0x47661, 0x47664, 0x47682, 0x476a8, 0x47b81,
+    0x47bcc, 0x47ec1, 0x47ec4, 0x47f02, 0x47f54, 0x48001, 0x48e68, 0x49002,
+    0x491bc, 0x49201, 0x49510, 0x4be41, 0x4bfc4, 0x4c001, 0x4d0bc, 0x51001,
+    0x5191c, 0x5a001, 0x5a8e4, 0x5a901, 0x5a97c, 0x5a982, 0x5a9a8, 0x5a9c1,
+    0x5aafc, 0x5ab02, 0x5ab28, 0x5ab41, 0x5abb8, 0x5ac01, 0x5acc0, 0x5ad01,
+    0x5ad10, 0x5ad42, 0x5ad68, 0x5ad6e, 0x5ad88, 0x5ad8d, 0x5ade0, 0x5adf5,
+    0x5ae40, 0x5b901, 0x5ba02, 0x5ba5c, 0x5bc01, 0x5bd2c, 0x5bd41, 0x5bd44,
+    0x5be4d, 0x5be80, 0x5bf81, 0x5bf88, 0x5bf8d, 0x5bf90, 0x5c001, 0x61fe0,
+    0x62001, 0x63358, 0x63401, 0x63424, 0x6bfc1, 0x6bfd0, 0x6bfd5, 0x6bff0,
+    0x6bff5, 0x6bffc, 0x6c001, 0x6c48c, 0x6c541, 0x6c54c, 0x6c591, 0x6c5a0,
+    0x6c5c1, 0x6cbf0, 0x6f001, 0x6f1ac, 0x6f1c1, 0x6f1f4, 0x6f201, 0x6f224,
+    0x6f241, 0x6f268, 0x74b82, 0x74bd0, 0x74d82, 0x74de4, 0x75001, 0x75154,
+    0x75159, 0x75274, 0x75279, 0x75280, 0x75289, 0x7528c, 0x75295, 0x7529c,
+    0x752a5, 0x752b4, 0x752b9, 0x752e8, 0x752ed, 0x752f0, 0x752f5, 0x75310,
+    0x75315, 0x75418, 0x7541d, 0x7542c, 0x75435, 0x75454, 0x75459, 0x75474,
+    0x75479, 0x754e8, 0x754ed, 0x754fc, 0x75501, 0x75514, 0x75519, 0x7551c,
+    0x75529, 0x75544, 0x75549, 0x75a98, 0x75aa1, 0x75b04, 0x75b09, 0x75b6c,
+    0x75b71, 0x75bec, 0x75bf1, 0x75c54, 0x75c59, 0x75cd4, 0x75cd9, 0x75d3c,
+    0x75d41, 0x75dbc, 0x75dc1, 0x75e24, 0x75e29, 0x75ea4, 0x75ea9, 0x75f0c,
+    0x75f11, 0x75f30, 0x75f3a, 0x76000, 0x77c01, 0x77c7c, 0x78401, 0x784b4,
+    0x784dd, 0x784f8, 0x78502, 0x78528, 0x78539, 0x7853c, 0x78a41, 0x78ab8,
+    0x78b01, 0x78bb0, 0x78bc2, 0x78be8, 0x79f81, 0x79f9c, 0x79fa1, 0x79fb0,
+    0x79fb5, 0x79fbc, 0x79fc1, 0x79ffc, 0x7a001, 0x7a314, 0x7a31e, 0x7a340,
+    0x7a401, 0x7a510, 0x7a52d, 0x7a530, 0x7a542, 0x7a568, 0x7b1c6, 0x7b2b0,
+    0x7b2b6, 0x7b2c0, 0x7b2c6, 0x7b2d4, 0x7b406, 0x7b4b8, 0x7b4be, 0x7b4f8,
+    0x7b801, 0x7b810, 0x7b815, 0x7b880, 0x7b885, 0x7b88c, 0x7b891, 0x7b894,
+    0x7b89d, 0x7b8a0, 0x7b8a5, 0x7b8cc, 0x7b8d1, 0x7b8e0, 0x7b8e5, 0x7b8e8,
+    0x7b8ed, 0x7b8f0, 0x7b909, 0x7b90c, 0x7b91d, 0x7b920, 0x7b925, 0x7b928,
+    0x7b92d, 0x7b930, 0x7b935, 0x7b940, 0x7b945, 0x7b94c, 0x7b951, 0x7b954,
+    0x7b95d, 0x7b960, 0x7b965, 0x7b968, 0x7b96d, 0x7b970, 0x7b975, 0x7b978,
+    0x7b97d, 0x7b980, 0x7b985, 0x7b98c, 0x7b991, 0x7b994, 0x7b99d, 0x7b9ac,
+    0x7b9b1, 0x7b9cc, 0x7b9d1, 0x7b9e0, 0x7b9e5, 0x7b9f4, 0x7b9f9, 0x7b9fc,
+    0x7ba01, 0x7ba28, 0x7ba2d, 0x7ba70, 0x7ba85, 0x7ba90, 0x7ba95, 0x7baa8,
+    0x7baad, 0x7baf0, 0x7c402, 0x7c434, 0x7efc2, 0x7efe8, 0x80001, 0xa9b80,
+    0xa9c01, 0xadce4, 0xadd01, 0xae078, 0xae081, 0xb3a88, 0xb3ac1, 0xbaf84,
+    0xbe001, 0xbe878, 0xc0001, 0xc4d2c,
+};
+
+/* The class the GPT-2 pattern sees: \s (Unicode White_Space), \p{L}, \p{N}, or other.
+   Invalid bytes (cp > 0x10ffff) are other. */
+static int artr__uni_class(uint32_t cp)
+{
+    size_t lo = 0, hi = sizeof artr__uni_runs / sizeof artr__uni_runs[0];
+    if (cp < 0x80) {
+        if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') return ARTR__C_LETTER;
+        if (cp >= '0' && cp <= '9') return ARTR__C_NUMBER;
+        if (cp == ' ' || (cp >= 0x09 && cp <= 0x0d)) return ARTR__C_SPACE;
+        return ARTR__C_OTHER;
+    }
+    if (cp == 0x85 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+        cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000)
+        return ARTR__C_SPACE;
+    if (cp > 0x10ffff) return ARTR__C_OTHER;
+    while (hi - lo > 1) { /* the last run starting at or before cp; runs[0] starts at 0 */
+        size_t mid = lo + (hi - lo) / 2;
+        if ((artr__uni_runs[mid] >> 2) <= cp) lo = mid;
+        else hi = mid;
+    }
+    return (int)(artr__uni_runs[lo] & 3);
+}
+
+/* GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68
+   (0-32, 127-160, 173) for U+0100 + their index among them. */
+static uint32_t artr__bpe_char(uint8_t b)
+{
+    if ((b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae) return b;
+    if (b <= 0x20) return 0x100u + b;
+    if (b <= 0xa0) return 0x121u + (b - 0x7fu);
+    return 0x143; /* 0xad */
+}
+static int artr__bpe_byte(uint32_t cp) /* the inverse; -1 for a character no byte maps to */
+{
+    if ((cp >= 0x21 && cp <= 0x7e) || (cp >= 0xa1 && cp <= 0xac) || (cp >= 0xae && cp <= 0xff))
+        return (int)cp;
+    if (cp >= 0x100 && cp <= 0x120) return (int)(cp - 0x100);
+    if (cp >= 0x121 && cp <= 0x142) return (int)(cp - 0x121 + 0x7f);
+    if (cp == 0x143) return 0xad;
+    return -1;
+}
+
+/* End of the GPT-2 pre-tokenizer's match at s[i], i < n: the pattern
+     's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+   of tokenizers' ByteLevel (and llama.cpp's "gpt2"), alternatives tried in order. */
+static size_t artr__gpt2_word(const uint8_t *s, size_t n, size_t i)
+{
+    uint32_t cp;
+    size_t j, k, last;
+    int cls, len;
+    if (s[i] == '\'' && i + 1 < n) {
+        uint8_t a = s[i + 1], b = i + 2 < n ? s[i + 2] : 0;
+        if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 2;
+        if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return i + 3;
+    }
+    j = s[i] == ' ' && i + 1 < n ? i + 1 : i; /* the optional leading space */
+    len = artr__utf8(s + j, n - j, &cp);
+    cls = artr__uni_class(cp);
+    if (cls != ARTR__C_SPACE) { /* a run of letters, of numbers, or of others */
+        for (k = j + (size_t)len; k < n; k += (size_t)len) {
+            len = artr__utf8(s + k, n - k, &cp);
+            if (artr__uni_class(cp) != cls) break;
+        }
+        return k;
+    }
+    for (k = last = i; k < n; k += (size_t)len) { /* whitespace */
+        len = artr__utf8(s + k, n - k, &cp);
+        if (artr__uni_class(cp) != ARTR__C_SPACE) break;
+        last = k;
+    }
+    return k < n && last > i ? last : k; /* \s+(?!\S) leaves the last one to the next word */
+}
+
+/* ---- tables, built at load ---- */
+
+static uint32_t artr__hash_more(uint32_t h, const char *s, size_t n) /* FNV-1a */
+{
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+static uint32_t artr__hash_end(uint32_t h)
+{
+    h ^= h >> 15;
+    h *= 0x2c1b3c6du;
+    return h ^ (h >> 12);
+}
+#define ARTR__FNV_SEED 2166136261u
+
+/* The token whose text is a followed by b, or -1. Mergeable types go first into the
+   table, so a text that is both a normal piece and something else finds the piece. */
+static int32_t artr__tok_find2(const artr__vocab *v, const char *a, size_t na, const char *b, size_t nb)
+{
+    const artr__tok *tk = v->tok;
+    uint32_t i = artr__hash_end(artr__hash_more(artr__hash_more(ARTR__FNV_SEED, a, na), b, nb));
+    for (;; i++) {
+        uint32_t e = tk->hash[i & tk->hash_mask];
+        const artr__token *t;
+        if (!e) return -1;
+        t = &v->tokens[e - 1];
+        if (t->len == na + nb && (na == 0 || memcmp(t->text, a, na) == 0) &&
+            (nb == 0 || memcmp(t->text + na, b, nb) == 0))
+            return (int32_t)(e - 1);
+    }
+}
+static int32_t artr__tok_find(const artr__vocab *v, const char *s, size_t n)
+{
+    return artr__tok_find2(v, s, n, s, 0);
+}
+
+/* Types SentencePiece merges into (its pieces_): normal and user-defined. */
+static int artr__type_mergeable(int type)
+{
+    return type == ARTR__T_NORMAL || type == ARTR__T_UNDEF || type == ARTR__T_USER;
+}
+
+static uint32_t artr__merge_slot(uint32_t left, uint32_t right)
+{
+    return artr__hash_end(left * 0x9e3779b1u ^ (right + 0x7f4a7c15u) * 0x85ebca77u);
+}
+/* The merges slot of the pair (left, right), or -1. */
+static int32_t artr__merge_find(const artr__tok *tk, int32_t left, int32_t right)
+{
+    uint32_t i = artr__merge_slot((uint32_t)left, (uint32_t)right);
+    if (!tk->merges) return -1;
+    for (;; i++) {
+        const artr__merge *e = &tk->merges[i & tk->merge_mask];
+        if (e->left < 0) return -1;
+        if (e->left == left && e->right == right) return (int32_t)(i & tk->merge_mask);
+    }
+}
+
+static uint32_t artr__pair_bit(const artr__tok *tk, uint32_t a, uint32_t b)
+{
+    return artr__merge_slot(a, b) & tk->pair_mask;
+}
+static void artr__pair_set(artr__tok *tk, uint32_t a, uint32_t b)
+{
+    uint32_t bit = artr__pair_bit(tk, a, b);
+    if (a != ARTR__NOKEY && b != ARTR__NOKEY) tk->pairs[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+}
+/* 1 if no token can contain character a followed by character b. */
+static int artr__pair_safe(const artr__tok *tk, uint32_t a, uint32_t b)
+{
+    uint32_t bit = artr__pair_bit(tk, a, b);
+    if (a == ARTR__NOKEY || b == ARTR__NOKEY) return 0;
+    return !((tk->pairs[bit >> 3] >> (bit & 7)) & 1);
+}
+
+/* Offsets of the tables in the tokenizer's part of the model block. artr__tok_bytes
+   (layout, artr_model_bytes) and artr__tok_build use this one function. */
+typedef struct artr__tok_layout {
+    uint64_t hash, merges, special, pairs, total;
+    uint32_t hash_mask, merge_mask, pair_mask;
+} artr__tok_layout;
+
+static uint64_t artr__pow2_at_least(uint64_t x) /* x <= 2^40 */
+{
+    uint64_t p = 1;
+    while (p < x) p <<= 1;
+    return p;
+}
+
+static void artr__tok_layout_of(int n_vocab, uint64_t n_merges, uint64_t vocab_bytes,
+                                artr__tok_layout *l)
+{
+    uint64_t at = artr__align_up(sizeof(artr__tok), 64), hash_n = 0, merge_n = 0, bits = 0;
+    if (n_vocab > 0) {
+        if (n_merges > (uint64_t)INT32_MAX) n_merges = (uint64_t)INT32_MAX + 1; /* refused by the build */
+        if (vocab_bytes > ((uint64_t)1 << 21)) vocab_bytes = (uint64_t)1 << 21;
+        hash_n = artr__pow2_at_least(2 * (uint64_t)n_vocab);          /* load <= 1/2 */
+        merge_n = n_merges ? artr__pow2_at_least(n_merges + n_merges / 2 + 1) : 0; /* <= 2/3 */
+        bits = artr__pow2_at_least(4 * (vocab_bytes + (n_merges < 4096 ? 4096 : n_merges)));
+        if (bits > ((uint64_t)1 << 22)) bits = (uint64_t)1 << 22;     /* 512 KB at most */
+    }
+    l->hash_mask = (uint32_t)(hash_n ? hash_n - 1 : 0);
+    l->merge_mask = (uint32_t)(merge_n ? merge_n - 1 : 0);
+    l->pair_mask = (uint32_t)(bits ? bits - 1 : 0);
+    l->hash = at;
+    at = artr__align_up(at + hash_n * 4, 64);
+    l->merges = at;
+    at = artr__align_up(at + merge_n * sizeof(artr__merge), 64);
+    l->special = at;
+    at = artr__align_up(at + (uint64_t)(n_vocab > 0 ? n_vocab : 0) * 4, 64);
+    l->pairs = at;
+    l->total = at + bits / 8;
+}
+
+static uint64_t artr__tok_bytes(int n_vocab, uint64_t n_merges, uint64_t vocab_bytes)
+{
+    artr__tok_layout l;
+    artr__tok_layout_of(n_vocab, n_merges, vocab_bytes, &l);
+    return l.total;
+}
+
+/* The public facts, with each family's defaults where the file is silent (llama.cpp's:
+   SPM bos 1, eos 2, unk 0, add BOS, space prefix; llama2.c the same; BPE neither). */
+static void artr__tok_info(artr__tok *tk, const artr__vocab *v)
+{
+    artr_vocab_info *in = &tk->info;
+    int spm_like = v->kind == ARTR__VOCAB_SPM || v->kind == ARTR__VOCAB_LLAMA2C;
+    in->kind = v->tokens ? v->kind : ARTR__VOCAB_NONE; /* ARTR__VOCAB_x == ARTR_VOCAB_x */
+    in->n_vocab = v->tokens ? v->n : 0;
+    in->bos = v->bos;
+    in->eos = v->eos;
+    in->unk = v->unk;
+    in->pad = v->pad;
+    if (v->kind == ARTR__VOCAB_SPM) {
+        if (in->bos < 0 && v->n > 1) in->bos = 1;
+        if (in->eos < 0 && v->n > 2) in->eos = 2;
+        if (in->unk < 0 && v->n > 0) in->unk = 0;
+    }
+    in->add_bos = v->add_bos >= 0 ? v->add_bos : spm_like;
+    in->add_eos = v->add_eos >= 0 ? v->add_eos : 0;
+    in->add_space_prefix = spm_like ? (v->add_space_prefix >= 0 ? v->add_space_prefix : 1) : 0;
+    in->max_piece_bytes = v->max_token_len + 8; /* a piece never decodes longer, " ⁇ " is 5 */
+}
+
+/* Insert every token into the text hash: mergeable types first, then the rest; the
+   first token with a given text keeps it. */
+static void artr__tok_hash_build(artr__tok *tk, const artr__vocab *v)
+{
+    int pass, i;
+    memset(tk->hash, 0, ((size_t)tk->hash_mask + 1) * 4);
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < v->n; i++) {
+            const artr__token *t = &v->tokens[i];
+            uint32_t h;
+            if (artr__type_mergeable(t->type) != (pass == 0)) continue;
+            if (artr__tok_find(v, t->text, t->len) >= 0) continue;
+            h = artr__hash_end(artr__hash_more(ARTR__FNV_SEED, t->text, t->len));
+            while (tk->hash[h & tk->hash_mask]) h++;
+            tk->hash[h & tk->hash_mask] = (uint32_t)i + 1;
+        }
+    }
+}
+
+static void artr__tok_bytes_build(artr__tok *tk, const artr__vocab *v)
+{
+    int b;
+    static const char hex[] = "0123456789ABCDEF";
+    char name[6] = {'<', '0', 'x', '0', '0', '>'};
+    for (b = 0; b < 256; b++) {
+        uint8_t u[2];
+        int n;
+        tk->byte_id[b] = -1;
+        if (v->kind == ARTR__VOCAB_SPM) { /* sentencepiece's byte pieces: <0x0A> */
+            name[3] = hex[b >> 4];
+            name[4] = hex[b & 15];
+            tk->byte_id[b] = artr__tok_find(v, name, 6);
+        } else if (v->kind == ARTR__VOCAB_BPE) {
+            n = artr__utf8_put2(artr__bpe_char((uint8_t)b), u);
+            tk->byte_id[b] = artr__tok_find(v, (const char *)u, (size_t)n);
+        } else if (v->kind == ARTR__VOCAB_LLAMA2C) {
+            tk->byte_id[b] = b + 3 < v->n ? b + 3 : -1;
+        }
+    }
+    tk->space_id = v->kind == ARTR__VOCAB_LLAMA2C ? artr__tok_find(v, " ", 1) : -1;
+}
+
+/* Specials sort by text (a prefix before its extensions), then user-defined first, then id. */
+static int artr__special_less(const void *ctx, uint32_t a, uint32_t b)
+{
+    const artr__token *t = (const artr__token *)ctx, *x = &t[a], *y = &t[b];
+    int c = artr__cmp_bytes(x->text, x->len, y->text, y->len);
+    if (c) return c < 0;
+    if ((x->type == ARTR__T_USER) != (y->type == ARTR__T_USER)) return x->type == ARTR__T_USER;
+    return a < b;
+}
+
+static void artr__tok_specials_build(artr__tok *tk, const artr__vocab *v)
+{
+    int i, b;
+    uint32_t k = 0;
+    if (v->kind == ARTR__VOCAB_SPM || v->kind == ARTR__VOCAB_BPE) {
+        for (i = 0; i < v->n; i++) {
+            const artr__token *t = &v->tokens[i];
+            if (t->len == 0 ||
+                !(t->type == ARTR__T_CONTROL || t->type == ARTR__T_USER || t->type == ARTR__T_UNKNOWN))
+                continue;
+            tk->special[tk->n_special++] = i;
+            if (t->type == ARTR__T_USER) tk->n_user++;
+        }
+    }
+    artr__heapsort((uint32_t *)tk->special, (size_t)tk->n_special, artr__special_less, v->tokens);
+    for (b = 0; b <= 256; b++) {
+        while (k < (uint32_t)tk->n_special && (uint8_t)v->tokens[tk->special[k]].text[0] < b) k++;
+        tk->special_at[b] = k;
+    }
+}
+
+/* The key of a character in the pair set: its code point (U+2581 for SPM's space), or
+   0x110000 + byte for an invalid one; BPE and llama2.c use bytes. */
+static void artr__tok_pairs_of_text(artr__tok *tk, const artr__token *t, int by_char)
+{
+    const uint8_t *s = (const uint8_t *)t->text;
+    uint32_t prev = ARTR__NOKEY, cp;
+    size_t i;
+    int len;
+    for (i = 0; i < t->len; i += (size_t)len) {
+        len = by_char ? artr__utf8(s + i, t->len - i, &cp) : 1;
+        if (!by_char) cp = s[i];
+        if (prev != ARTR__NOKEY) artr__pair_set(tk, prev, cp);
+        prev = cp;
+    }
+}
+
+/* The raw byte of the first (last = 0) or last (last = 1) byte-level character of a
+   BPE token text, or ARTR__NOKEY. */
+static uint32_t artr__bpe_edge_byte(const char *s, size_t n, int last)
+{
+    uint32_t cp;
+    size_t i = 0;
+    int b;
+    if (n == 0) return ARTR__NOKEY;
+    if (last) {
+        i = n - 1;
+        while (i > 0 && n - i < 4 && ((uint8_t)s[i] & 0xc0) == 0x80) i--;
+    }
+    artr__utf8((const uint8_t *)s + i, n - i, &cp);
+    b = artr__bpe_byte(cp);
+    return b < 0 ? ARTR__NOKEY : (uint32_t)b;
+}
+
+/* tokenizer.ggml.merges ("left right" in byte-level text) into the pair table; rules
+   whose tokens are not in the vocabulary are skipped, a repeated pair keeps its first
+   rank. Also marks each merged pair's edge bytes in the pair set. */
+static artr_status artr__tok_merges_build(artr__tok *tk, const artr__vocab *v, uint64_t n_merges,
+                                          artr_error *err)
+{
+    artr__reader r;
+    uint64_t i;
+    const artr__kv *kv = v->merges;
+    memset(tk->merges, 0xff, ((size_t)tk->merge_mask + 1) * sizeof(artr__merge));
+    if (kv->n != n_merges || n_merges > (uint64_t)INT32_MAX)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.merges: %U rules, at most %d supported",
+                          kv->n, INT32_MAX);
+    artr__reader_init(&r, kv->val, kv->val_bytes);
+    for (i = 0; i < n_merges; i++) {
+        uint64_t len;
+        const char *s = artr__gguf_string(&r, &len);
+        size_t sp = 1;
+        int32_t a, b, c;
+        uint32_t h;
+        while (sp < len && s[sp] != ' ') sp++;
+        if (sp >= len)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.merges[%U] '%S' is not two tokens separated by a space",
+                              i, s, (size_t)len);
+        a = artr__tok_find(v, s, sp);
+        b = artr__tok_find(v, s + sp + 1, (size_t)len - sp - 1);
+        c = artr__tok_find2(v, s, sp, s + sp + 1, (size_t)len - sp - 1);
+        if (a < 0 || b < 0 || c < 0 || artr__merge_find(tk, a, b) >= 0) continue;
+        h = artr__merge_slot((uint32_t)a, (uint32_t)b);
+        while (tk->merges[h & tk->merge_mask].left >= 0) h++;
+        tk->merges[h & tk->merge_mask].left = a;
+        tk->merges[h & tk->merge_mask].right = b;
+        tk->merges[h & tk->merge_mask].rank = (int32_t)i;
+        tk->merges[h & tk->merge_mask].result = c;
+        artr__pair_set(tk, artr__bpe_edge_byte(s, sp, 1),
+                       artr__bpe_edge_byte(s + sp + 1, (size_t)len - sp - 1, 0));
+    }
+    return ARTR_OK;
+}
+
+static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_vocab, uint64_t n_merges,
+                                   uint64_t vocab_bytes, artr_error *err)
+{
+    artr__vocab *v = &m->vocab;
+    artr__tok *tk = (artr__tok *)(void *)mem;
+    artr__tok_layout l;
+    const artr__kv *pre;
+    int i;
+    artr__tok_layout_of(n_vocab, n_merges, vocab_bytes, &l);
+    memset(tk, 0, sizeof *tk);
+    v->tok = tk;
+    tk->space_id = -1;
+    for (i = 0; i < 256; i++) tk->byte_id[i] = -1;
+    artr__tok_info(tk, v);
+    if (!v->tokens || v->n <= 0) return ARTR_OK;
+    if (v->n > n_vocab) /* both come from tokenizer.ggml.tokens; only a > 2^31 count differs */
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.tokens: %d tokens, expected %d", v->n, n_vocab);
+    tk->hash = (uint32_t *)(void *)(mem + l.hash);
+    tk->hash_mask = l.hash_mask;
+    tk->special = (int32_t *)(void *)(mem + l.special);
+    tk->pairs = mem + l.pairs;
+    tk->pair_mask = l.pair_mask;
+    memset(tk->pairs, 0, ((size_t)l.pair_mask + 1) / 8);
+    artr__tok_hash_build(tk, v);
+    artr__tok_bytes_build(tk, v);
+    artr__tok_specials_build(tk, v);
+    for (i = 0; i < v->n; i++) {
+        const artr__token *t = &v->tokens[i];
+        if (v->kind == ARTR__VOCAB_SPM && artr__type_mergeable(t->type))
+            artr__tok_pairs_of_text(tk, t, 1);
+        if (v->kind == ARTR__VOCAB_LLAMA2C)
+            artr__tok_pairs_of_text(tk, t, 0);
+    }
+    if (v->kind == ARTR__VOCAB_BPE) {
+        tk->bpe_pre_ok = 1;
+        if ((pre = artr__kv_find(m, "tokenizer.ggml.pre")) != NULL && pre->type == ARTR_META_STRING) {
+            tk->pre = (const char *)pre->val;
+            tk->pre_len = (size_t)pre->n;
+            tk->bpe_pre_ok = pre->n == 4 && memcmp(pre->val, "gpt2", 4) == 0;
+        }
+        if (v->merges && n_merges > 0) {
+            tk->merges = (artr__merge *)(void *)(mem + l.merges);
+            tk->merge_mask = l.merge_mask;
+            return artr__tok_merges_build(tk, v, n_merges, err);
+        }
+    }
+    return ARTR_OK;
+}
+
+/* ---- the merge engine ---- */
+
+/* One call's working set. Symbols of the current run are leaves of a tournament tree
+   whose nodes hold the best merge below them, so each merge costs O(log ARTR__RUN). */
+typedef struct artr__enc {
+    const artr__vocab *v;
+    const artr__tok *tk;
+    int kind;
+    int32_t *out;                  /* (max_out) the caller's ids; n counts past max_out */
+    int max_out, n;
+    int n_sym, p2;                 /* symbols in the run; tree leaves (power of two >= n_sym) */
+    uint32_t last_key;             /* pair-set key of the run's last symbol */
+    int32_t unit[ARTR__RUN];       /* token of each unit the run started with, -1 none */
+    int32_t id[ARTR__RUN];         /* token of each symbol while merging, -1 none */
+    int32_t cand[ARTR__RUN];       /* merge of symbol i with the next: the token (SPM,
+                                      llama2.c) or merges slot (BPE); -1 none */
+    uint16_t start[ARTR__RUN + 1]; /* SPM: each symbol's offset in buf; start[n_sym]: end */
+    uint8_t next[ARTR__RUN], prev[ARTR__RUN]; /* live symbols in order, ARTR__NIL at ends */
+    uint8_t win[ARTR__RUN];        /* win[k], 1 <= k < p2: best leaf below tree node k */
+    char buf[4 * ARTR__RUN];       /* SPM: the run's text, spaces as U+2581 */
+} artr__enc;
+
+static void artr__emit(artr__enc *e, int32_t id)
+{
+    if (e->n < e->max_out) e->out[e->n] = id;
+    e->n++;
+}
+
+/* The merge of symbol i with its successor, if the vocabulary has one. */
+static int32_t artr__run_pair(const artr__enc *e, int i)
+{
+    const artr__vocab *v = e->v;
+    int j = e->next[i];
+    int32_t id;
+    if (j == ARTR__NIL) return -1;
+    if (e->kind == ARTR__VOCAB_BPE) {
+        if (e->id[i] < 0 || e->id[j] < 0) return -1;
+        return artr__merge_find(e->tk, e->id[i], e->id[j]);
+    }
+    if (e->kind == ARTR__VOCAB_SPM) {
+        int end = e->next[j] == ARTR__NIL ? e->start[e->n_sym] : e->start[e->next[j]];
+        id = artr__tok_find(v, e->buf + e->start[i], (size_t)(end - e->start[i]));
+        if (id < 0 || !artr__type_mergeable(v->tokens[id].type)) return -1;
+    } else { /* llama2.c: the texts of two tokens, any type, score above -1e10 */
+        const artr__token *a = &v->tokens[e->id[i]], *b = &v->tokens[e->id[j]];
+        id = artr__tok_find2(v, a->text, a->len, b->text, b->len);
+        if (id < 0 || !(v->tokens[id].score > -1e10f)) return -1;
+    }
+    return v->tokens[id].score == v->tokens[id].score ? id : -1; /* a NaN score never merges */
+}
+
+/* The better of the candidates at symbols a < b: highest score (lowest rank), a on ties. */
+static int artr__run_better(const artr__enc *e, int a, int b)
+{
+    int32_t ca = e->cand[a], cb = e->cand[b];
+    if (cb < 0) return a;
+    if (ca < 0) return b;
+    if (e->kind == ARTR__VOCAB_BPE) return e->tk->merges[cb].rank < e->tk->merges[ca].rank ? b : a;
+    return e->v->tokens[cb].score > e->v->tokens[ca].score ? b : a;
+}
+
+static int artr__run_winner(const artr__enc *e, int node)
+{
+    return node >= e->p2 ? node - e->p2 : e->win[node];
+}
+
+static void artr__run_update(artr__enc *e, int i)
+{
+    int k;
+    e->cand[i] = artr__run_pair(e, i);
+    for (k = (e->p2 + i) >> 1; k >= 1; k >>= 1)
+        e->win[k] = (uint8_t)artr__run_better(e, artr__run_winner(e, 2 * k), artr__run_winner(e, 2 * k + 1));
+}
+
+/* SPM: a symbol that is no piece becomes its bytes' tokens, or <unk> if one is missing. */
+static void artr__spm_fallback(artr__enc *e, const char *s, int n)
+{
+    int i;
+    for (i = 0; i < n && e->tk->byte_id[(uint8_t)s[i]] >= 0; i++) {
+    }
+    if (i == n) {
+        for (i = 0; i < n; i++) artr__emit(e, e->tk->byte_id[(uint8_t)s[i]]);
+    } else if (e->tk->info.unk >= 0) {
+        artr__emit(e, e->tk->info.unk);
+    }
+}
+
+/* Merge the run's symbols, best pair first, until no pair is in the vocabulary. */
+static void artr__run_merge(artr__enc *e)
+{
+    int n = e->n_sym, i, k;
+    for (e->p2 = 1; e->p2 < n; e->p2 <<= 1) {
+    }
+    for (i = 0; i < e->p2; i++) {
+        e->id[i] = i < n ? e->unit[i] : -1;
+        e->next[i] = (uint8_t)(i + 1 < n ? i + 1 : ARTR__NIL);
+        e->prev[i] = (uint8_t)(i > 0 ? i - 1 : ARTR__NIL);
+    }
+    for (i = 0; i < e->p2; i++) e->cand[i] = i < n ? artr__run_pair(e, i) : -1;
+    for (k = e->p2 - 1; k >= 1; k--)
+        e->win[k] = (uint8_t)artr__run_better(e, artr__run_winner(e, 2 * k), artr__run_winner(e, 2 * k + 1));
+    for (;;) { /* each round joins the best pair (i, j) into i: at most n - 1 rounds */
+        int j;
+        i = artr__run_winner(e, 1);
+        if (e->cand[i] < 0) break;
+        j = e->next[i];
+        e->id[i] = e->kind == ARTR__VOCAB_BPE ? e->tk->merges[e->cand[i]].result : e->cand[i];
+        e->next[i] = e->next[j];
+        if (e->next[j] != ARTR__NIL) e->prev[e->next[j]] = (uint8_t)i;
+        e->next[j] = ARTR__NIL; /* j is gone: no candidate */
+        artr__run_update(e, j);
+        artr__run_update(e, i);
+        if (e->prev[i] != ARTR__NIL) artr__run_update(e, e->prev[i]);
+    }
+}
+
+/* Emit the merged symbols that start before unit `to`. */
+static void artr__run_emit(artr__enc *e, int to)
+{
+    int i;
+    for (i = 0; i != ARTR__NIL && i < to; i = e->next[i]) {
+        if (e->id[i] >= 0) {
+            artr__emit(e, e->id[i]);
+        } else if (e->kind == ARTR__VOCAB_SPM) {
+            int end = e->next[i] == ARTR__NIL ? e->start[e->n_sym] : e->start[e->next[i]];
+            artr__spm_fallback(e, e->buf + e->start[i], end - e->start[i]);
+        } else if (e->tk->info.unk >= 0) {
+            artr__emit(e, e->tk->info.unk);
+        }
+    }
+}
+
+static void artr__run_flush(artr__enc *e)
+{
+    if (e->n_sym == 0) return;
+    artr__run_merge(e);
+    artr__run_emit(e, e->n_sym);
+    e->n_sym = 0;
+}
+
+/* A full run with no safe boundary: merge it, keep the tokens that end at or before
+   the middle (the last token boundary there; else the first one), and start the next
+   run with the units after them, so each window decides tokens with ARTR__RUN / 2
+   units of context on their right. */
+static void artr__run_slide(artr__enc *e)
+{
+    int n = e->n_sym, cut = 0, i, k;
+    artr__run_merge(e);
+    for (i = e->next[0]; i != ARTR__NIL; i = e->next[i]) {
+        if (i > ARTR__RUN / 2 && cut > 0) break;
+        cut = i;
+    }
+    if (cut == 0) cut = n; /* one token spans the whole run */
+    artr__run_emit(e, cut);
+    for (k = cut; k < n; k++) e->unit[k - cut] = e->unit[k];
+    if (e->kind == ARTR__VOCAB_SPM) {
+        int base = e->start[cut];
+        memmove(e->buf, e->buf + base, (size_t)(e->start[n] - base));
+        for (k = cut; k <= n; k++) e->start[k - cut] = (uint16_t)(e->start[k] - base);
+    }
+    e->n_sym = n - cut;
+}
+
+/* Append a unit (token id, pair-set keys of its first and last character, SPM text).
+   The run is merged first if no token can span from its last unit to this one, or
+   slides on if it is full. */
+static void artr__run_add(artr__enc *e, int32_t id, uint32_t key_first, uint32_t key_last,
+                          const char *s, int n)
+{
+    int k = e->n_sym;
+    if (k > 0 && artr__pair_safe(e->tk, e->last_key, key_first)) artr__run_flush(e);
+    else if (k == ARTR__RUN) artr__run_slide(e);
+    k = e->n_sym;
+    e->unit[k] = id;
+    if (e->kind == ARTR__VOCAB_SPM) {
+        if (k == 0) e->start[0] = 0;
+        memcpy(e->buf + e->start[k], s, (size_t)n);
+        e->start[k + 1] = (uint16_t)(e->start[k] + n);
+    }
+    e->n_sym = k + 1;
+    e->last_key = key_last;
+}
+
+/* ---- the three families ---- */
+
+static void artr__spm_char(artr__enc *e, const char *s, int n, uint32_t key)
+{
+    int32_t id = artr__tok_find(e->v, s, (size_t)n);
+    if (id >= 0 && !artr__type_mergeable(e->v->tokens[id].type)) id = -1;
+    artr__run_add(e, id, key, key, s, n);
+}
+
+/* SentencePiece: characters, spaces escaped, optionally after a "▁". */
+static void artr__spm_text(artr__enc *e, const uint8_t *s, size_t n, int prefix)
+{
+    size_t i;
+    int len;
+    uint32_t cp;
+    if (prefix) artr__spm_char(e, "\xe2\x96\x81", 3, 0x2581);
+    for (i = 0; i < n; i += (size_t)len) {
+        len = artr__utf8(s + i, n - i, &cp);
+        if (s[i] == ' ') artr__spm_char(e, "\xe2\x96\x81", 3, 0x2581);
+        else artr__spm_char(e, (const char *)s + i, len, cp);
+    }
+    artr__run_flush(e);
+}
+
+/* Byte-level BPE: GPT-2 words, each byte its character's token, merged word by word. */
+static void artr__bpe_text(artr__enc *e, const uint8_t *s, size_t n)
+{
+    size_t i, end;
+    for (i = 0; i < n; i = end) {
+        end = artr__gpt2_word(s, n, i);
+        for (; i < end; i++) artr__run_add(e, e->tk->byte_id[s[i]], s[i], s[i], NULL, 0);
+        artr__run_flush(e);
+    }
+}
+
+static void artr__l2_token(artr__enc *e, int32_t id)
+{
+    const artr__token *t = &e->v->tokens[id];
+    uint32_t first = t->len ? (uint8_t)t->text[0] : ARTR__NOKEY;
+    uint32_t last = t->len ? (uint8_t)t->text[t->len - 1] : ARTR__NOKEY;
+    artr__run_add(e, id, first, last, NULL, 0);
+}
+
+/* llama2.c run.c encode: BOS and " " (unless ARTR_TOKENIZE_NO_SPACE_PREFIX) join the
+   merging; a "character" is a byte and the continuation bytes after it, at most 4; one
+   the vocabulary lacks becomes bytes + 3. */
+static void artr__l2_text(artr__enc *e, const uint8_t *s, size_t n, int flags)
+{
+    size_t i, k, len;
+    if (flags & ARTR_TOKENIZE_BOS) artr__l2_token(e, e->tk->info.bos);
+    if (n > 0 && e->tk->space_id >= 0 && !(flags & ARTR_TOKENIZE_NO_SPACE_PREFIX))
+        artr__l2_token(e, e->tk->space_id);
+    for (i = 0; i < n; i += len) {
+        int32_t id;
+        for (len = 1; len < 4 && i + len < n && (s[i + len] & 0xc0) == 0x80; len++) {
+        }
+        id = artr__tok_find(e->v, (const char *)s + i, len);
+        if (id >= 0) {
+            artr__l2_token(e, id);
+            continue;
+        }
+        for (k = i; k < i + len; k++)
+            if (e->tk->byte_id[s[k]] >= 0) artr__l2_token(e, e->tk->byte_id[s[k]]);
+    }
+    artr__run_flush(e);
+}
+
+/* First k in [lo, hi) whose special has byte d above c (above = 1) or at least c (0);
+   every special there is longer than d bytes. */
+static uint32_t artr__special_bound(const artr__enc *e, uint32_t lo, uint32_t hi, size_t d,
+                                    uint8_t c, int above)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint8_t b = (uint8_t)e->v->tokens[e->tk->special[mid]].text[d];
+        if (b < c || (above && b == c)) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* The longest special token that flags allow at s (n > 0 bytes), or -1. A walk down the
+   sorted specials: [lo, hi) holds those that begin with s[0..d); its entries of length
+   d (equal texts, user-defined first) are matches. O(match length * log n_special). */
+static int32_t artr__special_at(const artr__enc *e, const uint8_t *s, size_t n, int flags, size_t *len)
+{
+    const artr__tok *tk = e->tk;
+    const artr__token *tok = e->v->tokens;
+    uint32_t lo = tk->special_at[s[0]], hi = tk->special_at[s[0] + 1];
+    size_t d = 1;
+    int32_t best = -1;
+    while (lo < hi) {
+        uint32_t a = lo, b = hi;
+        if (tok[tk->special[lo]].len == d) { /* matches of length d, then the longer ones */
+            const artr__token *t = &tok[tk->special[lo]];
+            if (t->type == ARTR__T_USER || (flags & ARTR_TOKENIZE_SPECIAL)) {
+                best = tk->special[lo];
+                *len = d;
+            }
+            while (a < b) {
+                uint32_t mid = a + (b - a) / 2;
+                if (tok[tk->special[mid]].len == d) a = mid + 1;
+                else b = mid;
+            }
+            lo = a;
+        }
+        if (lo >= hi || d >= n) break;
+        a = artr__special_bound(e, lo, hi, d, s[d], 0);
+        hi = artr__special_bound(e, a, hi, d, s[d], 1);
+        lo = a;
+        d++;
+    }
+    return best;
+}
+
+/* SPM and BPE: cut out special tokens, encode the text between them. */
+static void artr__encode_text(artr__enc *e, const uint8_t *s, size_t n, int flags)
+{
+    const artr__tok *tk = e->tk;
+    int scan = tk->n_user > 0 || ((flags & ARTR_TOKENIZE_SPECIAL) && tk->n_special > 0);
+    int prefix = tk->info.add_space_prefix && !(flags & ARTR_TOKENIZE_NO_SPACE_PREFIX);
+    int after_special = 1; /* SPM puts the prefix at the start and after every special */
+    size_t i = 0, from = 0, len = 0;
+    for (;;) {
+        int32_t id = -1;
+        while (scan && i < n && (id = artr__special_at(e, s + i, n - i, flags, &len)) < 0) i++;
+        if (!scan || id < 0) i = n;
+        if (i > from) {
+            if (e->kind == ARTR__VOCAB_SPM) artr__spm_text(e, s + from, i - from, prefix && after_special);
+            else artr__bpe_text(e, s + from, i - from);
+            after_special = 0;
+        }
+        if (id < 0) return;
+        artr__emit(e, id);
+        after_special = 1;
+        i += len;
+        from = i;
+    }
+}
+
+ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t len, int flags,
+                                  int32_t *out, int max_out, int *n_out, artr_error *err)
+{
+    artr__enc e;
+    const artr__tok *tk;
+    if (!m || !n_out || (!text && len) || max_out < 0 || (!out && max_out))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tokenize: NULL model, n_out, text or out, or max_out < 0");
+    *n_out = 0;
+    if (flags & ~(ARTR_TOKENIZE_BOS | ARTR_TOKENIZE_EOS | ARTR_TOKENIZE_SPECIAL | ARTR_TOKENIZE_NO_SPACE_PREFIX))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tokenize: unknown flags 0x%x", (unsigned)flags);
+    if (len > ARTR__TOKENIZE_MAX_LEN)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tokenize: text of %z bytes, at most %z", len, ARTR__TOKENIZE_MAX_LEN);
+    tk = m->vocab.tok;
+    switch (tk->info.kind) {
+    case ARTR__VOCAB_NONE:
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "the model has no vocabulary (no tokenizer.ggml.tokens, no tokenizer.bin)");
+    case ARTR__VOCAB_OTHER:
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.ggml.model is not \"llama\" or \"gpt2\": artr cannot tokenize with it");
+    case ARTR__VOCAB_BPE:
+        if (!tk->bpe_pre_ok)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.ggml.pre '%S': artr implements the GPT-2 pre-tokenizer only",
+                              tk->pre, tk->pre_len);
+        break;
+    }
+    if ((flags & ARTR_TOKENIZE_BOS) && tk->info.bos < 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tokenize: BOS asked for, but the model has no BOS token");
+    if ((flags & ARTR_TOKENIZE_EOS) && tk->info.eos < 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tokenize: EOS asked for, but the model has no EOS token");
+    e.v = &m->vocab;
+    e.tk = tk;
+    e.kind = tk->info.kind;
+    e.out = out;
+    e.max_out = max_out;
+    e.n = 0;
+    e.n_sym = 0;
+    e.last_key = ARTR__NOKEY;
+    if (e.kind == ARTR__VOCAB_LLAMA2C) {
+        artr__l2_text(&e, (const uint8_t *)text, len, flags);
+    } else {
+        if (flags & ARTR_TOKENIZE_BOS) artr__emit(&e, tk->info.bos);
+        if (len) artr__encode_text(&e, (const uint8_t *)text, len, flags);
+    }
+    if (flags & ARTR_TOKENIZE_EOS) artr__emit(&e, tk->info.eos);
+    *n_out = e.n;
+    if (e.n > max_out)
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_tokenize: the text has %d ids, out has room for %d",
+                          e.n, max_out);
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF const artr_vocab_info *artr_model_vocab(const artr_model *m)
+{
+    return m ? &m->vocab.tok->info : NULL;
+}
+
+ARTRDEF const char *artr_token_piece(const artr_model *m, int32_t id, size_t *len)
+{
+    if (!m || !m->vocab.tokens || id < 0 || id >= m->vocab.n) return NULL;
+    if (len) *len = m->vocab.tokens[id].len;
+    return m->vocab.tokens[id].text;
+}
+
+/* ---- detokenizer ---- */
+
+/* Decoded bytes go through a spool that stores the first cap, counts all, and keeps the
+   last four (to hold back an unfinished character). */
+typedef struct artr__spool {
+    char *dst;
+    size_t cap, n;
+    uint8_t tail[4];
+} artr__spool;
+
+static void artr__spool_put(artr__spool *k, const uint8_t *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (k->n < k->cap) k->dst[k->n] = (char)s[i];
+        k->n++;
+        memmove(k->tail, k->tail + 1, 3);
+        k->tail[3] = s[i];
+    }
+}
+
+static int artr__hex(uint8_t c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+/* A token's bytes as its family decodes them. strip: drop one leading space. */
+static void artr__detok_piece(const artr_model *m, const artr_detok *d, int32_t id, int strip,
+                              artr__spool *k)
+{
+    const artr__token *t = &m->vocab.tokens[id];
+    const uint8_t *s = (const uint8_t *)t->text;
+    int kind = m->vocab.tok->info.kind;
+    size_t i = 0, n = t->len;
+    uint32_t cp;
+    int len;
+    if (t->type == ARTR__T_CONTROL) {
+        if (d->flags & ARTR_DETOK_SPECIAL) artr__spool_put(k, s, n);
+        return;
+    }
+    if (t->type == ARTR__T_BYTE && n == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' &&
+        artr__hex(s[3]) >= 0 && artr__hex(s[4]) >= 0 && s[5] == '>') {
+        uint8_t b = (uint8_t)(artr__hex(s[3]) * 16 + artr__hex(s[4]));
+        artr__spool_put(k, &b, 1);
+        return;
+    }
+    if (kind == ARTR__VOCAB_SPM && t->type == ARTR__T_UNKNOWN) {
+        artr__spool_put(k, (const uint8_t *)" \xe2\x81\x87 ", 5); /* sentencepiece's " ⁇ " */
+        return;
+    }
+    if (kind == ARTR__VOCAB_BPE && t->type != ARTR__T_USER) { /* byte-level characters */
+        for (; i < n; i += (size_t)len) {
+            int b;
+            len = artr__utf8(s + i, n - i, &cp);
+            b = artr__bpe_byte(cp);
+            if (b >= 0) {
+                uint8_t c = (uint8_t)b;
+                artr__spool_put(k, &c, 1);
+            } else {
+                artr__spool_put(k, s + i, (size_t)len);
+            }
+        }
+        return;
+    }
+    if (kind == ARTR__VOCAB_SPM) { /* "▁" is a space */
+        if (strip && n >= 3 && memcmp(s, "\xe2\x96\x81", 3) == 0) i = 3;
+        while (i < n) {
+            if (n - i >= 3 && memcmp(s + i, "\xe2\x96\x81", 3) == 0) {
+                artr__spool_put(k, (const uint8_t *)" ", 1);
+                i += 3;
+            } else {
+                artr__spool_put(k, s + i++, 1);
+            }
+        }
+        return;
+    }
+    if (strip && n > 0 && s[0] == ' ') i = 1; /* llama2.c: pieces hold spaces already */
+    artr__spool_put(k, s + i, n - i);
+}
+
+static artr_status artr__detok_check(const artr_model *m, const artr_detok *d, char *out, size_t cap,
+                                     size_t *n, artr_error *err)
+{
+    int kind;
+    if (!m || !d || !n || (!out && cap))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_detok: NULL model, state, n or out");
+    *n = 0;
+    if (d->n_pending < 0 || d->n_pending > 3 || (d->flags & ~ARTR_DETOK_SPECIAL))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_detok: state not zeroed, or unknown flags 0x%x", (unsigned)d->flags);
+    kind = m->vocab.tok->info.kind;
+    if (kind != ARTR__VOCAB_SPM && kind != ARTR__VOCAB_BPE && kind != ARTR__VOCAB_LLAMA2C)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "artr_detok: the model has no vocabulary artr can decode");
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_detok_push(const artr_model *m, artr_detok *d, int32_t id, char *out,
+                                    size_t cap, size_t *n, artr_error *err)
+{
+    artr__spool count, write;
+    int hold, strip, type, tail_n;
+    artr_status st = artr__detok_check(m, d, out, cap, n, err);
+    if (st != ARTR_OK) return st;
+    if (id < 0 || id >= m->vocab.n)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_detok_push: token %d outside the vocabulary of %d", (int)id, m->vocab.n);
+    type = m->vocab.tokens[id].type;
+    strip = !d->in_text && m->vocab.tok->info.add_space_prefix;
+    memset(&count, 0, sizeof count);
+    artr__spool_put(&count, d->pending, (size_t)d->n_pending);
+    artr__detok_piece(m, d, id, strip, &count);
+    tail_n = count.n < 4 ? (int)count.n : 4;
+    hold = artr__utf8_unfinished(count.tail + 4 - tail_n, tail_n);
+    *n = count.n - (size_t)hold;
+    if (*n > cap)
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_detok_push: token %d needs %z bytes, out has %z",
+                          (int)id, *n, cap);
+    memset(&write, 0, sizeof write);
+    write.dst = out;
+    write.cap = *n;
+    artr__spool_put(&write, d->pending, (size_t)d->n_pending);
+    artr__detok_piece(m, d, id, strip, &write);
+    memcpy(d->pending, count.tail + 4 - hold, (size_t)hold);
+    d->n_pending = hold;
+    d->in_text = !(type == ARTR__T_CONTROL || type == ARTR__T_USER);
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *out, size_t cap,
+                                     size_t *n, artr_error *err)
+{
+    artr_status st = artr__detok_check(m, d, out, cap, n, err);
+    if (st != ARTR_OK) return st;
+    *n = (size_t)d->n_pending;
+    if (*n > cap)
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_detok_flush: %z bytes held, out has %z", *n, cap);
+    if (*n) memcpy(out, d->pending, *n);
+    d->n_pending = 0;
+    d->in_text = 0;
+    artr__ok(err);
     return ARTR_OK;
 }
 

@@ -9,7 +9,7 @@
    a status is one of the documented codes and err says the same; a failed load leaves
    *out NULL and a non-empty message; a load that succeeds also succeeds placed in a
    buffer of exactly artr_model_bytes; every tensor's bytes and every metadata value of
-   a loaded model can be read. */
+   a loaded model can be read; its tokenizer gives ids in range and decodes them. */
 #ifndef ARTR_IMPLEMENTATION
 #define ARTR_IMPLEMENTATION
 #endif
@@ -71,6 +71,28 @@ static unsigned artr_fuzz_touch(const artr_model *m)
     return sum;
 }
 
+/* The tokenizer over a possibly corrupt vocabulary: ids in range, every id decodes.
+   Returns 1 if a promise is broken. */
+static int artr_fuzz_tokenize(const artr_model *m)
+{
+    static const char text[] = "Hi <s> the\xe6\x97\xa5 caf\xc3\xa9 <|endoftext|>\xff\x80 12  \n";
+    const artr_vocab_info *vi = artr_model_vocab(m);
+    int32_t ids[128];
+    int n = 0, k;
+    artr_detok d;
+    char out[256];
+    size_t len;
+    artr_status st = artr_tokenize(m, text, sizeof text - 1, ARTR_TOKENIZE_BOS | ARTR_TOKENIZE_SPECIAL, ids, 128, &n, NULL);
+    if (st != ARTR_OK) return !(st == ARTR_E_UNSUPPORTED || st == ARTR_E_ARG || st == ARTR_E_SPACE);
+    memset(&d, 0, sizeof d);
+    for (k = 0; k < n; k++) {
+        if (ids[k] < 0 || ids[k] >= vi->n_vocab) return 1;
+        st = artr_detok_push(m, &d, ids[k], out, sizeof out, &len, NULL);
+        if (st != ARTR_OK && st != ARTR_E_SPACE) return 1;
+    }
+    return artr_detok_flush(m, &d, out, sizeof out, &len, NULL) != ARTR_OK;
+}
+
 /* Load data four ways; returns the number of broken promises (0 = fine). */
 static int artr_fuzz_one(const unsigned char *data, size_t size, const void *vocab, size_t vocab_size)
 {
@@ -105,6 +127,7 @@ static int artr_fuzz_one(const unsigned char *data, size_t size, const void *voc
             volatile unsigned sink = artr_fuzz_touch(m);
             (void)sink;
         }
+        broken += artr_fuzz_tokenize(m);
         artr_model_free(m);
         {
             unsigned char *mem = (unsigned char *)malloc(bytes);

@@ -32,6 +32,7 @@ static void th_free(void *p)
 #include "test_sampling.c"
 #include "test_decoding.c"
 #include "test_tools.c"
+#include "test_tokenizer.c"
 
 typedef struct th_test {
     const char *name;
@@ -97,6 +98,21 @@ static const th_test tests[] = {
     T(test_bin2c_roundtrip),
     T(test_convert_llama2c_vs_hf),
     T(test_convert_fixtures),
+    T(test_tok_spm_vs_sentencepiece),
+    T(test_tok_bpe_vs_tokenizers),
+    T(test_tok_llama2c),
+    T(test_tok_roundtrip),
+    T(test_tok_corpus),
+    T(test_tok_detok_streaming),
+    T(test_tok_specials),
+    T(test_tok_small_models),
+    T(test_tok_bad_input),
+    T(test_tok_10mb),
+    T(test_tok_no_alloc),
+    T(test_tok_hostile_vocab),
+    T(test_tok_crafted_specials),
+    T(test_tok_llama2_vocab_as_gguf),
+    T(test_tok_crafted_no_space_piece),
 #undef T
 };
 
