@@ -22,12 +22,18 @@ FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
 REGRESS  := $(wildcard tests/fuzz/regress/*)
 TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h \
             tools/quantize.c tools/bin2c.c
-TOOLS    := $(B)/artr-inspect $(B)/artr-quantize $(B)/artr-bin2c
+TOOLS    := $(B)/artr-text $(B)/artr-inspect $(B)/artr-quantize $(B)/artr-bin2c $(B)/artr-bench \
+            $(B)/artr-stream-eval
+MODEL    ?= models/shakespeare.gguf
+DRAFT    ?= models/shakespeare-draft.gguf
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := $(shell sed -n 's/^\#define ARTR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' artr.h | paste -sd. -)
 VMAJOR   := $(firstword $(subst ., ,$(VERSION)))
+OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
 
+
+.PHONY: test-cli
 .PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme check-bin2c fuzz \
         bench bench-tokenize clean install test-package check-package
 
@@ -35,6 +41,16 @@ all: $(TOOLS)
 
 $(B):
 	@mkdir -p $(B)
+
+# OPENMP is set below; the CLIs and tools use every core they are given.
+$(B)/artr-text: examples/text.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/text.c $(LDLIBS)
+
+$(B)/artr-bench: tools/bench.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ tools/bench.c $(LDLIBS)
+
+$(B)/artr-stream-eval: tools/stream_eval.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -o $@ tools/stream_eval.c $(LDLIBS)
 
 $(B)/artr-inspect: tools/inspect.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/inspect.c $(LDLIBS)
@@ -45,15 +61,20 @@ $(B)/artr-quantize: tools/quantize.c artr.h | $(B)
 $(B)/artr-bin2c: tools/bin2c.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/bin2c.c $(LDLIBS)
 
-# The quickstart: inspect and validate a shipped model file.
-run: $(B)/artr-inspect
-	./$(B)/artr-inspect tests/fixtures/llama.gguf
+# The quickstart: generate text with the shipped model.
+run: $(B)/artr-text
+	./$(B)/artr-text -m $(MODEL) -p "ROMEO:" -n 200
+
+# Speed, in one run per command (ratios are what to compare on a shared machine).
+bench: $(B)/artr-bench $(B)/artr-stream-eval
+	./$(B)/artr-bench -m $(MODEL)
+	./$(B)/artr-bench -m $(MODEL) --decode --draft $(DRAFT) --self-spec 2 -n 256 -k 4 -w 8
+	./$(B)/artr-bench -m $(MODEL) --decode --draft $(DRAFT) -n 256 -k 4 -w 8 --temp 0.8
 
 # ---- tests ----------------------------------------------------------------------
 
 # The main suite builds with OpenMP (when the compiler has it) so thread-count
 # independence is tested for real; the sanitizer and scalar builds run single-threaded.
-OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
 
 $(B)/test: $(TEST_SRC) | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
@@ -71,8 +92,19 @@ $(B)/fuzz_replay: tests/fuzz_load.c artr.h | $(B)
 $(B)/fuzz_replay-asan: tests/fuzz_load.c artr.h | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
 
+$(B)/cli_greedy: tests/cli_greedy.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ tests/cli_greedy.c $(LDLIBS)
+
+# artr-text against the library API, every decoding flag, bad input (tests/test_cli.sh).
+# Runs on the shipped models; CLI_MODEL/CLI_DRAFT/CLI_N pick others.
+CLI_MODEL ?= $(MODEL)
+CLI_DRAFT ?= $(DRAFT)
+test-cli: $(B)/artr-text $(B)/cli_greedy
+	@if [ -f "$(CLI_MODEL)" ]; then N=$(or $(CLI_N),120) sh tests/test_cli.sh $(CLI_MODEL) $(CLI_DRAFT); \
+	else N=40 sh tests/test_cli.sh tests/fixtures/conv/llama_hf.gguf tests/fixtures/conv/llama_hf_q8_0.gguf; fi
+
 # The whole suite; the last line printed is "N passed, N failed".
-test: check-compile check-bin2c check-package $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package test-cli $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 

@@ -95,6 +95,25 @@ static int parse_float(const char *s, double lo, double hi, float *out)
     return 1;
 }
 
+/* Does option a match its short or long name (either may be NULL)? */
+static int is(const char *a, const char *s1, const char *s2)
+{
+    return (s1 && !strcmp(a, s1)) || (s2 && !strcmp(a, s2));
+}
+
+static int known_value_option(const char *a)
+{
+    static const char *const names[] = {"-m", "--model", "-z", "--vocab", "-p", "--prompt", "-f", "--file",
+                                        "--draft", "--perplexity", "-n", "--n-predict", "-c", "--ctx-size",
+                                        "-t", "--threads", "--draft-n", "--self-spec", "--jacobi",
+                                        "--spec-jacobi", "--sink", "--repeat-last-n", "--temp", "--top-k",
+                                        "--top-p", "--min-p", "--repeat-penalty", "-s", "--seed"};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(a, names[i])) return 1;
+    return 0;
+}
+
 /* 0 ok, 1 --help shown, 2 bad usage (message printed). */
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -111,40 +130,42 @@ static int parse_args(int argc, char **argv, options *o)
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = 1, takes = 1;
-#define IS(s1, s2) (!strcmp(a, s1) || (s2 && !strcmp(a, s2)))
-        if (IS("-h", "--help")) {
+        if (is(a, "-h", "--help")) {
             usage(stdout);
             return 1;
-        } else if (IS("-i", "--interactive")) {
+        } else if (is(a, "-i", "--interactive")) {
             o->interactive = 1;
             takes = 0;
-        } else if (IS("--ignore-eos", NULL)) {
+        } else if (is(a, "--ignore-eos", NULL)) {
             o->ignore_eos = 1;
             takes = 0;
+        } else if (!known_value_option(a)) {
+            fprintf(stderr, "artr-text: unknown option '%s' (see --help)\n", a);
+            return 2;
         } else if (!v) {
             fprintf(stderr, "artr-text: missing value after %s (see --help)\n", a);
             return 2;
-        } else if (IS("-m", "--model")) o->model = v;
-        else if (IS("-z", "--vocab")) o->vocab = v;
-        else if (IS("-p", "--prompt")) o->prompt = v;
-        else if (IS("-f", "--file")) o->prompt_file = v;
-        else if (IS("--draft", NULL)) o->draft = v;
-        else if (IS("--perplexity", NULL)) o->perplexity = v;
-        else if (IS("-n", "--n-predict")) ok = parse_int(v, -1, 1 << 30, &o->n_predict);
-        else if (IS("-c", "--ctx-size")) ok = parse_int(v, 8, 1 << 20, &o->n_ctx);
-        else if (IS("-t", "--threads")) ok = parse_int(v, 1, 512, &o->n_threads);
-        else if (IS("--draft-n", NULL)) ok = parse_int(v, 1, 64, &o->draft_n);
-        else if (IS("--self-spec", NULL)) ok = parse_int(v, 1, 4096, &o->self_spec);
-        else if (IS("--jacobi", NULL)) ok = parse_int(v, 1, 64, &o->jacobi);
-        else if (IS("--spec-jacobi", NULL)) ok = parse_int(v, 1, 64, &o->spec_jacobi);
-        else if (IS("--sink", NULL)) ok = parse_int(v, 1, 1 << 20, &o->sink);
-        else if (IS("--repeat-last-n", NULL)) ok = parse_int(v, -1, 1 << 20, &o->s.repeat_last_n);
-        else if (IS("--temp", NULL)) ok = parse_float(v, 0, 100, &o->s.temperature);
-        else if (IS("--top-k", NULL)) ok = parse_int(v, 0, 1 << 30, &o->s.top_k);
-        else if (IS("--top-p", NULL)) ok = parse_float(v, 0, 1, &o->s.top_p);
-        else if (IS("--min-p", NULL)) ok = parse_float(v, 0, 1, &o->s.min_p);
-        else if (IS("--repeat-penalty", NULL)) ok = parse_float(v, 0, 100, &o->s.repeat_penalty);
-        else if (IS("-s", "--seed")) {
+        } else if (is(a, "-m", "--model")) o->model = v;
+        else if (is(a, "-z", "--vocab")) o->vocab = v;
+        else if (is(a, "-p", "--prompt")) o->prompt = v;
+        else if (is(a, "-f", "--file")) o->prompt_file = v;
+        else if (is(a, "--draft", NULL)) o->draft = v;
+        else if (is(a, "--perplexity", NULL)) o->perplexity = v;
+        else if (is(a, "-n", "--n-predict")) ok = parse_int(v, -1, 1 << 30, &o->n_predict);
+        else if (is(a, "-c", "--ctx-size")) ok = parse_int(v, 8, 1 << 20, &o->n_ctx);
+        else if (is(a, "-t", "--threads")) ok = parse_int(v, 1, 512, &o->n_threads);
+        else if (is(a, "--draft-n", NULL)) ok = parse_int(v, 1, 64, &o->draft_n);
+        else if (is(a, "--self-spec", NULL)) ok = parse_int(v, 1, 4096, &o->self_spec);
+        else if (is(a, "--jacobi", NULL)) ok = parse_int(v, 1, 64, &o->jacobi);
+        else if (is(a, "--spec-jacobi", NULL)) ok = parse_int(v, 1, 64, &o->spec_jacobi);
+        else if (is(a, "--sink", NULL)) ok = parse_int(v, 1, 1 << 20, &o->sink);
+        else if (is(a, "--repeat-last-n", NULL)) ok = parse_int(v, -1, 1 << 20, &o->s.repeat_last_n);
+        else if (is(a, "--temp", NULL)) ok = parse_float(v, 0, 100, &o->s.temperature);
+        else if (is(a, "--top-k", NULL)) ok = parse_int(v, 0, 1 << 30, &o->s.top_k);
+        else if (is(a, "--top-p", NULL)) ok = parse_float(v, 0, 1, &o->s.top_p);
+        else if (is(a, "--min-p", NULL)) ok = parse_float(v, 0, 1, &o->s.min_p);
+        else if (is(a, "--repeat-penalty", NULL)) ok = parse_float(v, 0, 100, &o->s.repeat_penalty);
+        else if (is(a, "-s", "--seed")) {
             char *end;
             errno = 0;
             o->seed = strtoull(v, &end, 10);
@@ -154,7 +175,6 @@ static int parse_args(int argc, char **argv, options *o)
             fprintf(stderr, "artr-text: unknown option '%s' (see --help)\n", a);
             return 2;
         }
-#undef IS
         if (!ok) {
             fprintf(stderr, "artr-text: bad value '%s' for %s (see --help)\n", v, a);
             return 2;
@@ -370,9 +390,13 @@ int main(int argc, char **argv)
     }
     memset(&cp, 0, sizeof cp);
     cp.n_ctx = n_ctx;
-    cp.n_batch = n_ctx < 128 ? n_ctx : 128;
+    cp.n_batch = n_ctx - o.sink < 128 ? n_ctx - o.sink : 128;
     cp.n_threads = o.n_threads;
     cp.n_sink = o.sink;
+    if (o.sink && cp.n_batch < 8) {
+        fprintf(stderr, "artr-text: --sink %d leaves too small a window in a context of %d (-c)\n", o.sink, n_ctx);
+        goto done;
+    }
     if (artr_ctx_create(&c, m, &cp, &err) != ARTR_OK) {
         fprintf(stderr, "artr-text: %s\n", err.msg);
         goto done;

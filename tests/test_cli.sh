@@ -1,0 +1,64 @@
+#!/bin/sh
+# CLI tests for artr-text: greedy output equals the library API's; every faster decoding
+# flag gives the same greedy text as plain; bad input exits non-zero with one message.
+# usage: tests/test_cli.sh MODEL DRAFT   (run from the repository root after make)
+# Prints "N passed, N failed" last; exits non-zero if any failed.
+MODEL=${1:-models/shakespeare.gguf}
+DRAFT=${2:-models/shakespeare-draft.gguf}
+BIN=build/artr-text
+OUT=build/cli
+mkdir -p $OUT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok    $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL  $1"; }
+
+N=${N:-120}
+PROMPT="ROMEO:"
+build/cli_greedy "$MODEL" "$PROMPT" $N > $OUT/api.txt 2> $OUT/api.err || bad "library API greedy run"
+$BIN -m "$MODEL" -p "$PROMPT" -n $N --temp 0 > $OUT/plain.txt 2> $OUT/plain.err
+if [ $? -eq 0 ] && cmp -s $OUT/api.txt $OUT/plain.txt; then ok "greedy CLI output = library API output"; else bad "greedy CLI output = library API output"; fi
+
+for flags in "--draft $DRAFT --draft-n 4" "--self-spec 1 --draft-n 3" "--jacobi 6" "--spec-jacobi 6"; do
+    # shellcheck disable=SC2086
+    $BIN -m "$MODEL" -p "$PROMPT" -n $N --temp 0 $flags > $OUT/fast.txt 2> $OUT/fast.err
+    if [ $? -eq 0 ] && cmp -s $OUT/plain.txt $OUT/fast.txt && grep -q "tokens/call" $OUT/fast.err; then
+        ok "greedy $flags = plain ($(grep decoding $OUT/fast.err | sed 's/.*(\([0-9.]* tokens\/call\)).*/\1/'))"
+    else
+        bad "greedy $flags = plain"
+    fi
+done
+
+# the same seed gives the same sampled text; sampling with a draft runs
+$BIN -m "$MODEL" -p "$PROMPT" -n 60 -s 7 > $OUT/s1.txt 2>/dev/null
+$BIN -m "$MODEL" -p "$PROMPT" -n 60 -s 7 > $OUT/s2.txt 2>/dev/null
+if cmp -s $OUT/s1.txt $OUT/s2.txt; then ok "same seed, same text"; else bad "same seed, same text"; fi
+if $BIN -m "$MODEL" -p "$PROMPT" -n 60 -s 7 --draft "$DRAFT" > /dev/null 2>&1; then ok "sampling with a draft"; else bad "sampling with a draft"; fi
+if $BIN -m "$MODEL" -p "$PROMPT" -n 600 -c 64 --sink 4 --ignore-eos > /dev/null 2>&1; then ok "--sink: 600 tokens through a 64-token cache"; else bad "--sink"; fi
+
+# bad input: non-zero exit and a one-line message, never a crash
+expect_error() { # description, expected exit code, command...
+    d=$1
+    want=$2
+    shift 2
+    "$@" > $OUT/err.out 2> $OUT/err.txt
+    rc=$?
+    if [ $rc -eq "$want" ] && [ "$(wc -l < $OUT/err.txt)" -ge 1 ] && grep -q "artr-text:" $OUT/err.txt; then
+        ok "$d: exit $rc, $(head -1 $OUT/err.txt)"
+    else
+        bad "$d (exit $rc, expected $want)"
+    fi
+}
+printf 'GGUF\003\000\000\000garbage' > $OUT/corrupt.gguf
+expect_error "unknown flag" 2 $BIN -m "$MODEL" --frobnicate
+expect_error "missing value" 2 $BIN -m "$MODEL" -n
+expect_error "bad number" 2 $BIN -m "$MODEL" -n lots
+expect_error "no model" 2 $BIN -p hi
+expect_error "missing model file" 1 $BIN -m $OUT/no-such-model.gguf
+expect_error "corrupt model file" 1 $BIN -m $OUT/corrupt.gguf
+expect_error "jacobi while sampling" 2 $BIN -m "$MODEL" --jacobi 4 --temp 0.8
+expect_error "prompt longer than the context" 1 $BIN -m "$MODEL" -c 16 -p "$(printf 'word %.0s' $(seq 1 200))"
+expect_error "missing prompt file" 1 $BIN -m "$MODEL" -f $OUT/no-such-prompt.txt
+expect_error "self-spec as deep as the model" 1 $BIN -m "$MODEL" --self-spec 1000 -n 4
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
