@@ -360,7 +360,8 @@ typedef struct artr_batch {
 /* Run n tokens at positions artr_ctx_pos(c) .. + n - 1 in one pass (prefill, or verifying
    guesses): each weight is read once per call. Row i equals what n single-token calls
    give (batch equals steps). Fails (changing nothing) on an id outside the vocabulary
-   (E_ARG), n > n_batch (E_ARG), or no room (E_FULL; never with a bounded cache). */
+   (E_ARG), n > n_batch (E_ARG), or no room (E_FULL; never with a bounded cache). A token
+   a decoding step left pending is fed first (then n may be at most n_batch - 1). */
 ARTRDEF artr_status artr_forward(artr_ctx *c, const int32_t *tokens, int n, artr_error *err);
 ARTRDEF artr_status artr_forward_batch(artr_ctx *c, const artr_batch *b, artr_error *err);
 /* Row i (0-based, or i < 0 from the end) of the last call's kept rows: n_vocab logits or
