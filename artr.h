@@ -4016,9 +4016,7 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
         if ((st = artr__feed(draft, &sd, i ? &target->feed[i] : draft->feed, i ? 1 : behind, ARTR_LOGITS_LAST, err)) != ARTR_OK ||
             (st = artr_probs(draft, &sd, -1, q, err)) != ARTR_OK)
             return st;
-        target->feed[i + 1] = artr__pick(&sd, q, n_vocab);
-        sd.rng = sd.rng; /* the draft's draws advance the shared state below */
-        s->rng = sd.rng;
+        target->feed[i + 1] = artr__pick(s, q, n_vocab); /* draws advance the caller's rng */
     }
     /* target: verify [t, x_0 .. x_{k-1}] in one call */
     target->feed[0] = t;
