@@ -1,4 +1,5 @@
 # artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make clean
+#       make test-firmware (Cortex-M4 under QEMU vs the host) | make check-riscv
 #       make bench | make bench-tokenize | make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
@@ -35,7 +36,8 @@ OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o 
 
 .PHONY: test-cli
 .PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme check-bin2c fuzz \
-        bench bench-tokenize clean install test-package check-package
+        bench bench-tokenize clean install test-package check-package test-firmware check-riscv \
+        firmware firmware-size FORCE
 
 all: $(TOOLS)
 
@@ -186,6 +188,69 @@ check-bin2c: $(B)/bin2c_fixtures.c tests/bin2c_check.c artr.h
 	$(CXX) -x c++ -Wall -Wextra -pedantic -Werror -O2 -I$(B) -o $(B)/bin2c_check_cpp tests/bin2c_check.c $(LDLIBS)
 	./$(B)/bin2c_check_c99 && ./$(B)/bin2c_check_c11 && ./$(B)/bin2c_check_cpp
 
+# ---- firmware: examples/firmware on a Cortex-M4 (QEMU mps2-an386) ----------------------
+# FW_MODEL is quantized to FW_QUANT (q8_0, q4_0, or none: used as it is), turned into a
+# const array by artr-bin2c and linked into flash. The same program is built for the host;
+# test-firmware runs both with FW_N and FW_PROMPT and compares their stdout.
+# For the shipped draft model: make test-firmware FW_MODEL=models/shakespeare-draft.gguf
+FW_MODEL   ?= tests/fixtures/conv/llama_hf.gguf
+FW_QUANT   ?= q8_0
+FW_N       ?= 40
+FW_PROMPT  ?= ROMEO:
+# The static arena (model tables + one context, n_ctx 64); README "Firmware" says why.
+FW_ARENA   ?= 196608
+FW_TIMEOUT ?= 120
+FW         := $(B)/fw
+ARM_SIZE   ?= arm-none-eabi-size
+QEMU_ARM   ?= qemu-system-arm
+# ISO C and no FMA contraction on both sides, reference kernels on the host: the same
+# float operations in the same order (see examples/firmware/README.md).
+FW_CFLAGS  := -std=c99 -O2 -Wall -Wextra -pedantic -Werror -ffp-contract=off \
+              -DFW_ARENA_BYTES=$(FW_ARENA) -I$(FW)
+FW_ARM_LD  := --specs=nano.specs --specs=rdimon.specs -nostartfiles -T examples/firmware/mps2.ld \
+              -Wl,--gc-sections -Wl,-Map=$(FW)/firmware.map
+FW_SRC     := examples/firmware/main.c artr.h
+
+# Remade when a FW_ setting changes, so the model and both programs follow it.
+$(FW)/config: FORCE
+	@mkdir -p $(FW)
+	@echo '$(FW_MODEL) $(FW_QUANT) $(FW_ARENA)' | cmp -s - $@ || echo '$(FW_MODEL) $(FW_QUANT) $(FW_ARENA)' > $@
+
+$(FW)/model.gguf: $(FW)/config $(FW_MODEL) $(B)/artr-quantize
+	@if [ "$(FW_QUANT)" = none ]; then cp $(FW_MODEL) $@; \
+	else echo "./$(B)/artr-quantize -q $(FW_MODEL) $@ $(FW_QUANT)"; ./$(B)/artr-quantize -q $(FW_MODEL) $@ $(FW_QUANT); fi
+
+$(FW)/fw_model.c: $(FW)/model.gguf $(B)/artr-bin2c
+	./$(B)/artr-bin2c -o $@ $(FW)/model.gguf fw_model
+
+$(FW)/firmware.elf: $(FW_SRC) $(FW)/fw_model.c examples/firmware/startup.c examples/firmware/mps2.ld
+	$(ARM_CC) $(ARM_CPU) $(FW_CFLAGS) -DFW_TARGET -ffunction-sections -fdata-sections \
+	  examples/firmware/startup.c examples/firmware/main.c $(FW_ARM_LD) -lm -o $@
+
+$(FW)/firmware_host: $(FW_SRC) $(FW)/fw_model.c
+	$(CC) $(FW_CFLAGS) -DARTR_NO_SIMD -o $@ examples/firmware/main.c $(LDLIBS)
+
+# artr's own code in the firmware: the artr_/artr__ symbols the linker kept.
+firmware-size: $(FW)/firmware.elf
+	@$(ARM_SIZE) $(FW)/firmware.elf
+	@$(ARM_NM) -S -t d $(FW)/firmware.elf | awk ' \
+	  $$3 ~ /^[tT]$$/ && $$4 ~ /^artr_/ { artr += $$2 } \
+	  $$4 == "fw_model" { model = $$2 + 0 } $$4 == "arena" { arena = $$2 + 0 } \
+	  END { printf "artr code: %d bytes; model array: %d bytes (flash); arena: %d bytes (RAM)\n", artr, model, arena }'
+
+firmware: $(FW)/firmware.elf $(FW)/firmware_host
+
+# Missing QEMU or toolchain: a failure under CI, a printed skip elsewhere.
+test-firmware:
+	@if command -v $(ARM_CC) >/dev/null 2>&1 && command -v $(QEMU_ARM) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory firmware firmware-size && \
+	  TIMEOUT=$(FW_TIMEOUT) sh examples/firmware/check.sh $(FW) $(FW_N) $(FW_PROMPT); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "FAIL firmware: $(ARM_CC) or $(QEMU_ARM) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)"; exit 1; \
+	else \
+	  echo "skipped firmware test: $(ARM_CC) or $(QEMU_ARM) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)"; \
+	fi
+
 # ---- packaging ---------------------------------------------------------------------
 # make install PREFIX=... [DESTDIR=...]: the header, the tools (convert.py as artr-convert),
 # a pkg-config file and a CMake package (find_package(artr) -> artr::artr).
@@ -247,3 +312,5 @@ fuzz: $(B)/fuzz_load
 
 clean:
 	rm -rf $(B)
+
+FORCE:
