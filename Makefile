@@ -198,23 +198,27 @@ FW_QUANT   ?= q8_0
 FW_N       ?= 40
 FW_PROMPT  ?= ROMEO:
 # The static arena (model tables + one context, n_ctx 64); README "Firmware" says why.
-FW_ARENA   ?= 196608
+FW_ARENA   ?= 393216
 FW_TIMEOUT ?= 120
+# 1: both builds take expf/sinf/cosf from examples/firmware/same_math.h instead of libm, so
+# the logits are bit-identical too (newlib and glibc differ by 1 ulp; artr.h is unchanged).
+FW_SAME_MATH ?= 0
 FW         := $(B)/fw
 ARM_SIZE   ?= arm-none-eabi-size
 QEMU_ARM   ?= qemu-system-arm
 # ISO C and no FMA contraction on both sides, reference kernels on the host: the same
 # float operations in the same order (see examples/firmware/README.md).
 FW_CFLAGS  := -std=c99 -O2 -Wall -Wextra -pedantic -Werror -ffp-contract=off \
-              -DFW_ARENA_BYTES=$(FW_ARENA) -I$(FW)
+              -DFW_ARENA_BYTES=$(FW_ARENA) -I$(FW) $(if $(filter 1,$(FW_SAME_MATH)),-DFW_SAME_MATH)
 FW_ARM_LD  := --specs=nano.specs --specs=rdimon.specs -nostartfiles -T examples/firmware/mps2.ld \
               -Wl,--gc-sections -Wl,-Map=$(FW)/firmware.map
-FW_SRC     := examples/firmware/main.c artr.h
+FW_SRC     := examples/firmware/main.c examples/firmware/same_math.h artr.h $(FW)/config
 
 # Remade when a FW_ setting changes, so the model and both programs follow it.
 $(FW)/config: FORCE
 	@mkdir -p $(FW)
-	@echo '$(FW_MODEL) $(FW_QUANT) $(FW_ARENA)' | cmp -s - $@ || echo '$(FW_MODEL) $(FW_QUANT) $(FW_ARENA)' > $@
+	@echo '$(FW_MODEL) $(FW_QUANT) $(FW_ARENA) $(FW_SAME_MATH)' | cmp -s - $@ || \
+	  echo '$(FW_MODEL) $(FW_QUANT) $(FW_ARENA) $(FW_SAME_MATH)' > $@
 
 $(FW)/model.gguf: $(FW)/config $(FW_MODEL) $(B)/artr-quantize
 	@if [ "$(FW_QUANT)" = none ]; then cp $(FW_MODEL) $@; \

@@ -18,6 +18,9 @@
 #define ARTR_NO_STDIO
 #define ARTR_NO_MALLOC
 #define ARTR_IMPLEMENTATION
+#ifdef FW_SAME_MATH
+#include "same_math.h" /* expf, sinf, cosf from + - * / on both builds: bit-identical logits */
+#endif
 #include "../../artr.h"
 
 #include <stdio.h>
@@ -31,7 +34,7 @@
 #include FW_MODEL_C
 
 #ifndef FW_ARENA_BYTES
-#define FW_ARENA_BYTES (192 * 1024) /* see README, "Firmware": the 1024-piece draft model */
+#define FW_ARENA_BYTES (384 * 1024) /* see README, "Firmware": fits a 1.4M-parameter model */
 #endif
 #define FW_N_CTX 64   /* positions: prompt + generated tokens must fit */
 #define FW_N_BATCH 8  /* tokens per forward call: the prompt goes in chunks of this */
