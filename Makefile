@@ -129,8 +129,8 @@ bench-tokenize: $(B)/bench_tokenize
 # ---- build-only checks -------------------------------------------------------------
 
 check-compile: $(B)/compile_c99 $(B)/compile_cpp $(B)/compile_tu $(B)/compile_static \
-               $(B)/compile_nostrings.o check-cortexm check-readme
-	@echo "compile checks: C99, C++, two TUs, ARTR_STATIC, ARTR_NO_FAILURE_STRINGS, Cortex-M4: ok"
+               $(B)/compile_nostrings.o check-cortexm check-riscv check-readme
+	@echo "compile checks: C99, C++, two TUs, ARTR_STATIC, ARTR_NO_FAILURE_STRINGS, Cortex-M4, RV32: ok"
 
 $(B)/compile_c99: tests/compile_c99.c artr.h | $(B)
 	$(CC) $(WARN) -Werror -O2 -o $@ tests/compile_c99.c $(LDLIBS)
@@ -173,6 +173,24 @@ check-cortexm: | $(B)
 	  echo "$(ARM_CC) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"; exit 1; \
 	else \
 	  echo "skipped Cortex-M check: $(ARM_CC) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"; \
+	fi
+
+# The same flash-and-arena source for a 32-bit RISC-V MCU (RV32IMAFC, hard float), freestanding
+# with picolibc's headers; the same nm proof. Missing toolchain: as for check-cortexm.
+RV_CC    ?= riscv64-unknown-elf-gcc
+RV_NM    ?= riscv64-unknown-elf-nm
+RV_CPU   := -march=rv32imafc -mabi=ilp32f --specs=picolibc.specs -ffreestanding
+check-riscv: | $(B)
+	@if command -v $(RV_CC) >/dev/null 2>&1; then \
+	  $(RV_CC) $(RV_CPU) -std=c99 -Wall -Wextra -pedantic -Werror -O2 \
+	    -c -o $(B)/compile_riscv.o tests/compile_cortexm.c && \
+	  if $(RV_NM) -u $(B)/compile_riscv.o | grep -E ' (malloc|calloc|realloc|free|fopen|fread|printf|fprintf|puts|putchar|abort|exit)$$'; then \
+	    echo "RISC-V object references the symbols above"; exit 1; \
+	  else echo "RV32IMAFC object: no malloc, free, fopen, printf"; fi; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "$(RV_CC) not found (apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)"; exit 1; \
+	else \
+	  echo "skipped RISC-V check: $(RV_CC) not found (apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)"; \
 	fi
 
 # artr-bin2c output compiles as C99 (GNU attribute), C11 (_Alignas) and C++ (alignas), and

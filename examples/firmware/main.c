@@ -44,6 +44,7 @@
 
 #ifdef FW_TARGET
 size_t stack_high_water(void); /* startup.c */
+size_t heap_used(void);
 #endif
 
 /* Model tables first, the context after them. 64-byte alignment is not required (the
@@ -241,7 +242,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "time: %ld ms for %d prompt ids + %d tokens (clock(); under QEMU the host's CPU time)\n",
             (long)((clock() - t0) * 1000 / CLOCKS_PER_SEC), n_prompt, n_gen);
 #ifdef FW_TARGET
-    fprintf(stderr, "stack: high-water mark %lu bytes\n", (unsigned long)stack_high_water());
+    fprintf(stderr, "stack: high-water mark %lu bytes; heap: %lu bytes (newlib's stdio buffers)\n",
+            (unsigned long)stack_high_water(), (unsigned long)heap_used());
 #endif
     rc = 0;
 done:

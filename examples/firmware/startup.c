@@ -26,6 +26,9 @@ extern void (*__init_array_start[])(void), (*__init_array_end[])(void);
 #define STACK_PAINT 0xC5AC5AC5u
 
 size_t stack_high_water(void);              /* bytes of stack ever used; see below */
+size_t heap_used(void);                     /* bytes newlib's malloc took (stdio buffers) */
+void *_sbrk(ptrdiff_t incr);                /* librdimon: the heap starts at `end` */
+extern char end;
 
 /* ---- semihosting: BKPT 0xAB with the operation in r0 and its argument in r1 ---- */
 #define SH_WRITE0        0x04                 /* print a NUL-terminated string */
@@ -95,6 +98,11 @@ size_t stack_high_water(void)
     const uint32_t *p = &__stack_limit;
     while (p < &__stack_top && *p == STACK_PAINT) p++;
     return (size_t)((const char *)&__stack_top - (const char *)p);
+}
+
+size_t heap_used(void)
+{
+    return (size_t)((char *)_sbrk(0) - &end);
 }
 
 void Reset_Handler(void)
