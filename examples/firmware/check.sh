@@ -28,7 +28,7 @@ esac
 [ $status -eq 0 ] || { cat "$dir/qemu.err"; exit 1; }
 
 sed 's/^/  host: /' "$dir/host.err" | grep -v ' model: \| time: '
-sed 's/^/  qemu: /' "$dir/qemu.err" | grep -v ' arena: \| model: '
+sed 's/^/  qemu: /' "$dir/qemu.err" | grep -v ' model: '
 echo "  qemu wall time (start, load, run, exit): $wall s"
 sed 's/^/  /' "$dir/qemu.out"
 if cmp -s "$dir/host.out" "$dir/qemu.out"; then

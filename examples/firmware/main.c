@@ -137,7 +137,8 @@ int main(int argc, char **argv)
     }
     if (model_bytes > sizeof arena) {
         fprintf(stderr, "firmware: arena too small: the model's tables need %lu bytes, arena is %lu "
-                "(rebuild with a larger FW_ARENA_BYTES)\n", (unsigned long)model_bytes, (unsigned long)sizeof arena);
+                "(rebuild with FW_ARENA_BYTES, make's FW_ARENA, of at least that)\n", (unsigned long)model_bytes,
+                (unsigned long)sizeof arena);
         return 1;
     }
     mp.mem = arena;
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
     }
     if (ctx_bytes > sizeof arena - model_bytes) {
         fprintf(stderr, "firmware: arena too small: model tables %lu + context %lu bytes = %lu, arena is %lu "
-                "(rebuild with a larger FW_ARENA_BYTES)\n", (unsigned long)model_bytes,
+                "(rebuild with FW_ARENA_BYTES, make's FW_ARENA, of at least the sum)\n", (unsigned long)model_bytes,
                 (unsigned long)ctx_bytes, (unsigned long)(model_bytes + ctx_bytes), (unsigned long)sizeof arena);
         goto done;
     }
