@@ -47,9 +47,9 @@ size_t stack_high_water(void); /* startup.c */
 size_t heap_used(void);
 #endif
 
-/* Model tables first, the context after them. 64-byte alignment is not required (the
-   *_bytes counts include slack for any alignment) but keeps the offsets tidy. */
-static unsigned char arena[FW_ARENA_BYTES] __attribute__((aligned(64)));
+/* Model tables first, the context after them. Any alignment will do: the *_bytes counts
+   include the slack to align inside the buffer. */
+static unsigned char arena[FW_ARENA_BYTES];
 
 static void put_text(const artr_model *m, artr_detok *d, int32_t id)
 {
