@@ -1,4 +1,5 @@
 # artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make clean
+#       make test-firmware (Cortex-M4 under QEMU vs the host) | make check-riscv
 #       make bench | make bench-tokenize | make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
@@ -35,7 +36,8 @@ OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o 
 
 .PHONY: test-cli
 .PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme check-bin2c fuzz \
-        bench bench-tokenize clean install test-package check-package
+        bench bench-tokenize clean install test-package check-package test-firmware check-riscv \
+        firmware firmware-size FORCE
 
 all: $(TOOLS)
 
@@ -127,8 +129,8 @@ bench-tokenize: $(B)/bench_tokenize
 # ---- build-only checks -------------------------------------------------------------
 
 check-compile: $(B)/compile_c99 $(B)/compile_cpp $(B)/compile_tu $(B)/compile_static \
-               $(B)/compile_nostrings.o check-cortexm check-readme
-	@echo "compile checks: C99, C++, two TUs, ARTR_STATIC, ARTR_NO_FAILURE_STRINGS, Cortex-M4: ok"
+               $(B)/compile_nostrings.o check-cortexm check-riscv check-readme
+	@echo "compile checks: C99, C++, two TUs, ARTR_STATIC, ARTR_NO_FAILURE_STRINGS, Cortex-M4, RV32: ok"
 
 $(B)/compile_c99: tests/compile_c99.c artr.h | $(B)
 	$(CC) $(WARN) -Werror -O2 -o $@ tests/compile_c99.c $(LDLIBS)
@@ -173,6 +175,24 @@ check-cortexm: | $(B)
 	  echo "skipped Cortex-M check: $(ARM_CC) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"; \
 	fi
 
+# The same flash-and-arena source for a 32-bit RISC-V MCU (RV32IMAFC, hard float), freestanding
+# with picolibc's headers; the same nm proof. Missing toolchain: as for check-cortexm.
+RV_CC    ?= riscv64-unknown-elf-gcc
+RV_NM    ?= riscv64-unknown-elf-nm
+RV_CPU   := -march=rv32imafc -mabi=ilp32f --specs=picolibc.specs -ffreestanding
+check-riscv: | $(B)
+	@if command -v $(RV_CC) >/dev/null 2>&1; then \
+	  $(RV_CC) $(RV_CPU) -std=c99 -Wall -Wextra -pedantic -Werror -O2 \
+	    -c -o $(B)/compile_riscv.o tests/compile_cortexm.c && \
+	  if $(RV_NM) -u $(B)/compile_riscv.o | grep -E ' (malloc|calloc|realloc|free|fopen|fread|printf|fprintf|puts|putchar|abort|exit)$$'; then \
+	    echo "RISC-V object references the symbols above"; exit 1; \
+	  else echo "RV32IMAFC object: no malloc, free, fopen, printf"; fi; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "$(RV_CC) not found (apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)"; exit 1; \
+	else \
+	  echo "skipped RISC-V check: $(RV_CC) not found (apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)"; \
+	fi
+
 # artr-bin2c output compiles as C99 (GNU attribute), C11 (_Alignas) and C++ (alignas), and
 # the arrays load in place (no_copy) at their GGUF's alignment.
 $(B)/bin2c_fixtures.c: $(B)/artr-bin2c tests/fixtures/llama.gguf tests/fixtures/meta.gguf
@@ -185,6 +205,73 @@ check-bin2c: $(B)/bin2c_fixtures.c tests/bin2c_check.c artr.h
 	$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -O2 -I$(B) -o $(B)/bin2c_check_c11 tests/bin2c_check.c $(LDLIBS)
 	$(CXX) -x c++ -Wall -Wextra -pedantic -Werror -O2 -I$(B) -o $(B)/bin2c_check_cpp tests/bin2c_check.c $(LDLIBS)
 	./$(B)/bin2c_check_c99 && ./$(B)/bin2c_check_c11 && ./$(B)/bin2c_check_cpp
+
+# ---- firmware: examples/firmware on a Cortex-M4 (QEMU mps2-an386) ----------------------
+# FW_MODEL is quantized to FW_QUANT (q8_0, q4_0, or none: used as it is), turned into a
+# const array by artr-bin2c and linked into flash. The same program is built for the host;
+# test-firmware runs both with FW_N and FW_PROMPT and compares their stdout.
+# For the shipped draft model: make test-firmware FW_MODEL=models/shakespeare-draft.gguf
+FW_MODEL   ?= tests/fixtures/conv/llama_hf.gguf
+FW_QUANT   ?= q8_0
+FW_N       ?= 40
+FW_PROMPT  ?= ROMEO:
+# The static arena (model tables + one context, n_ctx 64); README "Firmware" says why.
+FW_ARENA   ?= 393216
+FW_TIMEOUT ?= 120
+# 1: both builds take expf/sinf/cosf from examples/firmware/same_math.h instead of libm, so
+# the logits are bit-identical too (newlib and glibc differ by 1 ulp; artr.h is unchanged).
+FW_SAME_MATH ?= 0
+FW         := $(B)/fw
+ARM_SIZE   ?= arm-none-eabi-size
+QEMU_ARM   ?= qemu-system-arm
+# ISO C and no FMA contraction on both sides, reference kernels on the host: the same
+# float operations in the same order (see examples/firmware/README.md).
+FW_CFLAGS  := -std=c99 -O2 -Wall -Wextra -pedantic -Werror -ffp-contract=off \
+              -DFW_ARENA_BYTES=$(FW_ARENA) -I$(FW) $(if $(filter 1,$(FW_SAME_MATH)),-DFW_SAME_MATH)
+FW_ARM_LD  := --specs=nano.specs --specs=rdimon.specs -nostartfiles -T examples/firmware/mps2.ld \
+              -Wl,--gc-sections -Wl,-Map=$(FW)/firmware.map
+FW_SRC     := examples/firmware/main.c examples/firmware/same_math.h artr.h $(FW)/config
+
+# Remade when a FW_ setting changes, so the model and both programs follow it.
+$(FW)/config: FORCE
+	@mkdir -p $(FW)
+	@echo '$(FW_MODEL) $(FW_QUANT) $(FW_ARENA) $(FW_SAME_MATH)' | cmp -s - $@ || \
+	  echo '$(FW_MODEL) $(FW_QUANT) $(FW_ARENA) $(FW_SAME_MATH)' > $@
+
+$(FW)/model.gguf: $(FW)/config $(FW_MODEL) $(B)/artr-quantize
+	@if [ "$(FW_QUANT)" = none ]; then cp $(FW_MODEL) $@; \
+	else echo "./$(B)/artr-quantize -q $(FW_MODEL) $@ $(FW_QUANT)"; ./$(B)/artr-quantize -q $(FW_MODEL) $@ $(FW_QUANT); fi
+
+$(FW)/fw_model.c: $(FW)/model.gguf $(B)/artr-bin2c
+	./$(B)/artr-bin2c -o $@ $(FW)/model.gguf fw_model
+
+$(FW)/firmware.elf: $(FW_SRC) $(FW)/fw_model.c examples/firmware/startup.c examples/firmware/mps2.ld
+	$(ARM_CC) $(ARM_CPU) $(FW_CFLAGS) -DFW_TARGET -ffunction-sections -fdata-sections \
+	  examples/firmware/startup.c examples/firmware/main.c $(FW_ARM_LD) -lm -o $@
+
+$(FW)/firmware_host: $(FW_SRC) $(FW)/fw_model.c
+	$(CC) $(FW_CFLAGS) -DARTR_NO_SIMD -o $@ examples/firmware/main.c $(LDLIBS)
+
+# artr's own code in the firmware: the artr_/artr__ symbols the linker kept.
+firmware-size: $(FW)/firmware.elf
+	@$(ARM_SIZE) $(FW)/firmware.elf
+	@$(ARM_NM) -S -t d $(FW)/firmware.elf | awk ' \
+	  $$3 ~ /^[tT]$$/ && $$4 ~ /^artr_/ { artr += $$2 } \
+	  $$4 == "fw_model" { model = $$2 + 0 } $$4 == "arena" { arena = $$2 + 0 } \
+	  END { printf "artr code: %d bytes; model array: %d bytes (flash); arena: %d bytes (RAM)\n", artr, model, arena }'
+
+firmware: $(FW)/firmware.elf $(FW)/firmware_host
+
+# Missing QEMU or toolchain: a failure under CI, a printed skip elsewhere.
+test-firmware:
+	@if command -v $(ARM_CC) >/dev/null 2>&1 && command -v $(QEMU_ARM) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory firmware firmware-size && \
+	  TIMEOUT=$(FW_TIMEOUT) sh examples/firmware/check.sh $(FW) $(FW_N) $(FW_PROMPT); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "FAIL firmware: $(ARM_CC) or $(QEMU_ARM) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)"; exit 1; \
+	else \
+	  echo "skipped firmware test: $(ARM_CC) or $(QEMU_ARM) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)"; \
+	fi
 
 # ---- packaging ---------------------------------------------------------------------
 # make install PREFIX=... [DESTDIR=...]: the header, the tools (convert.py as artr-convert),
@@ -247,3 +334,5 @@ fuzz: $(B)/fuzz_load
 
 clean:
 	rm -rf $(B)
+
+FORCE:

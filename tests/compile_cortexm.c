@@ -1,6 +1,7 @@
 /* Build-only check for a Cortex-M4 (arm-none-eabi-gcc, ARTR_NO_STDIO, ARTR_NO_MALLOC):
    a model from a const array in flash, its tables in one static buffer. The Makefile
-   then proves with nm that the object references no malloc, free, fopen or printf. */
+   then proves with nm that the object references no malloc, free, fopen or printf.
+   check-riscv builds the same file for RV32IMAFC. */
 #define ARTR_NO_STDIO
 #define ARTR_NO_MALLOC
 #define ARTR_IMPLEMENTATION
