@@ -557,3 +557,68 @@ static void test_forward_converted_models(void)
     }
     free(ids);
 }
+
+/* The shipped text model: artr's loss on the first validation windows equals the loss
+   PyTorch computed for the same exported weights (tools/train_text.py writes both the
+   model and tests/fixtures/text_val.bin). Loss = mean next-token cross-entropy over
+   non-overlapping windows, each window's first token not predicted. */
+#define TOL_PPL_REL 0.01 /* the bound: perplexity within 1% */
+static void test_forward_shipped_perplexity(void)
+{
+    size_t size;
+    unsigned char *b;
+    int32_t hdr[3];
+    float want;
+    artr_model *m = NULL;
+    artr_ctx *c;
+    artr_error err;
+    double nll = 0;
+    long count = 0;
+    int w;
+    FILE *f = fopen("models/shakespeare.gguf", "rb");
+    if (!f) {
+        printf("  skipped: models/shakespeare.gguf not found (run from the repository root)\n");
+        return;
+    }
+    fclose(f);
+    b = th_fixture("text_val.bin", &size);
+    if (!b || size < 16) {
+        CHECK(0);
+        free(b);
+        return;
+    }
+    memcpy(hdr, b, 12);
+    memcpy(&want, b + 12, 4);
+    CHECK(hdr[0] == 0x4c415654 && size == 16 + 4 * (size_t)hdr[1] * (size_t)hdr[2]);
+    CHECK_STATUS(artr_model_load_file(&m, "models/shakespeare.gguf", NULL, &err), ARTR_OK, &err);
+    if (!m || hdr[0] != 0x4c415654) {
+        free(b);
+        artr_model_free(m);
+        return;
+    }
+    c = th_ctx(m, hdr[2], 64, 0);
+    for (w = 0; w < hdr[1]; w++) {
+        const int32_t *ids = (const int32_t *)(void *)(b + 16) + (size_t)w * (size_t)hdr[2];
+        float *lg;
+        int i, v, nv = artr_model_config(m)->n_vocab;
+        artr_ctx_truncate(c, 0, NULL);
+        lg = th_run(c, ids, hdr[2], 64);
+        CHECK(lg != NULL);
+        for (i = 0; lg && i + 1 < hdr[2]; i++) {
+            const float *row = lg + (size_t)i * (size_t)nv;
+            double mx = row[0], sum = 0;
+            for (v = 1; v < nv; v++)
+                if (row[v] > mx) mx = row[v];
+            for (v = 0; v < nv; v++) sum += exp((double)row[v] - mx);
+            nll += log(sum) + mx - row[ids[i + 1]];
+            count++;
+        }
+        free(lg);
+    }
+    printf("  artr loss %.6f (perplexity %.4f), PyTorch %.6f (%.4f) over %ld predictions\n", nll / count,
+           exp(nll / count), want, exp(want), count);
+    CHECK(fabs(exp(nll / count) / exp(want) - 1) <= TOL_PPL_REL);
+    artr_ctx_free(c);
+    artr_model_free(m);
+    free(b);
+}
