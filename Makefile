@@ -1,4 +1,4 @@
-# artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make clean
+# artr: make | make run | make test | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
 #       make bench | make bench-tokenize | make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
@@ -16,6 +16,14 @@ ARM_CPU  := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 # The sanitizer build prefers clang; gcc works too (make test-asan ASAN_CC=gcc).
 ASAN_CC  ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 ASAN     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The sanitizer build takes CFLAGS' -march so the SIMD kernels run under it too.
+ASAN_ARCH ?= $(filter -march=% -mcpu=%,$(CFLAGS))
+# make test-neon: the suite cross-compiled for AArch64 (NEON kernels), run under qemu.
+# Emulation is slow, so it runs the kernel, number-format and forward tests
+# (NEON_TESTS= runs everything, about 5 minutes).
+NEON_CC  ?= aarch64-linux-gnu-gcc
+QEMU_AARCH64 ?= qemu-aarch64-static
+NEON_TESTS ?= test_f16 test_f32_to_f16 test_bf16 test_dequant test_dot test_forward test_decoding_greedy
 FUZZ_CC  ?= clang
 FUZZ_SECONDS ?= 60
 FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
@@ -34,7 +42,7 @@ OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o 
 
 
 .PHONY: test-cli
-.PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme check-bin2c fuzz \
+.PHONY: all run test test-asan test-scalar test-neon check-compile check-cortexm check-readme check-bin2c fuzz \
         bench bench-tokenize clean install test-package check-package
 
 all: $(TOOLS)
@@ -80,7 +88,7 @@ $(B)/test: $(TEST_SRC) | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
 
 $(B)/test-asan: $(TEST_SRC) | $(B)
-	$(ASAN_CC) $(WARN) $(ASAN) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
+	$(ASAN_CC) $(WARN) $(ASAN) $(ASAN_ARCH) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
 
 # Also a small tokenizer window (ARTR_TOKENIZE_RUN=32): its sliding path far more often.
 $(B)/test-scalar: $(TEST_SRC) | $(B)
@@ -114,6 +122,19 @@ test-asan: $(B)/fuzz_replay-asan $(B)/test-asan
 
 test-scalar: $(B)/test-scalar
 	./$(B)/test-scalar
+
+$(B)/test-neon: $(TEST_SRC) | $(B)
+	$(NEON_CC) $(WARN) -Werror -O2 $(TESTDEFS) -static -o $@ tests/main.c $(LDLIBS)
+
+# Missing toolchain or qemu: a failure under CI, a printed skip elsewhere.
+test-neon: | $(B)
+	@if command -v $(NEON_CC) >/dev/null 2>&1 && command -v $(QEMU_AARCH64) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(B)/test-neon && $(QEMU_AARCH64) ./$(B)/test-neon $(NEON_TESTS); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "$(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu qemu-user-static)"; exit 1; \
+	else \
+	  echo "skipped NEON tests: $(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu qemu-user-static)"; \
+	fi
 
 # ---- benchmarks ---------------------------------------------------------------------
 

@@ -601,6 +601,12 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
 #if !defined(ARTR_NO_SIMD) && defined(__ARM_NEON)
 #define ARTR__NEON 1
 #endif
+#if ARTR__AVX2
+#include <immintrin.h>
+#endif
+#if ARTR__NEON
+#include <arm_neon.h>
+#endif
 
 /* ---- §1 utilities: checked math, errors, allocation, reader ------------------------ */
 
@@ -1277,7 +1283,67 @@ ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int6
 
 typedef float (*artr__dot_fn)(const void *w, const float *x, int n);
 
-static float artr__dot_f32_ref(const void *w, const float *x, int n)
+/* SIMD variants follow each reference. They keep its signature, load unaligned and finish
+   with a scalar tail, but add in a different order (several accumulators, a tree at the
+   end), so they agree with the reference to rounding, not bit for bit. Every matmul
+   output still comes from one kernel call, so batch equals steps whatever the build. */
+#if ARTR__AVX2
+/* Sum of the 8 lanes. */
+static float artr__hsum_avx2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* One half to float: F16C when the build has it (exact, as artr__f16_to_f32). */
+static float artr__f16_one_avx2(uint16_t h)
+{
+#ifdef __F16C__
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)));
+#else
+    return artr__f16_to_f32(h);
+#endif
+}
+
+/* 8 signed bytes at p to 8 floats. */
+static __m256 artr__i8x8_avx2(const uint8_t *p)
+{
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+#endif
+
+#if ARTR__NEON
+/* vfmaq_f32 needs AArch64 or VFPv4; older NEON multiplies and adds in two roundings. */
+#if defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
+#define ARTR__VFMA(acc, a, b) vfmaq_f32(acc, a, b)
+#else
+#define ARTR__VFMA(acc, a, b) vmlaq_f32(acc, a, b)
+#endif
+
+static float artr__hsum_neon(float32x4_t v)
+{
+#if defined(__aarch64__)
+    return vaddvq_f32(v);
+#else
+    float32x2_t s = vadd_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpadd_f32(s, s), 0);
+#endif
+}
+
+/* acc + (16 signed bytes q) * x[0..15], in four multiply-adds. */
+static float32x4_t artr__fma_i8x16_neon(float32x4_t acc, int8x16_t q, const float *x)
+{
+    int16x8_t lo = vmovl_s8(vget_low_s8(q)), hi = vmovl_s8(vget_high_s8(q));
+    acc = ARTR__VFMA(acc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo))), vld1q_f32(x));
+    acc = ARTR__VFMA(acc, vcvtq_f32_s32(vmovl_s16(vget_high_s16(lo))), vld1q_f32(x + 4));
+    acc = ARTR__VFMA(acc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi))), vld1q_f32(x + 8));
+    return ARTR__VFMA(acc, vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi))), vld1q_f32(x + 12));
+}
+#endif
+
+static ARTR__UNUSED float artr__dot_f32_ref(const void *w, const float *x, int n)
 {
     const float *a = (const float *)w;
     float s = 0;
@@ -1286,7 +1352,48 @@ static float artr__dot_f32_ref(const void *w, const float *x, int n)
     return s;
 }
 
-static float artr__dot_f16_ref(const void *w, const float *x, int n)
+#if ARTR__AVX2
+static float artr__dot_f32_avx2(const void *w, const float *x, int n)
+{
+    const float *a = (const float *)w;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    float s;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(x + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(x + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(x + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), s0);
+    s = artr__hsum_avx2(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) s += a[i] * x[i];
+    return s;
+}
+#endif
+
+#if ARTR__NEON
+static float artr__dot_f32_neon(const void *w, const float *x, int n)
+{
+    const float *a = (const float *)w;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0), s2 = vdupq_n_f32(0), s3 = vdupq_n_f32(0);
+    float s;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = ARTR__VFMA(s0, vld1q_f32(a + i), vld1q_f32(x + i));
+        s1 = ARTR__VFMA(s1, vld1q_f32(a + i + 4), vld1q_f32(x + i + 4));
+        s2 = ARTR__VFMA(s2, vld1q_f32(a + i + 8), vld1q_f32(x + i + 8));
+        s3 = ARTR__VFMA(s3, vld1q_f32(a + i + 12), vld1q_f32(x + i + 12));
+    }
+    for (; i + 4 <= n; i += 4) s0 = ARTR__VFMA(s0, vld1q_f32(a + i), vld1q_f32(x + i));
+    s = artr__hsum_neon(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
+    for (; i < n; i++) s += a[i] * x[i];
+    return s;
+}
+#endif
+
+static ARTR__UNUSED float artr__dot_f16_ref(const void *w, const float *x, int n)
 {
     const uint16_t *a = (const uint16_t *)w;
     float s = 0;
@@ -1295,7 +1402,50 @@ static float artr__dot_f16_ref(const void *w, const float *x, int n)
     return s;
 }
 
-static float artr__dot_bf16_ref(const void *w, const float *x, int n)
+#if ARTR__AVX2 && defined(__F16C__)
+#define ARTR__F16_AVX2 1
+static float artr__dot_f16_avx2(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    float s;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 a0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256 a1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8)));
+        s0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(a1, _mm256_loadu_ps(x + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8)
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))), _mm256_loadu_ps(x + i), s0);
+    s = artr__hsum_avx2(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += artr__f16_one_avx2(a[i]) * x[i];
+    return s;
+}
+#endif
+
+/* Half to float in NEON needs the IEEE half format: always on AArch64. */
+#if ARTR__NEON && (defined(__aarch64__) || defined(__ARM_FP16_FORMAT_IEEE))
+#define ARTR__F16_NEON 1
+static float artr__dot_f16_neon(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    float s;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float32x4_t a0 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a + i)));
+        float32x4_t a1 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a + i + 4)));
+        s0 = ARTR__VFMA(s0, a0, vld1q_f32(x + i));
+        s1 = ARTR__VFMA(s1, a1, vld1q_f32(x + i + 4));
+    }
+    s = artr__hsum_neon(vaddq_f32(s0, s1));
+    for (; i < n; i++) s += artr__f16_to_f32(a[i]) * x[i];
+    return s;
+}
+#endif
+
+static ARTR__UNUSED float artr__dot_bf16_ref(const void *w, const float *x, int n)
 {
     const uint16_t *a = (const uint16_t *)w;
     float s = 0;
@@ -1304,8 +1454,53 @@ static float artr__dot_bf16_ref(const void *w, const float *x, int n)
     return s;
 }
 
+#if ARTR__AVX2
+/* 8 bfloat16 at p to floats: widen to 32 bits, shift into the high half. */
+static __m256 artr__bf16x8_avx2(const uint16_t *p)
+{
+    __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+}
+
+static float artr__dot_bf16_avx2(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    float s;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(artr__bf16x8_avx2(a + i), _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(artr__bf16x8_avx2(a + i + 8), _mm256_loadu_ps(x + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(artr__bf16x8_avx2(a + i), _mm256_loadu_ps(x + i), s0);
+    s = artr__hsum_avx2(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += artr__bf16_to_f32(a[i]) * x[i];
+    return s;
+}
+#endif
+
+#if ARTR__NEON
+static float artr__dot_bf16_neon(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    float s;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint16x8_t u = vld1q_u16(a + i);
+        float32x4_t a0 = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(u), 16));
+        float32x4_t a1 = vreinterpretq_f32_u32(vshll_n_u16(vget_high_u16(u), 16));
+        s0 = ARTR__VFMA(s0, a0, vld1q_f32(x + i));
+        s1 = ARTR__VFMA(s1, a1, vld1q_f32(x + i + 4));
+    }
+    s = artr__hsum_neon(vaddq_f32(s0, s1));
+    for (; i < n; i++) s += artr__bf16_to_f32(a[i]) * x[i];
+    return s;
+}
+#endif
+
 /* Q8_0: per block, d * sum(q * x). */
-static float artr__dot_q8_0_ref(const void *w, const float *x, int n)
+static ARTR__UNUSED float artr__dot_q8_0_ref(const void *w, const float *x, int n)
 {
     const uint8_t *b = (const uint8_t *)w;
     float s = 0;
@@ -1318,8 +1513,41 @@ static float artr__dot_q8_0_ref(const void *w, const float *x, int n)
     return s;
 }
 
+#if ARTR__AVX2
+static float artr__dot_q8_0_avx2(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        __m256 bs = _mm256_mul_ps(artr__i8x8_avx2(b + 2), _mm256_loadu_ps(x + i));
+        bs = _mm256_fmadd_ps(artr__i8x8_avx2(b + 10), _mm256_loadu_ps(x + i + 8), bs);
+        bs = _mm256_fmadd_ps(artr__i8x8_avx2(b + 18), _mm256_loadu_ps(x + i + 16), bs);
+        bs = _mm256_fmadd_ps(artr__i8x8_avx2(b + 26), _mm256_loadu_ps(x + i + 24), bs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b))), bs, acc);
+    }
+    return artr__hsum_avx2(acc);
+}
+#endif
+
+#if ARTR__NEON
+static float artr__dot_q8_0_neon(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float32x4_t acc = vdupq_n_f32(0);
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        float32x4_t bs = vdupq_n_f32(0);
+        bs = artr__fma_i8x16_neon(bs, vld1q_s8((const int8_t *)(b + 2)), x + i);
+        bs = artr__fma_i8x16_neon(bs, vld1q_s8((const int8_t *)(b + 18)), x + i + 16);
+        acc = ARTR__VFMA(acc, bs, vdupq_n_f32(artr__f16_to_f32(artr__le16(b))));
+    }
+    return artr__hsum_neon(acc);
+}
+#endif
+
 /* Q4_0: per block, d * sum((q - 8) * x); low nibbles are elements 0..15. */
-static float artr__dot_q4_0_ref(const void *w, const float *x, int n)
+static ARTR__UNUSED float artr__dot_q4_0_ref(const void *w, const float *x, int n)
 {
     const uint8_t *b = (const uint8_t *)w;
     float s = 0;
@@ -1335,15 +1563,82 @@ static float artr__dot_q4_0_ref(const void *w, const float *x, int n)
     return s;
 }
 
-/* The dot kernel for a weight type (the loader admits only these for weights). */
+#if ARTR__AVX2
+static float artr__dot_q4_0_avx2(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const __m128i mask = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+        __m128i lo = _mm_sub_epi8(_mm_and_si128(q, mask), eight);                    /* 0..15 */
+        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), mask), eight); /* 16..31 */
+        __m256 bs = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(x + i));
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))),
+                             _mm256_loadu_ps(x + i + 8), bs);
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(x + i + 16), bs);
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))),
+                             _mm256_loadu_ps(x + i + 24), bs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b))), bs, acc);
+    }
+    return artr__hsum_avx2(acc);
+}
+#endif
+
+#if ARTR__NEON
+static float artr__dot_q4_0_neon(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    const int8x16_t eight = vdupq_n_s8(8);
+    float32x4_t acc = vdupq_n_f32(0);
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        uint8x16_t q = vld1q_u8(b + 2);
+        int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, mask)), eight); /* 0..15 */
+        int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);   /* 16..31 */
+        float32x4_t bs = vdupq_n_f32(0);
+        bs = artr__fma_i8x16_neon(bs, lo, x + i);
+        bs = artr__fma_i8x16_neon(bs, hi, x + i + 16);
+        acc = ARTR__VFMA(acc, bs, vdupq_n_f32(artr__f16_to_f32(artr__le16(b))));
+    }
+    return artr__hsum_neon(acc);
+}
+#endif
+
+/* The dot kernel for a weight type (the loader admits only these for weights), chosen
+   at compile time: the build's SIMD variant where there is one, else the reference. */
 static artr__dot_fn artr__dot_for(int type)
 {
     switch (type) {
+#if ARTR__AVX2
+#if ARTR__F16_AVX2
+    case ARTR_TYPE_F16: return artr__dot_f16_avx2;
+#else
+    case ARTR_TYPE_F16: return artr__dot_f16_ref;
+#endif
+    case ARTR_TYPE_BF16: return artr__dot_bf16_avx2;
+    case ARTR_TYPE_Q8_0: return artr__dot_q8_0_avx2;
+    case ARTR_TYPE_Q4_0: return artr__dot_q4_0_avx2;
+    default: return artr__dot_f32_avx2;
+#elif ARTR__NEON
+#if ARTR__F16_NEON
+    case ARTR_TYPE_F16: return artr__dot_f16_neon;
+#else
+    case ARTR_TYPE_F16: return artr__dot_f16_ref;
+#endif
+    case ARTR_TYPE_BF16: return artr__dot_bf16_neon;
+    case ARTR_TYPE_Q8_0: return artr__dot_q8_0_neon;
+    case ARTR_TYPE_Q4_0: return artr__dot_q4_0_neon;
+    default: return artr__dot_f32_neon;
+#else
     case ARTR_TYPE_F16: return artr__dot_f16_ref;
     case ARTR_TYPE_BF16: return artr__dot_bf16_ref;
     case ARTR_TYPE_Q8_0: return artr__dot_q8_0_ref;
     case ARTR_TYPE_Q4_0: return artr__dot_q4_0_ref;
     default: return artr__dot_f32_ref;
+#endif
     }
 }
 
