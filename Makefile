@@ -1,5 +1,5 @@
 # artr: make | make run | make test | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
-#       make bench | make bench-tokenize | make install PREFIX=/usr/local | make test-package
+#       make bench | make bench-kernels | make bench-tokenize | make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
 CC       ?= cc
@@ -42,7 +42,7 @@ OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o 
 
 
 .PHONY: test-cli
-.PHONY: all run test test-asan test-scalar test-neon check-compile check-cortexm check-readme check-bin2c fuzz \
+.PHONY: all run test test-asan test-scalar test-neon bench-kernels check-compile check-cortexm check-readme check-bin2c fuzz \
         bench bench-tokenize clean install test-package check-package
 
 all: $(TOOLS)
@@ -137,6 +137,19 @@ test-neon: | $(B)
 	fi
 
 # ---- benchmarks ---------------------------------------------------------------------
+
+$(B)/artr-bench-scalar: tools/bench.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -DARTR_NO_SIMD -D_POSIX_C_SOURCE=200809L -o $@ tools/bench.c $(LDLIBS)
+
+# SIMD kernels against the references: artr-bench built with and without ARTR_NO_SIMD on
+# the random models of tools/gen_bench_models.py (build/bench-models/, made if missing),
+# one thread. BENCH_MODELS picks the files.
+PYTHON   ?= python3
+BENCH_MODELS ?= $(foreach s,15M 110M,$(foreach t,f32 f16 q8_0 q4_0,$(B)/bench-models/stories$(s)-$(t).gguf))
+bench-kernels: $(B)/artr-bench $(B)/artr-bench-scalar
+	@test -f $(B)/bench-models/stories110M-q4_0.gguf || $(PYTHON) tools/gen_bench_models.py
+	@for f in $(BENCH_MODELS); do for b in artr-bench-scalar artr-bench; do \
+	  echo "== $$b $$f"; ./$(B)/$$b -m $$f -t 1 -c 160 | grep -v '^model\|^threads'; done; done
 
 $(B)/bench_tokenize: tools/bench_tokenize.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/bench_tokenize.c $(LDLIBS)

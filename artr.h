@@ -35,7 +35,9 @@
      ARTR_NO_MALLOC           no default allocator: pass caller buffers (params.mem)
      ARTR_NO_STDIO            no path-based loaders; <stdio.h> is never included
      ARTR_NO_MMAP             read files into memory instead of mapping them
-     ARTR_NO_SIMD             reference kernels only
+     ARTR_NO_SIMD             reference kernels only (see Kernels below)
+     ARTR_NO_QUANT_ACT        SIMD builds: Q8_0/Q4_0 weights times float activations
+                              (slower; no rounding of the activations to 8 bits)
      ARTR_ASSERT(x)           internal invariants (default assert); no file can fail one
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
      ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
@@ -65,6 +67,18 @@
    token by the same kernel). A failed call changes nothing. artr_ctx_truncate forgets
    positions (rejected guesses), artr_ctx_copy forks a sequence. n_sink > 0 bounds the
    cache for endless generation (attention sinks + a window of recent positions).
+
+   Kernels. The weight-times-activation dot products have AVX2/FMA versions (built
+   when the compiler targets them: -mavx2 -mfma, -march=native; F16 also needs F16C)
+   and NEON versions (AArch64; 32-bit NEON without F16 conversion uses the reference
+   for F16), chosen at compile time; ARTR_NO_SIMD keeps the plain-C references. They
+   add in another order than the references, so logits differ from a scalar build by
+   float rounding (tested: |fast - ref| <= 1e-5 * sum |w*x| per dot product), but within
+   a build batch equals steps still holds exactly. For Q8_0 and Q4_0 weights the SIMD
+   builds also round each activation row to 8-bit blocks (once per matrix multiply, as
+   llama.cpp) and sum in integers: faster, but logits move by the activations' rounding
+   (bounded per dot product by sum |w| * max|x| / 254 per block; about 0.2 on the test
+   model's logits). ARTR_NO_QUANT_ACT keeps float activations.
 
    Formats.
      GGUF v2 and v3 (little-endian), every metadata type including nested arrays.
@@ -1607,6 +1621,164 @@ static float artr__dot_q4_0_neon(const void *w, const float *x, int n)
 }
 #endif
 
+/* Quantized weights times quantized activations (as llama.cpp's vec_dot_q8_0_q8_0 and
+   q4_0_q8_0): the matmul turns each activation row into 8-bit blocks once per call
+   (artr__quantize_act_ref: per block of 32, d = max|x| / 127 kept as a float, q =
+   round(x / d) in -127..127), then each block's 32 products are summed exactly in
+   integers and scaled by d_w * d_x. Used by the SIMD builds for Q8_0 and Q4_0 weights
+   (unless ARTR_NO_QUANT_ACT); the rounding of the activations (relative 1/254 of a
+   block's largest element) moves logits by about 1e-3 of their spread, tested in
+   test_forward.c (TOL_QACT_LOGITS). A token's quantized row depends on that token
+   alone, so batch equals steps still holds. */
+#if (ARTR__AVX2 || ARTR__NEON) && !defined(ARTR_NO_QUANT_ACT)
+#define ARTR__QACT 1
+#endif
+
+typedef float (*artr__dotq_fn)(const void *w, const int8_t *xq, const float *xd, int n);
+
+static ARTR__UNUSED void artr__quantize_act_ref(const float *ARTR__RESTRICT x, int n,
+                                                int8_t *ARTR__RESTRICT q, float *ARTR__RESTRICT d)
+{
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, x += ARTR__QK, q += ARTR__QK) {
+        float amax = 0, id;
+        for (j = 0; j < ARTR__QK; j++)
+            if (fabsf(x[j]) > amax) amax = fabsf(x[j]);
+        d[i / ARTR__QK] = amax / 127.0f;
+        id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        for (j = 0; j < ARTR__QK; j++) q[j] = (int8_t)artr__q_clamp(roundf(x[j] * id), -127, 127);
+    }
+}
+
+static ARTR__UNUSED float artr__dotq_q8_0_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        int32_t is = 0, wi[ARTR__QK];
+        /* Widened first: gcc 12.2 with AVX-VNNI compiles a plain int8 x int8 sum into a
+           wrong vpdpbusd (unsigned x signed). */
+        for (j = 0; j < ARTR__QK; j++) wi[j] = (int8_t)b[2 + j];
+        for (j = 0; j < ARTR__QK; j++) is += wi[j] * (int32_t)xq[i + j];
+        s += artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK] * (float)is;
+    }
+    return s;
+}
+
+static ARTR__UNUSED float artr__dotq_q4_0_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        int32_t is = 0;
+        for (j = 0; j < 16; j++) {
+            is += ((b[2 + j] & 0x0f) - 8) * xq[i + j];
+            is += ((b[2 + j] >> 4) - 8) * xq[i + j + 16];
+        }
+        s += artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK] * (float)is;
+    }
+    return s;
+}
+
+#if ARTR__QACT && ARTR__AVX2
+/* 32 signed byte pairs: 8 lanes of exact integer sums (4 products each), as floats.
+   maddubs wants unsigned x signed, so |w| times x with w's sign; |w| <= 128 and
+   |x| <= 127 keep each pair's sum below 2^15. */
+static __m256 artr__i8dot_avx2(__m256i w, __m256i x)
+{
+    __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+static float artr__dotq_q8_0_avx2(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b + 2));
+        __m256 d = _mm256_set1_ps(artr__f16_one_avx2(artr__le16(b)) * xd[i / ARTR__QK]);
+        acc = _mm256_fmadd_ps(d, artr__i8dot_avx2(q, _mm256_loadu_si256((const __m256i *)(xq + i))), acc);
+    }
+    return artr__hsum_avx2(acc);
+}
+
+static float artr__dotq_q4_0_avx2(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m256i eight = _mm256_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+        __m256i lh = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(q, mask)),
+                                             _mm_and_si128(_mm_srli_epi16(q, 4), mask), 1);
+        __m256 d = _mm256_set1_ps(artr__f16_one_avx2(artr__le16(b)) * xd[i / ARTR__QK]);
+        acc = _mm256_fmadd_ps(d, artr__i8dot_avx2(_mm256_sub_epi8(lh, eight),
+                                                  _mm256_loadu_si256((const __m256i *)(xq + i))), acc);
+    }
+    return artr__hsum_avx2(acc);
+}
+#endif
+
+#if ARTR__QACT && ARTR__NEON
+/* 32 signed byte pairs (w0|w1, x0|x1): 4 lanes of exact integer sums, as floats; each
+   int16 holds two products, below 2^15 in magnitude. */
+static float32x4_t artr__i8dot_neon(int8x16_t w0, int8x16_t w1, const int8_t *x)
+{
+    int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+    int16x8_t p0 = vmlal_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t p1 = vmlal_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), vget_high_s8(w1), vget_high_s8(x1));
+    return vcvtq_f32_s32(vpadalq_s16(vpaddlq_s16(p0), p1));
+}
+
+static float artr__dotq_q8_0_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float32x4_t acc = vdupq_n_f32(0);
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        float32x4_t p = artr__i8dot_neon(vld1q_s8((const int8_t *)(b + 2)), vld1q_s8((const int8_t *)(b + 18)), xq + i);
+        acc = ARTR__VFMA(acc, p, vdupq_n_f32(artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK]));
+    }
+    return artr__hsum_neon(acc);
+}
+
+static float artr__dotq_q4_0_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    const int8x16_t eight = vdupq_n_s8(8);
+    float32x4_t acc = vdupq_n_f32(0);
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        uint8x16_t q = vld1q_u8(b + 2);
+        int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, mask)), eight);
+        int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
+        acc = ARTR__VFMA(acc, artr__i8dot_neon(lo, hi, xq + i),
+                         vdupq_n_f32(artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK]));
+    }
+    return artr__hsum_neon(acc);
+}
+#endif
+
+/* The quantized-activation kernel for a weight type, or NULL: float activations. */
+static ARTR__UNUSED artr__dotq_fn artr__dotq_for(int type)
+{
+#if ARTR__QACT && ARTR__AVX2
+    if (type == ARTR_TYPE_Q8_0) return artr__dotq_q8_0_avx2;
+    if (type == ARTR_TYPE_Q4_0) return artr__dotq_q4_0_avx2;
+#elif ARTR__QACT && ARTR__NEON
+    if (type == ARTR_TYPE_Q8_0) return artr__dotq_q8_0_neon;
+    if (type == ARTR_TYPE_Q4_0) return artr__dotq_q4_0_neon;
+#endif
+    (void)type;
+    return NULL;
+}
+
 /* The dot kernel for a weight type (the loader admits only these for weights), chosen
    at compile time: the build's SIMD variant where there is one, else the reference. */
 static artr__dot_fn artr__dot_for(int type)
@@ -1646,16 +1818,49 @@ static artr__dot_fn artr__dot_for(int type)
 #define ARTR_OMP_MIN_WORK 65536 /* multiply-adds below which a matmul stays on one thread */
 #endif
 
+#if ARTR__QACT
+/* artr__matmul for Q8_0 / Q4_0 weights: each activation row quantized once (into xq, xd:
+   n rows of cols bytes and cols / 32 scales), then the integer kernel. */
+static void artr__matmul_q(const artr_tensor *w, artr__dotq_fn dot, const float *x, int ldx, int n,
+                           float *out, int ldo, int n_threads, int8_t *xq, float *xd)
+{
+    int rows = (int)w->ne[1], cols = (int)w->ne[0], r, t;
+    size_t row_bytes = w->n_bytes / (size_t)rows, nb = (size_t)cols / ARTR__QK;
+    (void)n_threads;
+    for (t = 0; t < n; t++)
+        artr__quantize_act_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(n_threads) \
+    if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
+#endif
+    for (r = 0; r < rows; r++) {
+        const uint8_t *row = (const uint8_t *)w->data + (size_t)r * row_bytes;
+        int u;
+        for (u = 0; u < n; u++)
+            out[(size_t)u * ldo + r] = dot(row, xq + (size_t)u * cols, xd + (size_t)u * nb, cols);
+    }
+}
+#endif
+
 /* out[t * ldo + r] = row r of w . x[t * ldx ...], for rows r < w->ne[1], tokens t < n.
    Each weight row is read once per call and dotted with all n inputs by the same
-   kernel, so every output is bit-identical whatever n and the thread count are. */
+   kernel, so every output is bit-identical whatever n and the thread count are.
+   xq, xd: scratch for n quantized activation rows (artr__matmul_q), or NULL. */
 static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, float *out,
-                         int ldo, int n_threads)
+                         int ldo, int n_threads, int8_t *xq, float *xd)
 {
     int rows = (int)w->ne[1], cols = (int)w->ne[0], r;
     size_t row_bytes = w->n_bytes / (size_t)rows;
     artr__dot_fn dot = artr__dot_for(w->type);
     (void)n_threads;
+#if ARTR__QACT
+    if (xq && artr__dotq_for(w->type)) {
+        artr__matmul_q(w, artr__dotq_for(w->type), x, ldx, n, out, ldo, n_threads, xq, xd);
+        return;
+    }
+#endif
+    (void)xq;
+    (void)xd;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(n_threads) \
     if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
@@ -3346,6 +3551,8 @@ struct artr_ctx {
     float *rope;       /* (n_batch, head_dim) cos[hd/2], sin[hd/2] per position */
     float *inv_freq;   /* (head_dim / 2) theta^(-2i/hd) */
     float *hidden;     /* (n_batch, n_embd) final hidden states of the kept rows */
+    int8_t *xq;        /* (n_batch, max(n_embd, n_ff)) quantized activations, or NULL */
+    float *xd;         /* (n_batch, max(n_embd, n_ff) / 32) their scales */
     float *logits;     /* (n_batch, n_vocab) logits of the kept rows */
     float *probs;      /* (n_vocab) sampler: the transformed logits */
     float *dist;       /* (n_vocab) sampler: the distribution artr_sample draws from */
@@ -3363,17 +3570,27 @@ struct artr_ctx {
 
 typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
-        logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, total;
+        logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, total;
+    uint64_t act; /* activation bytes to quantize per call (artr__matmul_q), or 0 */
     int n_ctx, n_batch, n_threads, n_layers, n_draft;
 } artr__ctx_layout;
+
+/* Whether any tensor is Q8_0 or Q4_0: the context then has room for quantized activations. */
+static ARTR__UNUSED int artr__model_has_qweights(const artr_model *m)
+{
+    int i;
+    for (i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].type == ARTR_TYPE_Q8_0 || m->tensors[i].type == ARTR_TYPE_Q4_0) return 1;
+    return 0;
+}
 
 static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_params *p,
                                         artr__ctx_layout *l, artr_error *err)
 {
     const artr_config *c = &m->cfg;
     int kv_dim, hd;
-    uint64_t at = 0, end, fl[23];
-    size_t *slot[23];
+    uint64_t at = 0, end, fl[25];
+    size_t *slot[25];
     int i;
     if (c->arch == ARTR_ARCH_NONE)
         return ARTR__FAIL(err, ARTR_E_ARG, "the model was opened as a container; it has no architecture to run");
@@ -3429,9 +3646,16 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     slot[20] = &l->qkind;   fl[20] = (uint64_t)l->n_draft + 1;
     slot[21] = &l->feed;    fl[21] = (uint64_t)l->n_batch;
     slot[22] = &l->next_tok; fl[22] = (uint64_t)c->n_vocab;
+    l->act = 0;
+#if ARTR__QACT
+    if (artr__model_has_qweights(m))
+        l->act = (uint64_t)l->n_batch * (uint64_t)(c->n_embd > c->n_ff ? c->n_embd : c->n_ff);
+#endif
+    slot[23] = &l->xq;      fl[23] = (l->act + 3) / 4;     /* bytes, in 4-byte units */
+    slot[24] = &l->xd;      fl[24] = l->act / ARTR__QK + 1;
     l->ctx = 0;
     at = artr__align_up(sizeof(artr_ctx), 64);
-    for (i = 0; i < 23; i++) { /* every slot holds 4-byte elements */
+    for (i = 0; i < 25; i++) { /* every slot holds 4-byte elements */
         *slot[i] = (size_t)at;
         if (!artr__mul_ok(fl[i], 4, &end) || !artr__add_ok(at, end, &end) || end > SIZE_MAX - 256)
             return ARTR__FAIL(err, ARTR_E_NOMEM, "a context with n_ctx %d, n_batch %d needs more than the address space",
@@ -3508,6 +3732,8 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->qkind = (int32_t *)(void *)(base + l.qkind);
     c->feed = (int32_t *)(void *)(base + l.feed);
     c->next_tok = (int32_t *)(void *)(base + l.next_tok);
+    c->xq = l.act ? (int8_t *)(void *)(base + l.xq) : NULL;
+    c->xd = l.act ? (float *)(void *)(base + l.xd) : NULL;
     for (i = 0; i < m->cfg.n_vocab; i++) c->next_tok[i] = -1;
     for (i = 0; i < c->head_dim / 2; i++)
         c->inv_freq[i] = (float)(1.0 / pow((double)m->cfg.rope_theta, 2.0 * i / c->head_dim));
@@ -3744,11 +3970,11 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         else artr__rmsnorm(xb, x, (const float *)w->attn_norm->data, E, cfg->norm_eps);
     }
     if (gpt2) {
-        artr__matmul(w->wqkv, c->xb, E, n, c->qkv, ld, nt);
+        artr__matmul(w->wqkv, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
     } else {
-        artr__matmul(w->wq, c->xb, E, n, c->qkv, ld, nt);
-        artr__matmul(w->wk, c->xb, E, n, c->qkv + E, ld, nt);
-        artr__matmul(w->wv, c->xb, E, n, c->qkv + E + KV, ld, nt);
+        artr__matmul(w->wq, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
+        artr__matmul(w->wk, c->xb, E, n, c->qkv + E, ld, nt, c->xq, c->xd);
+        artr__matmul(w->wv, c->xb, E, n, c->qkv + E + KV, ld, nt, c->xq, c->xd);
     }
     for (t = 0; t < n; t++) {
         float *q = c->qkv + (size_t)t * (size_t)ld;
@@ -3766,7 +3992,7 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         memcpy(vc + (size_t)t * (size_t)KV, q + E + KV, (size_t)KV * sizeof(float));
     }
     artr__attention(c, l, n, pos0);
-    artr__matmul(w->wo, c->att, E, n, c->xb, E, nt);
+    artr__matmul(w->wo, c->att, E, n, c->xb, E, nt, c->xq, c->xd);
     for (t = 0; t < n; t++) {
         float *x = c->x + (size_t)t * (size_t)E, *xb = c->xb + (size_t)t * (size_t)E;
         if (w->bo) artr__add(xb, (const float *)w->bo->data, E);
@@ -3774,18 +4000,18 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         if (gpt2) artr__layernorm(xb, x, (const float *)w->ffn_norm->data, (const float *)w->ffn_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(xb, x, (const float *)w->ffn_norm->data, E, cfg->norm_eps);
     }
-    artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt);
+    artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
     if (gpt2) {
         for (t = 0; t < n; t++) {
             float *h = c->hb2 + (size_t)t * (size_t)F;
             artr__add(h, (const float *)w->b_up->data, F);
             artr__gelu(h, F);
         }
-        artr__matmul(w->w_down, c->hb2, F, n, c->xb, E, nt);
+        artr__matmul(w->w_down, c->hb2, F, n, c->xb, E, nt, c->xq, c->xd);
     } else {
-        artr__matmul(w->w_gate, c->xb, E, n, c->hb, F, nt);
+        artr__matmul(w->w_gate, c->xb, E, n, c->hb, F, nt, c->xq, c->xd);
         for (t = 0; t < n; t++) artr__swiglu(c->hb + (size_t)t * (size_t)F, c->hb2 + (size_t)t * (size_t)F, F);
-        artr__matmul(w->w_down, c->hb, F, n, c->xb, E, nt);
+        artr__matmul(w->w_down, c->hb, F, n, c->xb, E, nt, c->xq, c->xd);
     }
     for (t = 0; t < n; t++) {
         float *xb = c->xb + (size_t)t * (size_t)E;
@@ -3822,7 +4048,7 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
         if (m->out_norm_b) artr__layernorm(h, x, (const float *)m->out_norm->data, (const float *)m->out_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(h, x, (const float *)m->out_norm->data, E, cfg->norm_eps);
     }
-    if (c->n_rows) artr__matmul(m->output, c->hidden, E, c->n_rows, c->logits, cfg->n_vocab, c->n_threads);
+    if (c->n_rows) artr__matmul(m->output, c->hidden, E, c->n_rows, c->logits, cfg->n_vocab, c->n_threads, c->xq, c->xd);
     c->row_pos0 = c->n_past + first;
     if (n_layers < c->n_layers) {
         if (c->partial_from > c->n_past) {

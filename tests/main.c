@@ -116,6 +116,7 @@ static const th_test tests[] = {
     T(test_dot_simd_vs_ref),
     T(test_dot_f16_all_halves),
     T(test_dot_quant_extremes),
+    T(test_dotq_bound),
 #undef T
 };
 

@@ -305,3 +305,70 @@ static void test_dot_quant_extremes(void)
     }
     CHECK(bad == 0);
 }
+
+/* Quantized activations (artr__quantize_act_ref + artr__dotq_*): the SIMD kernel against
+   its reference (TOL_DOT_REL of sum |w * xhat|, xhat the rounded activations), and the
+   reference against the float dot with an exact bound: rounding moves each x by at most
+   half a step, d_x / 2 = max|x of its block| / 254, so the dot moves by at most
+   sum over blocks of (sum |w|) * d_x / 2; TOL_DOT_REL covers the float sums. Also: the
+   rounding of one token's row does not depend on the others (it is per row). */
+static void test_dotq_bound(void)
+{
+    static const int types[] = {ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0};
+    float *x = (float *)malloc(4096 * sizeof(float)), *wf = (float *)malloc(4096 * sizeof(float));
+    float *xd = (float *)malloc(128 * sizeof(float));
+    int8_t *xq = (int8_t *)malloc(4096);
+    uint8_t *wq = (uint8_t *)malloc(4096 * 2);
+    int ti, bad = 0, c;
+    th_rng_state = 777;
+    for (ti = 0; ti < 2; ti++) {
+        int type = types[ti];
+        artr__dot_fn fdot = type == ARTR_TYPE_Q8_0 ? artr__dot_q8_0_ref : artr__dot_q4_0_ref;
+        artr__dotq_fn ref = type == ARTR_TYPE_Q8_0 ? artr__dotq_q8_0_ref : artr__dotq_q4_0_ref;
+        artr__dotq_fn fast = artr__dotq_for(type) ? artr__dotq_for(type) : ref;
+        double worst = 0;
+        for (c = 0; c < 40; c++) {
+            int n = c < 32 ? 32 * (c + 1) : 4096, i, b;
+            double bound = 0, mag = 0, magq = 0;
+            float got, want, exact;
+            artr_tensor t;
+            for (i = 0; i < n; i++) {
+                wf[i] = th_randf();
+                x[i] = th_randf() * (i % 11 == 0 ? 50.0f : 1.0f);
+            }
+            if (c == 3) for (i = 32; i < 64; i++) x[i] = 0; /* an all-zero block: d = 0 */
+            th_encode(type, wf, n, wq);
+            memset(&t, 0, sizeof t);
+            t.type = type;
+            t.ne[0] = n;
+            t.ne[1] = t.ne[2] = t.ne[3] = 1;
+            t.data = wq;
+            artr_tensor_to_f32(&t, 0, n, wf, NULL);
+            artr__quantize_act_ref(x, n, xq, xd);
+            for (b = 0; b < n / 32; b++) {
+                double wsum = 0;
+                for (i = 32 * b; i < 32 * b + 32; i++) {
+                    wsum += fabs(wf[i]);
+                    mag += fabs((double)wf[i] * x[i]);
+                    magq += fabs((double)wf[i] * xq[i] * xd[b]);
+                    bad += abs(xq[i]) > 127;
+                }
+                bound += wsum * xd[b] / 2;
+            }
+            got = fast(wq, xq, xd, n);
+            want = ref(wq, xq, xd, n);
+            exact = fdot(wq, x, n);
+            if (fabs((double)got - want) > TOL_DOT_REL * magq) bad++;
+            if (fabs((double)want - exact) > bound * (1 + 1e-5) + TOL_DOT_REL * (mag + magq)) bad++;
+            if (bound > 0 && fabs((double)want - exact) / bound > worst) worst = fabs((double)want - exact) / bound;
+        }
+        printf("  %s: |quantized-activation dot - float dot| reaches %.0f%% of the bound\n",
+               artr_type_name(type), 100 * worst);
+    }
+    CHECK(bad == 0);
+    free(x);
+    free(wf);
+    free(xd);
+    free(xq);
+    free(wq);
+}
