@@ -1,6 +1,6 @@
-# artr: make | make run | make test | make test-asan | make test-scalar | make fuzz | make clean
+# artr: make | make run | make test | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
 #       make test-firmware (Cortex-M4 under QEMU vs the host) | make check-riscv
-#       make bench | make bench-tokenize | make install PREFIX=/usr/local | make test-package
+#       make bench | make bench-kernels | make bench-tokenize | make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
 CC       ?= cc
@@ -17,6 +17,14 @@ ARM_CPU  := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 # The sanitizer build prefers clang; gcc works too (make test-asan ASAN_CC=gcc).
 ASAN_CC  ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 ASAN     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The sanitizer build takes CFLAGS' -march so the SIMD kernels run under it too.
+ASAN_ARCH ?= $(filter -march=% -mcpu=%,$(CFLAGS))
+# make test-neon: the suite cross-compiled for AArch64 (NEON kernels), run under qemu.
+# Emulation is slow, so it runs the kernel, number-format and forward tests
+# (NEON_TESTS= runs everything, about 5 minutes).
+NEON_CC  ?= aarch64-linux-gnu-gcc
+QEMU_AARCH64 ?= qemu-aarch64-static
+NEON_TESTS ?= test_f16 test_f32_to_f16 test_bf16 test_dequant test_dot test_forward test_decoding_greedy
 FUZZ_CC  ?= clang
 FUZZ_SECONDS ?= 60
 FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
@@ -35,9 +43,9 @@ OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o 
 
 
 .PHONY: test-cli
-.PHONY: all run test test-asan test-scalar check-compile check-cortexm check-readme check-bin2c fuzz \
-        bench bench-tokenize clean install test-package check-package test-firmware check-riscv \
-        firmware firmware-size FORCE
+.PHONY: all run test test-asan test-scalar test-neon bench-kernels check-compile check-cortexm check-readme \
+        check-bin2c fuzz bench bench-tokenize clean install test-package check-package test-firmware \
+        check-riscv firmware firmware-size FORCE
 
 all: $(TOOLS)
 
@@ -82,7 +90,7 @@ $(B)/test: $(TEST_SRC) | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
 
 $(B)/test-asan: $(TEST_SRC) | $(B)
-	$(ASAN_CC) $(WARN) $(ASAN) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
+	$(ASAN_CC) $(WARN) $(ASAN) $(ASAN_ARCH) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
 
 # Also a small tokenizer window (ARTR_TOKENIZE_RUN=32): its sliding path far more often.
 $(B)/test-scalar: $(TEST_SRC) | $(B)
@@ -117,7 +125,33 @@ test-asan: $(B)/fuzz_replay-asan $(B)/test-asan
 test-scalar: $(B)/test-scalar
 	./$(B)/test-scalar
 
+$(B)/test-neon: $(TEST_SRC) | $(B)
+	$(NEON_CC) $(WARN) -Werror -O2 $(TESTDEFS) -static -o $@ tests/main.c $(LDLIBS)
+
+# Missing toolchain or qemu: a failure under CI, a printed skip elsewhere.
+test-neon: | $(B)
+	@if command -v $(NEON_CC) >/dev/null 2>&1 && command -v $(QEMU_AARCH64) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(B)/test-neon && $(QEMU_AARCH64) ./$(B)/test-neon $(NEON_TESTS); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "$(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu qemu-user-static)"; exit 1; \
+	else \
+	  echo "skipped NEON tests: $(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu qemu-user-static)"; \
+	fi
+
 # ---- benchmarks ---------------------------------------------------------------------
+
+$(B)/artr-bench-scalar: tools/bench.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -DARTR_NO_SIMD -D_POSIX_C_SOURCE=200809L -o $@ tools/bench.c $(LDLIBS)
+
+# SIMD kernels against the references: artr-bench built with and without ARTR_NO_SIMD on
+# the random models of tools/gen_bench_models.py (build/bench-models/, made if missing),
+# one thread. BENCH_MODELS picks the files.
+PYTHON   ?= python3
+BENCH_MODELS ?= $(foreach s,15M 110M,$(foreach t,f32 f16 q8_0 q4_0,$(B)/bench-models/stories$(s)-$(t).gguf))
+bench-kernels: $(B)/artr-bench $(B)/artr-bench-scalar
+	@test -f $(B)/bench-models/stories110M-q4_0.gguf || $(PYTHON) tools/gen_bench_models.py
+	@for f in $(BENCH_MODELS); do for b in artr-bench-scalar artr-bench; do \
+	  echo "== $$b $$f"; ./$(B)/$$b -m $$f -t 1 -c 160 | grep -v '^model\|^threads'; done; done
 
 $(B)/bench_tokenize: tools/bench_tokenize.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ tools/bench_tokenize.c $(LDLIBS)

@@ -35,7 +35,9 @@
      ARTR_NO_MALLOC           no default allocator: pass caller buffers (params.mem)
      ARTR_NO_STDIO            no path-based loaders; <stdio.h> is never included
      ARTR_NO_MMAP             read files into memory instead of mapping them
-     ARTR_NO_SIMD             reference kernels only
+     ARTR_NO_SIMD             reference kernels only (see Kernels below)
+     ARTR_NO_QUANT_ACT        SIMD builds: Q8_0/Q4_0 weights times float activations
+                              (slower; no rounding of the activations to 8 bits)
      ARTR_ASSERT(x)           internal invariants (default assert); no file can fail one
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
      ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
@@ -65,6 +67,18 @@
    token by the same kernel). A failed call changes nothing. artr_ctx_truncate forgets
    positions (rejected guesses), artr_ctx_copy forks a sequence. n_sink > 0 bounds the
    cache for endless generation (attention sinks + a window of recent positions).
+
+   Kernels. The weight-times-activation dot products have AVX2/FMA versions (built
+   when the compiler targets them: -mavx2 -mfma, -march=native; F16 also needs F16C)
+   and NEON versions (AArch64; 32-bit NEON without F16 conversion uses the reference
+   for F16), chosen at compile time; ARTR_NO_SIMD keeps the plain-C references. They
+   add in another order than the references, so logits differ from a scalar build by
+   float rounding (tested: |fast - ref| <= 1e-5 * sum |w*x| per dot product), but within
+   a build batch equals steps still holds exactly. For Q8_0 and Q4_0 weights the SIMD
+   builds also round each activation row to 8-bit blocks (once per matrix multiply, as
+   llama.cpp) and sum in integers: faster, but logits move by the activations' rounding
+   (bounded per dot product by sum |w| * max|x| / 254 per block; about 0.2 on the test
+   model's logits). ARTR_NO_QUANT_ACT keeps float activations.
 
    Formats.
      GGUF v2 and v3 (little-endian), every metadata type including nested arrays.
@@ -601,6 +615,12 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
 #endif
 #if !defined(ARTR_NO_SIMD) && defined(__ARM_NEON)
 #define ARTR__NEON 1
+#endif
+#if ARTR__AVX2
+#include <immintrin.h>
+#endif
+#if ARTR__NEON
+#include <arm_neon.h>
 #endif
 
 /* ---- §1 utilities: checked math, errors, allocation, reader ------------------------ */
@@ -1278,7 +1298,67 @@ ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int6
 
 typedef float (*artr__dot_fn)(const void *w, const float *x, int n);
 
-static float artr__dot_f32_ref(const void *w, const float *x, int n)
+/* SIMD variants follow each reference. They keep its signature, load unaligned and finish
+   with a scalar tail, but add in a different order (several accumulators, a tree at the
+   end), so they agree with the reference to rounding, not bit for bit. Every matmul
+   output still comes from one kernel call, so batch equals steps whatever the build. */
+#if ARTR__AVX2
+/* Sum of the 8 lanes. */
+static float artr__hsum_avx2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* One half to float: F16C when the build has it (exact, as artr__f16_to_f32). */
+static float artr__f16_one_avx2(uint16_t h)
+{
+#ifdef __F16C__
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)));
+#else
+    return artr__f16_to_f32(h);
+#endif
+}
+
+/* 8 signed bytes at p to 8 floats. */
+static __m256 artr__i8x8_avx2(const uint8_t *p)
+{
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+#endif
+
+#if ARTR__NEON
+/* vfmaq_f32 needs AArch64 or VFPv4; older NEON multiplies and adds in two roundings. */
+#if defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
+#define ARTR__VFMA(acc, a, b) vfmaq_f32(acc, a, b)
+#else
+#define ARTR__VFMA(acc, a, b) vmlaq_f32(acc, a, b)
+#endif
+
+static float artr__hsum_neon(float32x4_t v)
+{
+#if defined(__aarch64__)
+    return vaddvq_f32(v);
+#else
+    float32x2_t s = vadd_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpadd_f32(s, s), 0);
+#endif
+}
+
+/* acc + (16 signed bytes q) * x[0..15], in four multiply-adds. */
+static float32x4_t artr__fma_i8x16_neon(float32x4_t acc, int8x16_t q, const float *x)
+{
+    int16x8_t lo = vmovl_s8(vget_low_s8(q)), hi = vmovl_s8(vget_high_s8(q));
+    acc = ARTR__VFMA(acc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo))), vld1q_f32(x));
+    acc = ARTR__VFMA(acc, vcvtq_f32_s32(vmovl_s16(vget_high_s16(lo))), vld1q_f32(x + 4));
+    acc = ARTR__VFMA(acc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi))), vld1q_f32(x + 8));
+    return ARTR__VFMA(acc, vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi))), vld1q_f32(x + 12));
+}
+#endif
+
+static ARTR__UNUSED float artr__dot_f32_ref(const void *w, const float *x, int n)
 {
     const float *a = (const float *)w;
     float s = 0;
@@ -1287,7 +1367,48 @@ static float artr__dot_f32_ref(const void *w, const float *x, int n)
     return s;
 }
 
-static float artr__dot_f16_ref(const void *w, const float *x, int n)
+#if ARTR__AVX2
+static float artr__dot_f32_avx2(const void *w, const float *x, int n)
+{
+    const float *a = (const float *)w;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    float s;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(x + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(x + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(x + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), s0);
+    s = artr__hsum_avx2(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) s += a[i] * x[i];
+    return s;
+}
+#endif
+
+#if ARTR__NEON
+static float artr__dot_f32_neon(const void *w, const float *x, int n)
+{
+    const float *a = (const float *)w;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0), s2 = vdupq_n_f32(0), s3 = vdupq_n_f32(0);
+    float s;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = ARTR__VFMA(s0, vld1q_f32(a + i), vld1q_f32(x + i));
+        s1 = ARTR__VFMA(s1, vld1q_f32(a + i + 4), vld1q_f32(x + i + 4));
+        s2 = ARTR__VFMA(s2, vld1q_f32(a + i + 8), vld1q_f32(x + i + 8));
+        s3 = ARTR__VFMA(s3, vld1q_f32(a + i + 12), vld1q_f32(x + i + 12));
+    }
+    for (; i + 4 <= n; i += 4) s0 = ARTR__VFMA(s0, vld1q_f32(a + i), vld1q_f32(x + i));
+    s = artr__hsum_neon(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
+    for (; i < n; i++) s += a[i] * x[i];
+    return s;
+}
+#endif
+
+static ARTR__UNUSED float artr__dot_f16_ref(const void *w, const float *x, int n)
 {
     const uint16_t *a = (const uint16_t *)w;
     float s = 0;
@@ -1296,7 +1417,50 @@ static float artr__dot_f16_ref(const void *w, const float *x, int n)
     return s;
 }
 
-static float artr__dot_bf16_ref(const void *w, const float *x, int n)
+#if ARTR__AVX2 && defined(__F16C__)
+#define ARTR__F16_AVX2 1
+static float artr__dot_f16_avx2(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    float s;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 a0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256 a1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8)));
+        s0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(a1, _mm256_loadu_ps(x + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8)
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))), _mm256_loadu_ps(x + i), s0);
+    s = artr__hsum_avx2(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += artr__f16_one_avx2(a[i]) * x[i];
+    return s;
+}
+#endif
+
+/* Half to float in NEON needs the IEEE half format: always on AArch64. */
+#if ARTR__NEON && (defined(__aarch64__) || defined(__ARM_FP16_FORMAT_IEEE))
+#define ARTR__F16_NEON 1
+static float artr__dot_f16_neon(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    float s;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float32x4_t a0 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a + i)));
+        float32x4_t a1 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a + i + 4)));
+        s0 = ARTR__VFMA(s0, a0, vld1q_f32(x + i));
+        s1 = ARTR__VFMA(s1, a1, vld1q_f32(x + i + 4));
+    }
+    s = artr__hsum_neon(vaddq_f32(s0, s1));
+    for (; i < n; i++) s += artr__f16_to_f32(a[i]) * x[i];
+    return s;
+}
+#endif
+
+static ARTR__UNUSED float artr__dot_bf16_ref(const void *w, const float *x, int n)
 {
     const uint16_t *a = (const uint16_t *)w;
     float s = 0;
@@ -1305,8 +1469,53 @@ static float artr__dot_bf16_ref(const void *w, const float *x, int n)
     return s;
 }
 
+#if ARTR__AVX2
+/* 8 bfloat16 at p to floats: widen to 32 bits, shift into the high half. */
+static __m256 artr__bf16x8_avx2(const uint16_t *p)
+{
+    __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+}
+
+static float artr__dot_bf16_avx2(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    float s;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(artr__bf16x8_avx2(a + i), _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(artr__bf16x8_avx2(a + i + 8), _mm256_loadu_ps(x + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(artr__bf16x8_avx2(a + i), _mm256_loadu_ps(x + i), s0);
+    s = artr__hsum_avx2(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += artr__bf16_to_f32(a[i]) * x[i];
+    return s;
+}
+#endif
+
+#if ARTR__NEON
+static float artr__dot_bf16_neon(const void *w, const float *x, int n)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    float s;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint16x8_t u = vld1q_u16(a + i);
+        float32x4_t a0 = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(u), 16));
+        float32x4_t a1 = vreinterpretq_f32_u32(vshll_n_u16(vget_high_u16(u), 16));
+        s0 = ARTR__VFMA(s0, a0, vld1q_f32(x + i));
+        s1 = ARTR__VFMA(s1, a1, vld1q_f32(x + i + 4));
+    }
+    s = artr__hsum_neon(vaddq_f32(s0, s1));
+    for (; i < n; i++) s += artr__bf16_to_f32(a[i]) * x[i];
+    return s;
+}
+#endif
+
 /* Q8_0: per block, d * sum(q * x). */
-static float artr__dot_q8_0_ref(const void *w, const float *x, int n)
+static ARTR__UNUSED float artr__dot_q8_0_ref(const void *w, const float *x, int n)
 {
     const uint8_t *b = (const uint8_t *)w;
     float s = 0;
@@ -1319,8 +1528,41 @@ static float artr__dot_q8_0_ref(const void *w, const float *x, int n)
     return s;
 }
 
+#if ARTR__AVX2
+static float artr__dot_q8_0_avx2(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        __m256 bs = _mm256_mul_ps(artr__i8x8_avx2(b + 2), _mm256_loadu_ps(x + i));
+        bs = _mm256_fmadd_ps(artr__i8x8_avx2(b + 10), _mm256_loadu_ps(x + i + 8), bs);
+        bs = _mm256_fmadd_ps(artr__i8x8_avx2(b + 18), _mm256_loadu_ps(x + i + 16), bs);
+        bs = _mm256_fmadd_ps(artr__i8x8_avx2(b + 26), _mm256_loadu_ps(x + i + 24), bs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b))), bs, acc);
+    }
+    return artr__hsum_avx2(acc);
+}
+#endif
+
+#if ARTR__NEON
+static float artr__dot_q8_0_neon(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float32x4_t acc = vdupq_n_f32(0);
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        float32x4_t bs = vdupq_n_f32(0);
+        bs = artr__fma_i8x16_neon(bs, vld1q_s8((const int8_t *)(b + 2)), x + i);
+        bs = artr__fma_i8x16_neon(bs, vld1q_s8((const int8_t *)(b + 18)), x + i + 16);
+        acc = ARTR__VFMA(acc, bs, vdupq_n_f32(artr__f16_to_f32(artr__le16(b))));
+    }
+    return artr__hsum_neon(acc);
+}
+#endif
+
 /* Q4_0: per block, d * sum((q - 8) * x); low nibbles are elements 0..15. */
-static float artr__dot_q4_0_ref(const void *w, const float *x, int n)
+static ARTR__UNUSED float artr__dot_q4_0_ref(const void *w, const float *x, int n)
 {
     const uint8_t *b = (const uint8_t *)w;
     float s = 0;
@@ -1336,15 +1578,241 @@ static float artr__dot_q4_0_ref(const void *w, const float *x, int n)
     return s;
 }
 
-/* The dot kernel for a weight type (the loader admits only these for weights). */
+#if ARTR__AVX2
+static float artr__dot_q4_0_avx2(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const __m128i mask = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+        __m128i lo = _mm_sub_epi8(_mm_and_si128(q, mask), eight);                    /* 0..15 */
+        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), mask), eight); /* 16..31 */
+        __m256 bs = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(x + i));
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))),
+                             _mm256_loadu_ps(x + i + 8), bs);
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(x + i + 16), bs);
+        bs = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))),
+                             _mm256_loadu_ps(x + i + 24), bs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b))), bs, acc);
+    }
+    return artr__hsum_avx2(acc);
+}
+#endif
+
+#if ARTR__NEON
+static float artr__dot_q4_0_neon(const void *w, const float *x, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    const int8x16_t eight = vdupq_n_s8(8);
+    float32x4_t acc = vdupq_n_f32(0);
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        uint8x16_t q = vld1q_u8(b + 2);
+        int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, mask)), eight); /* 0..15 */
+        int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);   /* 16..31 */
+        float32x4_t bs = vdupq_n_f32(0);
+        bs = artr__fma_i8x16_neon(bs, lo, x + i);
+        bs = artr__fma_i8x16_neon(bs, hi, x + i + 16);
+        acc = ARTR__VFMA(acc, bs, vdupq_n_f32(artr__f16_to_f32(artr__le16(b))));
+    }
+    return artr__hsum_neon(acc);
+}
+#endif
+
+/* Quantized weights times quantized activations (as llama.cpp's vec_dot_q8_0_q8_0 and
+   q4_0_q8_0): the matmul turns each activation row into 8-bit blocks once per call
+   (artr__quantize_act_ref: per block of 32, d = max|x| / 127 kept as a float, q =
+   round(x / d) in -127..127), then each block's 32 products are summed exactly in
+   integers and scaled by d_w * d_x. Used by the SIMD builds for Q8_0 and Q4_0 weights
+   (unless ARTR_NO_QUANT_ACT). Rounding moves each activation by at most 1/254 of its
+   block's largest, so a dot product by at most sum over blocks of sum|w| * d_x / 2
+   (test_kernels.c: test_dotq_bound); on the test model's logits that is up to 0.23
+   (test_forward.c: TOL_QACT_LOGITS). A token's quantized row depends on that token
+   alone, so batch equals steps still holds. */
+#if (ARTR__AVX2 || ARTR__NEON) && !defined(ARTR_NO_QUANT_ACT)
+#define ARTR__QACT 1
+#endif
+
+typedef float (*artr__dotq_fn)(const void *w, const int8_t *xq, const float *xd, int n);
+
+static ARTR__UNUSED void artr__quantize_act_ref(const float *ARTR__RESTRICT x, int n,
+                                                int8_t *ARTR__RESTRICT q, float *ARTR__RESTRICT d)
+{
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, x += ARTR__QK, q += ARTR__QK) {
+        float amax = 0, id;
+        for (j = 0; j < ARTR__QK; j++)
+            if (fabsf(x[j]) > amax) amax = fabsf(x[j]);
+        d[i / ARTR__QK] = amax / 127.0f;
+        id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        for (j = 0; j < ARTR__QK; j++) q[j] = (int8_t)artr__q_clamp(roundf(x[j] * id), -127, 127);
+    }
+}
+
+static ARTR__UNUSED float artr__dotq_q8_0_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        int32_t is = 0, wi[ARTR__QK];
+        /* Widened first: gcc 12.2 with AVX-VNNI compiles a plain int8 x int8 sum into a
+           wrong vpdpbusd (unsigned x signed). */
+        for (j = 0; j < ARTR__QK; j++) wi[j] = (int8_t)b[2 + j];
+        for (j = 0; j < ARTR__QK; j++) is += wi[j] * (int32_t)xq[i + j];
+        s += artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK] * (float)is;
+    }
+    return s;
+}
+
+static ARTR__UNUSED float artr__dotq_q4_0_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        int32_t is = 0;
+        for (j = 0; j < 16; j++) {
+            is += ((b[2 + j] & 0x0f) - 8) * xq[i + j];
+            is += ((b[2 + j] >> 4) - 8) * xq[i + j + 16];
+        }
+        s += artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK] * (float)is;
+    }
+    return s;
+}
+
+#if ARTR__QACT && ARTR__AVX2
+/* 32 signed byte pairs: 8 lanes of exact integer sums (4 products each), as floats.
+   maddubs wants unsigned x signed, so |w| times x with w's sign; |w| <= 128 and
+   |x| <= 127 keep each pair's sum below 2^15. */
+static __m256 artr__i8dot_avx2(__m256i w, __m256i x)
+{
+    __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+static float artr__dotq_q8_0_avx2(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b + 2));
+        __m256 d = _mm256_set1_ps(artr__f16_one_avx2(artr__le16(b)) * xd[i / ARTR__QK]);
+        acc = _mm256_fmadd_ps(d, artr__i8dot_avx2(q, _mm256_loadu_si256((const __m256i *)(xq + i))), acc);
+    }
+    return artr__hsum_avx2(acc);
+}
+
+static float artr__dotq_q4_0_avx2(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m256i eight = _mm256_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+        __m256i lh = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(q, mask)),
+                                             _mm_and_si128(_mm_srli_epi16(q, 4), mask), 1);
+        __m256 d = _mm256_set1_ps(artr__f16_one_avx2(artr__le16(b)) * xd[i / ARTR__QK]);
+        acc = _mm256_fmadd_ps(d, artr__i8dot_avx2(_mm256_sub_epi8(lh, eight),
+                                                  _mm256_loadu_si256((const __m256i *)(xq + i))), acc);
+    }
+    return artr__hsum_avx2(acc);
+}
+#endif
+
+#if ARTR__QACT && ARTR__NEON
+/* 32 signed byte pairs (w0|w1, x0|x1): 4 lanes of exact integer sums, as floats; each
+   int16 holds two products, below 2^15 in magnitude. */
+static float32x4_t artr__i8dot_neon(int8x16_t w0, int8x16_t w1, const int8_t *x)
+{
+    int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+    int16x8_t p0 = vmlal_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t p1 = vmlal_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), vget_high_s8(w1), vget_high_s8(x1));
+    return vcvtq_f32_s32(vpadalq_s16(vpaddlq_s16(p0), p1));
+}
+
+static float artr__dotq_q8_0_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float32x4_t acc = vdupq_n_f32(0);
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 34) {
+        float32x4_t p = artr__i8dot_neon(vld1q_s8((const int8_t *)(b + 2)), vld1q_s8((const int8_t *)(b + 18)), xq + i);
+        acc = ARTR__VFMA(acc, p, vdupq_n_f32(artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK]));
+    }
+    return artr__hsum_neon(acc);
+}
+
+static float artr__dotq_q4_0_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    const int8x16_t eight = vdupq_n_s8(8);
+    float32x4_t acc = vdupq_n_f32(0);
+    int i;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        uint8x16_t q = vld1q_u8(b + 2);
+        int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, mask)), eight);
+        int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
+        acc = ARTR__VFMA(acc, artr__i8dot_neon(lo, hi, xq + i),
+                         vdupq_n_f32(artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK]));
+    }
+    return artr__hsum_neon(acc);
+}
+#endif
+
+/* The quantized-activation kernel for a weight type, or NULL: float activations. */
+static ARTR__UNUSED artr__dotq_fn artr__dotq_for(int type)
+{
+#if ARTR__QACT && ARTR__AVX2
+    if (type == ARTR_TYPE_Q8_0) return artr__dotq_q8_0_avx2;
+    if (type == ARTR_TYPE_Q4_0) return artr__dotq_q4_0_avx2;
+#elif ARTR__QACT && ARTR__NEON
+    if (type == ARTR_TYPE_Q8_0) return artr__dotq_q8_0_neon;
+    if (type == ARTR_TYPE_Q4_0) return artr__dotq_q4_0_neon;
+#endif
+    (void)type;
+    return NULL;
+}
+
+/* The dot kernel for a weight type (the loader admits only these for weights), chosen
+   at compile time: the build's SIMD variant where there is one, else the reference. */
 static artr__dot_fn artr__dot_for(int type)
 {
     switch (type) {
+#if ARTR__AVX2
+#if ARTR__F16_AVX2
+    case ARTR_TYPE_F16: return artr__dot_f16_avx2;
+#else
+    case ARTR_TYPE_F16: return artr__dot_f16_ref;
+#endif
+    case ARTR_TYPE_BF16: return artr__dot_bf16_avx2;
+    case ARTR_TYPE_Q8_0: return artr__dot_q8_0_avx2;
+    case ARTR_TYPE_Q4_0: return artr__dot_q4_0_avx2;
+    default: return artr__dot_f32_avx2;
+#elif ARTR__NEON
+#if ARTR__F16_NEON
+    case ARTR_TYPE_F16: return artr__dot_f16_neon;
+#else
+    case ARTR_TYPE_F16: return artr__dot_f16_ref;
+#endif
+    case ARTR_TYPE_BF16: return artr__dot_bf16_neon;
+    case ARTR_TYPE_Q8_0: return artr__dot_q8_0_neon;
+    case ARTR_TYPE_Q4_0: return artr__dot_q4_0_neon;
+    default: return artr__dot_f32_neon;
+#else
     case ARTR_TYPE_F16: return artr__dot_f16_ref;
     case ARTR_TYPE_BF16: return artr__dot_bf16_ref;
     case ARTR_TYPE_Q8_0: return artr__dot_q8_0_ref;
     case ARTR_TYPE_Q4_0: return artr__dot_q4_0_ref;
     default: return artr__dot_f32_ref;
+#endif
     }
 }
 
@@ -1352,16 +1820,49 @@ static artr__dot_fn artr__dot_for(int type)
 #define ARTR_OMP_MIN_WORK 65536 /* multiply-adds below which a matmul stays on one thread */
 #endif
 
+#if ARTR__QACT
+/* artr__matmul for Q8_0 / Q4_0 weights: each activation row quantized once (into xq, xd:
+   n rows of cols bytes and cols / 32 scales), then the integer kernel. */
+static void artr__matmul_q(const artr_tensor *w, artr__dotq_fn dot, const float *x, int ldx, int n,
+                           float *out, int ldo, int n_threads, int8_t *xq, float *xd)
+{
+    int rows = (int)w->ne[1], cols = (int)w->ne[0], r, t;
+    size_t row_bytes = w->n_bytes / (size_t)rows, nb = (size_t)cols / ARTR__QK;
+    (void)n_threads;
+    for (t = 0; t < n; t++)
+        artr__quantize_act_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(n_threads) \
+    if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
+#endif
+    for (r = 0; r < rows; r++) {
+        const uint8_t *row = (const uint8_t *)w->data + (size_t)r * row_bytes;
+        int u;
+        for (u = 0; u < n; u++)
+            out[(size_t)u * ldo + r] = dot(row, xq + (size_t)u * cols, xd + (size_t)u * nb, cols);
+    }
+}
+#endif
+
 /* out[t * ldo + r] = row r of w . x[t * ldx ...], for rows r < w->ne[1], tokens t < n.
    Each weight row is read once per call and dotted with all n inputs by the same
-   kernel, so every output is bit-identical whatever n and the thread count are. */
+   kernel, so every output is bit-identical whatever n and the thread count are.
+   xq, xd: scratch for n quantized activation rows (artr__matmul_q), or NULL. */
 static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, float *out,
-                         int ldo, int n_threads)
+                         int ldo, int n_threads, int8_t *xq, float *xd)
 {
     int rows = (int)w->ne[1], cols = (int)w->ne[0], r;
     size_t row_bytes = w->n_bytes / (size_t)rows;
     artr__dot_fn dot = artr__dot_for(w->type);
     (void)n_threads;
+#if ARTR__QACT
+    if (xq && artr__dotq_for(w->type)) {
+        artr__matmul_q(w, artr__dotq_for(w->type), x, ldx, n, out, ldo, n_threads, xq, xd);
+        return;
+    }
+#endif
+    (void)xq;
+    (void)xd;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(n_threads) \
     if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
@@ -3052,6 +3553,8 @@ struct artr_ctx {
     float *rope;       /* (n_batch, head_dim) cos[hd/2], sin[hd/2] per position */
     float *inv_freq;   /* (head_dim / 2) theta^(-2i/hd) */
     float *hidden;     /* (n_batch, n_embd) final hidden states of the kept rows */
+    int8_t *xq;        /* (n_batch, max(n_embd, n_ff)) quantized activations, or NULL */
+    float *xd;         /* (n_batch, max(n_embd, n_ff) / 32) their scales */
     float *logits;     /* (n_batch, n_vocab) logits of the kept rows */
     float *probs;      /* (n_vocab) sampler: the transformed logits */
     float *dist;       /* (n_vocab) sampler: the distribution artr_sample draws from */
@@ -3069,17 +3572,27 @@ struct artr_ctx {
 
 typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
-        logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, total;
+        logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, total;
+    uint64_t act; /* activation bytes to quantize per call (artr__matmul_q), or 0 */
     int n_ctx, n_batch, n_threads, n_layers, n_draft;
 } artr__ctx_layout;
+
+/* Whether any tensor is Q8_0 or Q4_0: the context then has room for quantized activations. */
+static ARTR__UNUSED int artr__model_has_qweights(const artr_model *m)
+{
+    int i;
+    for (i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].type == ARTR_TYPE_Q8_0 || m->tensors[i].type == ARTR_TYPE_Q4_0) return 1;
+    return 0;
+}
 
 static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_params *p,
                                         artr__ctx_layout *l, artr_error *err)
 {
     const artr_config *c = &m->cfg;
     int kv_dim, hd;
-    uint64_t at = 0, end, fl[23];
-    size_t *slot[23];
+    uint64_t at = 0, end, fl[25];
+    size_t *slot[25];
     int i;
     if (c->arch == ARTR_ARCH_NONE)
         return ARTR__FAIL(err, ARTR_E_ARG, "the model was opened as a container; it has no architecture to run");
@@ -3135,9 +3648,16 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     slot[20] = &l->qkind;   fl[20] = (uint64_t)l->n_draft + 1;
     slot[21] = &l->feed;    fl[21] = (uint64_t)l->n_batch;
     slot[22] = &l->next_tok; fl[22] = (uint64_t)c->n_vocab;
+    l->act = 0;
+#if ARTR__QACT
+    if (artr__model_has_qweights(m))
+        l->act = (uint64_t)l->n_batch * (uint64_t)(c->n_embd > c->n_ff ? c->n_embd : c->n_ff);
+#endif
+    slot[23] = &l->xq;      fl[23] = (l->act + 3) / 4;     /* bytes, in 4-byte units */
+    slot[24] = &l->xd;      fl[24] = l->act / ARTR__QK + 1;
     l->ctx = 0;
     at = artr__align_up(sizeof(artr_ctx), 64);
-    for (i = 0; i < 23; i++) { /* every slot holds 4-byte elements */
+    for (i = 0; i < 25; i++) { /* every slot holds 4-byte elements */
         *slot[i] = (size_t)at;
         if (!artr__mul_ok(fl[i], 4, &end) || !artr__add_ok(at, end, &end) || end > SIZE_MAX - 256)
             return ARTR__FAIL(err, ARTR_E_NOMEM, "a context with n_ctx %d, n_batch %d needs more than the address space",
@@ -3214,6 +3734,8 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->qkind = (int32_t *)(void *)(base + l.qkind);
     c->feed = (int32_t *)(void *)(base + l.feed);
     c->next_tok = (int32_t *)(void *)(base + l.next_tok);
+    c->xq = l.act ? (int8_t *)(void *)(base + l.xq) : NULL;
+    c->xd = l.act ? (float *)(void *)(base + l.xd) : NULL;
     for (i = 0; i < m->cfg.n_vocab; i++) c->next_tok[i] = -1;
     for (i = 0; i < c->head_dim / 2; i++)
         c->inv_freq[i] = (float)(1.0 / pow((double)m->cfg.rope_theta, 2.0 * i / c->head_dim));
@@ -3450,11 +3972,11 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         else artr__rmsnorm(xb, x, (const float *)w->attn_norm->data, E, cfg->norm_eps);
     }
     if (gpt2) {
-        artr__matmul(w->wqkv, c->xb, E, n, c->qkv, ld, nt);
+        artr__matmul(w->wqkv, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
     } else {
-        artr__matmul(w->wq, c->xb, E, n, c->qkv, ld, nt);
-        artr__matmul(w->wk, c->xb, E, n, c->qkv + E, ld, nt);
-        artr__matmul(w->wv, c->xb, E, n, c->qkv + E + KV, ld, nt);
+        artr__matmul(w->wq, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
+        artr__matmul(w->wk, c->xb, E, n, c->qkv + E, ld, nt, c->xq, c->xd);
+        artr__matmul(w->wv, c->xb, E, n, c->qkv + E + KV, ld, nt, c->xq, c->xd);
     }
     for (t = 0; t < n; t++) {
         float *q = c->qkv + (size_t)t * (size_t)ld;
@@ -3472,7 +3994,7 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         memcpy(vc + (size_t)t * (size_t)KV, q + E + KV, (size_t)KV * sizeof(float));
     }
     artr__attention(c, l, n, pos0);
-    artr__matmul(w->wo, c->att, E, n, c->xb, E, nt);
+    artr__matmul(w->wo, c->att, E, n, c->xb, E, nt, c->xq, c->xd);
     for (t = 0; t < n; t++) {
         float *x = c->x + (size_t)t * (size_t)E, *xb = c->xb + (size_t)t * (size_t)E;
         if (w->bo) artr__add(xb, (const float *)w->bo->data, E);
@@ -3480,18 +4002,18 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         if (gpt2) artr__layernorm(xb, x, (const float *)w->ffn_norm->data, (const float *)w->ffn_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(xb, x, (const float *)w->ffn_norm->data, E, cfg->norm_eps);
     }
-    artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt);
+    artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
     if (gpt2) {
         for (t = 0; t < n; t++) {
             float *h = c->hb2 + (size_t)t * (size_t)F;
             artr__add(h, (const float *)w->b_up->data, F);
             artr__gelu(h, F);
         }
-        artr__matmul(w->w_down, c->hb2, F, n, c->xb, E, nt);
+        artr__matmul(w->w_down, c->hb2, F, n, c->xb, E, nt, c->xq, c->xd);
     } else {
-        artr__matmul(w->w_gate, c->xb, E, n, c->hb, F, nt);
+        artr__matmul(w->w_gate, c->xb, E, n, c->hb, F, nt, c->xq, c->xd);
         for (t = 0; t < n; t++) artr__swiglu(c->hb + (size_t)t * (size_t)F, c->hb2 + (size_t)t * (size_t)F, F);
-        artr__matmul(w->w_down, c->hb, F, n, c->xb, E, nt);
+        artr__matmul(w->w_down, c->hb, F, n, c->xb, E, nt, c->xq, c->xd);
     }
     for (t = 0; t < n; t++) {
         float *xb = c->xb + (size_t)t * (size_t)E;
@@ -3528,7 +4050,7 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
         if (m->out_norm_b) artr__layernorm(h, x, (const float *)m->out_norm->data, (const float *)m->out_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(h, x, (const float *)m->out_norm->data, E, cfg->norm_eps);
     }
-    if (c->n_rows) artr__matmul(m->output, c->hidden, E, c->n_rows, c->logits, cfg->n_vocab, c->n_threads);
+    if (c->n_rows) artr__matmul(m->output, c->hidden, E, c->n_rows, c->logits, cfg->n_vocab, c->n_threads, c->xq, c->xd);
     c->row_pos0 = c->n_past + first;
     if (n_layers < c->n_layers) {
         if (c->partial_from > c->n_past) {

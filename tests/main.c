@@ -114,16 +114,29 @@ static const th_test tests[] = {
     T(test_tok_crafted_specials),
     T(test_tok_llama2_vocab_as_gguf),
     T(test_tok_crafted_no_space_piece),
+    T(test_dot_simd_vs_ref),
+    T(test_dot_f16_all_halves),
+    T(test_dot_quant_extremes),
+    T(test_dotq_bound),
 #undef T
 };
+
+/* With arguments, only the tests whose names contain one of them run. */
+static int th_selected(const char *name, int argc, char **argv)
+{
+    int a;
+    if (argc < 2) return 1;
+    for (a = 1; a < argc; a++)
+        if (strstr(name, argv[a])) return 1;
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
     size_t i;
     int passed = 0, failed = 0;
-    const char *only = argc > 1 ? argv[1] : NULL;
     for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        if (only && !strstr(tests[i].name, only)) continue;
+        if (!th_selected(tests[i].name, argc, argv)) continue;
         th_test_failed = 0;
         tests[i].fn();
         printf("%-36s %s\n", tests[i].name, th_test_failed ? "FAILED" : "ok");

@@ -7,6 +7,19 @@
 #define TOL_F32_LOGITS 1e-4
 #define TOL_F16_LOGITS 2e-2
 #define TOL_BF16_LOGITS 1.5e-1
+/* SIMD builds multiply Q8_0/Q4_0 weights with activations rounded to 8 bits per element
+   (artr__matmul_q, as llama.cpp): then the quantized files match transformers on their
+   dequantized weights only to that rounding (measured 0.18 for Q8_0, 0.23 for Q4_0 on
+   hf_llama), and this random-weight model's near-tied greedy path is not asserted.
+   tests/test_kernels.c bounds the kernel's error exactly (test_dotq_bound). */
+#define TOL_QACT_LOGITS 0.5
+#if ARTR__QACT
+#define TOL_QUANT_LOGITS TOL_QACT_LOGITS
+#define TH_QUANT_GREEDY 0
+#else
+#define TOL_QUANT_LOGITS TOL_F32_LOGITS
+#define TH_QUANT_GREEDY 1
+#endif
 
 /* tests/fixtures/hf_<name>.ref (little-endian):
    int32 magic 'AREF' (0x46455241), int32 version 1, int32 n_ids, int32 n_vocab,
@@ -169,10 +182,11 @@ static void test_forward_weight_types(void)
     printf("  Q4_0 vs the F32 model (measured): max |diff| %.2e, top-1 %.1f%%, greedy %d/32\n", md,
            100 * top1, greedy);
     /* ... while the kernels must be exact: transformers run on the very weights the
-       quantized files hold (dequantized by gguf-py) */
-    th_check_hf("hf_llama_q8_0.gguf", "hf_llama_q8_0.ref", TOL_F32_LOGITS, 1, &md, &top1, &greedy);
+       quantized files hold (dequantized by gguf-py); with quantized activations, to
+       their rounding (TOL_QACT_LOGITS) */
+    th_check_hf("hf_llama_q8_0.gguf", "hf_llama_q8_0.ref", TOL_QUANT_LOGITS, TH_QUANT_GREEDY, &md, &top1, &greedy);
     printf("  Q8_0 vs transformers on its dequantized weights: max |diff| %.2e, greedy %d/32\n", md, greedy);
-    th_check_hf("hf_llama_q4_0.gguf", "hf_llama_q4_0.ref", TOL_F32_LOGITS, 1, &md, &top1, &greedy);
+    th_check_hf("hf_llama_q4_0.gguf", "hf_llama_q4_0.ref", TOL_QUANT_LOGITS, TH_QUANT_GREEDY, &md, &top1, &greedy);
     printf("  Q4_0 vs transformers on its dequantized weights: max |diff| %.2e, greedy %d/32\n", md, greedy);
 }
 

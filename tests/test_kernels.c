@@ -151,3 +151,224 @@ static void test_tensor_to_f32_args(void)
     CHECK_MSG(err, "Q5_0");
     artr_model_free(m);
 }
+
+/* ---- SIMD dot kernels against their references ------------------------------------ */
+/* The fast kernels add in another order (several accumulators, a tree at the end), so
+   they match the reference to rounding only. The error of a float32 sum is bounded by a
+   multiple of eps * sum |w*x| (sequential sum: (n-1) eps in the worst case; random
+   rounding grows as sqrt(n)). TOL_DOT_REL, times sum |w*x| in double, allows ~170 eps,
+   far above what n <= 4097 of random terms reaches and far below one wrong term. The
+   quantized kernels sum each block's 32 products first and scale by d, as the reference,
+   so the same bound holds. */
+#define TOL_DOT_REL 1e-5
+
+typedef struct th_dot_kernel {
+    const char *name;
+    int type;
+    artr__dot_fn ref, fast;
+} th_dot_kernel;
+
+/* The kernels this build dispatches to, beside their references (fast == ref when the
+   build has no SIMD variant: the comparison is then exact, and still run). */
+static int th_dot_kernels(th_dot_kernel *k)
+{
+    static const int types[] = {ARTR_TYPE_F32, ARTR_TYPE_F16, ARTR_TYPE_BF16, ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0};
+    static const artr__dot_fn refs[] = {artr__dot_f32_ref, artr__dot_f16_ref, artr__dot_bf16_ref,
+                                        artr__dot_q8_0_ref, artr__dot_q4_0_ref};
+    int i;
+    for (i = 0; i < 5; i++) {
+        k[i].name = artr_type_name(types[i]);
+        k[i].type = types[i];
+        k[i].ref = refs[i];
+        k[i].fast = artr__dot_for(types[i]);
+    }
+    return 5;
+}
+
+static uint64_t th_rng_state;
+static float th_randf(void) /* uniform in [-1, 1) */
+{
+    th_rng_state = th_rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((th_rng_state >> 40) & 0xffffff) / 8388608.0f - 1.0f;
+}
+
+/* n floats written as type into dst (n a multiple of the block). */
+static void th_encode(int type, const float *src, int n, uint8_t *dst)
+{
+    CHECK(artr_quantize_f32(type, src, n, dst, (size_t)n * 4, NULL) == ARTR_OK);
+}
+
+/* Compare fast and ref on one (w, x); w's float value is wf, for the bound. Returns 0/1. */
+static int th_dot_case(const th_dot_kernel *k, const uint8_t *w, const float *x, const float *wf, int n,
+                       double *worst)
+{
+    float got = k->fast(w, x, n), want = k->ref(w, x, n);
+    double mag = 0, err;
+    int i;
+    for (i = 0; i < n; i++) mag += fabs((double)wf[i] * (double)x[i]);
+    err = fabs((double)got - (double)want);
+    if (mag > 0 && err / mag > *worst) *worst = err / mag;
+    if (err <= TOL_DOT_REL * mag) return 0;
+    printf("  %s n=%d: fast %.9g, ref %.9g, sum|w*x| %.9g\n", k->name, n, got, want, mag);
+    return 1;
+}
+
+/* Random weights and inputs, offset by `shift` elements (blocks for quantized types) from
+   the buffers' start so loads are unaligned. */
+static void test_dot_simd_vs_ref(void)
+{
+    static const int big[] = {256, 1000, 4096, 4097, 4103};
+    th_dot_kernel ks[5];
+    int nk = th_dot_kernels(ks), ki;
+    float *xs = (float *)malloc(8192 * sizeof(float)), *wf = (float *)malloc(8192 * sizeof(float));
+    uint8_t *wq = (uint8_t *)malloc(8192 * 4 + 64);
+    th_rng_state = 12345;
+    for (ki = 0; ki < nk; ki++) {
+        const th_dot_kernel *k = &ks[ki];
+        int quant = k->type == ARTR_TYPE_Q8_0 || k->type == ARTR_TYPE_Q4_0, bad = 0, c, shift;
+        double worst = 0;
+        for (c = 0; c < 67 + 5; c++) {
+            int n = c < 67 ? c + 1 : big[c - 67], i;
+            if (quant) n = c < 67 ? 32 * (c + 1) : (big[c - 67] + 31) / 32 * 32;
+            for (shift = 0; shift < 2; shift++) {
+                size_t el = k->type == ARTR_TYPE_F32 ? 4 : 2;
+                size_t off = quant ? (size_t)shift * (k->type == ARTR_TYPE_Q8_0 ? 34 : 18) : (size_t)shift * el;
+                float *x = xs + shift, sc = (float)(1 + c % 5);
+                for (i = 0; i < n; i++) {
+                    wf[i] = sc * th_randf();
+                    x[i] = th_randf() * (i % 7 == 0 ? 100.0f : 1.0f);
+                }
+                th_encode(k->type, wf, n, wq + off);
+                { /* wf becomes the value the kernel sees, for the bound */
+                    artr_tensor t;
+                    memset(&t, 0, sizeof t);
+                    t.type = k->type;
+                    t.ne[0] = n;
+                    t.ne[1] = t.ne[2] = t.ne[3] = 1;
+                    t.data = wq + off;
+                    artr_tensor_to_f32(&t, 0, n, wf, NULL);
+                }
+                bad += th_dot_case(k, wq + off, x, wf, n, &worst);
+            }
+        }
+        printf("  %-4s %s: worst |fast - ref| / sum|w*x| = %.2g\n", k->name, k->fast == k->ref ? "(ref)" : "", worst);
+        CHECK(bad == 0);
+    }
+    free(xs);
+    free(wf);
+    free(wq);
+}
+
+/* Every half through the F16 kernel: one nonzero weight, so the sum is exact and the
+   conversion (F16C, NEON's vcvt) must equal artr__f16_to_f32 bit for bit, subnormals,
+   infinities and NaN included; in every lane and in the scalar tail (n = 9). */
+static void test_dot_f16_all_halves(void)
+{
+    artr__dot_fn dot = artr__dot_for(ARTR_TYPE_F16);
+    uint16_t w[9];
+    float x[9];
+    uint32_t h;
+    int bad = 0, i;
+    for (i = 0; i < 9; i++) x[i] = 1.0f;
+    for (h = 0; h < 65536; h++) {
+        int lane = (int)(h % 9);
+        float got, want;
+        memset(w, 0, sizeof w);
+        w[lane] = (uint16_t)h;
+        got = dot(w, x, 9);
+        want = artr__dot_f16_ref(w, x, 9); /* f16_to_f32(h), but -0 + 0 = +0 */
+        if (!th_same_float(got, want) && !(th_isnan_f(got) && th_isnan_f(want))) bad++;
+    }
+    CHECK(bad == 0);
+}
+
+/* Quantized extremes: q = -128 and 127 in Q8_0, every nibble in Q4_0, subnormal and
+   negative scales; one nonzero input at a time makes each product exact. */
+static void test_dot_quant_extremes(void)
+{
+    static const uint16_t scales[] = {0x3c00, 0xbc00, 0x0001, 0x7bff, 0x0000};
+    artr__dot_fn q8 = artr__dot_for(ARTR_TYPE_Q8_0), q4 = artr__dot_for(ARTR_TYPE_Q4_0);
+    uint8_t b8[34], b4[18];
+    float x[32];
+    int s, j, bad = 0;
+    for (s = 0; s < 5; s++) {
+        b8[0] = b4[0] = (uint8_t)(scales[s] & 0xff);
+        b8[1] = b4[1] = (uint8_t)(scales[s] >> 8);
+        for (j = 0; j < 32; j++) b8[2 + j] = (uint8_t)(j & 1 ? 127 : -128 + j);
+        for (j = 0; j < 16; j++) b4[2 + j] = (uint8_t)(j | (15 - j) << 4);
+        for (j = 0; j < 32; j++) {
+            memset(x, 0, sizeof x);
+            x[j] = 0.5f;
+            bad += !th_same_float(q8(b8, x, 32), artr__dot_q8_0_ref(b8, x, 32));
+            bad += !th_same_float(q4(b4, x, 32), artr__dot_q4_0_ref(b4, x, 32));
+        }
+    }
+    CHECK(bad == 0);
+}
+
+/* Quantized activations (artr__quantize_act_ref + artr__dotq_*): the SIMD kernel against
+   its reference (TOL_DOT_REL of sum |w * xhat|, xhat the rounded activations), and the
+   reference against the float dot with an exact bound: rounding moves each x by at most
+   half a step, d_x / 2 = max|x of its block| / 254, so the dot moves by at most
+   sum over blocks of (sum |w|) * d_x / 2; TOL_DOT_REL covers the float sums. Also: the
+   rounding of one token's row does not depend on the others (it is per row). */
+static void test_dotq_bound(void)
+{
+    static const int types[] = {ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0};
+    float *x = (float *)malloc(4096 * sizeof(float)), *wf = (float *)malloc(4096 * sizeof(float));
+    float *xd = (float *)malloc(128 * sizeof(float));
+    int8_t *xq = (int8_t *)malloc(4096);
+    uint8_t *wq = (uint8_t *)malloc(4096 * 2);
+    int ti, bad = 0, c;
+    th_rng_state = 777;
+    for (ti = 0; ti < 2; ti++) {
+        int type = types[ti];
+        artr__dot_fn fdot = type == ARTR_TYPE_Q8_0 ? artr__dot_q8_0_ref : artr__dot_q4_0_ref;
+        artr__dotq_fn ref = type == ARTR_TYPE_Q8_0 ? artr__dotq_q8_0_ref : artr__dotq_q4_0_ref;
+        artr__dotq_fn fast = artr__dotq_for(type) ? artr__dotq_for(type) : ref;
+        double worst = 0;
+        for (c = 0; c < 40; c++) {
+            int n = c < 32 ? 32 * (c + 1) : 4096, i, b;
+            double bound = 0, mag = 0, magq = 0;
+            float got, want, exact;
+            artr_tensor t;
+            for (i = 0; i < n; i++) {
+                wf[i] = th_randf();
+                x[i] = th_randf() * (i % 11 == 0 ? 50.0f : 1.0f);
+            }
+            if (c == 3) for (i = 32; i < 64; i++) x[i] = 0; /* an all-zero block: d = 0 */
+            th_encode(type, wf, n, wq);
+            memset(&t, 0, sizeof t);
+            t.type = type;
+            t.ne[0] = n;
+            t.ne[1] = t.ne[2] = t.ne[3] = 1;
+            t.data = wq;
+            artr_tensor_to_f32(&t, 0, n, wf, NULL);
+            artr__quantize_act_ref(x, n, xq, xd);
+            for (b = 0; b < n / 32; b++) {
+                double wsum = 0;
+                for (i = 32 * b; i < 32 * b + 32; i++) {
+                    wsum += fabs(wf[i]);
+                    mag += fabs((double)wf[i] * x[i]);
+                    magq += fabs((double)wf[i] * xq[i] * xd[b]);
+                    bad += abs(xq[i]) > 127;
+                }
+                bound += wsum * xd[b] / 2;
+            }
+            got = fast(wq, xq, xd, n);
+            want = ref(wq, xq, xd, n);
+            exact = fdot(wq, x, n);
+            if (fabs((double)got - want) > TOL_DOT_REL * magq) bad++;
+            if (fabs((double)want - exact) > bound * (1 + 1e-5) + TOL_DOT_REL * (mag + magq)) bad++;
+            if (bound > 0 && fabs((double)want - exact) / bound > worst) worst = fabs((double)want - exact) / bound;
+        }
+        printf("  %s: |quantized-activation dot - float dot| reaches %.0f%% of the bound\n",
+               artr_type_name(type), 100 * worst);
+    }
+    CHECK(bad == 0);
+    free(x);
+    free(wf);
+    free(xd);
+    free(xq);
+    free(wq);
+}
