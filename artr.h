@@ -111,7 +111,8 @@
      0.3.0 (2026-11-23) tokenizer: artr_tokenize (SentencePiece BPE, byte-level BPE,
                         llama2.c), artr_token_piece, artr_model_vocab, streaming detokenizer;
                         samplers; decoding steps (speculative, self-speculative, Jacobi,
-                        speculative Jacobi); artr_quantize_f32, artr_model_meta_raw.
+                        speculative Jacobi); artr_quantize_f32, artr_model_meta_raw; AVX2/FMA
+                        and NEON dot kernels, 8-bit activations for Q8_0/Q4_0 weights.
      0.2.0 (2026-11-23) contexts (placement, truncate, copy, bounded cache with attention
                         sinks) and the forward pass for llama, qwen2, gpt2.
      0.1.0 (2026-11-23) loaders (GGUF, llama2.c), metadata/tensor access, F16/BF16/Q8_0/
