@@ -244,8 +244,8 @@ check-bin2c: $(B)/bin2c_fixtures.c tests/bin2c_check.c artr.h
 # FW_MODEL is quantized to FW_QUANT (q8_0, q4_0, or none: used as it is), turned into a
 # const array by artr-bin2c and linked into flash. The same program is built for the host;
 # test-firmware runs both with FW_N and FW_PROMPT and compares their stdout.
-# For the shipped draft model: make test-firmware FW_MODEL=models/shakespeare-draft.gguf
-FW_MODEL   ?= tests/fixtures/conv/llama_hf.gguf
+# The default is the shipped draft model (0.5M params; 0.54 MB as Q8_0).
+FW_MODEL   ?= models/shakespeare-draft.gguf
 FW_QUANT   ?= q8_0
 FW_N       ?= 40
 FW_PROMPT  ?= ROMEO:
