@@ -1920,18 +1920,19 @@ static void artr__rope(float *v, int n_head, int hd, const float *cs, int neox)
     }
 }
 
-/* In place: x = exp(x - max) / sum. */
-static void artr__softmax(float *x, int n)
+/* p = exp(l - max) / sum (p may be l: each element is read before it is written);
+   -inf gives 0. */
+static void artr__softmax_into(const float *l, float *p, int n)
 {
-    float mx = x[0], sum = 0;
+    float mx = -INFINITY, sum = 0;
     int i;
-    for (i = 1; i < n; i++)
-        if (x[i] > mx) mx = x[i];
+    for (i = 0; i < n; i++)
+        if (l[i] > mx) mx = l[i];
     for (i = 0; i < n; i++) {
-        x[i] = expf(x[i] - mx);
-        sum += x[i];
+        p[i] = l[i] == -INFINITY ? 0.0f : expf(l[i] - mx);
+        sum += p[i];
     }
-    for (i = 0; i < n; i++) x[i] /= sum;
+    for (i = 0; i < n; i++) p[i] /= sum;
 }
 
 /* SwiGLU: g = silu(g) * u. */
@@ -2006,7 +2007,6 @@ typedef struct artr__layer {
 
 struct artr_model {
     artr_config cfg;
-    int source;                 /* ARTR__SRC_* */
     uint32_t gguf_version, alignment;
     int n_kv;
     artr__kv *kv;               /* (n_kv) file order */
@@ -2211,23 +2211,35 @@ static int artr__gguf_find_raw(const artr__plan *pl, const char *key, uint32_t *
     return 0;
 }
 
+/* Read a scalar integer/bool value; 0 if the type is not one or it does not fit int64. */
+static int artr__kv_int(uint32_t type, const uint8_t *p, int64_t *out)
+{
+    switch (type) {
+    case ARTR_META_UINT8: case ARTR_META_BOOL: *out = p[0]; return 1;
+    case ARTR_META_INT8: *out = (int8_t)p[0]; return 1;
+    case ARTR_META_UINT16: *out = artr__le16(p); return 1;
+    case ARTR_META_INT16: *out = (int16_t)artr__le16(p); return 1;
+    case ARTR_META_UINT32: *out = artr__le32(p); return 1;
+    case ARTR_META_INT32: *out = (int32_t)artr__le32(p); return 1;
+    case ARTR_META_INT64: *out = (int64_t)artr__le64(p); return 1;
+    case ARTR_META_UINT64:
+        if (artr__le64(p) > (uint64_t)INT64_MAX) return 0;
+        *out = (int64_t)artr__le64(p);
+        return 1;
+    }
+    return 0;
+}
 /* An unsigned integer metadata value during the scan; 0 if absent or not an integer. */
 static int artr__gguf_raw_uint(const artr__plan *pl, const char *key, uint64_t *out)
 {
     uint32_t type;
     artr__reader r;
     const uint8_t *p;
-    int sz;
-    if (!artr__gguf_find_raw(pl, key, &type, &r)) return 0;
-    sz = artr__meta_scalar_size(type);
-    if (!sz || type == ARTR_META_FLOAT32 || type == ARTR_META_FLOAT64 || type == ARTR_META_BOOL)
-        return 0;
-    p = artr__take(&r, (uint64_t)sz);
-    if (!p) return 0;
-    *out = sz == 1 ? p[0] : sz == 2 ? artr__le16(p) : sz == 4 ? artr__le32(p) : artr__le64(p);
-    if ((type == ARTR_META_INT8 && (p[0] & 0x80)) || (type == ARTR_META_INT16 && (p[1] & 0x80)) ||
-        (type == ARTR_META_INT32 && (p[3] & 0x80)) || (type == ARTR_META_INT64 && (p[7] & 0x80)))
-        return 0; /* negative */
+    int64_t v;
+    if (!artr__gguf_find_raw(pl, key, &type, &r) || type == ARTR_META_BOOL) return 0;
+    p = artr__take(&r, (uint64_t)artr__meta_scalar_size(type));
+    if (!p || !artr__kv_int(type, p, &v) || v < 0) return 0;
+    *out = (uint64_t)v;
     return 1;
 }
 
@@ -2575,25 +2587,6 @@ static const artr_tensor *artr__tensor_find(const artr_model *m, const char *nam
     return NULL;
 }
 
-/* Read a scalar integer/bool value; 0 if the type is not one or it does not fit int64. */
-static int artr__kv_int(const artr__kv *kv, uint32_t type, const uint8_t *p, int64_t *out)
-{
-    (void)kv;
-    switch (type) {
-    case ARTR_META_UINT8: case ARTR_META_BOOL: *out = p[0]; return 1;
-    case ARTR_META_INT8: *out = (int8_t)p[0]; return 1;
-    case ARTR_META_UINT16: *out = artr__le16(p); return 1;
-    case ARTR_META_INT16: *out = (int16_t)artr__le16(p); return 1;
-    case ARTR_META_UINT32: *out = artr__le32(p); return 1;
-    case ARTR_META_INT32: *out = (int32_t)artr__le32(p); return 1;
-    case ARTR_META_INT64: *out = (int64_t)artr__le64(p); return 1;
-    case ARTR_META_UINT64:
-        if (artr__le64(p) > (uint64_t)INT64_MAX) return 0;
-        *out = (int64_t)artr__le64(p);
-        return 1;
-    }
-    return 0;
-}
 static int artr__kv_float(uint32_t type, const uint8_t *p, double *out)
 {
     if (type == ARTR_META_FLOAT32) {
@@ -2624,20 +2617,18 @@ static artr_status artr__gguf_fill(artr_model *m, const artr__plan *pl, unsigned
         kv->key = artr__gguf_string(&r, &klen);
         kv->key_len = (uint32_t)klen;
         kv->type = artr__get32(&r);
+        start = r.pos;
+        artr__gguf_skip_value(&r, kv->type); /* validated by the scan */
         kv->elem_type = 0;
         kv->n = 1;
-        start = r.pos;
-        if (kv->type == ARTR_META_STRING) {
-            kv->n = artr__get64(&r);
-            start = r.pos;
-        } else if (kv->type == ARTR_META_ARRAY) {
-            kv->elem_type = artr__get32(&r);
-            kv->n = artr__get64(&r);
-            start = r.pos;
-            r.pos -= 12;
+        if (kv->type == ARTR_META_STRING) { /* uint64 length, bytes */
+            kv->n = artr__le64(pl->data + start);
+            start += 8;
+        } else if (kv->type == ARTR_META_ARRAY) { /* uint32 type, uint64 count, elements */
+            kv->elem_type = artr__le32(pl->data + start);
+            kv->n = artr__le64(pl->data + start + 4);
+            start += 12;
         }
-        if (kv->type == ARTR_META_STRING) r.pos -= 8;
-        artr__gguf_skip_value(&r, kv->type); /* validated by the scan */
         kv->val = pl->data + start;
         kv->val_bytes = r.pos - start;
         m->kv_sorted[i] = (uint32_t)i;
@@ -2759,7 +2750,7 @@ static artr_status artr__meta_need_uint(const artr_model *m, const char *key, in
     }
     if (kv->type == ARTR_META_ARRAY)
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "metadata '%s' is a per-layer array; artr runs uniform layers only", key);
-    if (kv->type == ARTR_META_BOOL || !artr__kv_int(kv, kv->type, kv->val, &v))
+    if (kv->type == ARTR_META_BOOL || !artr__kv_int(kv->type, kv->val, &v))
         return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' has type %s, expected an integer", key,
                           artr__meta_type_name(kv->type));
     if (v < lo || v > INT32_MAX / 4)
@@ -2967,7 +2958,7 @@ static artr_status artr__gguf_vocab(artr_model *m, artr__token *tokens, artr_err
         const artr__kv *k = artr__kv_find(m, ids[i]);
         int64_t id;
         if (!k) continue;
-        if (k->type == ARTR_META_ARRAY || !artr__kv_int(k, k->type, k->val, &id))
+        if (k->type == ARTR_META_ARRAY || !artr__kv_int(k->type, k->val, &id))
             return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' has type %s, expected an integer",
                               ids[i], artr__meta_type_name(k->type));
         if (id < 0 || id >= v->n)
@@ -3111,7 +3102,6 @@ static artr_status artr__model_build(artr_model **out, const artr__plan *pl,
     m = (artr_model *)(void *)(base + l.model);
     memset(m, 0, sizeof *m);
     m->block = block;
-    m->source = pl->source;
     m->kv = (artr__kv *)(void *)(base + l.kv);
     m->kv_sorted = (uint32_t *)(void *)(base + l.kv_sorted);
     m->tensors = (artr_tensor *)(void *)(base + l.tensors);
@@ -3378,7 +3368,7 @@ ARTRDEF artr_status artr_model_meta_int(const artr_model *m, const char *key, in
     artr_status st = artr__meta_lookup(m, key, &kv, err);
     if (st != ARTR_OK) return st;
     if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "NULL out");
-    if (!artr__kv_int(kv, kv->type, kv->val, out)) return artr__meta_wrong(key, kv->type, "an integer in int64 range", err);
+    if (!artr__kv_int(kv->type, kv->val, out)) return artr__meta_wrong(key, kv->type, "an integer in int64 range", err);
     artr__ok(err);
     return ARTR_OK;
 }
@@ -3432,7 +3422,7 @@ ARTRDEF artr_status artr_model_meta_array_int(const artr_model *m, const char *k
     artr_status st = artr__meta_elem(m, key, i, &kv, &at, err);
     if (st != ARTR_OK) return st;
     if (!out) return ARTR__FAIL(err, ARTR_E_ARG, "NULL out");
-    if (!at || !artr__kv_int(kv, kv->elem_type, at, out))
+    if (!at || !artr__kv_int(kv->elem_type, at, out))
         return ARTR__FAIL(err, ARTR_E_ARG, "metadata '%s': elements are %s, not integers in int64 range",
                           key, artr__meta_type_name(kv->elem_type));
     artr__ok(err);
@@ -3946,7 +3936,7 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
             for (i = 0; i < hd; i++) dot += q[i] * k[i];
             s[j] = dot * scale;
         }
-        artr__softmax(s, len);
+        artr__softmax_into(s, s, len);
         for (i = 0; i < hd; i++) out[i] = 0;
         for (j = 0; j < len; j++) {
             const float *v = vc + (size_t)j * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
@@ -4148,19 +4138,6 @@ static int artr__logit_greater(const void *ctx, uint32_t a, uint32_t b)
     return l[a] > l[b] || (l[a] == l[b] && a < b);
 }
 
-/* Softmax over l (n) into p, in the order given (or 0..n-1); -inf gives 0. */
-static void artr__softmax_into(const float *l, float *p, int n)
-{
-    float mx = -INFINITY, sum = 0;
-    int i;
-    for (i = 0; i < n; i++)
-        if (l[i] > mx) mx = l[i];
-    for (i = 0; i < n; i++) {
-        p[i] = l[i] == -INFINITY ? 0.0f : expf(l[i] - mx);
-        sum += p[i];
-    }
-    for (i = 0; i < n; i++) p[i] /= sum;
-}
 
 /* Penalties over the last n ids of the history (CTRL's repetition penalty; OpenAI-style
    frequency and presence penalties), each distinct token once. */
