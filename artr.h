@@ -325,6 +325,9 @@ typedef struct artr_ctx_params {
                          draft sharing the model's weights); 0 = all                    */
     int n_draft;      /* most guesses one decoding step makes (speculative k, Jacobi
                          window); 0 = min(16, n_batch - 1)                              */
+    int kv_type;      /* KV cache element type: ARTR_TYPE_F32 (0, the default) or
+                         ARTR_TYPE_F16 (half the cache memory; keys and values rounded
+                         to half precision as they are stored)                          */
     void *mem;        /* place the context here (any alignment; see artr_ctx_bytes)     */
     size_t mem_size;
 } artr_ctx_params;
@@ -1815,6 +1818,96 @@ static artr__dot_fn artr__dot_for(int type)
     default: return artr__dot_f32_ref;
 #endif
     }
+}
+
+/* Attention's second half: out[i] += a * v[i] for a cache row v of F32 or F16 (as the
+   dot kernels, the SIMD variants agree with the reference to rounding). */
+typedef void (*artr__axpy_fn)(float *out, float a, const void *v, int n);
+
+static ARTR__UNUSED void artr__axpy_f32_ref(float *out, float a, const void *v, int n)
+{
+    const float *b = (const float *)v;
+    int i;
+    for (i = 0; i < n; i++) out[i] += a * b[i];
+}
+
+static ARTR__UNUSED void artr__axpy_f16_ref(float *out, float a, const void *v, int n)
+{
+    const uint16_t *b = (const uint16_t *)v;
+    int i;
+    for (i = 0; i < n; i++) out[i] += a * artr__f16_to_f32(b[i]);
+}
+
+#if ARTR__AVX2
+static void artr__axpy_f32_avx2(float *out, float a, const void *v, int n)
+{
+    const float *b = (const float *)v;
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(b + i), _mm256_loadu_ps(out + i)));
+    for (; i < n; i++) out[i] += a * b[i];
+}
+#endif
+
+#if ARTR__F16_AVX2
+static void artr__axpy_f16_avx2(float *out, float a, const void *v, int n)
+{
+    const uint16_t *b = (const uint16_t *)v;
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 vb = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i)));
+        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, vb, _mm256_loadu_ps(out + i)));
+    }
+    for (; i < n; i++) out[i] += a * artr__f16_one_avx2(b[i]);
+}
+#endif
+
+#if ARTR__NEON
+static void artr__axpy_f32_neon(float *out, float a, const void *v, int n)
+{
+    const float *b = (const float *)v;
+    float32x4_t va = vdupq_n_f32(a);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, ARTR__VFMA(vld1q_f32(out + i), va, vld1q_f32(b + i)));
+    for (; i < n; i++) out[i] += a * b[i];
+}
+#endif
+
+#if ARTR__F16_NEON
+static void artr__axpy_f16_neon(float *out, float a, const void *v, int n)
+{
+    const uint16_t *b = (const uint16_t *)v;
+    float32x4_t va = vdupq_n_f32(a);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t vb = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(b + i)));
+        vst1q_f32(out + i, ARTR__VFMA(vld1q_f32(out + i), va, vb));
+    }
+    for (; i < n; i++) out[i] += a * artr__f16_to_f32(b[i]);
+}
+#endif
+
+/* The axpy kernel for a cache type (F32 or F16), chosen at compile time. */
+static artr__axpy_fn artr__axpy_for(int type)
+{
+    if (type == ARTR_TYPE_F16) {
+#if ARTR__F16_AVX2
+        return artr__axpy_f16_avx2;
+#elif ARTR__F16_NEON
+        return artr__axpy_f16_neon;
+#else
+        return artr__axpy_f16_ref;
+#endif
+    }
+#if ARTR__AVX2
+    return artr__axpy_f32_avx2;
+#elif ARTR__NEON
+    return artr__axpy_f32_neon;
+#else
+    return artr__axpy_f32_ref;
+#endif
 }
 
 #ifndef ARTR_OMP_MIN_WORK
@@ -3533,8 +3626,10 @@ struct artr_ctx {
     int n_guess;       /* Jacobi / SJD guesses carried to the next step */
     artr_stats stats;
     int head_dim, kv_dim, qkv_ld;
-    float *k_cache;    /* (n_layer, n_ctx, kv_dim) */
-    float *v_cache;    /* (n_layer, n_ctx, kv_dim) */
+    int kv_type;       /* ARTR_TYPE_F32 or ARTR_TYPE_F16: the cache's elements */
+    size_t kv_es;      /* bytes per cache element (4 or 2) */
+    unsigned char *k_cache; /* (n_layer, n_ctx, kv_dim) elements of kv_type */
+    unsigned char *v_cache; /* (n_layer, n_ctx, kv_dim) */
     float *x;          /* (n_batch, n_embd) residual stream */
     float *xb;         /* (n_batch, n_embd) normed input / sublayer output */
     float *qkv;        /* (n_batch, n_embd + 2 kv_dim) queries, keys, values */
@@ -3565,7 +3660,7 @@ typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
         logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, total;
     uint64_t act; /* activation bytes to quantize per call (artr__matmul_q), or 0 */
-    int n_ctx, n_batch, n_threads, n_layers, n_draft;
+    int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type;
 } artr__ctx_layout;
 
 /* Whether any tensor is Q8_0 or Q4_0: the context then has room for quantized activations. */
@@ -3602,6 +3697,9 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     if (l->n_layers > c->n_layer)
         return ARTR__FAIL(err, ARTR_E_ARG, "n_layers %d, the model has %d", l->n_layers, c->n_layer);
     if (p && p->n_draft < 0) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_params: negative n_draft");
+    l->kv_type = p ? p->kv_type : ARTR_TYPE_F32;
+    if (l->kv_type != ARTR_TYPE_F32 && l->kv_type != ARTR_TYPE_F16)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_params.kv_type %d: the cache holds ARTR_TYPE_F32 (0) or ARTR_TYPE_F16 (1)", l->kv_type);
     if (l->n_ctx > (1 << 24))
         return ARTR__FAIL(err, ARTR_E_ARG, "n_ctx %d is larger than artr supports (2^24)", l->n_ctx);
     if (c->arch == ARTR_ARCH_GPT2 && l->n_ctx > c->n_ctx_train)
@@ -3617,6 +3715,7 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
         return ARTR__FAIL(err, ARTR_E_ARG, "n_sink %d + n_batch %d leave no room for a window in n_ctx %d",
                           p->n_sink, l->n_batch, l->n_ctx);
     slot[0] = &l->k_cache;  fl[0] = (uint64_t)l->n_layers * (uint64_t)l->n_ctx * (uint64_t)kv_dim;
+    if (l->kv_type == ARTR_TYPE_F16) fl[0] = (fl[0] + 1) / 2; /* 4-byte units */
     slot[1] = &l->v_cache;  fl[1] = fl[0];
     slot[2] = &l->x;        fl[2] = (uint64_t)l->n_batch * (uint64_t)c->n_embd;
     slot[3] = &l->xb;       fl[3] = fl[2];
@@ -3712,8 +3811,12 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->head_dim = m->cfg.n_embd / m->cfg.n_head;
     c->kv_dim = m->cfg.n_head_kv * c->head_dim;
     c->qkv_ld = m->cfg.n_embd + 2 * c->kv_dim;
+    c->kv_type = l.kv_type;
+    c->kv_es = l.kv_type == ARTR_TYPE_F16 ? 2 : 4;
+    c->k_cache = base + l.k_cache;
+    c->v_cache = base + l.v_cache;
 #define ARTR__CARVE(F) c->F = (float *)(void *)(base + l.F)
-    ARTR__CARVE(k_cache); ARTR__CARVE(v_cache); ARTR__CARVE(x); ARTR__CARVE(xb);
+    ARTR__CARVE(x); ARTR__CARVE(xb);
     ARTR__CARVE(qkv); ARTR__CARVE(att); ARTR__CARVE(hb); ARTR__CARVE(hb2);
     ARTR__CARVE(scores); ARTR__CARVE(rope); ARTR__CARVE(inv_freq); ARTR__CARVE(hidden);
     ARTR__CARVE(logits); ARTR__CARVE(probs); ARTR__CARVE(dist); ARTR__CARVE(dists);
@@ -3790,13 +3893,13 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     if (dst == src) return ARTR_OK;
     if (dst->m != src->m || dst->n_ctx != src->n_ctx || dst->n_batch != src->n_batch ||
         dst->n_sink != src->n_sink || dst->bounded != src->bounded || dst->n_layers != src->n_layers ||
-        dst->n_draft != src->n_draft)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: contexts differ in model, n_ctx, n_batch, n_sink, n_layers or n_draft");
+        dst->n_draft != src->n_draft || dst->kv_type != src->kv_type)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: contexts differ in model, n_ctx, n_batch, n_sink, n_layers, n_draft or kv_type");
     cfg = &src->m->cfg;
-    row = (size_t)src->kv_dim * sizeof(float);
+    row = (size_t)src->kv_dim * src->kv_es;
     rows_bytes = (size_t)src->n_kv * row;
     for (l = 0; l < src->n_layers; l++) {
-        size_t off = (size_t)l * (size_t)src->n_ctx * (size_t)src->kv_dim;
+        size_t off = (size_t)l * (size_t)src->n_ctx * row;
         memcpy(dst->k_cache + off, src->k_cache + off, rows_bytes);
         memcpy(dst->v_cache + off, src->v_cache + off, rows_bytes);
     }
@@ -3819,6 +3922,35 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     return ARTR_OK;
 }
 
+/* Cache row `pos` of layer l in cache (k_cache or v_cache). */
+static unsigned char *artr__kv_row(const artr_ctx *c, unsigned char *cache, int l, int pos)
+{
+    return cache + ((size_t)l * (size_t)c->n_ctx + (size_t)pos) * (size_t)c->kv_dim * c->kv_es;
+}
+
+/* n floats into a cache row (rounded to half for an F16 cache), and back. */
+static void artr__kv_store(const artr_ctx *c, unsigned char *dst, const float *src, int n)
+{
+    int i;
+    if (c->kv_type == ARTR_TYPE_F16) {
+        uint16_t *h = (uint16_t *)(void *)dst;
+        for (i = 0; i < n; i++) h[i] = artr__f32_to_f16(src[i]);
+    } else {
+        memcpy(dst, src, (size_t)n * sizeof(float));
+    }
+}
+
+static void artr__kv_load(const artr_ctx *c, float *dst, const unsigned char *src, int n)
+{
+    int i;
+    if (c->kv_type == ARTR_TYPE_F16) {
+        const uint16_t *h = (const uint16_t *)(const void *)src;
+        for (i = 0; i < n; i++) dst[i] = artr__f16_to_f32(h[i]);
+    } else {
+        memcpy(dst, src, (size_t)n * sizeof(float));
+    }
+}
+
 /* Make room in a bounded cache for n more positions: drop a chunk of the oldest
    non-sink positions (at least 1/8 of the window, so the memmove is amortised) and
    shift the rest down. As in StreamingLLM (Xiao et al. 2023), positions are slots in the
@@ -3833,10 +3965,10 @@ static void artr__ctx_evict(artr_ctx *c, int n)
     if (d > window) d = window;
     if (d <= 0) return;
     for (l = 0; l < c->n_layers; l++) {
-        float *k = c->k_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
-        float *v = c->v_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
-        size_t from = (size_t)(c->n_sink + d) * (size_t)c->kv_dim, to = (size_t)c->n_sink * (size_t)c->kv_dim;
-        size_t count = (size_t)(window - d) * (size_t)c->kv_dim * sizeof(float);
+        unsigned char *k = artr__kv_row(c, c->k_cache, l, 0), *v = artr__kv_row(c, c->v_cache, l, 0);
+        size_t row = (size_t)c->kv_dim * c->kv_es;
+        size_t from = (size_t)(c->n_sink + d) * row, to = (size_t)c->n_sink * row;
+        size_t count = (size_t)(window - d) * row;
         memmove(k + to, k + from, count);
         memmove(v + to, v + from, count);
         if (cfg->arch == ARTR_ARCH_GPT2) continue; /* learned positions: nothing to rotate */
@@ -3845,8 +3977,12 @@ static void artr__ctx_evict(artr_ctx *c, int n)
             c->rope[j] = cosf(a);
             c->rope[half + j] = -sinf(a);
         }
-        for (i = c->n_sink; i < c->n_sink + window - d; i++)
-            artr__rope(k + (size_t)i * (size_t)c->kv_dim, cfg->n_head_kv, c->head_dim, c->rope, neox);
+        for (i = c->n_sink; i < c->n_sink + window - d; i++) { /* att is free here */
+            unsigned char *kr = k + (size_t)i * row;
+            artr__kv_load(c, c->att, kr, c->kv_dim);
+            artr__rope(c->att, cfg->n_head_kv, c->head_dim, c->rope, neox);
+            artr__kv_store(c, kr, c->att, c->kv_dim);
+        }
     }
     c->n_kv -= d;
 }
@@ -3914,8 +4050,10 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
 {
     const artr_config *cfg = &c->m->cfg;
     int hd = c->head_dim, group = cfg->n_head / cfg->n_head_kv, task;
-    const float *kc = c->k_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
-    const float *vc = c->v_cache + (size_t)l * (size_t)c->n_ctx * (size_t)c->kv_dim;
+    const unsigned char *kc = artr__kv_row(c, c->k_cache, l, 0), *vc = artr__kv_row(c, c->v_cache, l, 0);
+    size_t row = (size_t)c->kv_dim * c->kv_es, head = (size_t)hd * c->kv_es;
+    artr__dot_fn dot = artr__dot_for(c->kv_type);
+    artr__axpy_fn axpy = artr__axpy_for(c->kv_type);
     float scale = 1.0f / sqrtf((float)hd);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(c->n_threads) \
@@ -3930,18 +4068,10 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
 #else
         float *s = c->scores;
 #endif
-        for (j = 0; j < len; j++) {
-            const float *k = kc + (size_t)j * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
-            float dot = 0;
-            for (i = 0; i < hd; i++) dot += q[i] * k[i];
-            s[j] = dot * scale;
-        }
+        for (j = 0; j < len; j++) s[j] = dot(kc + (size_t)j * row + (size_t)g * head, q, hd) * scale;
         artr__softmax_into(s, s, len);
         for (i = 0; i < hd; i++) out[i] = 0;
-        for (j = 0; j < len; j++) {
-            const float *v = vc + (size_t)j * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
-            for (i = 0; i < hd; i++) out[i] += s[j] * v[i];
-        }
+        for (j = 0; j < len; j++) axpy(out, s[j], vc + (size_t)j * row + (size_t)g * head, hd);
     }
 }
 
@@ -3953,8 +4083,8 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
     const artr__layer *w = &m->layers[l];
     int E = cfg->n_embd, KV = c->kv_dim, F = cfg->n_ff, ld = c->qkv_ld, nt = c->n_threads, t;
     int gpt2 = cfg->arch == ARTR_ARCH_GPT2, neox = cfg->arch == ARTR_ARCH_QWEN2;
-    float *kc = c->k_cache + ((size_t)l * (size_t)c->n_ctx + (size_t)pos0) * (size_t)KV;
-    float *vc = c->v_cache + ((size_t)l * (size_t)c->n_ctx + (size_t)pos0) * (size_t)KV;
+    unsigned char *kc = artr__kv_row(c, c->k_cache, l, pos0), *vc = artr__kv_row(c, c->v_cache, l, pos0);
+    size_t kv_row = (size_t)KV * c->kv_es;
 
     for (t = 0; t < n; t++) {
         const float *x = c->x + (size_t)t * (size_t)E;
@@ -3981,8 +4111,8 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
             artr__rope(q, cfg->n_head, c->head_dim, c->rope + (size_t)t * (size_t)c->head_dim, neox);
             artr__rope(q + E, cfg->n_head_kv, c->head_dim, c->rope + (size_t)t * (size_t)c->head_dim, neox);
         }
-        memcpy(kc + (size_t)t * (size_t)KV, q + E, (size_t)KV * sizeof(float));
-        memcpy(vc + (size_t)t * (size_t)KV, q + E + KV, (size_t)KV * sizeof(float));
+        artr__kv_store(c, kc + (size_t)t * kv_row, q + E, KV);
+        artr__kv_store(c, vc + (size_t)t * kv_row, q + E + KV, KV);
     }
     artr__attention(c, l, n, pos0);
     artr__matmul(w->wo, c->att, E, n, c->xb, E, nt, c->xq, c->xd);

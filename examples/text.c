@@ -16,7 +16,7 @@
 
 typedef struct options {
     const char *model, *prompt, *prompt_file, *draft, *vocab, *perplexity;
-    int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink;
+    int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink, kv_type;
     int interactive, ignore_eos, seed_given;
     uint64_t seed;
     artr_sampler s;
@@ -59,6 +59,7 @@ static void usage(FILE *f)
           "      --self-spec L        self-speculative decoding: the first L layers draft\n"
           "      --jacobi W           Jacobi decoding with a window of W (needs --temp 0)\n"
           "      --spec-jacobi W      speculative Jacobi decoding with a window of W\n"
+          "      --kv-type f32|f16    KV cache element type (f16 halves its memory; default f32)\n"
           "      --sink N             bounded cache for endless generation: keep N sink tokens\n"
           "      --ignore-eos         do not stop at the end-of-sequence token\n"
           "      --perplexity FILE    print the perplexity of FILE (windows of -c tokens) and exit\n"
@@ -106,7 +107,7 @@ static int known_value_option(const char *a)
     static const char *const names[] = {"-m", "--model", "-z", "--vocab", "-p", "--prompt", "-f", "--file",
                                         "--draft", "--perplexity", "-n", "--n-predict", "-c", "--ctx-size",
                                         "-t", "--threads", "--draft-n", "--self-spec", "--jacobi",
-                                        "--spec-jacobi", "--sink", "--repeat-last-n", "--temp", "--top-k",
+                                        "--spec-jacobi", "--sink", "--kv-type", "--repeat-last-n", "--temp", "--top-k",
                                         "--top-p", "--min-p", "--repeat-penalty", "-s", "--seed"};
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -159,6 +160,10 @@ static int parse_args(int argc, char **argv, options *o)
         else if (is(a, "--jacobi", NULL)) ok = parse_int(v, 1, 64, &o->jacobi);
         else if (is(a, "--spec-jacobi", NULL)) ok = parse_int(v, 1, 64, &o->spec_jacobi);
         else if (is(a, "--sink", NULL)) ok = parse_int(v, 1, 1 << 20, &o->sink);
+        else if (is(a, "--kv-type", NULL)) {
+            ok = !strcmp(v, "f32") || !strcmp(v, "f16");
+            o->kv_type = !strcmp(v, "f16") ? ARTR_TYPE_F16 : ARTR_TYPE_F32;
+        }
         else if (is(a, "--repeat-last-n", NULL)) ok = parse_int(v, -1, 1 << 20, &o->s.repeat_last_n);
         else if (is(a, "--temp", NULL)) ok = parse_float(v, 0, 100, &o->s.temperature);
         else if (is(a, "--top-k", NULL)) ok = parse_int(v, 0, 1 << 30, &o->s.top_k);
@@ -296,6 +301,7 @@ static int run_perplexity(const artr_model *m, const options *o, int n_ctx)
     cp.n_ctx = n_ctx;
     cp.n_batch = batch < n_ctx ? batch : n_ctx;
     cp.n_threads = o->n_threads;
+    cp.kv_type = o->kv_type;
     if (artr_ctx_create(&c, m, &cp, &err) != ARTR_OK) {
         fprintf(stderr, "artr-text: %s\n", err.msg);
         free(ids);
@@ -393,6 +399,7 @@ int main(int argc, char **argv)
     cp.n_batch = n_ctx - o.sink < 128 ? n_ctx - o.sink : 128;
     cp.n_threads = o.n_threads;
     cp.n_sink = o.sink;
+    cp.kv_type = o.kv_type;
     if (o.sink && cp.n_batch < 8) {
         fprintf(stderr, "artr-text: --sink %d leaves too small a window in a context of %d (-c)\n", o.sink, n_ctx);
         goto done;

@@ -240,7 +240,7 @@ static void test_decoding_rejection_caches(void)
     CHECK(pos == n - 1);
     fresh = th_prefilled(m, 64, all, pos, 0);
     for (l = 0; l < 2; l++) {
-        size_t off = (size_t)l * 64 * (size_t)c->kv_dim, bytes = (size_t)pos * (size_t)c->kv_dim * sizeof(float);
+        size_t off = (size_t)l * 64 * (size_t)c->kv_dim * c->kv_es, bytes = (size_t)pos * (size_t)c->kv_dim * c->kv_es;
         if (memcmp(c->k_cache + off, fresh->k_cache + off, bytes) || memcmp(c->v_cache + off, fresh->v_cache + off, bytes))
             same = 0;
     }

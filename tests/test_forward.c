@@ -528,6 +528,110 @@ static void test_ctx_bounded_cache(void)
     }
 }
 
+/* An F16 KV cache (artr_ctx_params.kv_type): logits near the F32 cache's (the cache
+   holds keys and values rounded to half), same greedy tokens, batch equals steps bit for
+   bit, half the cache bytes, a bounded F16 cache evicts and re-rotates keys, and
+   mismatched copies and bad types are refused. */
+#define TOL_KV_F16_LOGITS 2e-2
+/* a bounded cache re-rotates (and so re-rounds) kept keys at every eviction: with window
+   28 and chunks of 3 a key is rounded up to ~10 times */
+#define TOL_KV_F16_BOUNDED 6e-2
+static void test_ctx_kv_f16(void)
+{
+    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf"};
+    size_t f;
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        artr_model *m = NULL;
+        artr_ctx_params cp;
+        artr_ctx *c32 = NULL, *c16 = NULL, *b16 = NULL;
+        artr_error err;
+        const artr_config *cfg;
+        int32_t ids[48];
+        int i, vocab, kv_dim;
+        float *ref, *one, *all;
+        double worst = 0;
+        size_t bytes32 = 0, bytes16 = 0, cache32;
+        if (artr_model_load_file(&m, th_path(files[f]), NULL, &err) != ARTR_OK) {
+            CHECK(0);
+            continue;
+        }
+        cfg = artr_model_config(m);
+        vocab = cfg->n_vocab;
+        kv_dim = cfg->n_head_kv * (cfg->n_embd / cfg->n_head);
+        for (i = 0; i < 48; i++) ids[i] = (int32_t)((i * 37 + 11) % vocab);
+        memset(&cp, 0, sizeof cp);
+        cp.n_ctx = 64;
+        cp.n_batch = 48;
+        cp.n_threads = 1;
+        CHECK_STATUS(artr_ctx_bytes(m, &cp, &bytes32, &err), ARTR_OK, &err);
+        c32 = th_ctx(m, 64, 48, 1);
+        cp.kv_type = ARTR_TYPE_F16;
+        CHECK_STATUS(artr_ctx_bytes(m, &cp, &bytes16, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_ctx_create(&c16, m, &cp, &err), ARTR_OK, &err);
+        cache32 = 2 * (size_t)cfg->n_layer * 64 * (size_t)kv_dim * sizeof(float);
+        CHECK(bytes32 - bytes16 >= cache32 / 2 - 128 && bytes32 - bytes16 <= cache32 / 2 + 128);
+        ref = th_run(c32, ids, 48, 48);
+        one = th_run(c16, ids, 48, 1);
+        artr_ctx_truncate(c16, 0, NULL);
+        all = th_run(c16, ids, 48, 48);
+        CHECK(ref && one && all);
+        if (ref && one && all) {
+            int agree = 0;
+            CHECK(memcmp(one, all, 48 * (size_t)vocab * sizeof(float)) == 0);
+            for (i = 0; i < 48 * vocab; i++) {
+                double d = fabs((double)ref[i] - (double)all[i]);
+                if (d > worst) worst = d;
+            }
+            for (i = 0; i < 48; i++)
+                agree += th_argmax(ref + (size_t)i * vocab, vocab) == th_argmax(all + (size_t)i * vocab, vocab);
+            printf("  %s: F16 cache vs F32 cache max |logit diff| %.2e, top-1 %d/48, context %zu vs %zu bytes\n",
+                   files[f], worst, agree, bytes16, bytes32);
+            CHECK(worst <= TOL_KV_F16_LOGITS);
+        }
+        /* copies need the same cache type; other types are refused */
+        CHECK_STATUS(artr_ctx_copy(c32, c16, &err), ARTR_E_ARG, &err);
+        CHECK_MSG(err, "kv_type");
+        cp.kv_type = ARTR_TYPE_Q8_0;
+        CHECK_STATUS(artr_ctx_create(&b16, m, &cp, &err), ARTR_E_ARG, &err);
+        CHECK_MSG(err, "kv_type");
+        /* bounded: 200 greedy tokens through evictions stay near the F32 bounded run */
+        cp.kv_type = ARTR_TYPE_F16;
+        cp.n_ctx = 32;
+        cp.n_batch = 4;
+        cp.n_sink = 4;
+        CHECK_STATUS(artr_ctx_create(&b16, m, &cp, &err), ARTR_OK, &err);
+        if (b16) {
+            artr_ctx *b32 = NULL;
+            int32_t tok = 1;
+            int ok = 1;
+            worst = 0;
+            cp.kv_type = ARTR_TYPE_F32;
+            CHECK_STATUS(artr_ctx_create(&b32, m, &cp, &err), ARTR_OK, &err);
+            for (i = 0; i < 200 && ok && b32; i++) {
+                const float *l16, *l32;
+                int k;
+                ok = artr_forward(b16, &tok, 1, &err) == ARTR_OK && artr_forward(b32, &tok, 1, &err) == ARTR_OK;
+                if (!ok) break;
+                l16 = artr_logits(b16, -1);
+                l32 = artr_logits(b32, -1);
+                for (k = 0; k < vocab; k++)
+                    if (fabs((double)l16[k] - (double)l32[k]) > worst) worst = fabs((double)l16[k] - (double)l32[k]);
+                tok = (int32_t)th_argmax(l32, vocab);
+            }
+            printf("  %s: bounded F16 vs F32 cache over 200 positions: max |logit diff| %.2e\n", files[f], worst);
+            CHECK(ok && worst <= TOL_KV_F16_BOUNDED);
+            artr_ctx_free(b32);
+        }
+        free(ref);
+        free(one);
+        free(all);
+        artr_ctx_free(b16);
+        artr_ctx_free(c16);
+        artr_ctx_free(c32);
+        artr_model_free(m);
+    }
+}
+
 /* Models converted by tools/convert.py (HF directories and a llama2.c checkpoint) give
    transformers' logits (fixtures/conv, from tests/gen_convert_fixtures.py). */
 static void test_forward_converted_models(void)

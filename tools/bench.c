@@ -22,6 +22,8 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static int kv_type = ARTR_TYPE_F32; /* --kv f16: every context's cache type */
+
 static artr_ctx *make_ctx(const artr_model *m, int n_ctx, int n_batch, int n_threads, int n_layers)
 {
     artr_ctx_params cp;
@@ -32,6 +34,7 @@ static artr_ctx *make_ctx(const artr_model *m, int n_ctx, int n_batch, int n_thr
     cp.n_batch = n_batch;
     cp.n_threads = n_threads;
     cp.n_layers = n_layers;
+    cp.kv_type = kv_type;
     if (artr_ctx_create(&c, m, &cp, &err) != ARTR_OK) {
         fprintf(stderr, "artr-bench: %s\n", err.msg);
         exit(1);
@@ -107,10 +110,12 @@ static void bench_kernels(const artr_model *m, int n_ctx, int n_threads)
     memset(&cp, 0, sizeof cp);
     cp.n_ctx = n_ctx;
     cp.n_batch = n_batch;
+    cp.kv_type = kv_type;
     artr_ctx_bytes(m, &cp, &ctx_bytes, NULL);
     for (i = 0; i < n_ctx; i++) ids[i] = (int32_t)((i * 7919 + 13) % cfg->n_vocab);
-    printf("model: %d layers, embd %d, ffn %d, vocab %d; weights %.1f MB; context %d: %.1f MB\n", cfg->n_layer,
-           cfg->n_embd, cfg->n_ff, cfg->n_vocab, wbytes / 1e6, n_ctx, ctx_bytes / 1e6);
+    printf("model: %d layers, embd %d, ffn %d, vocab %d; weights %.1f MB; context %d (%s cache): %.1f MB\n",
+           cfg->n_layer, cfg->n_embd, cfg->n_ff, cfg->n_vocab, wbytes / 1e6, n_ctx,
+           kv_type == ARTR_TYPE_F16 ? "F16" : "F32", ctx_bytes / 1e6);
     (void)model_bytes;
     for (pp = 128; pp <= 512; pp *= 4) {
         double t;
@@ -239,7 +244,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            puts("usage: artr-bench -m MODEL [-t N] [-c N] | --decode [--draft FILE] [--self-spec L] [-p TEXT] [-n N] [--temp T] [-k K] [-w W]");
+            puts("usage: artr-bench -m MODEL [-t N] [-c N] [--kv f32|f16] | --decode [--draft FILE] [--self-spec L] [-p TEXT] [-n N] [--temp T] [-k K] [-w W]");
             return 0;
         }
         if (!v) {
@@ -256,7 +261,12 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-w")) window = atoi(v);
         else if (!strcmp(a, "--self-spec")) self_spec = atoi(v);
         else if (!strcmp(a, "--temp")) temp = (float)atof(v);
-        else {
+        else if (!strcmp(a, "--kv") && (!strcmp(v, "f32") || !strcmp(v, "f16")))
+            kv_type = !strcmp(v, "f16") ? ARTR_TYPE_F16 : ARTR_TYPE_F32;
+        else if (!strcmp(a, "--kv")) {
+            fprintf(stderr, "artr-bench: --kv %s: expected f32 or f16\n", v);
+            return 2;
+        } else {
             fprintf(stderr, "artr-bench: unknown option %s\n", a);
             return 2;
         }

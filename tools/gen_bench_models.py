@@ -3,6 +3,11 @@ models, in every weight type artr multiplies with. Speed only: the weights are n
 
   stories15M-{f32,f16,q8_0,q4_0}.gguf   dim 288, 6 layers, 6 heads, ffn 768, vocab 32000
   stories110M-{f32,f16,q8_0,q4_0}.gguf  dim 768, 12 layers, 12 heads, ffn 2048, vocab 32000
+  stories{15M,110M}.bin                 the same F32 weights in llama2.c's checkpoint layout
+                                        (for tools/compare.sh and llama2.c's run)
+
+The GGUFs carry no vocabulary (tokenizer.ggml.model "no_vocab" and llama.vocab_size, the
+convention llama.cpp reads), so llama.cpp's llama-bench loads them too.
 
 Every matrix (token embedding and output included) is stored in the file's type; norms
 stay F32. Quantized with gguf-py (gguf.quants). Written to build/bench-models/ (never
@@ -65,6 +70,8 @@ def write(name, tname):
     w.add_rope_freq_base(10000.0)
     w.add_layer_norm_rms_eps(1e-5)
     w.add_rope_dimension_count(dim // n_head)
+    w.add_tokenizer_model("no_vocab")
+    w.add_vocab_size(n_vocab)
     for tn, a in tensors(dim, n_layer, n_ff, n_vocab):
         if a.ndim == 1 or qt == QT.F32:
             w.add_tensor(tn, a)
@@ -79,6 +86,27 @@ def write(name, tname):
     print(path, f"{os.path.getsize(path) / 1e6:.1f} MB")
 
 
+def write_llama2c(name):
+    """llama2.c's version-0 checkpoint: 7 int32 (dim, hidden, layers, heads, kv heads,
+    vocab (negative: separate classifier), seq_len), then the F32 tensors grouped by kind
+    across layers, the RoPE tables it skips, and the classifier."""
+    dim, n_layer, n_head, n_ff, n_vocab = SHAPES[name]
+    t = dict(tensors(dim, n_layer, n_ff, n_vocab))
+    path = os.path.join(OUT, f"stories{name}.bin")
+    hd = dim // n_head
+    with open(path, "wb") as f:
+        f.write(np.array([dim, n_ff, n_layer, n_head, n_head, -n_vocab, N_CTX], dtype=np.int32).tobytes())
+        f.write(t["token_embd.weight"].tobytes())
+        for kind in ("attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm",
+                     "ffn_gate", "ffn_down", "ffn_up"):
+            for i in range(n_layer):
+                f.write(t[f"blk.{i}.{kind}.weight"].tobytes())
+        f.write(t["output_norm.weight"].tobytes())
+        f.write(np.zeros(N_CTX * hd, dtype=np.float32).tobytes())  # freq_cis_real, _imag
+        f.write(t["output.weight"].tobytes())
+    print(path, f"{os.path.getsize(path) / 1e6:.1f} MB")
+
+
 def main():
     names = sys.argv[1:] or list(SHAPES)
     os.makedirs(OUT, exist_ok=True)
@@ -87,6 +115,7 @@ def main():
             sys.exit(f"gen_bench_models.py: unknown shape {name!r} (15M or 110M)")
         for tname in TYPES:
             write(name, tname)
+        write_llama2c(name)
 
 
 if __name__ == "__main__":
