@@ -89,6 +89,7 @@ static const th_test tests[] = {
     T(test_sampling_edge_cases),
     T(test_sampling_contexts),
     T(test_decoding_greedy_exact),
+    T(test_decoding_shipped_greedy),
     T(test_decoding_distribution),
     T(test_decoding_rejection_caches),
     T(test_decoding_guidance_bounded_errors),
