@@ -120,6 +120,7 @@ static const th_test tests[] = {
     T(test_dot_f16_all_halves),
     T(test_dot_quant_extremes),
     T(test_dotq_bound),
+    T(test_dotq4_equals_rows),
 #undef T
 };
 

@@ -306,6 +306,46 @@ static void test_dot_quant_extremes(void)
     CHECK(bad == 0);
 }
 
+/* The four-row kernels (artr__dotq4_*, where the build has them) give, bit for bit, what
+   the one-row kernel gives for each of the four rows: a row's output never depends on
+   which kernel computed it, so batch equals steps holds whatever the grouping. */
+static void test_dotq4_equals_rows(void)
+{
+    static const int types[] = {ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0};
+    int ti, bad = 0, c, have = 0;
+    th_rng_state = 4242;
+    for (ti = 0; ti < 2; ti++) {
+        int type = types[ti];
+        artr__dotq4_fn four = artr__dotq4_for(type);
+        artr__dotq_fn one = artr__dotq_for(type);
+        if (!four || !one) continue;
+        have++;
+        for (c = 0; c < 12; c++) {
+            int n = 32 * (c * 7 % 29 + 1), i, r;
+            size_t row = (size_t)n / 32 * (type == ARTR_TYPE_Q8_0 ? 34 : 18);
+            float *wf = (float *)malloc((size_t)n * sizeof(float)), *x = (float *)malloc((size_t)n * sizeof(float));
+            float *xd = (float *)malloc((size_t)n / 32 * sizeof(float)), got[4];
+            int8_t *xq = (int8_t *)malloc((size_t)n);
+            uint8_t *wq = (uint8_t *)malloc(4 * row);
+            for (r = 0; r < 4; r++) {
+                for (i = 0; i < n; i++) wf[i] = th_randf() * (r + 1);
+                th_encode(type, wf, n, wq + (size_t)r * row);
+            }
+            for (i = 0; i < n; i++) x[i] = th_randf() * (i % 5 == 0 ? 20.0f : 1.0f);
+            artr__quantize_act_ref(x, n, xq, xd);
+            four(wq, row, xq, xd, n, got);
+            for (r = 0; r < 4; r++) bad += !th_same_float(got[r], one(wq + (size_t)r * row, xq, xd, n));
+            free(wf);
+            free(x);
+            free(xd);
+            free(xq);
+            free(wq);
+        }
+    }
+    if (!have) printf("  (this build has no four-row kernels: nothing to compare)\n");
+    CHECK(bad == 0);
+}
+
 /* Quantized activations (artr__quantize_act_ref + artr__dotq_*): the SIMD kernel against
    its reference (TOL_DOT_REL of sum |w * xhat|, xhat the rounded activations), and the
    reference against the float dot with an exact bound: rounding moves each x by at most
