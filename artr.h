@@ -1372,23 +1372,61 @@ static ARTR__UNUSED float artr__dot_f32_ref(const void *w, const float *x, int n
 }
 
 #if ARTR__AVX2
+/* Two accumulators over 16 floats, then 8, a tree, a scalar tail. artr__dot4t_f32_avx2
+   repeats exactly this per token, so both give the same bits. */
 static float artr__dot_f32_avx2(const void *w, const float *x, int n)
 {
     const float *a = (const float *)w;
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
     float s;
     int i = 0;
-    for (; i + 32 <= n; i += 32) {
+    for (; i + 16 <= n; i += 16) {
         s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), s0);
         s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(x + i + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(x + i + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(x + i + 24), s3);
     }
     for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), s0);
-    s = artr__hsum_avx2(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    s = artr__hsum_avx2(_mm256_add_ps(s0, s1));
     for (; i < n; i++) s += a[i] * x[i];
     return s;
+}
+
+/* One F32 row dotted with four activation rows (x, x + ldx, ...): each weight vector is
+   loaded once for all four. out[t] equals artr__dot_f32_avx2(w, x + t * ldx, n) bit for
+   bit (same accumulators, same order). */
+static void artr__dot4t_f32_avx2(const void *w, const float *x, size_t ldx, int n, float *out)
+{
+    const float *a = (const float *)w, *x0 = x, *x1 = x + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+    __m256 p0 = _mm256_setzero_ps(), p1 = p0, q0 = p0, q1 = p0, r0 = p0, r1 = p0, u0 = p0, u1 = p0;
+    int i = 0, t;
+    for (; i + 16 <= n; i += 16) {
+        __m256 w0 = _mm256_loadu_ps(a + i), w1 = _mm256_loadu_ps(a + i + 8);
+        p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);
+        p1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x0 + i + 8), p1);
+        q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);
+        q1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x1 + i + 8), q1);
+        r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);
+        r1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x2 + i + 8), r1);
+        u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);
+        u1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x3 + i + 8), u1);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 w0 = _mm256_loadu_ps(a + i);
+        p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);
+        q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);
+        r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);
+        u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);
+    }
+    out[0] = artr__hsum_avx2(_mm256_add_ps(p0, p1));
+    out[1] = artr__hsum_avx2(_mm256_add_ps(q0, q1));
+    out[2] = artr__hsum_avx2(_mm256_add_ps(r0, r1));
+    out[3] = artr__hsum_avx2(_mm256_add_ps(u0, u1));
+    for (t = 0; t < 4; t++) {
+        const float *xt = x + (size_t)t * ldx;
+        float s = out[t];
+        int j;
+        for (j = i; j < n; j++) s += a[j] * xt[j];
+        out[t] = s;
+    }
 }
 #endif
 
@@ -1440,6 +1478,48 @@ static float artr__dot_f16_avx2(const void *w, const float *x, int n)
     s = artr__hsum_avx2(_mm256_add_ps(s0, s1));
     for (; i < n; i++) s += artr__f16_one_avx2(a[i]) * x[i];
     return s;
+}
+#endif
+
+#if ARTR__F16_AVX2
+/* One F16 row with four activation rows: each weight vector converted once. out[t]
+   equals artr__dot_f16_avx2(w, x + t * ldx, n) bit for bit. */
+static void artr__dot4t_f16_avx2(const void *w, const float *x, size_t ldx, int n, float *out)
+{
+    const uint16_t *a = (const uint16_t *)w;
+    const float *x0 = x, *x1 = x + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+    __m256 p0 = _mm256_setzero_ps(), p1 = p0, q0 = p0, q1 = p0, r0 = p0, r1 = p0, u0 = p0, u1 = p0;
+    int i = 0, t;
+    for (; i + 16 <= n; i += 16) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8)));
+        p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);
+        p1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x0 + i + 8), p1);
+        q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);
+        q1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x1 + i + 8), q1);
+        r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);
+        r1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x2 + i + 8), r1);
+        u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);
+        u1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x3 + i + 8), u1);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+        p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);
+        q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);
+        r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);
+        u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);
+    }
+    out[0] = artr__hsum_avx2(_mm256_add_ps(p0, p1));
+    out[1] = artr__hsum_avx2(_mm256_add_ps(q0, q1));
+    out[2] = artr__hsum_avx2(_mm256_add_ps(r0, r1));
+    out[3] = artr__hsum_avx2(_mm256_add_ps(u0, u1));
+    for (t = 0; t < 4; t++) {
+        const float *xt = x + (size_t)t * ldx;
+        float s = out[t];
+        int j;
+        for (j = i; j < n; j++) s += artr__f16_one_avx2(a[j]) * xt[j];
+        out[t] = s;
+    }
 }
 #endif
 
@@ -2000,6 +2080,22 @@ static artr__axpy_fn artr__axpy_for(int type)
 #endif
 }
 
+/* One weight row with four activation rows per call (artr__dot4t_*), where the build
+   has one (else NULL: one token at a time). Each output equals artr__dot_for's bit for
+   bit, so a token's logits do not depend on how many share the call. */
+typedef void (*artr__dot4t_fn)(const void *w, const float *x, size_t ldx, int n, float *out);
+static artr__dot4t_fn artr__dot4t_for(int type)
+{
+#if ARTR__AVX2
+    if (type == ARTR_TYPE_F32) return artr__dot4t_f32_avx2;
+#if ARTR__F16_AVX2
+    if (type == ARTR_TYPE_F16) return artr__dot4t_f16_avx2;
+#endif
+#endif
+    (void)type;
+    return NULL;
+}
+
 #ifndef ARTR_OMP_MIN_WORK
 #define ARTR_OMP_MIN_WORK 65536 /* multiply-adds below which a matmul stays on one thread */
 #endif
@@ -2050,6 +2146,7 @@ static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, f
     int rows = (int)w->ne[1], cols = (int)w->ne[0], r;
     size_t row_bytes = w->n_bytes / (size_t)rows;
     artr__dot_fn dot = artr__dot_for(w->type);
+    artr__dot4t_fn dot4t = artr__dot4t_for(w->type);
     (void)n_threads;
 #if ARTR__QACT
     if (xq && artr__dotq_for(w->type)) {
@@ -2065,8 +2162,17 @@ static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, f
 #endif
     for (r = 0; r < rows; r++) {
         const uint8_t *row = (const uint8_t *)w->data + (size_t)r * row_bytes;
-        int t;
-        for (t = 0; t < n; t++) out[(size_t)t * ldo + r] = dot(row, x + (size_t)t * ldx, cols);
+        int t = 0;
+        if (dot4t)
+            for (; t + 4 <= n; t += 4) {
+                float o[4];
+                dot4t(row, x + (size_t)t * ldx, (size_t)ldx, cols, o);
+                out[(size_t)t * ldo + r] = o[0];
+                out[(size_t)(t + 1) * ldo + r] = o[1];
+                out[(size_t)(t + 2) * ldo + r] = o[2];
+                out[(size_t)(t + 3) * ldo + r] = o[3];
+            }
+        for (; t < n; t++) out[(size_t)t * ldo + r] = dot(row, x + (size_t)t * ldx, cols);
     }
 }
 
