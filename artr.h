@@ -1886,6 +1886,39 @@ static void artr__dotq4_q4_0_avx2(const void *w, size_t stride, const int8_t *xq
 }
 #endif
 
+#if ARTR__QACT && ARTR__AVX2
+/* Four rows times two tokens (activation rows xq and xq + ldq, scales xd and xd + ldd):
+   each weight block is unpacked once for both tokens. out[t * 4 + r] equals the one-row,
+   one-token kernel's result bit for bit (same accumulator sequence per row and token). */
+#define ARTR__DOTQ_4X2(NAME, BLOCK, UNPACK)                                                          \
+    static void NAME(const void *w, size_t stride, const int8_t *xq, size_t ldq, const float *xd,   \
+                     size_t ldd, int n, float *out)                                                 \
+    {                                                                                               \
+        const uint8_t *b[4];                                                                        \
+        __m256 acc[8];                                                                              \
+        int i, r;                                                                                   \
+        for (r = 0; r < 4; r++) b[r] = (const uint8_t *)w + (size_t)r * stride;                     \
+        for (r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();                                       \
+        for (i = 0; i < n; i += ARTR__QK) {                                                         \
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + i));                             \
+            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + ldq + i));                       \
+            float d0 = xd[i / ARTR__QK], d1 = xd[ldd + i / ARTR__QK];                               \
+            for (r = 0; r < 4; r++) {                                                               \
+                const uint8_t *q = b[r] + (size_t)(i / ARTR__QK) * BLOCK;                           \
+                __m256i wv = UNPACK;                                                                \
+                float dw = artr__f16_one_avx2(artr__le16(q));                                       \
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * d0), artr__i8dot_avx2(wv, x0), acc[r]); \
+                acc[4 + r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * d1), artr__i8dot_avx2(wv, x1),     \
+                                             acc[4 + r]);                                           \
+            }                                                                                       \
+        }                                                                                           \
+        for (r = 0; r < 8; r++) out[r] = artr__hsum_avx2(acc[r]);                                   \
+    }
+ARTR__DOTQ_4X2(artr__dotq4x2_q8_0_avx2, 34, _mm256_loadu_si256((const __m256i *)(q + 2)))
+ARTR__DOTQ_4X2(artr__dotq4x2_q4_0_avx2, 18, artr__q4_unpack_avx2(q + 2))
+#undef ARTR__DOTQ_4X2
+#endif
+
 #if ARTR__QACT && ARTR__NEON
 /* 32 signed byte pairs (w0|w1, x0|x1): 4 lanes of exact integer sums, as floats; each
    int16 holds two products, below 2^15 in magnitude. */
@@ -1945,6 +1978,18 @@ static ARTR__UNUSED artr__dotq_fn artr__dotq_for(int type)
    time). */
 typedef void (*artr__dotq4_fn)(const void *w, size_t stride, const int8_t *xq, const float *xd, int n,
                                float *out);
+typedef void (*artr__dotq4x2_fn)(const void *w, size_t stride, const int8_t *xq, size_t ldq, const float *xd,
+                                 size_t ldd, int n, float *out);
+static ARTR__UNUSED artr__dotq4x2_fn artr__dotq4x2_for(int type)
+{
+#if ARTR__QACT && ARTR__AVX2
+    if (type == ARTR_TYPE_Q8_0) return artr__dotq4x2_q8_0_avx2;
+    if (type == ARTR_TYPE_Q4_0) return artr__dotq4x2_q4_0_avx2;
+#endif
+    (void)type;
+    return NULL;
+}
+
 static ARTR__UNUSED artr__dotq4_fn artr__dotq4_for(int type)
 {
 #if ARTR__QACT && ARTR__AVX2
@@ -2109,6 +2154,7 @@ static void artr__matmul_q(const artr_tensor *w, artr__dotq_fn dot, const float 
     int rows = (int)w->ne[1], cols = (int)w->ne[0], groups, r, t;
     size_t row_bytes = w->n_bytes / (size_t)rows, nb = (size_t)cols / ARTR__QK;
     artr__dotq4_fn dot4 = artr__dotq4_for(w->type);
+    artr__dotq4x2_fn dot4x2 = artr__dotq4x2_for(w->type);
     (void)n_threads;
     for (t = 0; t < n; t++)
         artr__quantize_act_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
@@ -2121,8 +2167,13 @@ static void artr__matmul_q(const artr_tensor *w, artr__dotq_fn dot, const float 
         int u;
         if (r < groups) {
             const uint8_t *row = (const uint8_t *)w->data + (size_t)(4 * r) * row_bytes;
-            float o[4];
-            for (u = 0; u < n; u++) {
+            float o[8];
+            for (u = 0; dot4x2 && u + 2 <= n; u += 2) {
+                dot4x2(row, row_bytes, xq + (size_t)u * cols, (size_t)cols, xd + (size_t)u * nb, nb, cols, o);
+                memcpy(out + (size_t)u * ldo + 4 * r, o, 4 * sizeof(float));
+                memcpy(out + (size_t)(u + 1) * ldo + 4 * r, o + 4, 4 * sizeof(float));
+            }
+            for (; u < n; u++) {
                 dot4(row, row_bytes, xq + (size_t)u * cols, xd + (size_t)u * nb, cols, o);
                 memcpy(out + (size_t)u * ldo + 4 * r, o, sizeof o);
             }

@@ -306,7 +306,7 @@ static void test_dot_quant_extremes(void)
     CHECK(bad == 0);
 }
 
-/* The four-row kernels (artr__dotq4_*, where the build has them) give, bit for bit, what
+/* The four-row kernels (artr__dotq4_*, artr__dotq4x2_*, where the build has them) give, bit for bit, what
    the one-row kernel gives for each of the four rows: a row's output never depends on
    which kernel computed it, so batch equals steps holds whatever the grouping. */
 static void test_dotq4_equals_rows(void)
@@ -335,6 +335,22 @@ static void test_dotq4_equals_rows(void)
             artr__quantize_act_ref(x, n, xq, xd);
             four(wq, row, xq, xd, n, got);
             for (r = 0; r < 4; r++) bad += !th_same_float(got[r], one(wq + (size_t)r * row, xq, xd, n));
+            if (artr__dotq4x2_for(type)) { /* two tokens: the same rows with xq, then xq reversed */
+                float two[8];
+                int8_t *xq2 = (int8_t *)malloc(2 * (size_t)n);
+                float *xd2 = (float *)malloc((size_t)n / 16 * sizeof(float));
+                memcpy(xq2, xq, (size_t)n);
+                for (i = 0; i < n; i++) xq2[n + i] = xq[n - 1 - i];
+                memcpy(xd2, xd, (size_t)n / 32 * sizeof(float));
+                for (i = 0; i < n / 32; i++) xd2[n / 32 + i] = xd[n / 32 - 1 - i];
+                artr__dotq4x2_for(type)(wq, row, xq2, (size_t)n, xd2, (size_t)n / 32, n, two);
+                for (r = 0; r < 4; r++) {
+                    bad += !th_same_float(two[r], one(wq + (size_t)r * row, xq2, xd2, n));
+                    bad += !th_same_float(two[4 + r], one(wq + (size_t)r * row, xq2 + n, xd2 + n / 32, n));
+                }
+                free(xq2);
+                free(xd2);
+            }
             free(wf);
             free(x);
             free(xd);
