@@ -627,10 +627,11 @@ static int run_mode(generator *g, const options *o, int cls, int sjd, const char
 static void report(const char *label, const options *o, const totals *t)
 {
     double n = (double)o->n;
+    double calls = (double)(t->calls ? t->calls : 1);
     printf("%-6s %d images in %.3f s (%.2f ms/image): %.2f forward calls/image after the 1-token prefill, "
-           "%.2f codes/call",
-           label, o->n, t->wall, 1e3 * t->wall / n, (double)t->calls / n,
-           (double)t->tokens / (double)(t->calls ? t->calls : 1));
+           "%.2f codes/call, %.3f ms/call",
+           label, o->n, t->wall, 1e3 * t->wall / n, (double)t->calls / n, (double)t->tokens / calls,
+           1e3 * t->wall / calls);
     if (t->drafted)
         printf(", %lld of %lld guesses accepted (%.1f%%)", (long long)t->accepted, (long long)t->drafted,
                100.0 * (double)t->accepted / (double)t->drafted);

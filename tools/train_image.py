@@ -265,7 +265,7 @@ def lr_at(step, steps, peak):
     return peak * (MIN_LR_FRAC + (1 - MIN_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
-def train_prior(train_seqs, val_seqs, steps, batch, lr, minutes, seed, eval_every):
+def train_prior(train_seqs, val_seqs, steps, batch, lr, minutes, seed, eval_every, stop_after=None):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = Llama(**PRIOR)
@@ -299,8 +299,11 @@ def train_prior(train_seqs, val_seqs, steps, batch, lr, minutes, seed, eval_ever
             log(f"  step {step:5d}  loss {loss.item():.4f}  lr {lr_at(step, steps, lr):.2e}  {time.time() - t0:6.0f} s")
         if eval_every and step % eval_every == eval_every - 1:
             log(f"  step {step:5d}  val loss {seq_loss(model, val_seqs[:2000]):.4f}")
+        if stop_after is not None and done >= stop_after:
+            log(f"  stopping at step {done} (--stop-after)")
+            break
         if time.time() - t0 > minutes * 60:
-            log(f"  stopping at step {done}: the --minutes budget is spent")
+            log(f"  stopping at step {done}: the --minutes budget is spent (--stop-after {done} repeats this run)")
             break
     return model, done, time.time() - t0
 
@@ -404,6 +407,8 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=64, help="images per step (50 tokens each)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--minutes", type=float, default=18.0, help="wall-time budget of the prior")
+    ap.add_argument("--stop-after", type=int, default=None,
+                    help="stop after this many steps of the --steps schedule (reproduces a run the clock stopped)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--eval-every", type=int, default=400)
     ap.add_argument("--threads", type=int, default=1)
@@ -442,7 +447,8 @@ def main(argv=None):
         f"{used}/{N_CODES} codes used; code 0 covers {(tr_codes == 0).mean() * 100:.1f}% of train patches")
 
     tr_seqs, te_seqs = sequences(tr_codes, tr_lab), sequences(te_codes, te_lab)
-    model, done, wall = train_prior(tr_seqs, te_seqs, a.steps, a.batch, a.lr, a.minutes, a.seed, a.eval_every)
+    model, done, wall = train_prior(tr_seqs, te_seqs, a.steps, a.batch, a.lr, a.minutes, a.seed, a.eval_every,
+                                    a.stop_after)
     params = sum(p.numel() for p in model.parameters())
     round_f16_(model)
     tl = seq_loss(model, tr_seqs[:10000])
