@@ -76,12 +76,12 @@ static void usage(FILE *f)
           "  -o FILE                write the images as one PNG grid (default image.png)\n"
           "      --cols N           images per grid row (default 10)\n"
           "      --raw FILE         also write the pixels: N x height x width bytes\n"
-          "      --cfg SCALE        classifier-free guidance scale (default 3; 1 = off)\n"
+          "      --cfg SCALE        classifier-free guidance scale (default 1.5; 1 = off)\n"
           "      --temp T           temperature (default 1; 0 = greedy)\n"
           "      --top-k K          top-k (default 100; 0 = off)\n"
           "  -s, --seed N           seed (default: from the clock); image i uses seed + i\n"
           "      --sjd              speculative Jacobi decoding (Teng et al. 2024)\n"
-          "      --sjd-window W     SJD window (default 16; implies --sjd)\n"
+          "      --sjd-window W     SJD window (default 8; implies --sjd)\n"
           "      --sjd-init MODE    new SJD guesses: neighbour (the code above, or to the left\n"
           "                         in the first row; default) or random\n"
           "      --bench            plain sampling, then SJD, on the same classes and seeds;\n"
@@ -148,8 +148,8 @@ static int parse_args(int argc, char **argv, options *o)
     o->png = "image.png";
     o->n = 10;
     o->cols = 10;
-    o->cfg = 3.0f;
-    o->window = 16;
+    o->cfg = 1.5f;
+    o->window = 8;
     o->init = INIT_NEIGHBOUR;
     o->s.temperature = 1.0f;
     o->s.top_k = 100;
