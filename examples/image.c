@@ -455,6 +455,10 @@ static int write_grid(const char *path, const unsigned char *imgs, int n, int co
     rows = (n + cols - 1) / cols;
     gw = cols * (width + gap) + gap;
     gh = rows * (height + gap) + gap;
+    if ((double)gw * (double)gh > 1e9) { /* one IDAT chunk holds < 2^31 bytes */
+        fprintf(stderr, "artr-image: a %d x %d grid is too large for one PNG; use fewer images or more --cols\n", gw, gh);
+        return 0;
+    }
     g = (unsigned char *)malloc((size_t)gw * (size_t)gh);
     if (!g) {
         fprintf(stderr, "artr-image: out of memory for a %d x %d grid\n", gw, gh);

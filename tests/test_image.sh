@@ -5,7 +5,7 @@
 # message. usage: tests/test_image.sh MODEL   (from the repository root, after
 # make build/artr-image build/png_check). Prints "N passed, N failed" last.
 MODEL=${1:-models/fashion.gguf}
-BIN=build/artr-image
+BIN=${BIN:-build/artr-image}
 CHECK=build/png_check
 OUT=build/image-test
 FIX=tests/fixtures/image/nll.txt
@@ -83,5 +83,22 @@ expect_error "text model (no image keys)" 1 $BIN -m tests/fixtures/hf_llama.gguf
 expect_error "unwritable PNG" 1 $BIN -m "$MODEL" -n 1 -o $OUT/no-such-dir/x.png
 expect_error "--nll: short line" 1 $BIN -m "$MODEL" --nll $OUT/short.txt
 expect_error "--nll: missing file" 1 $BIN -m "$MODEL" --nll $OUT/no-such-file.txt
+for f in bad_codebook_shape no_codebook classes_outside_vocab classes_overlap_codes grid_too_big_for_ctx no_null_class; do
+    expect_error "fixture $f" 1 $BIN -m tests/fixtures/image/$f.gguf -o $OUT/x.png
+done
+# tiny random models (tests/fixtures/image/gen_fixtures.py): every mode runs, NaN/Inf
+# codebook entries still give a valid PNG, greedy SJD = plain there too
+ran=1
+for f in ok nan_codebook; do
+    for flags in "" "--sjd" "--sjd-window 2 --sjd-init random" "--bench" "--cfg 1 --class beta" "--cfg 0 --class 3 --top-k 0"; do
+        # shellcheck disable=SC2086
+        $BIN -m tests/fixtures/image/$f.gguf -n 7 -s 2 $flags -o $OUT/t.png > /dev/null 2> $OUT/t.err || { ran=0; echo "      $f $flags: $(cat $OUT/t.err)"; }
+    done
+    $CHECK $OUT/t.png > /dev/null || ran=0
+done
+if [ $ran -eq 1 ]; then ok "tiny models: every mode runs, PNG valid with a NaN/Inf codebook"; else bad "tiny models"; fi
+$BIN -m tests/fixtures/image/ok.gguf -n 20 --temp 0 --raw $OUT/t1.u8 -o $OUT/t1.png > /dev/null 2>&1
+$BIN -m tests/fixtures/image/ok.gguf -n 20 --temp 0 --sjd-window 3 --raw $OUT/t2.u8 -o $OUT/t2.png > /dev/null 2>&1
+if cmp -s $OUT/t1.u8 $OUT/t2.u8; then ok "tiny model: greedy SJD = plain"; else bad "tiny model: greedy SJD = plain"; fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
