@@ -85,7 +85,7 @@ static void usage(FILE *f)
           "      --sjd-init MODE    new SJD guesses: neighbour (the code above, or to the left\n"
           "                         in the first row; default) or random\n"
           "      --bench            plain sampling, then SJD, on the same classes and seeds;\n"
-          "                         prints forward calls, acceptance, wall time and ratios\n"
+          "                         prints forward calls, acceptance, wall time and ratios (no PNG)\n"
           "      --raw-sjd FILE     with --bench: the SJD images' pixels (--raw gets plain's)\n"
           "      --nll FILE         mean loss of the code sequences in FILE (lines: class index\n"
           "                         or 'null', then the codes) and exit\n"
