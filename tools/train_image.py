@@ -122,7 +122,7 @@ def from_patches(p):
 
 def nearest(x, c, chunk=65536):
     """Index of the nearest row of c (k, d) for each row of x (n, d); ties -> lowest index."""
-    c = torch.as_tensor(c, dtype=torch.float32)
+    c = torch.tensor(np.asarray(c), dtype=torch.float32)   # a copy: c may be a read-only map
     cc = (c * c).sum(1)
     out = np.empty(len(x), np.int64)
     for i in range(0, len(x), chunk):
