@@ -1,5 +1,6 @@
 # artr: make | make run | make test | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
 #       make test-firmware (Cortex-M4 under QEMU vs the host) | make check-riscv
+#       make test-image | make bench-image (artr-image on models/fashion.gguf)
 #       make bench | make bench-kernels | make bench-tokenize | make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
 
@@ -31,10 +32,11 @@ FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
 REGRESS  := $(wildcard tests/fuzz/regress/*)
 TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h \
             tools/quantize.c tools/bin2c.c
-TOOLS    := $(B)/artr-text $(B)/artr-inspect $(B)/artr-quantize $(B)/artr-bin2c $(B)/artr-bench \
+TOOLS    := $(B)/artr-text $(B)/artr-image $(B)/artr-inspect $(B)/artr-quantize $(B)/artr-bin2c $(B)/artr-bench \
             $(B)/artr-stream-eval
 MODEL    ?= models/shakespeare.gguf
 DRAFT    ?= models/shakespeare-draft.gguf
+IMAGE_MODEL ?= models/fashion.gguf
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := $(shell sed -n 's/^\#define ARTR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' artr.h | paste -sd. -)
@@ -42,7 +44,7 @@ VMAJOR   := $(firstword $(subst ., ,$(VERSION)))
 OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
 
 
-.PHONY: test-cli
+.PHONY: test-cli test-image bench-image
 .PHONY: all run test test-asan test-scalar test-neon bench-kernels check-compile check-cortexm check-readme \
         check-bin2c fuzz bench bench-tokenize clean install test-package check-package test-firmware \
         check-riscv firmware firmware-size FORCE
@@ -55,6 +57,9 @@ $(B):
 # OPENMP is set below; the CLIs and tools use every core they are given.
 $(B)/artr-text: examples/text.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/text.c $(LDLIBS)
+
+$(B)/artr-image: examples/image.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/image.c $(LDLIBS)
 
 $(B)/artr-bench: tools/bench.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ tools/bench.c $(LDLIBS)
@@ -80,6 +85,11 @@ bench: $(B)/artr-bench $(B)/artr-stream-eval
 	./$(B)/artr-bench -m $(MODEL)
 	./$(B)/artr-bench -m $(MODEL) --decode --draft $(DRAFT) --self-spec 2 -n 256 -k 4 -w 8
 	./$(B)/artr-bench -m $(MODEL) --decode --draft $(DRAFT) -n 256 -k 4 -w 8 --temp 0.8
+
+# Image tokens: plain sampling vs speculative Jacobi decoding with CFG, same classes and
+# seeds, one run, one thread (README "Images"); tools/eval_image.py scores the same run.
+bench-image: $(B)/artr-image
+	./$(B)/artr-image -m $(IMAGE_MODEL) --bench -n 500 -s 1000 -t 1
 
 # ---- tests ----------------------------------------------------------------------
 
@@ -113,8 +123,16 @@ test-cli: $(B)/artr-text $(B)/cli_greedy
 	@if [ -f "$(CLI_MODEL)" ]; then N=$(or $(CLI_N),120) sh tests/test_cli.sh $(CLI_MODEL) $(CLI_DRAFT); \
 	else N=40 sh tests/test_cli.sh tests/fixtures/conv/llama_hf.gguf tests/fixtures/conv/llama_hf_q8_0.gguf; fi
 
+$(B)/png_check: tests/png_check.c | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ tests/png_check.c
+
+# artr-image on the shipped image model: loss = PyTorch's, valid PNG, seeds, greedy SJD =
+# plain, bad input (tests/test_image.sh).
+test-image: $(B)/artr-image $(B)/png_check
+	sh tests/test_image.sh $(IMAGE_MODEL)
+
 # The whole suite; the last line printed is "N passed, N failed".
-test: check-compile check-bin2c check-package test-cli $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package test-cli test-image $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 
