@@ -1908,6 +1908,7 @@ static void artr__dotq4_q4_0_avx2(const void *w, size_t stride, const int8_t *xq
             for (r = 0; r < 4; r++) {                                                               \
                 const uint8_t *q = b[r] + (size_t)(i / ARTR__QK) * BLOCK;                           \
                 __m256i wv = UNPACK;                                                                \
+                _mm_prefetch((const char *)q + ARTR__PREFETCH_ROWS * stride, _MM_HINT_T0);          \
                 float dw = artr__f16_one_avx2(artr__le16(q));                                       \
                 acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * d0), artr__i8dot_avx2(wv, x0), acc[r]); \
                 acc[4 + r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * d1), artr__i8dot_avx2(wv, x1),     \
@@ -2143,6 +2144,10 @@ static artr__dot4t_fn artr__dot4t_for(int type)
     return NULL;
 }
 
+/* Matmul blocking: rows (float kernels) and four-row units (quantized) per block. */
+#define ARTR__MM_ROWS 16
+#define ARTR__MM_UNITS 4
+
 #ifndef ARTR_OMP_MIN_WORK
 #define ARTR_OMP_MIN_WORK 65536 /* multiply-adds below which a matmul stays on one thread */
 #endif
@@ -2153,38 +2158,53 @@ static artr__dot4t_fn artr__dot4t_for(int type)
 static void artr__matmul_q(const artr_tensor *w, artr__dotq_fn dot, const float *x, int ldx, int n,
                            float *out, int ldo, int n_threads, int8_t *xq, float *xd)
 {
-    int rows = (int)w->ne[1], cols = (int)w->ne[0], groups, r, t;
+    int rows = (int)w->ne[1], cols = (int)w->ne[0], groups, units, blocks, bl, t;
     size_t row_bytes = w->n_bytes / (size_t)rows, nb = (size_t)cols / ARTR__QK;
     artr__dotq4_fn dot4 = artr__dotq4_for(w->type);
     artr__dotq4x2_fn dot4x2 = artr__dotq4x2_for(w->type);
     (void)n_threads;
     for (t = 0; t < n; t++)
         artr__quantize_act_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
-    groups = dot4 ? rows / 4 : 0; /* rows 4g .. 4g + 3 by the four-row kernel, the rest one by one */
+    /* units: groups of four rows (the four-row kernels) then leftover single rows; a
+       block of ARTR__MM_UNITS units runs every token before the next block, so its weights
+       stay in cache while the activations stream through */
+    groups = dot4 ? rows / 4 : 0;
+    units = groups + (rows - 4 * groups);
+    blocks = (units + ARTR__MM_UNITS - 1) / ARTR__MM_UNITS;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(n_threads) \
     if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
 #endif
-    for (r = 0; r < groups + (rows - 4 * groups); r++) {
-        int u;
-        if (r < groups) {
-            const uint8_t *row = (const uint8_t *)w->data + (size_t)(4 * r) * row_bytes;
-            float o[8];
-            for (u = 0; dot4x2 && u + 2 <= n; u += 2) {
-                dot4x2(row, row_bytes, xq + (size_t)u * cols, (size_t)cols, xd + (size_t)u * nb, nb, cols, o);
-                memcpy(out + (size_t)u * ldo + 4 * r, o, 4 * sizeof(float));
-                memcpy(out + (size_t)(u + 1) * ldo + 4 * r, o + 4, 4 * sizeof(float));
+    for (bl = 0; bl < blocks; bl++) {
+        int k0 = bl * ARTR__MM_UNITS, k1 = k0 + ARTR__MM_UNITS < units ? k0 + ARTR__MM_UNITS : units, k, u = 0;
+        for (; dot4x2 && u + 2 <= n; u += 2)
+            for (k = k0; k < k1; k++) {
+                float o[8];
+                if (k < groups) {
+                    dot4x2((const uint8_t *)w->data + (size_t)(4 * k) * row_bytes, row_bytes, xq + (size_t)u * cols,
+                           (size_t)cols, xd + (size_t)u * nb, nb, cols, o);
+                    memcpy(out + (size_t)u * ldo + 4 * k, o, 4 * sizeof(float));
+                    memcpy(out + (size_t)(u + 1) * ldo + 4 * k, o + 4, 4 * sizeof(float));
+                } else {
+                    int rr = 4 * groups + (k - groups), v;
+                    for (v = u; v < u + 2; v++)
+                        out[(size_t)v * ldo + rr] = dot((const uint8_t *)w->data + (size_t)rr * row_bytes,
+                                                        xq + (size_t)v * cols, xd + (size_t)v * nb, cols);
+                }
             }
-            for (; u < n; u++) {
-                dot4(row, row_bytes, xq + (size_t)u * cols, xd + (size_t)u * nb, cols, o);
-                memcpy(out + (size_t)u * ldo + 4 * r, o, sizeof o);
+        for (; u < n; u++)
+            for (k = k0; k < k1; k++) {
+                if (k < groups) {
+                    float o[4];
+                    dot4((const uint8_t *)w->data + (size_t)(4 * k) * row_bytes, row_bytes, xq + (size_t)u * cols,
+                         xd + (size_t)u * nb, cols, o);
+                    memcpy(out + (size_t)u * ldo + 4 * k, o, sizeof o);
+                } else {
+                    int rr = 4 * groups + (k - groups);
+                    out[(size_t)u * ldo + rr] = dot((const uint8_t *)w->data + (size_t)rr * row_bytes,
+                                                    xq + (size_t)u * cols, xd + (size_t)u * nb, cols);
+                }
             }
-        } else {
-            int rr = 4 * groups + (r - groups);
-            const uint8_t *row = (const uint8_t *)w->data + (size_t)rr * row_bytes;
-            for (u = 0; u < n; u++)
-                out[(size_t)u * ldo + rr] = dot(row, xq + (size_t)u * cols, xd + (size_t)u * nb, cols);
-        }
     }
 }
 #endif
@@ -2196,7 +2216,7 @@ static void artr__matmul_q(const artr_tensor *w, artr__dotq_fn dot, const float 
 static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, float *out,
                          int ldo, int n_threads, int8_t *xq, float *xd)
 {
-    int rows = (int)w->ne[1], cols = (int)w->ne[0], r;
+    int rows = (int)w->ne[1], cols = (int)w->ne[0], blocks = (rows + ARTR__MM_ROWS - 1) / ARTR__MM_ROWS, bl;
     size_t row_bytes = w->n_bytes / (size_t)rows;
     artr__dot_fn dot = artr__dot_for(w->type);
     artr__dot4t_fn dot4t = artr__dot4t_for(w->type);
@@ -2213,19 +2233,20 @@ static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, f
 #pragma omp parallel for schedule(static) num_threads(n_threads) \
     if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
 #endif
-    for (r = 0; r < rows; r++) {
-        const uint8_t *row = (const uint8_t *)w->data + (size_t)r * row_bytes;
-        int t = 0;
-        if (dot4t)
-            for (; t + 4 <= n; t += 4) {
+    for (bl = 0; bl < blocks; bl++) { /* a block of rows runs every token (its weights stay in cache) */
+        int r0 = bl * ARTR__MM_ROWS, r1 = r0 + ARTR__MM_ROWS < rows ? r0 + ARTR__MM_ROWS : rows, t = 0, r;
+        for (; dot4t && t + 4 <= n; t += 4)
+            for (r = r0; r < r1; r++) {
                 float o[4];
-                dot4t(row, x + (size_t)t * ldx, (size_t)ldx, cols, o);
+                dot4t((const uint8_t *)w->data + (size_t)r * row_bytes, x + (size_t)t * ldx, (size_t)ldx, cols, o);
                 out[(size_t)t * ldo + r] = o[0];
                 out[(size_t)(t + 1) * ldo + r] = o[1];
                 out[(size_t)(t + 2) * ldo + r] = o[2];
                 out[(size_t)(t + 3) * ldo + r] = o[3];
             }
-        for (; t < n; t++) out[(size_t)t * ldo + r] = dot(row, x + (size_t)t * ldx, cols);
+        for (; t < n; t++)
+            for (r = r0; r < r1; r++)
+                out[(size_t)t * ldo + r] = dot((const uint8_t *)w->data + (size_t)r * row_bytes, x + (size_t)t * ldx, cols);
     }
 }
 
