@@ -32,7 +32,7 @@ REGRESS  := $(wildcard tests/fuzz/regress/*)
 TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h \
             tools/quantize.c tools/bin2c.c
 TOOLS    := $(B)/artr-text $(B)/artr-inspect $(B)/artr-quantize $(B)/artr-bin2c $(B)/artr-bench \
-            $(B)/artr-stream-eval
+            $(B)/artr-stream-eval $(B)/artr-series
 MODEL    ?= models/shakespeare.gguf
 DRAFT    ?= models/shakespeare-draft.gguf
 PREFIX   ?= /usr/local
@@ -42,7 +42,7 @@ VMAJOR   := $(firstword $(subst ., ,$(VERSION)))
 OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
 
 
-.PHONY: test-cli
+.PHONY: test-cli test-series
 .PHONY: all run test test-asan test-scalar test-neon bench-kernels check-compile check-cortexm check-readme \
         check-bin2c fuzz bench bench-tokenize clean install test-package check-package test-firmware \
         check-riscv firmware firmware-size FORCE
@@ -55,6 +55,9 @@ $(B):
 # OPENMP is set below; the CLIs and tools use every core they are given.
 $(B)/artr-text: examples/text.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/text.c $(LDLIBS)
+
+$(B)/artr-series: examples/series.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/series.c $(LDLIBS)
 
 $(B)/artr-bench: tools/bench.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ tools/bench.c $(LDLIBS)
@@ -113,8 +116,17 @@ test-cli: $(B)/artr-text $(B)/cli_greedy
 	@if [ -f "$(CLI_MODEL)" ]; then N=$(or $(CLI_N),120) sh tests/test_cli.sh $(CLI_MODEL) $(CLI_DRAFT); \
 	else N=40 sh tests/test_cli.sh tests/fixtures/conv/llama_hf.gguf tests/fixtures/conv/llama_hf_q8_0.gguf; fi
 
+# artr-series: its tokenization, metrics and the shipped model's loss against PyTorch
+# (tests/series_check.c), then the CLI on synthetic CSVs (tests/test_series.sh).
+SERIES_MODEL ?= models/etth1.gguf
+$(B)/series_check: tests/series_check.c examples/series.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -o $@ tests/series_check.c $(LDLIBS)
+
+test-series: $(B)/artr-series $(B)/series_check
+	@sh tests/test_series.sh $(SERIES_MODEL)
+
 # The whole suite; the last line printed is "N passed, N failed".
-test: check-compile check-bin2c check-package test-cli $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package test-cli test-series $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 
