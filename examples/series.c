@@ -907,7 +907,7 @@ static int write_svg(const char *path, const csv_table *t, const options *o, con
     fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"340\" viewBox=\"0 0 800 340\" "
                 "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"800\" height=\"340\" fill=\"white\"/>\n");
     fprintf(fp, "<text x=\"70\" y=\"24\" font-size=\"14\">");
-    svg_text(fp, o->csv);
+    svg_text(fp, strrchr(o->csv, '/') ? strrchr(o->csv, '/') + 1 : o->csv);
     fputs(": ", fp);
     svg_text(fp, o->column);
     fprintf(fp, " - %d-step forecast from %d values, %d samples</text>\n", f->horizon, o->context, f->n_paths);
@@ -939,7 +939,8 @@ static int write_svg(const char *path, const csv_table *t, const options *o, con
     fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", p.left + p.width, p.top + p.height + 18);
     svg_text(fp, label);
     fputs("</text>\n", fp);
-    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#1f77b4\">median", p.left + 8, p.top + 16);
+    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\">history</text>\n", p.left + 8, p.top + 16);
+    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#1f77b4\">forecast: median", p.left + 68, p.top + 16);
     if (band) fprintf(fp, ", q%g..q%g interval", o->quantiles[lo_q], o->quantiles[hi_q]);
     fputs("</text>\n</svg>\n", fp);
     if (ferror(fp) | fclose(fp)) {
@@ -1186,6 +1187,7 @@ static int run_eval(const artr_model *m, const series_vocab *v, const csv_table 
     }
     if (ok) {
         print_score_row("all", total);
+        fflush(stdout);
         fprintf(stderr, "eval: %.0f s wall, %.0f s CPU\n", difftime(time(NULL), w0),
                 (double)(clock() - t0) / CLOCKS_PER_SEC);
     }
