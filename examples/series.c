@@ -1202,7 +1202,7 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
     sampler_set ss;
     forecast f;
     double *x = csv_column(t, o->csv, col);
-    int rc = 1, n = t->n_rows;
+    int rc = 1, n = t->n_rows, written;
     FILE *fp = stdout;
     if (!x) return 1;
     if (n < MIN_CONTEXT) {
@@ -1226,12 +1226,12 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
         fprintf(stderr, "artr-series: cannot write '%s': %s\n", o->out, strerror(errno));
         goto done;
     }
-    if (!write_csv(fp, t, o, &f) || (fp != stdout && fclose(fp) != 0)) {
+    written = write_csv(fp, t, o, &f);
+    if (fp != stdout && fclose(fp) != 0) written = 0;
+    if (!written) {
         fprintf(stderr, "artr-series: cannot write '%s'\n", o->out ? o->out : "stdout");
-        fp = stdout;
         goto done;
     }
-    fp = stdout;
     if (o->plot) {
         int n_hist = o->context < 4 * o->horizon ? o->context : 4 * o->horizon;
         if (n_hist < 48) n_hist = o->context < 48 ? o->context : 48;
@@ -1239,7 +1239,6 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
     }
     rc = 0;
 done:
-    if (fp != stdout) fclose(fp);
     forecast_free(&f);
     sampler_set_free(&ss);
     free(x);

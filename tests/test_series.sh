@@ -120,6 +120,8 @@ expect_error "missing CSV file" 1 $BIN -m "$MODEL" --csv $OUT/no-such.csv --colu
 expect_error "missing model file" 1 $BIN -m $OUT/no-such.gguf --csv $OUT/good.csv --column load
 expect_error "not a series model" 1 $BIN -m tests/fixtures/llama.gguf --csv $OUT/good.csv --column load
 expect_error "context + horizon beyond the model" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --context 600
+expect_error "unwritable -o" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --samples 2 -o $OUT/no-such-dir/f.csv
+expect_error "unwritable --plot" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --samples 2 -o $OUT/ok.csv --plot $OUT/no-such-dir/f.svg
 expect_error "--eval on too few rows" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --eval
 expect_error "unknown flag" 2 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --frobnicate
 expect_error "missing value" 2 $BIN -m "$MODEL" --csv $OUT/good.csv --column
