@@ -1,4 +1,4 @@
-# artr: make | make run | make test | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
+# artr: make | make run | make test | make test-series | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
 #       make test-firmware (Cortex-M4 under QEMU vs the host) | make check-riscv
 #       make bench | make bench-kernels | make bench-tokenize | make install PREFIX=/usr/local | make test-package
 # Everything builds into build/. Tests run from the repository root (they read tests/fixtures).
