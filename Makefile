@@ -1,4 +1,4 @@
-# artr: make | make run | make test | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
+# artr: make | make run | make test | make test-series | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
 #       make test-firmware (Cortex-M4 under QEMU vs the host) | make check-riscv
 #       make test-image | make bench-image (artr-image on models/fashion.gguf)
 #       make bench | make bench-kernels | make bench-tokenize | make install PREFIX=/usr/local | make test-package
@@ -32,8 +32,8 @@ FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
 REGRESS  := $(wildcard tests/fuzz/regress/*)
 TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h \
             tools/quantize.c tools/bin2c.c
-TOOLS    := $(B)/artr-text $(B)/artr-image $(B)/artr-inspect $(B)/artr-quantize $(B)/artr-bin2c $(B)/artr-bench \
-            $(B)/artr-stream-eval
+TOOLS    := $(B)/artr-text $(B)/artr-image $(B)/artr-series $(B)/artr-inspect $(B)/artr-quantize \
+            $(B)/artr-bin2c $(B)/artr-bench $(B)/artr-stream-eval
 MODEL    ?= models/shakespeare.gguf
 DRAFT    ?= models/shakespeare-draft.gguf
 IMAGE_MODEL ?= models/fashion.gguf
@@ -44,7 +44,7 @@ VMAJOR   := $(firstword $(subst ., ,$(VERSION)))
 OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
 
 
-.PHONY: test-cli test-image bench-image
+.PHONY: test-cli test-image bench-image test-series
 .PHONY: all run test test-asan test-scalar test-neon bench-kernels check-compile check-cortexm check-readme \
         check-bin2c fuzz bench bench-tokenize clean install test-package check-package test-firmware \
         check-riscv firmware firmware-size FORCE
@@ -60,6 +60,9 @@ $(B)/artr-text: examples/text.c artr.h | $(B)
 
 $(B)/artr-image: examples/image.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/image.c $(LDLIBS)
+
+$(B)/artr-series: examples/series.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/series.c $(LDLIBS)
 
 $(B)/artr-bench: tools/bench.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ tools/bench.c $(LDLIBS)
@@ -131,8 +134,18 @@ $(B)/png_check: tests/png_check.c | $(B)
 test-image: $(B)/artr-image $(B)/png_check
 	sh tests/test_image.sh $(IMAGE_MODEL)
 
+
+# artr-series: its tokenization, metrics and the shipped model's loss against PyTorch
+# (tests/series_check.c), then the CLI on synthetic CSVs (tests/test_series.sh).
+SERIES_MODEL ?= models/etth1.gguf
+$(B)/series_check: tests/series_check.c examples/series.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -o $@ tests/series_check.c $(LDLIBS)
+
+test-series: $(B)/artr-series $(B)/series_check
+	@sh tests/test_series.sh $(SERIES_MODEL)
+
 # The whole suite; the last line printed is "N passed, N failed".
-test: check-compile check-bin2c check-package test-cli test-image $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package test-cli test-image test-series $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 
