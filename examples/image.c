@@ -28,7 +28,7 @@ enum { INIT_RANDOM = 0, INIT_NEIGHBOUR = 1 };
 
 typedef struct options {
     const char *model, *class_arg, *png, *raw, *raw_sjd, *nll;
-    int n, sjd, window, init, bench, cols, n_threads, seed_given;
+    int n, sjd, sjd_flag, window, init, bench, cols, n_threads, seed_given;
     float cfg;
     uint64_t seed;
     artr_sampler s; /* temperature and top_k from the flags */
@@ -161,7 +161,7 @@ static int parse_args(int argc, char **argv, options *o)
             usage(stdout);
             return 1;
         } else if (is(a, "--sjd", NULL)) {
-            o->sjd = 1;
+            o->sjd = o->sjd_flag = 1;
             takes = 0;
         } else if (is(a, "--bench", NULL)) {
             o->bench = 1;
@@ -208,7 +208,7 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (!o->model) return fail("no model given (-m FILE; see --help)", NULL);
     if (o->raw_sjd && !o->bench) return fail("--raw-sjd goes with --bench (use --raw otherwise)", NULL);
-    if (o->bench && o->sjd) return fail("--bench runs both plain and SJD; drop --sjd (--sjd-window sets its window)", NULL);
+    if (o->bench && o->sjd_flag) return fail("--bench runs both plain and SJD; drop --sjd (--sjd-window sets its window)", NULL);
     return 0;
 }
 
