@@ -21,6 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CLI_PROG "artr-image"
+#define CLI_NO_READ_FILE
+#include "cli.h"
+
 #define MAX_CLASSES 1000
 #define MAX_WINDOW 63
 
@@ -59,13 +63,6 @@ typedef struct totals {
     int64_t calls, tokens, drafted, accepted;
 } totals;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void usage(FILE *f)
 {
     fputs("usage: artr-image -m MODEL [options]\n"
@@ -93,39 +90,6 @@ static void usage(FILE *f)
           "                         short to share)\n"
           "  -h, --help             this text\n",
           f);
-}
-
-static int fail(const char *what, const char *arg)
-{
-    fprintf(stderr, "artr-image: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
-    return 2;
-}
-
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
-}
-
-static int parse_float(const char *s, double lo, double hi, float *out)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
-    *out = (float)v;
-    return 1;
-}
-
-static int is(const char *a, const char *s1, const char *s2)
-{
-    return (s1 && !strcmp(a, s1)) || (s2 && !strcmp(a, s2));
 }
 
 static int known_value_option(const char *a)

@@ -24,6 +24,10 @@
 #include <omp.h>
 #endif
 
+#define CLI_PROG "artr-series"
+#define CLI_NO_CLOCK
+#include "cli.h"
+
 #define MAX_QUANTILES 32
 #define MIN_CONTEXT 32      /* the shortest context the shipped model was trained on */
 #define SEASON 24           /* MASE's seasonal period and the seasonal-naive baseline */
@@ -103,34 +107,6 @@ static void usage(FILE *f)
           f);
 }
 
-static int fail(const char *what, const char *arg)
-{
-    fprintf(stderr, "artr-series: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
-    return 2;
-}
-
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
-}
-
-static int parse_float(const char *s, double lo, double hi, float *out)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
-    *out = (float)v;
-    return 1;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -177,11 +153,6 @@ static int parse_split(const char *s, int *split)
         p = comma ? comma + 1 : p;
     }
     return 1;
-}
-
-static int is(const char *a, const char *s1, const char *s2)
-{
-    return (s1 && !strcmp(a, s1)) || (s2 && !strcmp(a, s2));
 }
 
 static int known_value_option(const char *a)
@@ -264,45 +235,6 @@ static int parse_args(int argc, char **argv, options *o)
 }
 
 /* ---- reading the CSV ------------------------------------------------------------- */
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    if (!f) {
-        fprintf(stderr, "artr-series: cannot open '%s': %s\n", path, strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        size_t got;
-        if (n + 65536 + 1 > cap) {
-            char *p;
-            cap = cap ? 2 * cap : 1 << 20;
-            p = (char *)realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                fprintf(stderr, "artr-series: out of memory reading '%s'\n", path);
-                return NULL;
-            }
-            buf = p;
-        }
-        got = fread(buf + n, 1, 65536, f);
-        n += got;
-        if (got < 65536) break;
-    }
-    if (ferror(f)) {
-        fprintf(stderr, "artr-series: cannot read '%s'\n", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
 
 /* Trim spaces and one pair of surrounding double quotes, in place. */
 static char *trim_cell(char *s)

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#define CLI_PROG "artr-text"
+#include "cli.h"
+
 typedef struct options {
     const char *model, *prompt, *prompt_file, *draft, *vocab, *perplexity;
     int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink, kv_type;
@@ -28,13 +31,6 @@ static void on_sigint(int sig)
 {
     (void)sig;
     g_stop = 1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void usage(FILE *f)
@@ -66,40 +62,6 @@ static void usage(FILE *f)
           "  -i, --interactive        after generating, read a line and continue\n"
           "  -h, --help               this text\n",
           f);
-}
-
-static int fail(const char *what, const char *arg)
-{
-    fprintf(stderr, "artr-text: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
-    return 2;
-}
-
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
-}
-
-static int parse_float(const char *s, double lo, double hi, float *out)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
-    *out = (float)v;
-    return 1;
-}
-
-/* Does option a match its short or long name (either may be NULL)? */
-static int is(const char *a, const char *s1, const char *s2)
-{
-    return (s1 && !strcmp(a, s1)) || (s2 && !strcmp(a, s2));
 }
 
 static int known_value_option(const char *a)
@@ -193,46 +155,6 @@ static int parse_args(int argc, char **argv, options *o)
     if (o->jacobi && o->s.temperature > 0)
         return fail("--jacobi is greedy: add --temp 0 (or sample with --spec-jacobi)", NULL);
     return 0;
-}
-
-/* A whole file into memory, NUL-terminated; NULL with a message on failure. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    if (!f) {
-        fprintf(stderr, "artr-text: cannot open '%s': %s\n", path, strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        size_t got;
-        if (n + 65536 + 1 > cap) {
-            char *p;
-            cap = cap ? 2 * cap : 1 << 20;
-            p = (char *)realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                fprintf(stderr, "artr-text: out of memory reading '%s'\n", path);
-                return NULL;
-            }
-            buf = p;
-        }
-        got = fread(buf + n, 1, 65536, f);
-        n += got;
-        if (got < 65536) break;
-    }
-    if (ferror(f)) {
-        fprintf(stderr, "artr-text: cannot read '%s'\n", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
 }
 
 /* Tokenize into a fresh array; NULL with a message on failure. */
