@@ -2253,9 +2253,8 @@ static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, f
 /* out = x / rms(x) * w  (RMSNorm, as Llama). */
 static void artr__rmsnorm(float *out, const float *x, const float *w, int n, float eps)
 {
-    float ss = 0, scale;
+    float ss = artr__dot_for(ARTR_TYPE_F32)(x, x, n), scale; /* the build's F32 dot kernel */
     int i;
-    for (i = 0; i < n; i++) ss += x[i] * x[i];
     scale = 1.0f / sqrtf(ss / (float)n + eps);
     for (i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
 }
@@ -2297,7 +2296,7 @@ static void artr__rope(float *v, int n_head, int hd, const float *cs, int neox)
 
 /* p = exp(l - max) / sum (p may be l: each element is read before it is written);
    -inf gives 0. */
-static void artr__softmax_into(const float *l, float *p, int n)
+static ARTR__UNUSED void artr__softmax_ref(const float *l, float *p, int n)
 {
     float mx = -INFINITY, sum = 0;
     int i;
@@ -2311,20 +2310,141 @@ static void artr__softmax_into(const float *l, float *p, int n)
 }
 
 /* SwiGLU: g = silu(g) * u. */
-static void artr__swiglu(float *g, const float *u, int n)
+static ARTR__UNUSED void artr__swiglu_ref(float *g, const float *u, int n)
 {
     int i;
     for (i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
 /* GELU, tanh approximation (GPT-2's gelu_new). */
-static void artr__gelu(float *x, int n)
+static ARTR__UNUSED void artr__gelu_ref(float *x, int n)
 {
     int i;
     for (i = 0; i < n; i++) {
         float v = x[i];
         x[i] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
     }
+}
+
+#if ARTR__AVX2
+/* exp of 8 floats: x = n ln2 + r, |r| <= ln2 / 2 (ln2 split in two for an exact n ln2),
+   exp(r) by Cephes' degree-6 polynomial, times 2^n through the exponent bits. Within
+   2 ulp of expf (tested over [-87, 88] in test_vec_math); below -87.34 (where expf goes
+   subnormal) and -inf give 0, above 88.72 (expf's overflow) +inf, NaN stays NaN. */
+static __m256 artr__exp_avx2(__m256 x)
+{
+    __m256 zero = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654475f), _CMP_LT_OQ);
+    __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q), xc, n, r, y;
+    __m256i e;
+    xc = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.72283935f)), _mm256_set1_ps(-87.33654475f));
+    n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* 2^n in two halves so n = 128 (x near 88.38) does not overflow the exponent early */
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(n, _mm256_set1_ps(0.5f))),
+                                           _mm256_set1_epi32(127)), 23);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(_mm256_cvtps_epi32(n),
+                                                            _mm256_cvtps_epi32(_mm256_mul_ps(n, _mm256_set1_ps(0.5f)))),
+                                           _mm256_set1_epi32(127)), 23);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    y = _mm256_andnot_ps(zero, y);
+    y = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, _mm256_set1_ps(88.72283935f), _CMP_GT_OQ));
+    return _mm256_blendv_ps(y, x, nan);
+}
+
+static void artr__softmax_avx2(const float *l, float *p, int n)
+{
+    __m256 vmx = _mm256_set1_ps(-INFINITY), vsum = _mm256_setzero_ps(), vm;
+    float mx, sum, lanes[8];
+    int i = 0, j;
+    for (; i + 8 <= n; i += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(l + i));
+    _mm256_storeu_ps(lanes, vmx);
+    mx = lanes[0];
+    for (j = 1; j < 8; j++)
+        if (lanes[j] > mx) mx = lanes[j];
+    for (; i < n; i++)
+        if (l[i] > mx) mx = l[i];
+    vm = _mm256_set1_ps(mx);
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 e = artr__exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(l + i), vm));
+        e = _mm256_andnot_ps(_mm256_cmp_ps(_mm256_loadu_ps(l + i), _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ), e);
+        _mm256_storeu_ps(p + i, e);
+        vsum = _mm256_add_ps(vsum, e);
+    }
+    sum = artr__hsum_avx2(vsum);
+    for (; i < n; i++) {
+        p[i] = l[i] == -INFINITY ? 0.0f : expf(l[i] - mx);
+        sum += p[i];
+    }
+    vm = _mm256_set1_ps(sum);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, _mm256_div_ps(_mm256_loadu_ps(p + i), vm));
+    for (; i < n; i++) p[i] /= sum;
+}
+
+static void artr__swiglu_avx2(float *g, const float *u, int n)
+{
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(g + i);
+        __m256 s = _mm256_div_ps(v, _mm256_add_ps(one, artr__exp_avx2(_mm256_xor_ps(v, sign))));
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(s, _mm256_loadu_ps(u + i)));
+    }
+    artr__swiglu_ref(g + i, u + i, n - i);
+}
+
+/* tanh(y) = 1 - 2 / (exp(2y) + 1): exact limits at +-inf, absolute error ~1e-7 near 0,
+   which 1 + tanh in GELU absorbs. */
+static void artr__gelu_avx2(float *x, int n)
+{
+    const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f), half = _mm256_set1_ps(0.5f);
+    const __m256 k = _mm256_set1_ps(0.7978845608028654f), c = _mm256_set1_ps(0.044715f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 y = _mm256_mul_ps(k, _mm256_fmadd_ps(_mm256_mul_ps(c, v), _mm256_mul_ps(v, v), v));
+        __m256 t = _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(artr__exp_avx2(_mm256_add_ps(y, y)), one)));
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, t)));
+    }
+    artr__gelu_ref(x + i, n - i);
+}
+#endif
+
+/* The build's softmax, SwiGLU and GELU (AVX2 where built, else the references). */
+static void artr__softmax_into(const float *l, float *p, int n)
+{
+#if ARTR__AVX2
+    artr__softmax_avx2(l, p, n);
+#else
+    artr__softmax_ref(l, p, n);
+#endif
+}
+
+static void artr__swiglu(float *g, const float *u, int n)
+{
+#if ARTR__AVX2
+    artr__swiglu_avx2(g, u, n);
+#else
+    artr__swiglu_ref(g, u, n);
+#endif
+}
+
+static void artr__gelu(float *x, int n)
+{
+#if ARTR__AVX2
+    artr__gelu_avx2(x, n);
+#else
+    artr__gelu_ref(x, n);
+#endif
 }
 
 /* ---- §4 loaders: GGUF, llama2.c -------------------------------------------------- */

@@ -362,6 +362,81 @@ static void test_dotq4_equals_rows(void)
     CHECK(bad == 0);
 }
 
+/* The vectorised softmax, SwiGLU and GELU (AVX2 builds) against their references, and
+   the vector exp against expf: within TOL_EXP_ULP units in the last place over
+   [-87, 88.72], exact special values. Scalar builds have nothing to compare. */
+#define TOL_EXP_ULP 2.0
+#define TOL_VEC_REL 1e-6
+static void test_vec_math(void)
+{
+#if ARTR__AVX2
+    float in[1024], a[1024], b[1024], u[1024];
+    double worst_ulp = 0, worst_sm = 0, worst_sw = 0, worst_ge = 0;
+    int i, n, bad = 0;
+    for (i = 0; i < 175720; i += 8) {
+        float x[8], y[8];
+        int k;
+        for (k = 0; k < 8; k++) x[k] = -87.0f + (float)(i + k) * 0.001f;
+        _mm256_storeu_ps(y, artr__exp_avx2(_mm256_loadu_ps(x)));
+        for (k = 0; k < 8; k++) {
+            float want = expf(x[k]);
+            double ulp = (double)nextafterf(want, INFINITY) - (double)want;
+            double d = fabs((double)y[k] - (double)want) / ulp;
+            if (x[k] > 88.72f) break;
+            if (d > worst_ulp) worst_ulp = d;
+        }
+    }
+    {
+        float x[8] = {-INFINITY, NAN, -100.0f, 89.0f, 0.0f, -0.0f, 1.0f, -1.0f}, y[8];
+        _mm256_storeu_ps(y, artr__exp_avx2(_mm256_loadu_ps(x)));
+        bad += y[0] != 0.0f || y[1] == y[1] || y[2] != 0.0f || y[3] != INFINITY || y[4] != 1.0f || y[5] != 1.0f;
+        bad += fabsf(y[6] - expf(1.0f)) > 3e-7f || fabsf(y[7] - expf(-1.0f)) > 1e-7f;
+    }
+    th_rng_state = 99;
+    for (n = 1; n <= 1024; n = n < 40 ? n + 1 : n * 2 + 3) {
+        int m = n > 1024 ? 1024 : n;
+        for (i = 0; i < m; i++) {
+            in[i] = th_randf() * 12.0f;
+            u[i] = th_randf();
+            if (i % 13 == 5) in[i] = -INFINITY;
+        }
+        in[m / 2] = 3.0f; /* at least one finite logit */
+        artr__softmax_avx2(in, a, m);
+        artr__softmax_ref(in, b, m);
+        for (i = 0; i < m; i++) {
+            double d = fabs((double)a[i] - b[i]) / (b[i] > 1e-30 ? b[i] : 1e-30);
+            if (b[i] == 0) d = a[i] == 0 ? 0 : 1;
+            if (d > worst_sm) worst_sm = d;
+        }
+        for (i = 0; i < m; i++) in[i] = in[i] == -INFINITY ? -30.0f : in[i] * 2.0f;
+        memcpy(a, in, (size_t)m * sizeof(float));
+        memcpy(b, in, (size_t)m * sizeof(float));
+        artr__swiglu_avx2(a, u, m);
+        artr__swiglu_ref(b, u, m);
+        for (i = 0; i < m; i++) {
+            double d = fabs((double)a[i] - b[i]) / (fabs(b[i]) > 1e-30 ? fabs(b[i]) : 1e-30);
+            if (d > worst_sw && fabs(b[i]) > 1e-30) worst_sw = d;
+        }
+        memcpy(a, in, (size_t)m * sizeof(float));
+        memcpy(b, in, (size_t)m * sizeof(float));
+        artr__gelu_avx2(a, m);
+        artr__gelu_ref(b, m);
+        for (i = 0; i < m; i++) {
+            double d = fabs((double)a[i] - b[i]) / (fabs((double)in[i]) + 1.0);
+            if (d > worst_ge) worst_ge = d;
+        }
+    }
+    printf("  exp: max %.2f ulp vs expf; softmax max rel %.1e, SwiGLU %.1e, GELU %.1e (of |x|+1)\n",
+           worst_ulp, worst_sm, worst_sw, worst_ge);
+    CHECK(bad == 0);
+    CHECK(worst_ulp <= TOL_EXP_ULP);
+    CHECK(worst_sm <= TOL_VEC_REL && worst_sw <= TOL_VEC_REL && worst_ge <= TOL_VEC_REL);
+#else
+    printf("  (a scalar build: softmax, SwiGLU and GELU are the references)\n");
+    CHECK(1);
+#endif
+}
+
 /* Quantized activations (artr__quantize_act_ref + artr__dotq_*): the SIMD kernel against
    its reference (TOL_DOT_REL of sum |w * xhat|, xhat the rounded activations), and the
    reference against the float dot with an exact bound: rounding moves each x by at most
