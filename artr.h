@@ -1390,44 +1390,53 @@ static float artr__dot_f32_avx2(const void *w, const float *x, int n)
     return s;
 }
 
-/* One F32 row dotted with four activation rows (x, x + ldx, ...): each weight vector is
-   loaded once for all four. out[t] equals artr__dot_f32_avx2(w, x + t * ldx, n) bit for
-   bit (same accumulators, same order). */
-static void artr__dot4t_f32_avx2(const void *w, const float *x, size_t ldx, int n, float *out)
-{
-    const float *a = (const float *)w, *x0 = x, *x1 = x + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
-    __m256 p0 = _mm256_setzero_ps(), p1 = p0, q0 = p0, q1 = p0, r0 = p0, r1 = p0, u0 = p0, u1 = p0;
-    int i = 0, t;
-    for (; i + 16 <= n; i += 16) {
-        __m256 w0 = _mm256_loadu_ps(a + i), w1 = _mm256_loadu_ps(a + i + 8);
-        p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);
-        p1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x0 + i + 8), p1);
-        q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);
-        q1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x1 + i + 8), q1);
-        r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);
-        r1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x2 + i + 8), r1);
-        u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);
-        u1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x3 + i + 8), u1);
+/* One weight row dotted with four activation rows (x, x + ldx, ...): each weight vector
+   is loaded (and converted) once for all four. out[t] equals the one-token kernel's
+   result for x + t * ldx bit for bit: the same two accumulators per token over 16, then
+   8, the same tree and scalar tail. LOAD8(i) gives weights i..i+7 as floats, ONE(i)
+   weight i. */
+#define ARTR__DOT4T(NAME, WTYPE, LOAD8, ONE)                                                        \
+    static void NAME(const void *w, const float *x, size_t ldx, int n, float *out)                 \
+    {                                                                                              \
+        const WTYPE *a = (const WTYPE *)w;                                                         \
+        const float *x0 = x, *x1 = x + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;                        \
+        __m256 p0 = _mm256_setzero_ps(), p1 = p0, q0 = p0, q1 = p0, r0 = p0, r1 = p0, u0 = p0, u1 = p0; \
+        int i = 0, t;                                                                              \
+        for (; i + 16 <= n; i += 16) {                                                             \
+            __m256 w0 = LOAD8(i), w1 = LOAD8(i + 8);                                               \
+            p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);                                 \
+            p1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x0 + i + 8), p1);                             \
+            q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);                                 \
+            q1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x1 + i + 8), q1);                             \
+            r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);                                 \
+            r1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x2 + i + 8), r1);                             \
+            u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);                                 \
+            u1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x3 + i + 8), u1);                             \
+        }                                                                                          \
+        for (; i + 8 <= n; i += 8) {                                                               \
+            __m256 w0 = LOAD8(i);                                                                  \
+            p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);                                 \
+            q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);                                 \
+            r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);                                 \
+            u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);                                 \
+        }                                                                                          \
+        out[0] = artr__hsum_avx2(_mm256_add_ps(p0, p1));                                           \
+        out[1] = artr__hsum_avx2(_mm256_add_ps(q0, q1));                                           \
+        out[2] = artr__hsum_avx2(_mm256_add_ps(r0, r1));                                           \
+        out[3] = artr__hsum_avx2(_mm256_add_ps(u0, u1));                                           \
+        for (t = 0; t < 4; t++) {                                                                  \
+            const float *xt = x + (size_t)t * ldx;                                                 \
+            float s = out[t];                                                                      \
+            int j;                                                                                 \
+            for (j = i; j < n; j++) s += ONE(j) * xt[j];                                           \
+            out[t] = s;                                                                            \
+        }                                                                                          \
     }
-    for (; i + 8 <= n; i += 8) {
-        __m256 w0 = _mm256_loadu_ps(a + i);
-        p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);
-        q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);
-        r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);
-        u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);
-    }
-    out[0] = artr__hsum_avx2(_mm256_add_ps(p0, p1));
-    out[1] = artr__hsum_avx2(_mm256_add_ps(q0, q1));
-    out[2] = artr__hsum_avx2(_mm256_add_ps(r0, r1));
-    out[3] = artr__hsum_avx2(_mm256_add_ps(u0, u1));
-    for (t = 0; t < 4; t++) {
-        const float *xt = x + (size_t)t * ldx;
-        float s = out[t];
-        int j;
-        for (j = i; j < n; j++) s += a[j] * xt[j];
-        out[t] = s;
-    }
-}
+#define ARTR__F32_LOAD8(i) _mm256_loadu_ps(a + (i))
+#define ARTR__F32_ONE(i) a[i]
+ARTR__DOT4T(artr__dot4t_f32_avx2, float, ARTR__F32_LOAD8, ARTR__F32_ONE)
+#undef ARTR__F32_LOAD8
+#undef ARTR__F32_ONE
 #endif
 
 #if ARTR__NEON
@@ -1482,46 +1491,13 @@ static float artr__dot_f16_avx2(const void *w, const float *x, int n)
 #endif
 
 #if ARTR__F16_AVX2
-/* One F16 row with four activation rows: each weight vector converted once. out[t]
-   equals artr__dot_f16_avx2(w, x + t * ldx, n) bit for bit. */
-static void artr__dot4t_f16_avx2(const void *w, const float *x, size_t ldx, int n, float *out)
-{
-    const uint16_t *a = (const uint16_t *)w;
-    const float *x0 = x, *x1 = x + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
-    __m256 p0 = _mm256_setzero_ps(), p1 = p0, q0 = p0, q1 = p0, r0 = p0, r1 = p0, u0 = p0, u1 = p0;
-    int i = 0, t;
-    for (; i + 16 <= n; i += 16) {
-        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
-        __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8)));
-        p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);
-        p1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x0 + i + 8), p1);
-        q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);
-        q1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x1 + i + 8), q1);
-        r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);
-        r1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x2 + i + 8), r1);
-        u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);
-        u1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x3 + i + 8), u1);
-    }
-    for (; i + 8 <= n; i += 8) {
-        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
-        p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);
-        q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);
-        r0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x2 + i), r0);
-        u0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x3 + i), u0);
-    }
-    out[0] = artr__hsum_avx2(_mm256_add_ps(p0, p1));
-    out[1] = artr__hsum_avx2(_mm256_add_ps(q0, q1));
-    out[2] = artr__hsum_avx2(_mm256_add_ps(r0, r1));
-    out[3] = artr__hsum_avx2(_mm256_add_ps(u0, u1));
-    for (t = 0; t < 4; t++) {
-        const float *xt = x + (size_t)t * ldx;
-        float s = out[t];
-        int j;
-        for (j = i; j < n; j++) s += artr__f16_one_avx2(a[j]) * xt[j];
-        out[t] = s;
-    }
-}
+#define ARTR__F16_LOAD8(i) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + (i))))
+#define ARTR__F16_ONE(i) artr__f16_one_avx2(a[i])
+ARTR__DOT4T(artr__dot4t_f16_avx2, uint16_t, ARTR__F16_LOAD8, ARTR__F16_ONE)
+#undef ARTR__F16_LOAD8
+#undef ARTR__F16_ONE
 #endif
+#undef ARTR__DOT4T
 
 /* Half to float in NEON needs the IEEE half format: always on AArch64. */
 #if ARTR__NEON && (defined(__aarch64__) || defined(__ARM_FP16_FORMAT_IEEE))
@@ -1829,63 +1805,39 @@ static float artr__dotq_q4_0_avx2(const void *w, const int8_t *xq, const float *
 #ifndef ARTR__PREFETCH_ROWS
 #define ARTR__PREFETCH_ROWS 8
 #endif
-static void artr__dotq4_q8_0_avx2(const void *w, size_t stride, const int8_t *xq, const float *xd, int n,
-                                  float *out)
-{
-    const uint8_t *b0 = (const uint8_t *)w, *b1 = b0 + stride, *b2 = b1 + stride, *b3 = b2 + stride;
-    size_t ahead = ARTR__PREFETCH_ROWS * stride; /* the same block, rows ahead (next group) */
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i;
-    for (i = 0; i < n; i += ARTR__QK, b0 += 34, b1 += 34, b2 += 34, b3 += 34) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i));
-        float dx = xd[i / ARTR__QK];
-        _mm_prefetch((const char *)b0 + ahead, _MM_HINT_T0);
-        _mm_prefetch((const char *)b1 + ahead, _MM_HINT_T0);
-        _mm_prefetch((const char *)b2 + ahead, _MM_HINT_T0);
-        _mm_prefetch((const char *)b3 + ahead, _MM_HINT_T0);
-        a0 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b0)) * dx),
-                             artr__i8dot_avx2(_mm256_loadu_si256((const __m256i *)(b0 + 2)), x), a0);
-        a1 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b1)) * dx),
-                             artr__i8dot_avx2(_mm256_loadu_si256((const __m256i *)(b1 + 2)), x), a1);
-        a2 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b2)) * dx),
-                             artr__i8dot_avx2(_mm256_loadu_si256((const __m256i *)(b2 + 2)), x), a2);
-        a3 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b3)) * dx),
-                             artr__i8dot_avx2(_mm256_loadu_si256((const __m256i *)(b3 + 2)), x), a3);
+/* BLOCK: bytes per block; UNPACK(q): the 32 weights of the block at q as signed bytes. */
+#define ARTR__DOTQ_4ROWS(NAME, BLOCK, UNPACK)                                                       \
+    static void NAME(const void *w, size_t stride, const int8_t *xq, const float *xd, int n, float *out) \
+    {                                                                                              \
+        const uint8_t *b0 = (const uint8_t *)w, *b1 = b0 + stride, *b2 = b1 + stride, *b3 = b2 + stride; \
+        size_t ahead = ARTR__PREFETCH_ROWS * stride; /* the same block, rows ahead */              \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                \
+        int i;                                                                                     \
+        for (i = 0; i < n; i += ARTR__QK, b0 += BLOCK, b1 += BLOCK, b2 += BLOCK, b3 += BLOCK) {     \
+            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i));                             \
+            float dx = xd[i / ARTR__QK];                                                           \
+            _mm_prefetch((const char *)b0 + ahead, _MM_HINT_T0);                                   \
+            _mm_prefetch((const char *)b1 + ahead, _MM_HINT_T0);                                   \
+            _mm_prefetch((const char *)b2 + ahead, _MM_HINT_T0);                                   \
+            _mm_prefetch((const char *)b3 + ahead, _MM_HINT_T0);                                   \
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b0)) * dx),         \
+                                 artr__i8dot_avx2(UNPACK(b0), x), a0);                             \
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b1)) * dx),         \
+                                 artr__i8dot_avx2(UNPACK(b1), x), a1);                             \
+            a2 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b2)) * dx),         \
+                                 artr__i8dot_avx2(UNPACK(b2), x), a2);                             \
+            a3 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b3)) * dx),         \
+                                 artr__i8dot_avx2(UNPACK(b3), x), a3);                             \
+        }                                                                                          \
+        out[0] = artr__hsum_avx2(a0);                                                              \
+        out[1] = artr__hsum_avx2(a1);                                                              \
+        out[2] = artr__hsum_avx2(a2);                                                              \
+        out[3] = artr__hsum_avx2(a3);                                                              \
     }
-    out[0] = artr__hsum_avx2(a0);
-    out[1] = artr__hsum_avx2(a1);
-    out[2] = artr__hsum_avx2(a2);
-    out[3] = artr__hsum_avx2(a3);
-}
-
-static void artr__dotq4_q4_0_avx2(const void *w, size_t stride, const int8_t *xq, const float *xd, int n,
-                                  float *out)
-{
-    const uint8_t *b0 = (const uint8_t *)w, *b1 = b0 + stride, *b2 = b1 + stride, *b3 = b2 + stride;
-    size_t ahead = ARTR__PREFETCH_ROWS * stride; /* the same block, rows ahead (next group) */
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i;
-    for (i = 0; i < n; i += ARTR__QK, b0 += 18, b1 += 18, b2 += 18, b3 += 18) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i));
-        float dx = xd[i / ARTR__QK];
-        _mm_prefetch((const char *)b0 + ahead, _MM_HINT_T0);
-        _mm_prefetch((const char *)b1 + ahead, _MM_HINT_T0);
-        _mm_prefetch((const char *)b2 + ahead, _MM_HINT_T0);
-        _mm_prefetch((const char *)b3 + ahead, _MM_HINT_T0);
-        a0 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b0)) * dx),
-                             artr__i8dot_avx2(artr__q4_unpack_avx2(b0 + 2), x), a0);
-        a1 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b1)) * dx),
-                             artr__i8dot_avx2(artr__q4_unpack_avx2(b1 + 2), x), a1);
-        a2 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b2)) * dx),
-                             artr__i8dot_avx2(artr__q4_unpack_avx2(b2 + 2), x), a2);
-        a3 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b3)) * dx),
-                             artr__i8dot_avx2(artr__q4_unpack_avx2(b3 + 2), x), a3);
-    }
-    out[0] = artr__hsum_avx2(a0);
-    out[1] = artr__hsum_avx2(a1);
-    out[2] = artr__hsum_avx2(a2);
-    out[3] = artr__hsum_avx2(a3);
-}
+#define ARTR__Q8_UNPACK(q) _mm256_loadu_si256((const __m256i *)((q) + 2))
+#define ARTR__Q4_UNPACK(q) artr__q4_unpack_avx2((q) + 2)
+ARTR__DOTQ_4ROWS(artr__dotq4_q8_0_avx2, 34, ARTR__Q8_UNPACK)
+ARTR__DOTQ_4ROWS(artr__dotq4_q4_0_avx2, 18, ARTR__Q4_UNPACK)
 #endif
 
 #if ARTR__QACT && ARTR__AVX2
@@ -1917,9 +1869,12 @@ static void artr__dotq4_q4_0_avx2(const void *w, size_t stride, const int8_t *xq
         }                                                                                           \
         for (r = 0; r < 8; r++) out[r] = artr__hsum_avx2(acc[r]);                                   \
     }
-ARTR__DOTQ_4X2(artr__dotq4x2_q8_0_avx2, 34, _mm256_loadu_si256((const __m256i *)(q + 2)))
-ARTR__DOTQ_4X2(artr__dotq4x2_q4_0_avx2, 18, artr__q4_unpack_avx2(q + 2))
+ARTR__DOTQ_4X2(artr__dotq4x2_q8_0_avx2, 34, ARTR__Q8_UNPACK(q))
+ARTR__DOTQ_4X2(artr__dotq4x2_q4_0_avx2, 18, ARTR__Q4_UNPACK(q))
 #undef ARTR__DOTQ_4X2
+#undef ARTR__DOTQ_4ROWS
+#undef ARTR__Q8_UNPACK
+#undef ARTR__Q4_UNPACK
 #endif
 
 #if ARTR__QACT && ARTR__NEON
@@ -2329,13 +2284,13 @@ static ARTR__UNUSED void artr__gelu_ref(float *x, int n)
 #if ARTR__AVX2
 /* exp of 8 floats: x = n ln2 + r, |r| <= ln2 / 2 (ln2 split in two for an exact n ln2),
    exp(r) by Cephes' degree-6 polynomial, times 2^n through the exponent bits. Within
-   2 ulp of expf (tested over [-87, 88] in test_vec_math); below -87.34 (where expf goes
+   2 ulp of expf (tested over [-87, 88.72] in test_vec_math); below -87.34 (where expf goes
    subnormal) and -inf give 0, above 88.72 (expf's overflow) +inf, NaN stays NaN. */
 static __m256 artr__exp_avx2(__m256 x)
 {
     __m256 zero = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654475f), _CMP_LT_OQ);
     __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q), xc, n, r, y;
-    __m256i e;
+    __m256i h;
     xc = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.72283935f)), _mm256_set1_ps(-87.33654475f));
     n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -2348,14 +2303,12 @@ static __m256 artr__exp_avx2(__m256 x)
     y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
     y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
     y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    /* 2^n in two halves so n = 128 (x near 88.38) does not overflow the exponent early */
-    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(n, _mm256_set1_ps(0.5f))),
-                                           _mm256_set1_epi32(127)), 23);
-    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(_mm256_cvtps_epi32(n),
-                                                            _mm256_cvtps_epi32(_mm256_mul_ps(n, _mm256_set1_ps(0.5f)))),
-                                           _mm256_set1_epi32(127)), 23);
-    y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    /* 2^n as 2^h * 2^(n - h), h = n / 2, so n = 128 (x near 88.7) does not overflow the
+       exponent early */
+    h = _mm256_cvtps_epi32(_mm256_mul_ps(n, _mm256_set1_ps(0.5f)));
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, _mm256_set1_epi32(127)), 23)));
+    h = _mm256_sub_epi32(_mm256_cvtps_epi32(n), h);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, _mm256_set1_epi32(127)), 23)));
     y = _mm256_andnot_ps(zero, y);
     y = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, _mm256_set1_ps(88.72283935f), _CMP_GT_OQ));
     return _mm256_blendv_ps(y, x, nan);
@@ -2375,8 +2328,7 @@ static void artr__softmax_avx2(const float *l, float *p, int n)
         if (l[i] > mx) mx = l[i];
     vm = _mm256_set1_ps(mx);
     for (i = 0; i + 8 <= n; i += 8) {
-        __m256 e = artr__exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(l + i), vm));
-        e = _mm256_andnot_ps(_mm256_cmp_ps(_mm256_loadu_ps(l + i), _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ), e);
+        __m256 e = artr__exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(l + i), vm)); /* exp(-inf) is 0 */
         _mm256_storeu_ps(p + i, e);
         vsum = _mm256_add_ps(vsum, e);
     }
@@ -4330,16 +4282,11 @@ static unsigned char *artr__kv_row(const artr_ctx *c, unsigned char *cache, int 
     return cache + ((size_t)l * (size_t)c->n_ctx + (size_t)pos) * (size_t)c->kv_dim * c->kv_es;
 }
 
-/* n floats into a cache row (rounded to half for an F16 cache), and back. */
+/* n floats into a cache row (rounded to half for an F16 cache: the writer artr_quantize_f32
+   uses, which cannot fail for these types), and back. */
 static void artr__kv_store(const artr_ctx *c, unsigned char *dst, const float *src, int n)
 {
-    int i;
-    if (c->kv_type == ARTR_TYPE_F16) {
-        uint16_t *h = (uint16_t *)(void *)dst;
-        for (i = 0; i < n; i++) h[i] = artr__f32_to_f16(src[i]);
-    } else {
-        memcpy(dst, src, (size_t)n * sizeof(float));
-    }
+    artr_quantize_f32(c->kv_type, src, n, dst, (size_t)n * c->kv_es, NULL);
 }
 
 static void artr__kv_load(const artr_ctx *c, float *dst, const unsigned char *src, int n)
