@@ -27,17 +27,24 @@ static double now_s(void)
 
 static int kv_type = ARTR_TYPE_F32; /* --kv f16: every context's cache type */
 
-static artr_ctx *make_ctx(const artr_model *m, int n_ctx, int n_batch, int n_threads, int n_layers)
+/* The parameters of every context the bench makes (and sizes). */
+static artr_ctx_params ctx_params(int n_ctx, int n_batch, int n_threads, int n_layers)
 {
     artr_ctx_params cp;
-    artr_ctx *c = NULL;
-    artr_error err;
     memset(&cp, 0, sizeof cp);
     cp.n_ctx = n_ctx;
     cp.n_batch = n_batch;
     cp.n_threads = n_threads;
     cp.n_layers = n_layers;
     cp.kv_type = kv_type;
+    return cp;
+}
+
+static artr_ctx *make_ctx(const artr_model *m, int n_ctx, int n_batch, int n_threads, int n_layers)
+{
+    artr_ctx_params cp = ctx_params(n_ctx, n_batch, n_threads, n_layers);
+    artr_ctx *c = NULL;
+    artr_error err;
     if (artr_ctx_create(&c, m, &cp, &err) != ARTR_OK) {
         fprintf(stderr, "artr-bench: %s\n", err.msg);
         exit(1);
@@ -145,11 +152,7 @@ static void bench_kernels(const artr_model *m, int n_ctx, int n_threads)
     size_t ctx_bytes = 0, model_bytes = 0, wbytes = weight_bytes(m);
     double t1, t8, tg, bw;
     int threads_used = 1;
-    artr_ctx_params cp;
-    memset(&cp, 0, sizeof cp);
-    cp.n_ctx = n_ctx;
-    cp.n_batch = n_batch;
-    cp.kv_type = kv_type;
+    artr_ctx_params cp = ctx_params(n_ctx, n_batch, n_threads, 0); /* what c was made with */
     artr_ctx_bytes(m, &cp, &ctx_bytes, NULL);
     for (i = 0; i < n_ctx; i++) ids[i] = (int32_t)((i * 7919 + 13) % cfg->n_vocab);
     printf("model: %d layers, embd %d, ffn %d, vocab %d; weights %.1f MB; context %d (%s cache): %.1f MB\n",
