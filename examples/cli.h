@@ -1,7 +1,7 @@
 /* Helpers the example CLIs share: option matching and parsing, one-line errors, reading a
    whole file, a monotonic clock. Define CLI_PROG (the program name for messages) before
    including, and CLI_NO_CLOCK / CLI_NO_READ_FILE to leave out what a program does not
-   use; needs <errno.h>, <stdio.h>, <stdlib.h>, <string.h>, <time.h> (POSIX
+   use; needs <errno.h>, <stdint.h>, <stdio.h>, <stdlib.h>, <string.h>, <time.h> (POSIX
    clock_gettime). Everything is static: each example is one translation unit. */
 #ifndef ARTR_EXAMPLES_CLI_H
 #define ARTR_EXAMPLES_CLI_H
@@ -44,6 +44,24 @@ static int parse_float(const char *s, double lo, double hi, float *out)
     if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
     *out = (float)v;
     return 1;
+}
+
+/* A whole unsigned decimal (a seed), no sign, no trailing junk; or 0. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return !errno && end != s && !*end && s[0] != '-';
+}
+
+/* Is a one of the n names (a program's options that take a value)? */
+static int in_list(const char *a, const char *const *names, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!strcmp(a, names[i])) return 1;
+    return 0;
 }
 
 /* Does option a match its short or long name (either may be NULL)? */

@@ -97,10 +97,7 @@ static int known_value_option(const char *a)
     static const char *const names[] = {"-m", "--model", "--class", "-n", "-o", "--cols", "--raw", "--cfg",
                                         "--temp", "--top-k", "-s", "--seed", "--sjd-window", "--sjd-init",
                                         "--raw-sjd", "--nll", "-t", "--threads"};
-    size_t i;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(a, names[i])) return 1;
-    return 0;
+    return in_list(a, names, sizeof names / sizeof names[0]);
 }
 
 /* 0 ok, 1 --help shown, 2 bad usage (message printed). */
@@ -155,10 +152,7 @@ static int parse_args(int argc, char **argv, options *o)
             ok = !strcmp(v, "neighbour") || !strcmp(v, "neighbor") || !strcmp(v, "random");
             o->init = !strcmp(v, "random") ? INIT_RANDOM : INIT_NEIGHBOUR;
         } else if (is(a, "-s", "--seed")) {
-            char *end;
-            errno = 0;
-            o->seed = strtoull(v, &end, 10);
-            ok = !errno && end != v && !*end && v[0] != '-';
+            ok = parse_u64(v, &o->seed);
             o->seed_given = 1;
         } else {
             fprintf(stderr, "artr-image: unknown option '%s' (see --help)\n", a);

@@ -161,10 +161,7 @@ static int known_value_option(const char *a)
                                         "--samples", "--quantiles", "--seed", "-s", "--temp", "--top-k",
                                         "-t", "--threads", "-o", "--output", "--plot", "--split",
                                         "--stride"};
-    size_t i;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(a, names[i])) return 1;
-    return 0;
+    return in_list(a, names, sizeof names / sizeof names[0]);
 }
 
 /* 0 ok, 1 --help shown, 2 bad usage (message printed). */
@@ -215,10 +212,7 @@ static int parse_args(int argc, char **argv, options *o)
         else if (is(a, "--split", NULL)) ok = parse_split(v, o->split);
         else if (is(a, "--stride", NULL)) ok = parse_int(v, 1, 1 << 20, &o->stride);
         else if (is(a, "-s", "--seed")) {
-            char *end;
-            errno = 0;
-            o->seed = strtoull(v, &end, 10);
-            ok = !errno && end != v && !*end && v[0] != '-';
+            ok = parse_u64(v, &o->seed);
         }
         if (!ok) {
             fprintf(stderr, "artr-series: bad value '%s' for %s (see --help)\n", v, a);

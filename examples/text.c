@@ -71,10 +71,7 @@ static int known_value_option(const char *a)
                                         "-t", "--threads", "--draft-n", "--self-spec", "--jacobi",
                                         "--spec-jacobi", "--sink", "--kv-type", "--repeat-last-n", "--temp", "--top-k",
                                         "--top-p", "--min-p", "--repeat-penalty", "-s", "--seed"};
-    size_t i;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(a, names[i])) return 1;
-    return 0;
+    return in_list(a, names, sizeof names / sizeof names[0]);
 }
 
 /* 0 ok, 1 --help shown, 2 bad usage (message printed). */
@@ -133,10 +130,7 @@ static int parse_args(int argc, char **argv, options *o)
         else if (is(a, "--min-p", NULL)) ok = parse_float(v, 0, 1, &o->s.min_p);
         else if (is(a, "--repeat-penalty", NULL)) ok = parse_float(v, 0, 100, &o->s.repeat_penalty);
         else if (is(a, "-s", "--seed")) {
-            char *end;
-            errno = 0;
-            o->seed = strtoull(v, &end, 10);
-            ok = !errno && end != v && !*end && v[0] != '-';
+            ok = parse_u64(v, &o->seed);
             o->seed_given = 1;
         } else {
             fprintf(stderr, "artr-text: unknown option '%s' (see --help)\n", a);
