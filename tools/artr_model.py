@@ -162,6 +162,24 @@ def round_f16_(model):
 # ---------------------------------------------------------------------------------------
 # training
 
+def add_run_args(ap, minutes, minutes_help, eval_every, eval_help=None):
+    """The recipes' common options: --minutes, --seed, --eval-every, --threads."""
+    ap.add_argument("--minutes", type=float, default=minutes, help=minutes_help)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--eval-every", type=int, default=eval_every, help=eval_help)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1 made the shipped models; another count changes the "
+                    "float summation order, so the result differs slightly; 1 also copes best "
+                    "with a machine shared with other work)")
+
+
+def init_torch(threads):
+    """Denormals (AdamW's early state) make CPU steps ~10x slower: flush them to zero, before
+    the thread pool exists so that its threads inherit the setting; then set the threads."""
+    torch.set_flush_denormal(True)
+    torch.set_num_threads(threads)
+
+
 def adamw(model, lr, weight_decay):
     """AdamW (betas 0.9 / 0.95, eps 1e-8), weight decay on the matrices only."""
     decay = [p for p in model.parameters() if p.dim() == 2]

@@ -46,8 +46,9 @@ try:
     import numpy as np
     import torch
     import gguf  # noqa: F401 (artr_model writes and reads the files with it; fail early without it)
-    from artr_model import (ROPE_THETA, RMS_EPS, Llama, adamw, check_logits, log, lr_at, mean_loss, n_params,
-                            read_gguf, round_f16_, train_step, write_gguf)
+    from artr_model import (ROPE_THETA, RMS_EPS, Llama, add_run_args, adamw, check_logits, init_torch,
+                            log, lr_at, mean_loss, n_params, read_gguf, round_f16_, train_step,
+                            write_gguf)
 except ImportError as e:  # pragma: no cover
     sys.exit(f"train_image.py: {e}; needs torch, numpy and gguf (pip install torch numpy gguf)")
 
@@ -271,16 +272,12 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=1700)
     ap.add_argument("--batch", type=int, default=64, help="images per step (50 tokens each)")
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--minutes", type=float, default=18.0, help="wall-time budget of the prior")
     ap.add_argument("--stop-after", type=int, default=None,
                     help="stop after this many steps of the --steps schedule (reproduces a run the clock stopped)")
-    ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--eval-every", type=int, default=400)
-    ap.add_argument("--threads", type=int, default=1)
+    add_run_args(ap, 18.0, "wall-time budget of the prior", 400, "steps between val-loss prints (0: none)")
     a = ap.parse_args(argv)
 
-    torch.set_flush_denormal(True)
-    torch.set_num_threads(a.threads)
+    init_torch(a.threads)
     t_start = time.time()
     tr_img, tr_lab = load_split(a.data, "train")
     te_img, te_lab = load_split(a.data, "t10k")

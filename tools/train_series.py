@@ -45,8 +45,9 @@ try:
     import numpy as np
     import torch
     import gguf  # noqa: F401 (artr_model writes and reads the files with it; fail early without it)
-    from artr_model import (ROPE_THETA, RMS_EPS, Llama, adamw, check_logits, check_meta, gguf_scalar, log,
-                            lr_at, mean_loss, n_params, read_gguf, round_f16_, train_step, write_gguf)
+    from artr_model import (ROPE_THETA, RMS_EPS, Llama, add_run_args, adamw, check_logits, check_meta,
+                            gguf_scalar, init_torch, log, lr_at, mean_loss, n_params, read_gguf,
+                            round_f16_, train_step, write_gguf)
 except ImportError as e:  # pragma: no cover
     sys.exit(f"train_series.py: {e}; needs torch, numpy and gguf (pip install torch numpy gguf)")
 
@@ -294,14 +295,10 @@ def main(argv=None):
     ap.add_argument("--fixture", default=os.path.join(REPO, "tests", "fixtures", "series", "val.bin"),
                     help="loss fixture for tests/series_check.c ('' for none)")
     ap.add_argument("--steps", type=int, default=CFG["steps"], help="training steps (the LR schedule)")
-    ap.add_argument("--minutes", type=float, default=20.0, help="wall-time budget; stops early if reached")
-    ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--eval-every", type=int, default=100)
-    ap.add_argument("--threads", type=int, default=1)
+    add_run_args(ap, 20.0, "wall-time budget; stops early if reached", 100, "steps between val-loss prints")
     a = ap.parse_args(argv)
 
-    torch.set_flush_denormal(True)
-    torch.set_num_threads(a.threads)
+    init_torch(a.threads)
     t_start = time.time()
     names, series = load_etth1(a.data)
     vx = val_windows(series)

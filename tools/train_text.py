@@ -44,9 +44,9 @@ try:
     import torch
     import sentencepiece as spm
     import gguf
-    from artr_model import (ROPE_THETA, RMS_EPS, Llama, adamw, check_logits, check_meta, gguf_scalar,
-                            gguf_strings, log, lr_at, n_params, read_gguf, round_f16_, stream_loss,
-                            train_step, windows, write_gguf)
+    from artr_model import (ROPE_THETA, RMS_EPS, Llama, add_run_args, adamw, check_logits, check_meta,
+                            gguf_scalar, gguf_strings, init_torch, log, lr_at, n_params, read_gguf,
+                            round_f16_, stream_loss, train_step, windows, write_gguf)
 except ImportError as e:  # pragma: no cover
     sys.exit(f"train_text.py: {e}; needs torch, numpy, sentencepiece and gguf "
              "(pip install torch numpy sentencepiece gguf)")
@@ -267,21 +267,12 @@ def main(argv=None):
                     help="training steps (the LR schedule's length) for the target")
     ap.add_argument("--draft-steps", type=int, default=MODELS["draft"]["steps"],
                     help="training steps for the draft")
-    ap.add_argument("--minutes", type=float, default=60.0,
-                    help="wall-time budget per model; stops early (a different model) if reached")
-    ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--eval-every", type=int, default=200, help="steps between val-loss prints")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads (1 made the shipped models; another count changes the "
-                    "float summation order, so the result differs slightly; 1 also copes best "
-                    "with a machine shared with other work)")
+    add_run_args(ap, 60.0, "wall-time budget per model; stops early (a different model) if reached",
+                 200, "steps between val-loss prints")
     ap.add_argument("--only", choices=("both", "target", "draft"), default="both")
     a = ap.parse_args(argv)
 
-    # denormals (AdamW's early state) make CPU steps ~10x slower; flush them to zero, before
-    # the thread pool exists so its threads inherit the setting
-    torch.set_flush_denormal(True)
-    torch.set_num_threads(a.threads)
+    init_torch(a.threads)
     t_start = time.time()
     train_text, val_text = load_text(a.data)
     sp = train_tokenizer(train_text)

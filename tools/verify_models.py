@@ -41,7 +41,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from artr_model import gguf_scalar, gguf_strings, load_model, log, loss_sum, numpy_loss_sum, stream_loss, windows  # noqa: E402,E501
+from artr_model import (gguf_scalar, gguf_strings, load_model, log, loss_sum, numpy_loss_sum,  # noqa: E402
+                        stream_loss, windows)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(REPO, "..", "shared", "data")
