@@ -45,9 +45,10 @@ import time
 try:
     import numpy as np
     import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-    import gguf
+    import gguf  # noqa: F401 (artr_model writes and reads the files with it; fail early without it)
+    from artr_model import (ROPE_THETA, RMS_EPS, Llama, add_run_args, adamw, check_logits, init_torch,
+                            log, lr_at, mean_loss, n_params, read_gguf, round_f16_, train_step,
+                            write_gguf)
 except ImportError as e:  # pragma: no cover
     sys.exit(f"train_image.py: {e}; needs torch, numpy and gguf (pip install torch numpy gguf)")
 
@@ -67,17 +68,11 @@ VOCAB = NULL + 1                     # 267
 CTX = 64                             # n_ctx_train (a sequence is 50 tokens)
 
 PRIOR = dict(dim=192, n_layer=4, n_head=6, n_head_kv=3, n_ff=576)
-ROPE_THETA = 10000.0
-RMS_EPS = 1e-5
 WARMUP = 100
 MIN_LR_FRAC = 0.1
 WEIGHT_DECAY = 0.05
 CLIP = 1.0
 CLASS_DROP = 0.1
-
-
-def log(*a):
-    print(*a, flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,86 +154,11 @@ def kmeans(x, k, iters, seed):
 
 
 # ---------------------------------------------------------------------------------------
-# the prior: Llama, rotary embeddings on adjacent pairs (llama.cpp's mode 0), tied output
+# the prior (tools/artr_model.py: Llama, rotary embeddings on adjacent pairs, llama.cpp's
+# mode 0, tied output; no dropout)
 
-def rope_tables(head_dim, n_ctx, theta):
-    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
-    ang = torch.outer(torch.arange(n_ctx, dtype=torch.float64), inv)
-    return ang.cos().float(), ang.sin().float()
-
-
-def rope(x, cos, sin):
-    T = x.shape[2]
-    c, s = cos[:T], sin[:T]
-    x0, x1 = x[..., 0::2], x[..., 1::2]
-    return torch.stack((x0 * c - x1 * s, x0 * s + x1 * c), dim=-1).flatten(-2)
-
-
-class Block(nn.Module):
-    def __init__(self, dim, n_head, n_head_kv, n_ff):
-        super().__init__()
-        self.n_head, self.n_head_kv, self.hd = n_head, n_head_kv, dim // n_head
-        self.attn_norm = nn.Parameter(torch.ones(dim))
-        self.attn_q = nn.Linear(dim, dim, bias=False)
-        self.attn_k = nn.Linear(dim, n_head_kv * self.hd, bias=False)
-        self.attn_v = nn.Linear(dim, n_head_kv * self.hd, bias=False)
-        self.attn_output = nn.Linear(dim, dim, bias=False)
-        self.ffn_norm = nn.Parameter(torch.ones(dim))
-        self.ffn_gate = nn.Linear(dim, n_ff, bias=False)
-        self.ffn_up = nn.Linear(dim, n_ff, bias=False)
-        self.ffn_down = nn.Linear(n_ff, dim, bias=False)
-
-    def forward(self, x, cos, sin):
-        B, T, D = x.shape
-        h = F.rms_norm(x, (D,), self.attn_norm, RMS_EPS)
-        q = self.attn_q(h).view(B, T, self.n_head, self.hd).transpose(1, 2)
-        k = self.attn_k(h).view(B, T, self.n_head_kv, self.hd).transpose(1, 2)
-        v = self.attn_v(h).view(B, T, self.n_head_kv, self.hd).transpose(1, 2)
-        q, k = rope(q, cos, sin), rope(k, cos, sin)
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
-        x = x + self.attn_output(a.transpose(1, 2).reshape(B, T, D))
-        h = F.rms_norm(x, (D,), self.ffn_norm, RMS_EPS)
-        return x + self.ffn_down(F.silu(self.ffn_gate(h)) * self.ffn_up(h))
-
-
-class Llama(nn.Module):
-    def __init__(self, dim, n_layer, n_head, n_head_kv, n_ff):
-        super().__init__()
-        self.dim = dim
-        self.token_embd = nn.Embedding(VOCAB, dim)
-        self.blocks = nn.ModuleList(Block(dim, n_head, n_head_kv, n_ff) for _ in range(n_layer))
-        self.output_norm = nn.Parameter(torch.ones(dim))
-        cos, sin = rope_tables(dim // n_head, CTX, ROPE_THETA)
-        self.register_buffer("cos", cos, persistent=False)
-        self.register_buffer("sin", sin, persistent=False)
-        for name, p in self.named_parameters():
-            if p.dim() == 2:
-                std = 0.02 / math.sqrt(2 * n_layer) if name.endswith(("attn_output.weight", "ffn_down.weight")) else 0.02
-                nn.init.normal_(p, 0.0, std)
-
-    def forward(self, idx):
-        x = self.token_embd(idx)
-        for b in self.blocks:
-            x = b(x, self.cos, self.sin)
-        x = F.rms_norm(x, (self.dim,), self.output_norm, RMS_EPS)
-        return x @ self.token_embd.weight.t()
-
-    def gguf_tensors(self):
-        def a(t):
-            return t.detach().float().numpy().copy()
-        out = [("token_embd.weight", a(self.token_embd.weight))]
-        for i, b in enumerate(self.blocks):
-            out += [(f"blk.{i}.attn_norm.weight", a(b.attn_norm)),
-                    (f"blk.{i}.attn_q.weight", a(b.attn_q.weight)),
-                    (f"blk.{i}.attn_k.weight", a(b.attn_k.weight)),
-                    (f"blk.{i}.attn_v.weight", a(b.attn_v.weight)),
-                    (f"blk.{i}.attn_output.weight", a(b.attn_output.weight)),
-                    (f"blk.{i}.ffn_norm.weight", a(b.ffn_norm)),
-                    (f"blk.{i}.ffn_gate.weight", a(b.ffn_gate.weight)),
-                    (f"blk.{i}.ffn_up.weight", a(b.ffn_up.weight)),
-                    (f"blk.{i}.ffn_down.weight", a(b.ffn_down.weight))]
-        out.append(("output_norm.weight", a(self.output_norm)))
-        return out
+def make_model():
+    return Llama(vocab=VOCAB, n_ctx=CTX, theta=ROPE_THETA, eps=RMS_EPS, **PRIOR)
 
 
 def sequences(codes, labels):
@@ -246,34 +166,17 @@ def sequences(codes, labels):
     return np.concatenate([(CLASS_BASE + labels)[:, None], codes], 1).astype(np.int64)
 
 
-@torch.no_grad()
 def seq_loss(model, seqs, batch=500):
     """Mean cross-entropy (nats) of the 49 codes of each sequence given its first token."""
-    model.eval()
-    total = 0.0
-    for i in range(0, len(seqs), batch):
-        x = torch.as_tensor(seqs[i:i + batch])
-        lg = model(x[:, :-1])
-        total += F.cross_entropy(lg.reshape(-1, VOCAB).double(), x[:, 1:].reshape(-1), reduction="sum").item()
-    return total / (len(seqs) * N_POS)
-
-
-def lr_at(step, steps, peak):
-    if step < WARMUP:
-        return peak * (step + 1) / WARMUP
-    t = (step - WARMUP) / max(1, steps - WARMUP)
-    return peak * (MIN_LR_FRAC + (1 - MIN_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+    return mean_loss(model, seqs, batch)
 
 
 def train_prior(train_seqs, val_seqs, steps, batch, lr, minutes, seed, eval_every, stop_after=None):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = Llama(**PRIOR)
-    decay = [p for p in model.parameters() if p.dim() == 2]
-    other = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
-                             {"params": other, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.95))
-    log(f"prior: {sum(p.numel() for p in model.parameters()):,} parameters, {steps} steps of {batch} images")
+    model = make_model()
+    opt = adamw(model, lr, WEIGHT_DECAY)
+    log(f"prior: {n_params(model):,} parameters, {steps} steps of {batch} images")
     t0 = time.time()
     order = rng.permutation(len(train_seqs))
     pos = 0
@@ -285,18 +188,11 @@ def train_prior(train_seqs, val_seqs, steps, batch, lr, minutes, seed, eval_ever
         pos += batch
         drop = rng.random(batch) < CLASS_DROP          # class dropout -> the null class
         x[drop, 0] = NULL
-        x = torch.as_tensor(x)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, lr)
-        model.train()
-        loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB), x[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-        opt.step()
+        step_lr = lr_at(step, steps, lr, WARMUP, MIN_LR_FRAC)
+        loss = train_step(model, opt, torch.as_tensor(x), step_lr, CLIP)
         done = step + 1
         if step % 50 == 0:
-            log(f"  step {step:5d}  loss {loss.item():.4f}  lr {lr_at(step, steps, lr):.2e}  {time.time() - t0:6.0f} s")
+            log(f"  step {step:5d}  loss {loss.item():.4f}  lr {step_lr:.2e}  {time.time() - t0:6.0f} s")
         if eval_every and step % eval_every == eval_every - 1:
             log(f"  step {step:5d}  val loss {seq_loss(model, val_seqs[:2000]):.4f}")
         if stop_after is not None and done >= stop_after:
@@ -308,64 +204,34 @@ def train_prior(train_seqs, val_seqs, steps, batch, lr, minutes, seed, eval_ever
     return model, done, time.time() - t0
 
 
-def round_f16_(model):
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2:
-                p.copy_(p.half().float())
-
-
 # ---------------------------------------------------------------------------------------
 # export and checks
 
+IMAGE_KEYS = (("image.grid_w", GRID), ("image.grid_h", GRID), ("image.patch", PATCH), ("image.n_codes", N_CODES),
+              ("image.class_base", CLASS_BASE), ("image.n_classes", N_CLASSES), ("image.null_class", NULL))
+
+
 def export(path, model, codebook, info, val_loss, params):
-    w = gguf.GGUFWriter(path, "llama")
-    try:
-        w.add_type(gguf.GGUFType.MODEL)
-        w.add_name("artr Fashion-MNIST image tokens")
-        w.add_description(info)
-        w.add_license("Unlicense OR MIT (weights); data: Fashion-MNIST, MIT (Zalando Research)")
-        w.add_context_length(CTX)
-        w.add_embedding_length(PRIOR["dim"])
-        w.add_block_count(PRIOR["n_layer"])
-        w.add_feed_forward_length(PRIOR["n_ff"])
-        w.add_head_count(PRIOR["n_head"])
-        w.add_head_count_kv(PRIOR["n_head_kv"])
-        w.add_rope_freq_base(ROPE_THETA)
-        w.add_layer_norm_rms_eps(RMS_EPS)
-        w.add_rope_dimension_count(PRIOR["dim"] // PRIOR["n_head"])
-        w.add_vocab_size(VOCAB)
-        w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
-        w.add_quantization_version(gguf.GGML_QUANT_VERSION)
-        w.add_uint32("image.grid_w", GRID)
-        w.add_uint32("image.grid_h", GRID)
-        w.add_uint32("image.patch", PATCH)
-        w.add_uint32("image.n_codes", N_CODES)
-        w.add_uint32("image.class_base", CLASS_BASE)
-        w.add_uint32("image.n_classes", N_CLASSES)
-        w.add_uint32("image.null_class", NULL)
+    def image_kv(w):
+        for k, v in IMAGE_KEYS:
+            w.add_uint32(k, v)
         w.add_array("image.class_names", CLASS_NAMES)
-        w.add_float32("artr.train.val_loss", float(val_loss))
-        w.add_uint64("artr.train.params", int(params))
-        for name, a in model.gguf_tensors():
-            w.add_tensor(name, a.astype(np.float16) if a.ndim == 2 else a.astype(np.float32))
-        w.add_tensor("image.codebook", codebook.astype(np.float32))   # (n_codes, 16): ne = [16, n_codes]
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-    finally:
-        w.close()
+    write_gguf(path, model, name="artr Fashion-MNIST image tokens", description=info,
+               license="Unlicense OR MIT (weights); data: Fashion-MNIST, MIT (Zalando Research)",
+               val_loss=val_loss, params=params, extra_kv=image_kv,
+               extra_tensors=[("image.codebook", codebook.astype(np.float32))])   # (n_codes, 16): ne = [16, n_codes]
 
 
-def verify_file(path, model, codebook):
-    """The file's tensors must be what we trained (names, shapes, values)."""
-    r = gguf.GGUFReader(path)
-    t = {ten.name: np.asarray(ten.data) for ten in r.tensors}
+def verify_file(path, model, codebook, seqs):
+    """The file's tensors must be what we trained (names, shapes, values), and an independent
+    forward pass over them must give the PyTorch model's logits on a few sequences."""
+    r, meta, t = read_gguf(path)
     for name, a in model.gguf_tensors():
         if name not in t or t[name].shape != a.shape or np.abs(t[name].astype(np.float32) - a).max() > 0:
             sys.exit(f"verify {path}: tensor {name} differs from the model's")
     if not np.array_equal(t["image.codebook"], codebook):
         sys.exit(f"verify {path}: image.codebook differs")
+    return check_logits(path, model, t, meta, [(f"test sequence {i}, 49 of 50 ids", seqs[i][:-1]) for i in range(2)])
 
 
 @torch.no_grad()
@@ -406,16 +272,12 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=1700)
     ap.add_argument("--batch", type=int, default=64, help="images per step (50 tokens each)")
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--minutes", type=float, default=18.0, help="wall-time budget of the prior")
     ap.add_argument("--stop-after", type=int, default=None,
                     help="stop after this many steps of the --steps schedule (reproduces a run the clock stopped)")
-    ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--eval-every", type=int, default=400)
-    ap.add_argument("--threads", type=int, default=1)
+    add_run_args(ap, 18.0, "wall-time budget of the prior", 400, "steps between val-loss prints (0: none)")
     a = ap.parse_args(argv)
 
-    torch.set_flush_denormal(True)
-    torch.set_num_threads(a.threads)
+    init_torch(a.threads)
     t_start = time.time()
     tr_img, tr_lab = load_split(a.data, "train")
     te_img, te_lab = load_split(a.data, "t10k")
@@ -449,7 +311,7 @@ def main(argv=None):
     tr_seqs, te_seqs = sequences(tr_codes, tr_lab), sequences(te_codes, te_lab)
     model, done, wall = train_prior(tr_seqs, te_seqs, a.steps, a.batch, a.lr, a.minutes, a.seed, a.eval_every,
                                     a.stop_after)
-    params = sum(p.numel() for p in model.parameters())
+    params = n_params(model)
     round_f16_(model)
     tl = seq_loss(model, tr_seqs[:10000])
     vl = seq_loss(model, te_seqs)
@@ -460,8 +322,8 @@ def main(argv=None):
             f"seed {a.seed}; test loss {vl:.4f} nats/code (F16 weights)")
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     export(a.out, model, codebook, info, vl, params)
-    verify_file(a.out, model, codebook)
-    log(f"wrote {a.out}: {os.path.getsize(a.out):,} bytes")
+    worst = verify_file(a.out, model, codebook, te_seqs)
+    log(f"wrote {a.out}: {os.path.getsize(a.out):,} bytes; verified (max logit diff {worst:.2e})")
     if a.fixture:
         fseq = te_seqs[:16].copy()
         fseq[12:, 0] = NULL                     # the unconditional model too

@@ -44,9 +44,10 @@ import time
 try:
     import numpy as np
     import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-    import gguf
+    import gguf  # noqa: F401 (artr_model writes and reads the files with it; fail early without it)
+    from artr_model import (ROPE_THETA, RMS_EPS, Llama, add_run_args, adamw, check_logits, check_meta,
+                            gguf_scalar, init_torch, log, lr_at, mean_loss, n_params, read_gguf,
+                            round_f16_, train_step, write_gguf)
 except ImportError as e:  # pragma: no cover
     sys.exit(f"train_series.py: {e}; needs torch, numpy and gguf (pip install torch numpy gguf)")
 
@@ -66,18 +67,12 @@ TRAIN_ROWS, VAL_ROWS, TEST_ROWS = 12 * 30 * 24, 4 * 30 * 24, 4 * 30 * 24
 CFG = dict(dim=128, n_layer=4, n_head=4, n_head_kv=4, n_ff=384, dropout=0.05,
            lr=1.5e-3, batch=24, steps=600)
 SYNTH_FRAC = 0.4         # share of training windows that are synthetic
-ROPE_THETA = 10000.0
-RMS_EPS = 1e-5
 WARMUP = 50
 MIN_LR_FRAC = 0.1
 WEIGHT_DECAY = 0.1
 CLIP = 1.0
 FIXTURE_MAGIC = 0x53524553  # 'SERS'
 FIXTURE_WINDOWS = 4
-
-
-def log(*a):
-    print(*a, flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -185,134 +180,23 @@ def val_windows(series):
 
 
 # ---------------------------------------------------------------------------------------
-# the model: Llama with rotary embeddings on adjacent pairs, tied embeddings (as train_text.py)
+# the model (tools/artr_model.py: Llama with rotary embeddings on adjacent pairs, tied
+# embeddings) and training
 
-def rope_tables(head_dim, n_ctx, theta):
-    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
-    ang = torch.outer(torch.arange(n_ctx, dtype=torch.float64), inv)
-    return ang.cos().float(), ang.sin().float()          # (n_ctx, head_dim / 2)
-
-
-def rope(x, cos, sin):
-    """x: (B, H, T, hd); rotates pairs (x[2i], x[2i+1]) by pos * theta^(-2i/hd)."""
-    T = x.shape[2]
-    c, s = cos[:T], sin[:T]
-    x0, x1 = x[..., 0::2], x[..., 1::2]
-    return torch.stack((x0 * c - x1 * s, x0 * s + x1 * c), dim=-1).flatten(-2)
+def make_model(cfg):
+    return Llama(vocab=VOCAB, n_ctx=SEQ, theta=ROPE_THETA, eps=RMS_EPS, **cfg)
 
 
-class Block(nn.Module):
-    def __init__(self, dim, n_head, n_head_kv, n_ff, dropout):
-        super().__init__()
-        self.n_head, self.n_head_kv, self.hd, self.dropout = n_head, n_head_kv, dim // n_head, dropout
-        self.attn_norm = nn.Parameter(torch.ones(dim))
-        self.attn_q = nn.Linear(dim, dim, bias=False)
-        self.attn_k = nn.Linear(dim, n_head_kv * self.hd, bias=False)
-        self.attn_v = nn.Linear(dim, n_head_kv * self.hd, bias=False)
-        self.attn_output = nn.Linear(dim, dim, bias=False)
-        self.ffn_norm = nn.Parameter(torch.ones(dim))
-        self.ffn_gate = nn.Linear(dim, n_ff, bias=False)
-        self.ffn_up = nn.Linear(dim, n_ff, bias=False)
-        self.ffn_down = nn.Linear(n_ff, dim, bias=False)
-
-    def forward(self, x, cos, sin):
-        B, T, D = x.shape
-        h = F.rms_norm(x, (D,), self.attn_norm, RMS_EPS)
-        q = self.attn_q(h).view(B, T, self.n_head, self.hd).transpose(1, 2)
-        k = self.attn_k(h).view(B, T, self.n_head_kv, self.hd).transpose(1, 2)
-        v = self.attn_v(h).view(B, T, self.n_head_kv, self.hd).transpose(1, 2)
-        q, k = rope(q, cos, sin), rope(k, cos, sin)
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
-        a = self.attn_output(a.transpose(1, 2).reshape(B, T, D))
-        x = x + F.dropout(a, self.dropout, self.training)
-        h = F.rms_norm(x, (D,), self.ffn_norm, RMS_EPS)
-        m = self.ffn_down(F.silu(self.ffn_gate(h)) * self.ffn_up(h))
-        return x + F.dropout(m, self.dropout, self.training)
-
-
-class Llama(nn.Module):
-    def __init__(self, dim, n_layer, n_head, n_head_kv, n_ff, dropout=0.0, **_):
-        super().__init__()
-        self.dim, self.n_layer, self.n_head, self.n_head_kv, self.n_ff = dim, n_layer, n_head, n_head_kv, n_ff
-        self.token_embd = nn.Embedding(VOCAB, dim)
-        self.blocks = nn.ModuleList(Block(dim, n_head, n_head_kv, n_ff, dropout) for _ in range(n_layer))
-        self.output_norm = nn.Parameter(torch.ones(dim))
-        cos, sin = rope_tables(dim // n_head, SEQ, ROPE_THETA)
-        self.register_buffer("cos", cos, persistent=False)
-        self.register_buffer("sin", sin, persistent=False)
-        for name, p in self.named_parameters():
-            if p.dim() == 2:
-                std = 0.02 / math.sqrt(2 * n_layer) if name.endswith(("attn_output.weight", "ffn_down.weight")) else 0.02
-                nn.init.normal_(p, 0.0, std)
-
-    def forward(self, idx):
-        x = self.token_embd(idx)
-        for b in self.blocks:
-            x = b(x, self.cos, self.sin)
-        x = F.rms_norm(x, (self.dim,), self.output_norm, RMS_EPS)
-        return x @ self.token_embd.weight.t()         # tied output
-
-    def gguf_tensors(self):
-        def a(t):
-            return t.detach().float().numpy().copy()
-        out = [("token_embd.weight", a(self.token_embd.weight))]
-        for i, b in enumerate(self.blocks):
-            out += [(f"blk.{i}.attn_norm.weight", a(b.attn_norm)),
-                    (f"blk.{i}.attn_q.weight", a(b.attn_q.weight)),
-                    (f"blk.{i}.attn_k.weight", a(b.attn_k.weight)),
-                    (f"blk.{i}.attn_v.weight", a(b.attn_v.weight)),
-                    (f"blk.{i}.attn_output.weight", a(b.attn_output.weight)),
-                    (f"blk.{i}.ffn_norm.weight", a(b.ffn_norm)),
-                    (f"blk.{i}.ffn_gate.weight", a(b.ffn_gate.weight)),
-                    (f"blk.{i}.ffn_up.weight", a(b.ffn_up.weight)),
-                    (f"blk.{i}.ffn_down.weight", a(b.ffn_down.weight))]
-        out.append(("output_norm.weight", a(self.output_norm)))
-        return out
-
-
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
-def round_f16_(model):
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2:
-                p.copy_(p.half().float())
-
-
-# ---------------------------------------------------------------------------------------
-# training
-
-@torch.no_grad()
 def forecast_loss(model, ids, batch=32):
     """Mean cross-entropy (nats) of the last PRED tokens of each (SEQ,) row of ids."""
-    model.eval()
-    total, count = 0.0, 0
-    for i in range(0, len(ids), batch):
-        x = torch.tensor(ids[i:i + batch], dtype=torch.long)
-        lg = model(x[:, :-1])[:, -PRED:]
-        total += F.cross_entropy(lg.reshape(-1, VOCAB).double(), x[:, -PRED:].reshape(-1), reduction="sum").item()
-        count += x[:, -PRED:].numel()
-    return total / count
-
-
-def lr_at(step, steps, peak):
-    if step < WARMUP:
-        return peak * (step + 1) / WARMUP
-    t = (step - WARMUP) / max(1, steps - WARMUP)
-    return peak * (MIN_LR_FRAC + (1 - MIN_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+    return mean_loss(model, ids, batch, n_pred=PRED)
 
 
 def train(cfg, series, val_ids, steps, minutes, seed, eval_every):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = Llama(**cfg)
-    decay = [p for p in model.parameters() if p.dim() == 2]
-    other = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
-                             {"params": other, "weight_decay": 0.0}],
-                            lr=cfg["lr"], betas=(0.9, 0.95), eps=1e-8)
+    model = make_model(cfg)
+    opt = adamw(model, cfg["lr"], WEIGHT_DECAY)
     B = cfg["batch"]
     log(f"{n_params(model):,} parameters; dim {cfg['dim']}, {cfg['n_layer']} layers, {cfg['n_head']} heads, "
         f"ffn {cfg['n_ff']}; {steps} steps of {B} windows (context {MIN_CTX}..{CTX} + {PRED}), "
@@ -324,20 +208,13 @@ def train(cfg, series, val_ids, steps, minutes, seed, eval_every):
         if time.time() - t0 > minutes * 60:
             log(f"time budget of {minutes} min reached after {step} of {steps} steps; stopping early")
             break
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, cfg["lr"])
+        lr = lr_at(step, steps, cfg["lr"], WARMUP, MIN_LR_FRAC)
         # one context length per batch (no padding needed); half the batches the longest
         C = CTX if rng.random() < 0.5 else int(rng.integers(MIN_CTX, CTX + 1))
         L = C + PRED
         n_syn = int(rng.binomial(B, SYNTH_FRAC))
         x = np.concatenate([real_batch(rng, series, B - n_syn, L, 0, TRAIN_ROWS), synth_batch(rng, n_syn, L)])
-        w = torch.tensor(tokenize_batch(x, C))
-        logits = model(w[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB), w[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-        opt.step()
+        loss = train_step(model, opt, torch.tensor(tokenize_batch(x, C)), lr, CLIP)
         done = step + 1
         smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
         if done % eval_every == 0 or done == steps:
@@ -345,7 +222,7 @@ def train(cfg, series, val_ids, steps, minutes, seed, eval_every):
             model.train()
             if vl < best[0]:
                 best = (vl, {k: v.clone() for k, v in model.state_dict().items()}, done)
-            log(f"step {done:5d}/{steps}  {time.time() - t0:6.0f}s  lr {g['lr']:.2e}  "
+            log(f"step {done:5d}/{steps}  {time.time() - t0:6.0f}s  lr {lr:.2e}  "
                 f"train (smoothed) {smooth:.4f}  val forecast loss {vl:.4f}")
     wall = time.time() - t0
     if best[1] is not None:
@@ -358,25 +235,8 @@ def train(cfg, series, val_ids, steps, minutes, seed, eval_every):
 # ---------------------------------------------------------------------------------------
 # GGUF export and verification
 
-def export(path, model, cfg, val_loss, params, info):
-    w = gguf.GGUFWriter(path, "llama")
-    try:
-        w.add_type(gguf.GGUFType.MODEL)
-        w.add_name("artr ETTh1 series")
-        w.add_description(info)
-        w.add_license("Unlicense OR MIT (weights); data: ETDataset ETTh1, CC BY-ND 4.0")
-        w.add_context_length(SEQ)
-        w.add_embedding_length(cfg["dim"])
-        w.add_block_count(cfg["n_layer"])
-        w.add_feed_forward_length(cfg["n_ff"])
-        w.add_head_count(cfg["n_head"])
-        w.add_head_count_kv(cfg["n_head_kv"])
-        w.add_rope_freq_base(ROPE_THETA)
-        w.add_layer_norm_rms_eps(RMS_EPS)
-        w.add_rope_dimension_count(cfg["dim"] // cfg["n_head"])
-        w.add_vocab_size(VOCAB)
-        w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
-        w.add_quantization_version(gguf.GGML_QUANT_VERSION)
+def export(path, model, val_loss, params, info):
+    def series_kv(w):
         w.add_uint32("series.n_bins", N_BINS)
         w.add_float32("series.low", LOW)
         w.add_float32("series.high", HIGH)
@@ -386,91 +246,29 @@ def export(path, model, cfg, val_loss, params, info):
         w.add_uint32("series.context_length", CTX)
         w.add_uint32("series.prediction_length", PRED)
         w.add_string("series.scaling", "mean_abs")
-        w.add_float32("artr.train.val_loss", float(val_loss))
-        w.add_uint64("artr.train.params", int(params))
-        for name, a in model.gguf_tensors():
-            w.add_tensor(name, a.astype(np.float16) if a.ndim == 2 else a.astype(np.float32))
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-    finally:
-        w.close()
+    write_gguf(path, model, name="artr ETTh1 series", description=info,
+               license="Unlicense OR MIT (weights); data: ETDataset ETTh1, CC BY-ND 4.0",
+               val_loss=val_loss, params=params, extra_kv=series_kv)
 
 
-def gguf_scalar(r, key):
-    f = r.fields[key]
-    v = f.parts[f.data[0]]
-    return v.tobytes().decode("utf-8") if f.types[0] == gguf.GGUFValueType.STRING else v.item()
+SERIES_KEYS = (("series.n_bins", N_BINS), ("series.n_special", N_SPECIAL), ("series.low", LOW),
+               ("series.high", HIGH), ("series.pad_id", PAD), ("series.eos_id", EOS),
+               ("series.context_length", CTX), ("series.prediction_length", PRED))
 
 
-def numpy_forward(t, meta, ids):
-    """Llama forward in float64 numpy from GGUF tensors (as in train_text.py)."""
-    E, L, H, Hkv = meta["embd"], meta["layers"], meta["heads"], meta["heads_kv"]
-    hd, eps, theta = E // H, meta["eps"], meta["theta"]
-    T = len(ids)
-
-    def rms(x, w):
-        return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
-
-    pos = np.arange(T)[:, None]
-    ang = pos * theta ** (-2.0 * np.arange(hd // 2) / hd)[None, :]
-    c, s = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
-
-    def rot(x):                                        # x (T, n, hd), adjacent pairs
-        x0, x1 = x[..., 0::2], x[..., 1::2]
-        y = np.empty_like(x)
-        y[..., 0::2], y[..., 1::2] = x0 * c - x1 * s, x0 * s + x1 * c
-        return y
-
-    x = t["token_embd.weight"][ids]
-    mask = np.triu(np.full((T, T), -np.inf), 1)
-    for l in range(L):
-        g = lambda n: t[f"blk.{l}.{n}.weight"]      # noqa: E731
-        h = rms(x, g("attn_norm"))
-        q = rot((h @ g("attn_q").T).reshape(T, H, hd))
-        k = rot((h @ g("attn_k").T).reshape(T, Hkv, hd))
-        v = (h @ g("attn_v").T).reshape(T, Hkv, hd)
-        o = np.zeros((T, H, hd))
-        for j in range(H):
-            kj = j // (H // Hkv)
-            sc = q[:, j] @ k[:, kj].T / math.sqrt(hd) + mask
-            sc = np.exp(sc - sc.max(-1, keepdims=True))
-            o[:, j] = (sc / sc.sum(-1, keepdims=True)) @ v[:, kj]
-        x = x + o.reshape(T, E) @ g("attn_output").T
-        h = rms(x, g("ffn_norm"))
-        gt = h @ g("ffn_gate").T
-        x = x + ((gt / (1 + np.exp(-gt))) * (h @ g("ffn_up").T)) @ g("ffn_down").T
-    x = rms(x, t["output_norm.weight"])
-    return x @ t["token_embd.weight"].T
+def check_series_keys(path, r):
+    for k, v in SERIES_KEYS:
+        if gguf_scalar(r, k) != v:
+            sys.exit(f"verify {path}: {k} = {gguf_scalar(r, k)!r}, expected {v!r}")
 
 
 def verify(path, model, cfg, val_ids):
-    r = gguf.GGUFReader(path)
-    meta = dict(ctx=gguf_scalar(r, "llama.context_length"), embd=gguf_scalar(r, "llama.embedding_length"),
-                layers=gguf_scalar(r, "llama.block_count"), heads=gguf_scalar(r, "llama.attention.head_count"),
-                heads_kv=gguf_scalar(r, "llama.attention.head_count_kv"),
-                theta=gguf_scalar(r, "llama.rope.freq_base"),
-                eps=gguf_scalar(r, "llama.attention.layer_norm_rms_epsilon"))
-    want = dict(ctx=SEQ, embd=cfg["dim"], layers=cfg["n_layer"], heads=cfg["n_head"], heads_kv=cfg["n_head_kv"])
-    for k, v in want.items():
-        if meta[k] != v:
-            sys.exit(f"verify {path}: {k} = {meta[k]!r}, expected {v!r}")
-    for k, v in (("series.n_bins", N_BINS), ("series.n_special", N_SPECIAL), ("series.low", LOW),
-                 ("series.high", HIGH), ("series.pad_id", PAD), ("series.eos_id", EOS),
-                 ("series.context_length", CTX), ("series.prediction_length", PRED)):
-        if gguf_scalar(r, k) != v:
-            sys.exit(f"verify {path}: {k} = {gguf_scalar(r, k)!r}, expected {v!r}")
-    t = {ten.name: np.asarray(ten.data).astype(np.float64) for ten in r.tensors}
-    worst = 0.0
-    for label, ids in (("val window 0", val_ids[0]), ("val window 5, 100 ids", val_ids[5][:100])):
-        with torch.no_grad():
-            pt = model(torch.tensor([list(ids)]))[0].double().numpy()
-        d = float(np.abs(numpy_forward(t, meta, list(ids)) - pt).max())
-        log(f"verify {os.path.basename(path)}: {label}: max |numpy(GGUF) - torch| = {d:.2e}")
-        worst = max(worst, d)
-    if not worst < 1e-3:
-        sys.exit(f"verify {path}: logits differ by {worst:.3e} (> 1e-3): the export is wrong")
-    return worst
+    r, meta, t = read_gguf(path)
+    check_meta(path, meta, dict(ctx=SEQ, embd=cfg["dim"], layers=cfg["n_layer"], heads=cfg["n_head"],
+                                heads_kv=cfg["n_head_kv"]))
+    check_series_keys(path, r)
+    return check_logits(path, model, t, meta, (("val window 0", val_ids[0]),
+                                               ("val window 5, 100 ids", val_ids[5][:100])))
 
 
 def write_fixture(path, model, series):
@@ -497,14 +295,10 @@ def main(argv=None):
     ap.add_argument("--fixture", default=os.path.join(REPO, "tests", "fixtures", "series", "val.bin"),
                     help="loss fixture for tests/series_check.c ('' for none)")
     ap.add_argument("--steps", type=int, default=CFG["steps"], help="training steps (the LR schedule)")
-    ap.add_argument("--minutes", type=float, default=20.0, help="wall-time budget; stops early if reached")
-    ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--eval-every", type=int, default=100)
-    ap.add_argument("--threads", type=int, default=1)
+    add_run_args(ap, 20.0, "wall-time budget; stops early if reached", 100, "steps between val-loss prints")
     a = ap.parse_args(argv)
 
-    torch.set_flush_denormal(True)
-    torch.set_num_threads(a.threads)
+    init_torch(a.threads)
     t_start = time.time()
     names, series = load_etth1(a.data)
     vx = val_windows(series)
@@ -519,7 +313,7 @@ def main(argv=None):
     info = (f"trained by tools/train_series.py: {done} steps of {CFG['batch']} windows, kept step {kept}, "
             f"seed {a.seed}; val forecast loss {vl:.4f} (F16 weights)")
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    export(a.out, model, CFG, vl, params, info)
+    export(a.out, model, vl, params, info)
     worst = verify(a.out, model, CFG, val_ids)
     log(f"wrote {a.out}: {os.path.getsize(a.out):,} bytes, {params:,} parameters; verified "
         f"(max logit diff {worst:.2e})")

@@ -42,10 +42,11 @@ import time
 try:
     import numpy as np
     import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
     import sentencepiece as spm
     import gguf
+    from artr_model import (ROPE_THETA, RMS_EPS, Llama, add_run_args, adamw, check_logits, check_meta,
+                            gguf_scalar, gguf_strings, init_torch, log, lr_at, n_params, read_gguf,
+                            round_f16_, stream_loss, train_step, windows, write_gguf)
 except ImportError as e:  # pragma: no cover
     sys.exit(f"train_text.py: {e}; needs torch, numpy, sentencepiece and gguf "
              "(pip install torch numpy sentencepiece gguf)")
@@ -66,8 +67,6 @@ MODELS = {
                   lr=2e-3, steps=1000, batch=16, file="shakespeare-draft.gguf",
                   name="artr Shakespeare draft 0.5M"),
 }
-ROPE_THETA = 10000.0
-RMS_EPS = 1e-5
 WARMUP = 100
 MIN_LR_FRAC = 0.1
 WEIGHT_DECAY = 0.1
@@ -75,10 +74,6 @@ CLIP = 1.0
 BOS_FRAC = 0.5          # share of training windows that start with <s> at a line start
 FIXTURE_MAGIC = 0x4C415654  # 'TVAL'
 FIXTURE_WINDOWS = 4
-
-
-def log(*a):
-    print(*a, flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -121,151 +116,23 @@ def train_tokenizer(train_text):
 
 
 # ---------------------------------------------------------------------------------------
-# the model: Llama with rotary embeddings on adjacent pairs, tied embeddings
+# the model (tools/artr_model.py: Llama with rotary embeddings on adjacent pairs, tied
+# embeddings), evaluation and training
 
-def rope_tables(head_dim, n_ctx, theta):
-    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
-    ang = torch.outer(torch.arange(n_ctx, dtype=torch.float64), inv)
-    return ang.cos().float(), ang.sin().float()          # (n_ctx, head_dim / 2)
-
-
-def rope(x, cos, sin):
-    """x: (B, H, T, hd); rotates pairs (x[2i], x[2i+1]) by pos * theta^(-2i/hd)."""
-    T = x.shape[2]
-    c, s = cos[:T], sin[:T]
-    x0, x1 = x[..., 0::2], x[..., 1::2]
-    return torch.stack((x0 * c - x1 * s, x0 * s + x1 * c), dim=-1).flatten(-2)
+def make_model(cfg):
+    return Llama(vocab=VOCAB, n_ctx=CTX, theta=ROPE_THETA, eps=RMS_EPS, **cfg)
 
 
-class Block(nn.Module):
-    def __init__(self, dim, n_head, n_head_kv, n_ff, dropout):
-        super().__init__()
-        self.n_head, self.n_head_kv, self.hd, self.dropout = n_head, n_head_kv, dim // n_head, dropout
-        self.attn_norm = nn.Parameter(torch.ones(dim))
-        self.attn_q = nn.Linear(dim, dim, bias=False)
-        self.attn_k = nn.Linear(dim, n_head_kv * self.hd, bias=False)
-        self.attn_v = nn.Linear(dim, n_head_kv * self.hd, bias=False)
-        self.attn_output = nn.Linear(dim, dim, bias=False)
-        self.ffn_norm = nn.Parameter(torch.ones(dim))
-        self.ffn_gate = nn.Linear(dim, n_ff, bias=False)
-        self.ffn_up = nn.Linear(dim, n_ff, bias=False)
-        self.ffn_down = nn.Linear(n_ff, dim, bias=False)
-
-    def forward(self, x, cos, sin):
-        B, T, D = x.shape
-        h = F.rms_norm(x, (D,), self.attn_norm, RMS_EPS)
-        q = self.attn_q(h).view(B, T, self.n_head, self.hd).transpose(1, 2)
-        k = self.attn_k(h).view(B, T, self.n_head_kv, self.hd).transpose(1, 2)
-        v = self.attn_v(h).view(B, T, self.n_head_kv, self.hd).transpose(1, 2)
-        q, k = rope(q, cos, sin), rope(k, cos, sin)
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
-        a = self.attn_output(a.transpose(1, 2).reshape(B, T, D))
-        x = x + F.dropout(a, self.dropout, self.training)
-        h = F.rms_norm(x, (D,), self.ffn_norm, RMS_EPS)
-        m = self.ffn_down(F.silu(self.ffn_gate(h)) * self.ffn_up(h))
-        return x + F.dropout(m, self.dropout, self.training)
-
-
-class Llama(nn.Module):
-    def __init__(self, dim, n_layer, n_head, n_head_kv, n_ff, dropout=0.0, **_):
-        super().__init__()
-        self.dim, self.n_layer, self.n_head, self.n_head_kv, self.n_ff = dim, n_layer, n_head, n_head_kv, n_ff
-        self.token_embd = nn.Embedding(VOCAB, dim)
-        self.blocks = nn.ModuleList(Block(dim, n_head, n_head_kv, n_ff, dropout) for _ in range(n_layer))
-        self.output_norm = nn.Parameter(torch.ones(dim))
-        cos, sin = rope_tables(dim // n_head, CTX, ROPE_THETA)
-        self.register_buffer("cos", cos, persistent=False)
-        self.register_buffer("sin", sin, persistent=False)
-        for name, p in self.named_parameters():       # GPT-2 style: residual outputs scaled
-            if p.dim() == 2:
-                std = 0.02 / math.sqrt(2 * n_layer) if name.endswith(("attn_output.weight", "ffn_down.weight")) else 0.02
-                nn.init.normal_(p, 0.0, std)
-
-    def forward(self, idx):
-        x = self.token_embd(idx)
-        for b in self.blocks:
-            x = b(x, self.cos, self.sin)
-        x = F.rms_norm(x, (self.dim,), self.output_norm, RMS_EPS)
-        return x @ self.token_embd.weight.t()         # tied output
-
-    def gguf_tensors(self):
-        """(llama.cpp name, float32 numpy array shaped (n_out, n_in) or (n,))."""
-        def a(t):
-            return t.detach().float().numpy().copy()
-        out = [("token_embd.weight", a(self.token_embd.weight))]
-        for i, b in enumerate(self.blocks):
-            out += [(f"blk.{i}.attn_norm.weight", a(b.attn_norm)),
-                    (f"blk.{i}.attn_q.weight", a(b.attn_q.weight)),
-                    (f"blk.{i}.attn_k.weight", a(b.attn_k.weight)),
-                    (f"blk.{i}.attn_v.weight", a(b.attn_v.weight)),
-                    (f"blk.{i}.attn_output.weight", a(b.attn_output.weight)),
-                    (f"blk.{i}.ffn_norm.weight", a(b.ffn_norm)),
-                    (f"blk.{i}.ffn_gate.weight", a(b.ffn_gate.weight)),
-                    (f"blk.{i}.ffn_up.weight", a(b.ffn_up.weight)),
-                    (f"blk.{i}.ffn_down.weight", a(b.ffn_down.weight))]
-        out.append(("output_norm.weight", a(self.output_norm)))
-        return out
-
-
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
-def round_f16_(model):
-    """Round every matrix to F16 in place (what the GGUF stores); norms stay float32."""
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2:
-                p.copy_(p.half().float())
-
-
-# ---------------------------------------------------------------------------------------
-# evaluation and training
-
-def windows(ids, n=CTX):
-    """Consecutive non-overlapping windows of n ids; a final one shorter if >= 2 ids."""
-    out = [ids[i:i + n] for i in range(0, len(ids), n)]
-    return [w for w in out if len(w) >= 2]
-
-
-@torch.no_grad()
 def split_loss(model, ids, batch=32):
     """Mean next-token cross-entropy (nats) over the split's windows, see the top."""
-    model.eval()
-    ws = windows(ids)
-    total, count = 0.0, 0
-    full = [w for w in ws if len(w) == CTX]
-    rest = [w for w in ws if len(w) != CTX]
-    for i in range(0, len(full), batch):
-        x = torch.tensor(np.stack(full[i:i + batch]), dtype=torch.long)
-        lg = model(x[:, :-1])
-        total += F.cross_entropy(lg.reshape(-1, VOCAB).double(), x[:, 1:].reshape(-1), reduction="sum").item()
-        count += x[:, 1:].numel()
-    for w in rest:
-        x = torch.tensor(w, dtype=torch.long)[None]
-        lg = model(x[:, :-1])
-        total += F.cross_entropy(lg.reshape(-1, VOCAB).double(), x[:, 1:].reshape(-1), reduction="sum").item()
-        count += x[:, 1:].numel()
-    return total / count
-
-
-def lr_at(step, steps, peak):
-    """Linear warmup over WARMUP steps, then cosine from peak to MIN_LR_FRAC * peak."""
-    if step < WARMUP:
-        return peak * (step + 1) / WARMUP
-    t = (step - WARMUP) / max(1, steps - WARMUP)
-    return peak * (MIN_LR_FRAC + (1 - MIN_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+    return stream_loss(model, ids, CTX, batch)
 
 
 def train(kind, cfg, train_ids, val_ids, line_starts, steps, minutes, seed, eval_every):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = Llama(**cfg)
-    decay = [p for p in model.parameters() if p.dim() == 2]
-    other = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
-                             {"params": other, "weight_decay": 0.0}],
-                            lr=cfg["lr"], betas=(0.9, 0.95), eps=1e-8)
+    model = make_model(cfg)
+    opt = adamw(model, cfg["lr"], WEIGHT_DECAY)
     ids = torch.tensor(train_ids, dtype=torch.long)
     B = cfg["batch"]
     log(f"[{kind}] {n_params(model):,} parameters; dim {cfg['dim']}, {cfg['n_layer']} layers, "
@@ -280,8 +147,7 @@ def train(kind, cfg, train_ids, val_ids, line_starts, steps, minutes, seed, eval
             log(f"[{kind}] time budget of {minutes} min reached after {step} of {steps} steps; "
                 "stopping early (the result differs from a full run)")
             break
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, cfg["lr"])
+        lr = lr_at(step, steps, cfg["lr"], WARMUP, MIN_LR_FRAC)
         # windows of CTX + 1 ids: inputs x = w[:-1], targets y = w[1:]. A BOS_FRAC share
         # start with <s> followed by the text from a line start, as a prompt will.
         n_bos = int(rng.binomial(B, BOS_FRAC))
@@ -290,19 +156,13 @@ def train(kind, cfg, train_ids, val_ids, line_starts, steps, minutes, seed, eval
             rows.append(torch.cat((torch.tensor([BOS]), ids[s:s + CTX])))
         for s in rng.integers(0, len(ids) - CTX - 1, size=B - n_bos):
             rows.append(ids[s:s + CTX + 1])
-        w = torch.stack(rows)
-        logits = model(w[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB), w[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-        opt.step()
+        loss = train_step(model, opt, torch.stack(rows), lr, CLIP)
         done = step + 1
         smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
         if done % eval_every == 0 or done == steps:
             vl = split_loss(model, val_ids)
             model.train()
-            log(f"[{kind}] step {done:5d}/{steps}  {time.time() - t0:6.0f}s  lr {g['lr']:.2e}  "
+            log(f"[{kind}] step {done:5d}/{steps}  {time.time() - t0:6.0f}s  lr {lr:.2e}  "
                 f"train (batch, smoothed) {smooth:.4f}  val {vl:.4f}")
     wall = time.time() - t0
     log(f"[{kind}] trained {done} steps in {wall / 60:.1f} min; keeping the last checkpoint")
@@ -326,25 +186,8 @@ def token_type(sp, i):
 
 
 def export(path, model, cfg, sp, val_loss, params, train_info):
-    w = gguf.GGUFWriter(path, "llama")
-    try:
-        w.add_type(gguf.GGUFType.MODEL)
-        w.add_name(cfg["name"])
-        w.add_description(train_info)
-        w.add_license("Unlicense OR MIT (weights); data: Tiny Shakespeare, public domain")
-        w.add_context_length(CTX)
-        w.add_embedding_length(cfg["dim"])
-        w.add_block_count(cfg["n_layer"])
-        w.add_feed_forward_length(cfg["n_ff"])
-        w.add_head_count(cfg["n_head"])
-        w.add_head_count_kv(cfg["n_head_kv"])
-        w.add_rope_freq_base(ROPE_THETA)
-        w.add_layer_norm_rms_eps(RMS_EPS)
-        w.add_rope_dimension_count(cfg["dim"] // cfg["n_head"])
-        w.add_vocab_size(VOCAB)
-        w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
-        w.add_quantization_version(gguf.GGML_QUANT_VERSION)
-        # tokenizer, as llama.cpp's _create_vocab_sentencepiece + SpecialVocab write it
+    def tokenizer_kv(w):
+        # as llama.cpp's _create_vocab_sentencepiece + SpecialVocab write it
         w.add_tokenizer_model("llama")
         w.add_tokenizer_pre("default")
         w.add_token_list([sp.id_to_piece(i).encode("utf-8") for i in range(VOCAB)])
@@ -356,168 +199,44 @@ def export(path, model, cfg, sp, val_loss, params, train_info):
         w.add_add_bos_token(True)
         w.add_add_eos_token(False)
         w.add_add_space_prefix(True)
-        w.add_float32("artr.train.val_loss", float(val_loss))
-        w.add_uint64("artr.train.params", int(params))
-        for name, a in model.gguf_tensors():
-            w.add_tensor(name, a.astype(np.float16) if a.ndim == 2 else a.astype(np.float32))
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-    finally:
-        w.close()
+    write_gguf(path, model, name=cfg["name"], description=train_info,
+               license="Unlicense OR MIT (weights); data: Tiny Shakespeare, public domain",
+               val_loss=val_loss, params=params, extra_kv=tokenizer_kv)
 
 
 # ---------------------------------------------------------------------------------------
 # verification: an independent forward pass over the file's own tensors
 
-def gguf_scalar(r, key):
-    f = r.fields[key]
-    v = f.parts[f.data[0]]
-    return v.tobytes().decode("utf-8") if f.types[0] == gguf.GGUFValueType.STRING else v.item()
-
-
-def gguf_strings(r, key):
-    f = r.fields[key]
-    return [bytes(f.parts[i]).decode("utf-8") for i in f.data]
-
-
-def numpy_forward(t, meta, ids):
-    """Llama forward in float64 numpy from GGUF tensors t (name -> array (n_out, n_in)),
-    rotary embeddings on adjacent pairs as in llama.cpp's rope for arch llama (mode 0)."""
-    E, L, H, Hkv = meta["embd"], meta["layers"], meta["heads"], meta["heads_kv"]
-    hd, eps, theta = E // H, meta["eps"], meta["theta"]
-    T = len(ids)
-
-    def rms(x, w):
-        return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
-
-    def rot(x):                                        # x (T, n, hd)
-        y = x.copy()
-        for p in range(T):
-            for i in range(hd // 2):
-                a = p * theta ** (-2.0 * i / hd)
-                c, s = math.cos(a), math.sin(a)
-                x0, x1 = x[p, :, 2 * i], x[p, :, 2 * i + 1]
-                y[p, :, 2 * i], y[p, :, 2 * i + 1] = x0 * c - x1 * s, x0 * s + x1 * c
-        return y
-
-    x = t["token_embd.weight"][ids]
-    mask = np.triu(np.full((T, T), -np.inf), 1)
-    for l in range(L):
-        g = lambda n: t[f"blk.{l}.{n}.weight"]      # noqa: E731
-        h = rms(x, g("attn_norm"))
-        q = rot((h @ g("attn_q").T).reshape(T, H, hd))
-        k = rot((h @ g("attn_k").T).reshape(T, Hkv, hd))
-        v = (h @ g("attn_v").T).reshape(T, Hkv, hd)
-        o = np.zeros((T, H, hd))
-        for j in range(H):
-            kj = j // (H // Hkv)
-            s = q[:, j] @ k[:, kj].T / math.sqrt(hd) + mask
-            s = np.exp(s - s.max(-1, keepdims=True))
-            o[:, j] = (s / s.sum(-1, keepdims=True)) @ v[:, kj]
-        x = x + o.reshape(T, E) @ g("attn_output").T
-        h = rms(x, g("ffn_norm"))
-        gt = h @ g("ffn_gate").T
-        x = x + ((gt / (1 + np.exp(-gt))) * (h @ g("ffn_up").T)) @ g("ffn_down").T
-    x = rms(x, t["output_norm.weight"])
-    return x @ t.get("output.weight", t["token_embd.weight"]).T
-
-
-def hf_forward(t, meta, ids):
-    """The same file through transformers' LlamaForCausalLM (rotate_half rope): Q and K rows
-    are permuted back from llama.cpp's order with the inverse of its permute()."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-    E, L, H, Hkv = meta["embd"], meta["layers"], meta["heads"], meta["heads_kv"]
-    cfg = LlamaConfig(vocab_size=VOCAB, hidden_size=E, intermediate_size=meta["ff"],
-                      num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=Hkv,
-                      max_position_embeddings=meta["ctx"], rms_norm_eps=meta["eps"],
-                      rope_theta=meta["theta"], tie_word_embeddings="output.weight" not in t,
-                      attention_bias=False, mlp_bias=False)
-    m = LlamaForCausalLM(cfg).eval()
-
-    def unpermute(w, n):
-        return w.reshape(n, w.shape[0] // n // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-    sd = {"model.embed_tokens.weight": t["token_embd.weight"], "model.norm.weight": t["output_norm.weight"],
-          "lm_head.weight": t.get("output.weight", t["token_embd.weight"])}
-    for l in range(L):
-        p, g = f"model.layers.{l}.", (lambda n: t[f"blk.{l}.{n}.weight"])
-        sd.update({p + "input_layernorm.weight": g("attn_norm"),
-                   p + "self_attn.q_proj.weight": unpermute(g("attn_q"), H),
-                   p + "self_attn.k_proj.weight": unpermute(g("attn_k"), Hkv),
-                   p + "self_attn.v_proj.weight": g("attn_v"),
-                   p + "self_attn.o_proj.weight": g("attn_output"),
-                   p + "post_attention_layernorm.weight": g("ffn_norm"),
-                   p + "mlp.gate_proj.weight": g("ffn_gate"),
-                   p + "mlp.up_proj.weight": g("ffn_up"),
-                   p + "mlp.down_proj.weight": g("ffn_down")})
-    m.load_state_dict({k: torch.tensor(np.asarray(v, dtype=np.float32)) for k, v in sd.items()}, strict=False)
-    with torch.no_grad():
-        return m(torch.tensor([list(ids)])).logits[0].double().numpy()
-
-
 def verify(path, model, cfg, sp, val_ids, val_loss, params):
     """Read the file back; its metadata must say what we trained, and its tensors, run by
     an independent forward pass, must give the PyTorch model's (F16-rounded) logits."""
-    r = gguf.GGUFReader(path)
-    meta = dict(arch=gguf_scalar(r, "general.architecture"), ctx=gguf_scalar(r, "llama.context_length"),
-                embd=gguf_scalar(r, "llama.embedding_length"), layers=gguf_scalar(r, "llama.block_count"),
-                ff=gguf_scalar(r, "llama.feed_forward_length"), heads=gguf_scalar(r, "llama.attention.head_count"),
-                heads_kv=gguf_scalar(r, "llama.attention.head_count_kv"),
-                theta=gguf_scalar(r, "llama.rope.freq_base"),
-                eps=gguf_scalar(r, "llama.attention.layer_norm_rms_epsilon"))
-    want = dict(arch="llama", ctx=CTX, embd=cfg["dim"], layers=cfg["n_layer"], ff=cfg["n_ff"],
-                heads=cfg["n_head"], heads_kv=cfg["n_head_kv"], theta=ROPE_THETA, eps=RMS_EPS)
-    for k, v in want.items():
-        if not (meta[k] == v or (isinstance(v, float) and abs(meta[k] - v) <= 1e-6 * abs(v))):
-            sys.exit(f"verify {path}: {k} = {meta[k]!r}, expected {v!r}")
+    r, meta, t = read_gguf(path)
+    check_meta(path, meta, dict(arch="llama", ctx=CTX, embd=cfg["dim"], layers=cfg["n_layer"], ff=cfg["n_ff"],
+                                heads=cfg["n_head"], heads_kv=cfg["n_head_kv"], theta=ROPE_THETA, eps=RMS_EPS))
     if gguf_strings(r, "tokenizer.ggml.tokens") != [sp.id_to_piece(i) for i in range(VOCAB)]:
         sys.exit(f"verify {path}: token list differs from the tokenizer")
     if gguf_scalar(r, "tokenizer.ggml.model") != "llama" or gguf_scalar(r, "artr.train.params") != params:
         sys.exit(f"verify {path}: tokenizer.ggml.model or artr.train.params wrong")
     if abs(gguf_scalar(r, "artr.train.val_loss") - val_loss) > 1e-6:
         sys.exit(f"verify {path}: artr.train.val_loss wrong")
-    t = {}
     for ten in r.tensors:
-        a = np.asarray(ten.data)
-        want_type = gguf.GGMLQuantizationType.F16 if a.ndim == 2 else gguf.GGMLQuantizationType.F32
+        want_type = gguf.GGMLQuantizationType.F16 if t[ten.name].ndim == 2 else gguf.GGMLQuantizationType.F32
         if ten.tensor_type != want_type:
             sys.exit(f"verify {path}: {ten.name} is {ten.tensor_type.name}, expected {want_type.name}")
-        t[ten.name] = a.astype(np.float64)
     ref = dict(model.gguf_tensors())
     if set(t) != set(ref) or any(t[n].shape != ref[n].shape for n in ref):
         sys.exit(f"verify {path}: tensor names or shapes differ from the model's")
     # a few windows: two from the val split, one as a prompt would start (<s> + a line)
-    ws = windows(val_ids)
+    ws = windows(val_ids, CTX)
     tests = [("val window 0", list(ws[0])), ("val window 1, 64 ids", list(ws[1][:64])),
              ("<s> + val window 2, 48 ids", [BOS] + list(ws[2][:47]))]
-    worst = 0.0
-    try:
-        import transformers  # noqa: F401
-        have_hf = True
-    except ImportError:
-        have_hf = False
-        log("verify: transformers not installed; skipping the LlamaForCausalLM cross-check")
-    for label, ids in tests:
-        with torch.no_grad():
-            pt = model(torch.tensor([ids]))[0].double().numpy()
-        npl = numpy_forward(t, meta, ids)
-        d = float(np.abs(npl - pt).max())
-        msg = f"verify {os.path.basename(path)}: {label}: max |numpy(GGUF) - torch| = {d:.2e}"
-        if have_hf:
-            dh = float(np.abs(hf_forward(t, meta, ids) - pt).max())
-            msg += f", max |transformers(GGUF, unpermuted) - torch| = {dh:.2e}"
-            d = max(d, dh)
-        log(msg)
-        worst = max(worst, d)
-    if not worst < 1e-3:
-        sys.exit(f"verify {path}: logits differ by {worst:.3e} (> 1e-3): the export is wrong")
-    return worst
+    return check_logits(path, model, t, meta, tests, hf=True)
 
 
 # ---------------------------------------------------------------------------------------
 
 def write_fixture(path, model, val_ids):
-    ws = windows(val_ids)[:FIXTURE_WINDOWS]
+    ws = windows(val_ids, CTX)[:FIXTURE_WINDOWS]
     assert all(len(w) == CTX for w in ws)
     ids = np.concatenate(ws).astype("<i4")
     loss = split_loss(model, ids)       # the same definition over exactly these windows
@@ -548,21 +267,12 @@ def main(argv=None):
                     help="training steps (the LR schedule's length) for the target")
     ap.add_argument("--draft-steps", type=int, default=MODELS["draft"]["steps"],
                     help="training steps for the draft")
-    ap.add_argument("--minutes", type=float, default=60.0,
-                    help="wall-time budget per model; stops early (a different model) if reached")
-    ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--eval-every", type=int, default=200, help="steps between val-loss prints")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads (1 made the shipped models; another count changes the "
-                    "float summation order, so the result differs slightly; 1 also copes best "
-                    "with a machine shared with other work)")
+    add_run_args(ap, 60.0, "wall-time budget per model; stops early (a different model) if reached",
+                 200, "steps between val-loss prints")
     ap.add_argument("--only", choices=("both", "target", "draft"), default="both")
     a = ap.parse_args(argv)
 
-    # denormals (AdamW's early state) make CPU steps ~10x slower; flush them to zero, before
-    # the thread pool exists so its threads inherit the setting
-    torch.set_flush_denormal(True)
-    torch.set_num_threads(a.threads)
+    init_torch(a.threads)
     t_start = time.time()
     train_text, val_text = load_text(a.data)
     sp = train_tokenizer(train_text)
@@ -574,7 +284,7 @@ def main(argv=None):
     line_starts = np.nonzero(nl[train_ids[:-CTX - 1]])[0] + 1
     log(f"data: {len(train_text):,} train / {len(val_text):,} val characters -> "
         f"{len(train_ids):,} / {len(val_ids):,} tokens ({len(train_text) / len(train_ids):.2f} chars/token); "
-        f"{len(windows(val_ids))} val windows")
+        f"{len(windows(val_ids, CTX))} val windows")
     os.makedirs(a.out_dir, exist_ok=True)
 
     results = {}
