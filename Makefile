@@ -164,9 +164,9 @@ test-neon: | $(B)
 	@if command -v $(NEON_CC) >/dev/null 2>&1 && command -v $(QEMU_AARCH64) >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory $(B)/test-neon && $(QEMU_AARCH64) ./$(B)/test-neon $(NEON_TESTS); \
 	elif [ "$$CI" = "true" ]; then \
-	  echo "$(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu qemu-user-static)"; exit 1; \
+	  echo "$(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)"; exit 1; \
 	else \
-	  echo "skipped NEON tests: $(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu qemu-user-static)"; \
+	  echo "skipped NEON tests: $(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)"; \
 	fi
 
 # ---- benchmarks ---------------------------------------------------------------------
