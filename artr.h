@@ -54,7 +54,9 @@
    artr_model_load_memory must outlive the model and are never written.
    artr_model_load_file maps the file read-only (mmap on POSIX, MapViewOfFile on Windows),
    so weights are not copied; with ARTR_NO_MMAP, or on other systems, it reads the file
-   into one allocation.
+   into one allocation. On Windows the implementation includes <windows.h> with
+   WIN32_LEAN_AND_MEAN and NOMINMAX; a translation unit that needs all of it includes
+   <windows.h> before artr.h.
 
    Errors. Every fallible call returns an artr_status and takes an artr_error * last
    (may be NULL). On failure err->msg says what, where, what was found and what was
