@@ -3645,8 +3645,8 @@ static artr_status artr__file_open(artr__file *f, const char *path, artr_error *
     f->mapped = 0;
 #if defined(ARTR__MMAP_WIN32)
     {
-        /* The view holds the mapping and the file open: both handles close at once and
-           artr__file_close has only UnmapViewOfFile to call. */
+        /* The view keeps the mapping and the file open, so both handles are closed right
+           away and artr__file_close has only UnmapViewOfFile to call. */
         HANDLE h, map;
         LARGE_INTEGER n;
         DWORD e, attr;
@@ -3658,8 +3658,8 @@ static artr_status artr__file_open(artr__file *f, const char *path, artr_error *
             attr = GetFileAttributesA(path); /* a directory cannot be opened as a file */
             if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY))
                 return ARTR__FAIL(err, ARTR_E_IO, "'%s' is not a regular file", path);
-            return ARTR__FAIL(err, ARTR_E_IO, "cannot open '%s': %s (Windows error %u)", path, artr__win32_error(e),
-                              (unsigned)e);
+            return ARTR__FAIL(err, ARTR_E_IO, "cannot open '%s': %s (Windows error %u)", path,
+                              artr__win32_error(e), (unsigned)e);
         }
         if (GetFileType(h) != FILE_TYPE_DISK || !GetFileSizeEx(h, &n) || n.QuadPart < 0) {
             CloseHandle(h);
@@ -3678,16 +3678,16 @@ static artr_status artr__file_open(artr__file *f, const char *path, artr_error *
         if (!map) {
             e = GetLastError();
             CloseHandle(h);
-            return ARTR__FAIL(err, ARTR_E_IO, "cannot map '%s': %s (Windows error %u)", path, artr__win32_error(e),
-                              (unsigned)e);
+            return ARTR__FAIL(err, ARTR_E_IO, "cannot map '%s': %s (Windows error %u)", path,
+                              artr__win32_error(e), (unsigned)e);
         }
         p = MapViewOfFile(map, FILE_MAP_READ, 0, 0, 0);
         e = GetLastError();
         CloseHandle(map);
         CloseHandle(h);
         if (!p)
-            return ARTR__FAIL(err, ARTR_E_IO, "cannot map '%s': %s (Windows error %u)", path, artr__win32_error(e),
-                              (unsigned)e);
+            return ARTR__FAIL(err, ARTR_E_IO, "cannot map '%s': %s (Windows error %u)", path,
+                              artr__win32_error(e), (unsigned)e);
         f->data = p;
         f->mapped = 1;
         return ARTR_OK;
