@@ -146,7 +146,7 @@ test-series: $(B)/artr-series $(B)/series_check
 	@sh tests/test_series.sh $(SERIES_MODEL)
 
 # The whole suite; the last line printed is "N passed, N failed".
-test: check-compile check-bin2c check-package test-cli test-image test-series $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package test-cli test-image test-series test-windows $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 
@@ -174,6 +174,7 @@ test-neon: | $(B)
 # The suite (files mapped with MapViewOfFile), the suite with ARTR_NO_MMAP (fread) and
 # artr-text.exe, whose text must equal the native artr-text's (tests/test_windows.sh).
 # A self-contained wine prefix in build/wine, set up on the first run (about 20 s).
+# Part of make test: about 1 minute, 2 the first time (builds and prefix).
 # Missing toolchain or wine: a failure under CI, a printed skip elsewhere.
 WIN_CC     ?= x86_64-w64-mingw32-gcc
 WIN_CFLAGS ?= $(CFLAGS)
