@@ -1,4 +1,5 @@
 # artr: make | make run | make test | make test-series | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
+#       make test-windows (MinGW-w64 builds under wine)
 #       make test-firmware (Cortex-M4 under QEMU vs the host) | make check-riscv
 #       make test-image | make bench-image (artr-image on models/fashion.gguf)
 #       make bench | make bench-kernels | make bench-tokenize | make install PREFIX=/usr/local | make test-package
@@ -45,7 +46,7 @@ OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o 
 
 
 .PHONY: test-cli test-image bench-image test-series
-.PHONY: all run test test-asan test-scalar test-neon bench-kernels check-compile check-cortexm check-readme \
+.PHONY: all run test test-asan test-scalar test-neon test-windows bench-kernels check-compile check-cortexm check-readme \
         check-bin2c fuzz bench bench-tokenize clean install test-package check-package test-firmware \
         check-riscv firmware firmware-size FORCE
 
@@ -145,7 +146,7 @@ test-series: $(B)/artr-series $(B)/series_check
 	@sh tests/test_series.sh $(SERIES_MODEL)
 
 # The whole suite; the last line printed is "N passed, N failed".
-test: check-compile check-bin2c check-package test-cli test-image test-series $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package test-cli test-image test-series test-windows $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 
@@ -167,6 +168,41 @@ test-neon: | $(B)
 	  echo "$(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)"; exit 1; \
 	else \
 	  echo "skipped NEON tests: $(NEON_CC) or $(QEMU_AARCH64) not found (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)"; \
+	fi
+
+# ---- Windows: MinGW-w64 builds run under wine ----------------------------------------
+# The suite (files mapped with MapViewOfFile), the suite with ARTR_NO_MMAP (fread) and
+# artr-text.exe, whose text must equal the native artr-text's (tests/test_windows.sh).
+# A self-contained wine prefix in build/wine, set up on the first run (about 20 s).
+# Part of make test: about 1 minute, 2 the first time (builds and prefix).
+# Missing toolchain or wine: a failure under CI, a printed skip elsewhere.
+WIN_CC     ?= x86_64-w64-mingw32-gcc
+WIN_CFLAGS ?= $(CFLAGS)
+WINE       ?= wine
+WINB       := $(B)/win
+WIN_ENV    := WINE=$(WINE) WINEPREFIX=$(abspath $(B))/wine WINEDEBUG=-all
+WIN_EXES   := $(WINB)/test.exe $(WINB)/test-nommap.exe $(WINB)/artr-text.exe
+
+$(WINB):
+	@mkdir -p $(WINB)
+
+$(WINB)/test.exe: $(TEST_SRC) | $(WINB)
+	$(WIN_CC) $(WARN) -Werror $(WIN_CFLAGS) -o $@ tests/main.c $(LDLIBS)
+
+$(WINB)/test-nommap.exe: $(TEST_SRC) | $(WINB)
+	$(WIN_CC) $(WARN) -Werror $(WIN_CFLAGS) -DARTR_NO_MMAP -o $@ tests/main.c $(LDLIBS)
+
+$(WINB)/artr-text.exe: examples/text.c examples/cli.h artr.h | $(WINB)
+	$(WIN_CC) $(WARN) -Werror $(WIN_CFLAGS) -o $@ examples/text.c $(LDLIBS)
+
+test-windows:
+	@if command -v $(WIN_CC) >/dev/null 2>&1 && command -v $(WINE) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(WIN_EXES) $(B)/artr-text && \
+	  $(WIN_ENV) sh tests/test_windows.sh $(WINB) $(MODEL) $(DRAFT); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "$(WIN_CC) or $(WINE) not found (apt-get install gcc-mingw-w64-x86-64 wine wine64)"; exit 1; \
+	else \
+	  echo "skipped Windows tests: $(WIN_CC) or $(WINE) not found (apt-get install gcc-mingw-w64-x86-64 wine wine64)"; \
 	fi
 
 # ---- benchmarks ---------------------------------------------------------------------

@@ -34,7 +34,8 @@
      ARTR_MALLOC(n)/ARTR_FREE(p)  allocation hook; define both or neither
      ARTR_NO_MALLOC           no default allocator: pass caller buffers (params.mem)
      ARTR_NO_STDIO            no path-based loaders; <stdio.h> is never included
-     ARTR_NO_MMAP             read files into memory instead of mapping them
+     ARTR_NO_MMAP             always read files into memory (by default they are mapped
+                              on POSIX and Windows; see Memory)
      ARTR_NO_SIMD             reference kernels only (see Kernels below)
      ARTR_NO_QUANT_ACT        SIMD builds: Q8_0/Q4_0 weights times float activations
                               (slower; no rounding of the activations to 8 bits)
@@ -51,6 +52,11 @@
    its size up front and artr_model_params.mem places it in your buffer, so a model can
    be loaded with no allocator at all. Weights are used in place: the bytes you pass to
    artr_model_load_memory must outlive the model and are never written.
+   artr_model_load_file maps the file read-only (mmap on POSIX, MapViewOfFile on Windows),
+   so weights are not copied; with ARTR_NO_MMAP, or on other systems, it reads the file
+   into one allocation. On Windows the implementation includes <windows.h> with
+   WIN32_LEAN_AND_MEAN and NOMINMAX; a translation unit that needs all of it includes
+   <windows.h> before artr.h.
 
    Errors. Every fallible call returns an artr_status and takes an artr_error * last
    (may be NULL). On failure err->msg says what, where, what was found and what was
@@ -203,8 +209,8 @@ ARTRDEF artr_status artr_model_bytes(const void *data, size_t size, const artr_m
 ARTRDEF artr_status artr_model_load_memory(artr_model **out, const void *data, size_t size,
                                            const artr_model_params *p, artr_error *err);
 #ifndef ARTR_NO_STDIO
-/* Load a file: mapped read-only on POSIX (unless ARTR_NO_MMAP), else read into one
-   allocation. The model owns the mapping. */
+/* Load a file: mapped read-only on POSIX and Windows (unless ARTR_NO_MMAP), else read
+   into one allocation. The model owns the mapping. */
 ARTRDEF artr_status artr_model_load_file(artr_model **out, const char *path,
                                          const artr_model_params *p, artr_error *err);
 /* artr_model_bytes for a file (maps it, measures, unmaps). */
@@ -566,13 +572,45 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
 #ifndef ARTR_NO_STDIO
 #include <stdio.h>
 #include <errno.h>
-#if !defined(ARTR_NO_MMAP) && (defined(__unix__) || defined(__APPLE__))
+/* Files are mapped read-only: MapViewOfFile on Windows, mmap on POSIX (ARTR__MMAP says
+   one of them is in use); elsewhere, or with ARTR_NO_MMAP, they are read with fread. */
+#if !defined(ARTR_NO_MMAP) && defined(_WIN32)
 #define ARTR__MMAP 1
+#define ARTR__MMAP_WIN32 1
+/* The lean <windows.h>, without min/max macros; what we define for it we take back. */
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#define ARTR__UNDEF_LEAN 1
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#define ARTR__UNDEF_NOMINMAX 1
+#endif
+#include <windows.h>
+#ifdef ARTR__UNDEF_LEAN
+#undef WIN32_LEAN_AND_MEAN
+#undef ARTR__UNDEF_LEAN
+#endif
+#ifdef ARTR__UNDEF_NOMINMAX
+#undef NOMINMAX
+#undef ARTR__UNDEF_NOMINMAX
+#endif
+#elif !defined(ARTR_NO_MMAP) && (defined(__unix__) || defined(__APPLE__))
+#define ARTR__MMAP 1
+#define ARTR__MMAP_POSIX 1
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <unistd.h>
+#endif
+/* The read path's file size: long is 32 bits on Windows, so ftell stops at 2 GB there. */
+#if defined(_WIN32)
+#define ARTR__FSEEK(fp, off, whence) _fseeki64((fp), (off), (whence))
+#define ARTR__FTELL(fp) _ftelli64(fp)
+#else
+#define ARTR__FSEEK(fp, off, whence) fseek((fp), (long)(off), (whence))
+#define ARTR__FTELL(fp) ftell(fp)
 #endif
 #endif
 
@@ -3575,7 +3613,7 @@ static artr_status artr__model_build(artr_model **out, const artr__plan *pl,
 
 
 #ifndef ARTR_NO_STDIO
-/* ---- files: map (POSIX) or read into one allocation ---- */
+/* ---- files: map (POSIX, Windows) or read into one allocation ---- */
 
 typedef struct artr__file {
     void *data; /* NULL for an empty file */
@@ -3583,12 +3621,78 @@ typedef struct artr__file {
     int mapped;
 } artr__file;
 
+#ifdef ARTR__MMAP_WIN32
+/* GetLastError() in words for the usual failures (FormatMessage would be localised). */
+static const char *artr__win32_error(DWORD e)
+{
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: return "file not found";
+    case ERROR_PATH_NOT_FOUND: return "path not found";
+    case ERROR_ACCESS_DENIED: return "access denied";
+    case ERROR_SHARING_VIOLATION: return "in use by another process";
+    case ERROR_INVALID_NAME: return "invalid file name";
+    case ERROR_NOT_ENOUGH_MEMORY: return "not enough memory";
+    case ERROR_NOT_ENOUGH_QUOTA: return "not enough quota";
+    default: return "failed";
+    }
+}
+#endif
+
 static artr_status artr__file_open(artr__file *f, const char *path, artr_error *err)
 {
     f->data = NULL;
     f->size = 0;
     f->mapped = 0;
-#ifdef ARTR__MMAP
+#if defined(ARTR__MMAP_WIN32)
+    {
+        /* The view keeps the mapping and the file open, so both handles are closed right
+           away and artr__file_close has only UnmapViewOfFile to call. */
+        HANDLE h, map;
+        LARGE_INTEGER n;
+        DWORD e, attr;
+        void *p;
+        h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING,
+                        FILE_ATTRIBUTE_NORMAL, NULL);
+        if (h == INVALID_HANDLE_VALUE) {
+            e = GetLastError();
+            attr = GetFileAttributesA(path); /* a directory cannot be opened as a file */
+            if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY))
+                return ARTR__FAIL(err, ARTR_E_IO, "'%s' is not a regular file", path);
+            return ARTR__FAIL(err, ARTR_E_IO, "cannot open '%s': %s (Windows error %u)", path,
+                              artr__win32_error(e), (unsigned)e);
+        }
+        if (GetFileType(h) != FILE_TYPE_DISK || !GetFileSizeEx(h, &n) || n.QuadPart < 0) {
+            CloseHandle(h);
+            return ARTR__FAIL(err, ARTR_E_IO, "'%s' is not a regular file", path);
+        }
+        if ((uint64_t)n.QuadPart > (uint64_t)SIZE_MAX) {
+            CloseHandle(h);
+            return ARTR__FAIL(err, ARTR_E_IO, "'%s' is larger than the address space", path);
+        }
+        f->size = (size_t)n.QuadPart;
+        if (f->size == 0) { /* CreateFileMapping refuses an empty file */
+            CloseHandle(h);
+            return ARTR_OK; /* the loader explains why an empty file is no model */
+        }
+        map = CreateFileMappingA(h, NULL, PAGE_READONLY, 0, 0, NULL);
+        if (!map) {
+            e = GetLastError();
+            CloseHandle(h);
+            return ARTR__FAIL(err, ARTR_E_IO, "cannot map '%s': %s (Windows error %u)", path,
+                              artr__win32_error(e), (unsigned)e);
+        }
+        p = MapViewOfFile(map, FILE_MAP_READ, 0, 0, 0);
+        e = GetLastError();
+        CloseHandle(map);
+        CloseHandle(h);
+        if (!p)
+            return ARTR__FAIL(err, ARTR_E_IO, "cannot map '%s': %s (Windows error %u)", path,
+                              artr__win32_error(e), (unsigned)e);
+        f->data = p;
+        f->mapped = 1;
+        return ARTR_OK;
+    }
+#elif defined(ARTR__MMAP_POSIX)
     {
         struct stat stt;
         int fd = open(path, O_RDONLY);
@@ -3617,16 +3721,21 @@ static artr_status artr__file_open(artr__file *f, const char *path, artr_error *
 #else
     {
         FILE *fp = fopen(path, "rb");
-        long n;
+        int64_t n;
         unsigned char probe;
         if (!fp) return ARTR__FAIL(err, ARTR_E_IO, "cannot open '%s': %s", path, strerror(errno));
         if (fread(&probe, 1, 1, fp) != 1 && ferror(fp)) { /* a directory opens but cannot be read */
             fclose(fp);
             return ARTR__FAIL(err, ARTR_E_IO, "cannot read '%s': %s", path, strerror(errno));
         }
-        if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        if (ARTR__FSEEK(fp, 0, SEEK_END) != 0 || (n = (int64_t)ARTR__FTELL(fp)) < 0 ||
+            ARTR__FSEEK(fp, 0, SEEK_SET) != 0) {
             fclose(fp);
             return ARTR__FAIL(err, ARTR_E_IO, "cannot seek in '%s' (not a regular file?)", path);
+        }
+        if ((uint64_t)n > (uint64_t)SIZE_MAX) {
+            fclose(fp);
+            return ARTR__FAIL(err, ARTR_E_IO, "'%s' is larger than the address space", path);
         }
         f->size = (size_t)n;
         if (f->size == 0) {
@@ -3652,7 +3761,13 @@ static artr_status artr__file_open(artr__file *f, const char *path, artr_error *
 
 static void artr__file_close(artr__file *f)
 {
-#ifdef ARTR__MMAP
+#if defined(ARTR__MMAP_WIN32)
+    if (f->data && f->mapped) {
+        UnmapViewOfFile(f->data);
+        f->data = NULL;
+        return;
+    }
+#elif defined(ARTR__MMAP_POSIX)
     if (f->data && f->mapped) {
         munmap(f->data, f->size);
         f->data = NULL;

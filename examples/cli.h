@@ -2,17 +2,35 @@
    whole file, a monotonic clock. Define CLI_PROG (the program name for messages) before
    including, and CLI_NO_CLOCK / CLI_NO_READ_FILE to leave out what a program does not
    use; needs <errno.h>, <stdint.h>, <stdio.h>, <stdlib.h>, <string.h>, <time.h> (POSIX
-   clock_gettime). Everything is static: each example is one translation unit. */
+   clock_gettime; on Windows QueryPerformanceCounter, included here). Everything is
+   static: each example is one translation unit. */
 #ifndef ARTR_EXAMPLES_CLI_H
 #define ARTR_EXAMPLES_CLI_H
 
 #ifndef CLI_NO_CLOCK
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+static double now_s(void)
+{
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return (double)t.QuadPart / (double)f.QuadPart;
+}
+#else
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+#endif
 #endif
 
 /* "PROG: what: arg" on stderr; returns 2 (the usage-error exit status). */

@@ -67,6 +67,7 @@ static const th_test tests[] = {
     T(test_model_placement),
     T(test_model_no_leaks),
     T(test_load_file_errors),
+    T(test_load_file_mapped),
     T(test_prefixes),
     T(test_byte_flips),
     T(test_crafted_overflows),

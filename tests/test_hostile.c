@@ -412,32 +412,87 @@ static void test_crafted_duplicates(void)
     }
 }
 
+/* The names in a directory, one at a time: FindFirstFileA on Windows, dirent elsewhere.
+   th_dir_next gives NULL at the end; entries starting with '.' are skipped. */
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+typedef struct th_dir {
+    HANDLE h;
+    WIN32_FIND_DATAA fd;
+    int first;
+} th_dir;
+static int th_dir_open(th_dir *d, const char *path)
+{
+    char pattern[1024];
+    snprintf(pattern, sizeof pattern, "%s\\*", path);
+    d->h = FindFirstFileA(pattern, &d->fd);
+    d->first = 1;
+    return d->h != INVALID_HANDLE_VALUE;
+}
+static const char *th_dir_next(th_dir *d)
+{
+    for (;;) {
+        if (!d->first && !FindNextFileA(d->h, &d->fd)) return NULL;
+        d->first = 0;
+        if (d->fd.cFileName[0] != '.') return d->fd.cFileName;
+    }
+}
+static void th_dir_close(th_dir *d)
+{
+    FindClose(d->h);
+}
+#else
 #include <dirent.h>
+typedef struct th_dir {
+    DIR *d;
+} th_dir;
+static int th_dir_open(th_dir *d, const char *path)
+{
+    d->d = opendir(path);
+    return d->d != NULL;
+}
+static const char *th_dir_next(th_dir *d)
+{
+    struct dirent *e;
+    while ((e = readdir(d->d)) != NULL)
+        if (e->d_name[0] != '.') return e->d_name;
+    return NULL;
+}
+static void th_dir_close(th_dir *d)
+{
+    closedir(d->d);
+}
+#endif
 
 /* Inputs the fuzzer once found (tests/fuzz/regress), replayed on every run. */
 static void test_fuzz_regressions(void)
 {
-    DIR *d = opendir("tests/fuzz/regress");
-    struct dirent *e;
+    th_dir d;
+    const char *name;
     int n = 0, broken = 0;
-    if (!d) {
+    if (!th_dir_open(&d, "tests/fuzz/regress")) {
         printf("  tests/fuzz/regress not found (run from the repository root)\n");
         CHECK(0);
         return;
     }
-    while ((e = readdir(d)) != NULL) {
+    while ((name = th_dir_next(&d)) != NULL) {
         char path[1024];
         size_t size;
         unsigned char *buf;
-        if (e->d_name[0] == '.') continue;
-        snprintf(path, sizeof path, "tests/fuzz/regress/%s", e->d_name);
+        snprintf(path, sizeof path, "tests/fuzz/regress/%s", name);
         buf = th_read(path, &size);
         if (!buf) continue;
         broken += th_fuzz_copy(buf, size, NULL, 0);
         free(buf);
         n++;
     }
-    closedir(d);
+    th_dir_close(&d);
     printf("  %d regression inputs replayed\n", n);
     CHECK(broken == 0);
 }

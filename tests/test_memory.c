@@ -108,3 +108,53 @@ static void test_load_file_errors(void)
     /* err may be NULL */
     CHECK(artr_model_load_file(&m, "tests/fixtures/does-not-exist.gguf", NULL, NULL) == ARTR_E_IO);
 }
+
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#endif
+
+/* artr_model_load_file maps the file where the build can (ARTR__MMAP: mmap, MapViewOfFile)
+   and reads it otherwise: the weights point into that one region, and on Windows the OS
+   confirms which kind of memory it is (a view of a file or a private heap copy). */
+static void test_load_file_mapped(void)
+{
+    artr_model *m = NULL;
+    artr_error err;
+    artr_tensor t;
+    const char *base;
+    CHECK_STATUS(artr_model_load_file(&m, th_path("llama.gguf"), NULL, &err), ARTR_OK, &err);
+    if (!m) return;
+    base = (const char *)m->file;
+#ifdef ARTR__MMAP
+    CHECK(m->file_mapped == 1);
+#else
+    CHECK(m->file_mapped == 0);
+#endif
+    CHECK(base != NULL && m->file_size > 0);
+    CHECK_STATUS(artr_model_tensor(m, "blk.0.attn_q.weight", &t, &err), ARTR_OK, &err);
+    CHECK((const char *)t.data >= base && (const char *)t.data + t.n_bytes <= base + m->file_size);
+#ifdef _WIN32
+    {
+        MEMORY_BASIC_INFORMATION mi;
+        CHECK(VirtualQuery(t.data, &mi, sizeof mi) == sizeof mi);
+#ifdef ARTR__MMAP
+        CHECK(mi.Type == MEM_MAPPED);
+        printf("  weights in a view of the file (MapViewOfFile; VirtualQuery: %s)\n",
+               mi.Type == MEM_MAPPED ? "MEM_MAPPED" : "not MEM_MAPPED");
+#else
+        CHECK(mi.Type == MEM_PRIVATE);
+        printf("  weights in a heap copy (ARTR_NO_MMAP; VirtualQuery: %s)\n",
+               mi.Type == MEM_PRIVATE ? "MEM_PRIVATE" : "not MEM_PRIVATE");
+#endif
+    }
+#else
+    printf("  weights %s\n", m->file_mapped ? "in a mapping of the file (mmap)" : "in a heap copy");
+#endif
+    artr_model_free(m);
+}

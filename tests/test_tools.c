@@ -362,7 +362,7 @@ static void test_bin2c_roundtrip(void)
     for (k = 0; k < 2; k++) {
         size_t size, n = 0, cap;
         unsigned char *want = th_fixture(files[k], &size), *got;
-        FILE *in = fopen(th_path(files[k]), "rb"), *out = tmpfile();
+        FILE *in = fopen(th_path(files[k]), "rb"), *out = fopen("build/test_bin2c.txt", "w+b");
         char msg[256], line[256], decl[64];
         unsigned long long len = 0;
         long align = b2c_file_alignment(th_path(files[k]));
@@ -372,6 +372,7 @@ static void test_bin2c_roundtrip(void)
             free(want);
             if (in) fclose(in);
             if (out) fclose(out);
+            remove("build/test_bin2c.txt");
             CHECK(0);
             continue;
         }
@@ -392,6 +393,7 @@ static void test_bin2c_roundtrip(void)
             }
         }
         fclose(out);
+        remove("build/test_bin2c.txt");
         CHECK(saw_decl);
         CHECK(n == size && len == size && memcmp(got, want, size) == 0);
         free(got);
