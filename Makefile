@@ -229,8 +229,14 @@ $(B)/compile_static: tests/compile_static1.c tests/compile_static2.c artr.h | $(
 	$(CC) $(WARN) -Werror -O2 -o $@ tests/compile_static1.c tests/compile_static2.c $(LDLIBS)
 	./$@
 
-# README's forward-pass example must compile as written and run on a test model.
+# README's quick start and forward-pass example must compile as written (the quick start
+# as C++ too) and run: the quick start on the shipped model, printing text.
 check-readme: README.md artr.h | $(B)
+	@awk '/^### Quick start/{f=1} f&&/^```c$$/{p=1;next} p&&/^```$$/{exit} p' README.md > $(B)/readme_quickstart.c
+	@test -s $(B)/readme_quickstart.c || { echo "no C example under '### Quick start' in README.md"; exit 1; }
+	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I. -o $(B)/readme_quickstart $(B)/readme_quickstart.c $(LDLIBS)
+	$(CXX) -x c++ -Wall -Wextra -pedantic -Werror -O2 -I. -o $(B)/readme_quickstart_cpp $(B)/readme_quickstart.c $(LDLIBS)
+	./$(B)/readme_quickstart $(MODEL) > $(B)/readme_quickstart.txt && test -s $(B)/readme_quickstart.txt
 	@awk '/^### Forward pass/{f=1} f&&/^```c$$/{p=1;next} p&&/^```$$/{exit} p' README.md > $(B)/readme_example.c
 	@test -s $(B)/readme_example.c || { echo "no C example under '### Forward pass' in README.md"; exit 1; }
 	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -I. -o $(B)/readme_example $(B)/readme_example.c $(LDLIBS)
