@@ -1,4 +1,4 @@
-# artr: make | make run | make test | make test-series | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
+# artr: make | make run | make test | make test-simple | make test-series | make test-asan | make test-scalar | make test-neon | make fuzz | make clean
 #       make test-windows (MinGW-w64 builds under wine)
 #       make test-firmware (Cortex-M4 under QEMU vs the host) | make check-riscv
 #       make test-image | make bench-image (artr-image on models/fashion.gguf)
@@ -45,12 +45,12 @@ VMAJOR   := $(firstword $(subst ., ,$(VERSION)))
 OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
 
 
-.PHONY: test-cli test-image bench-image test-series
+.PHONY: test-cli test-simple test-image bench-image test-series
 .PHONY: all run test test-asan test-scalar test-neon test-windows bench-kernels check-compile check-cortexm check-readme \
         check-bin2c fuzz bench bench-tokenize clean install test-package check-package test-firmware \
         check-riscv firmware firmware-size FORCE
 
-all: $(TOOLS)
+all: $(TOOLS) $(B)/artr-simple
 
 $(B):
 	@mkdir -p $(B)
@@ -58,6 +58,10 @@ $(B):
 # OPENMP is set below; the CLIs and tools use every core they are given.
 $(B)/artr-text: examples/text.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/text.c $(LDLIBS)
+
+# The first program to copy: plain C99 and stdio, no POSIX, no examples/cli.h.
+$(B)/artr-simple: examples/simple.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ examples/simple.c $(LDLIBS)
 
 $(B)/artr-image: examples/image.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(OPENMP) -D_POSIX_C_SOURCE=200809L -o $@ examples/image.c $(LDLIBS)
@@ -127,6 +131,14 @@ test-cli: $(B)/artr-text $(B)/cli_greedy
 	@if [ -f "$(CLI_MODEL)" ]; then N=$(or $(CLI_N),120) sh tests/test_cli.sh $(CLI_MODEL) $(CLI_DRAFT); \
 	else N=40 sh tests/test_cli.sh tests/fixtures/conv/llama_hf.gguf tests/fixtures/conv/llama_hf_q8_0.gguf; fi
 
+# artr-simple on the shipped model, and on bad input (tests/test_simple.sh); it also
+# compiles as C++ (-Werror, as tests/compile_cpp.cpp).
+$(B)/artr-simple-cpp: examples/simple.c artr.h | $(B)
+	$(CXX) -x c++ -Wall -Wextra -pedantic -Werror -O2 -o $@ examples/simple.c $(LDLIBS)
+
+test-simple: $(B)/artr-simple $(B)/artr-simple-cpp
+	@sh tests/test_simple.sh $(MODEL)
+
 $(B)/png_check: tests/png_check.c | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ tests/png_check.c
 
@@ -146,12 +158,17 @@ test-series: $(B)/artr-series $(B)/series_check
 	@sh tests/test_series.sh $(SERIES_MODEL)
 
 # The whole suite; the last line printed is "N passed, N failed".
-test: check-compile check-bin2c check-package test-cli test-image test-series test-windows $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package test-simple test-cli test-image test-series test-windows $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 
-test-asan: $(B)/fuzz_replay-asan $(B)/test-asan
+$(B)/artr-simple-asan: examples/simple.c artr.h | $(B)
+	$(ASAN_CC) $(WARN) $(ASAN) $(ASAN_ARCH) -o $@ examples/simple.c $(LDLIBS)
+
+# artr-simple's error paths too: LeakSanitizer (clang: libclang-rt-14-dev) sees any leak.
+test-asan: $(B)/fuzz_replay-asan $(B)/test-asan $(B)/artr-simple-asan
 	./$(B)/fuzz_replay-asan $(FIXTURES) $(REGRESS)
+	@BIN=$(B)/artr-simple-asan sh tests/test_simple.sh $(MODEL)
 	./$(B)/test-asan
 
 test-scalar: $(B)/test-scalar
@@ -248,8 +265,14 @@ $(B)/compile_static: tests/compile_static1.c tests/compile_static2.c artr.h | $(
 	$(CC) $(WARN) -Werror -O2 -o $@ tests/compile_static1.c tests/compile_static2.c $(LDLIBS)
 	./$@
 
-# README's forward-pass example must compile as written and run on a test model.
+# README's quick start and forward-pass example must compile as written (the quick start
+# as C++ too) and run: the quick start on the shipped model, printing text.
 check-readme: README.md artr.h | $(B)
+	@awk '/^### Quick start/{f=1} f&&/^```c$$/{p=1;next} p&&/^```$$/{exit} p' README.md > $(B)/readme_quickstart.c
+	@test -s $(B)/readme_quickstart.c || { echo "no C example under '### Quick start' in README.md"; exit 1; }
+	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I. -o $(B)/readme_quickstart $(B)/readme_quickstart.c $(LDLIBS)
+	$(CXX) -x c++ -Wall -Wextra -pedantic -Werror -O2 -I. -o $(B)/readme_quickstart_cpp $(B)/readme_quickstart.c $(LDLIBS)
+	./$(B)/readme_quickstart $(MODEL) > $(B)/readme_quickstart.txt && test -s $(B)/readme_quickstart.txt
 	@awk '/^### Forward pass/{f=1} f&&/^```c$$/{p=1;next} p&&/^```$$/{exit} p' README.md > $(B)/readme_example.c
 	@test -s $(B)/readme_example.c || { echo "no C example under '### Forward pass' in README.md"; exit 1; }
 	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -I. -o $(B)/readme_example $(B)/readme_example.c $(LDLIBS)
@@ -378,7 +401,7 @@ test-firmware:
 # make install PREFIX=... [DESTDIR=...]: the header, the tools (convert.py as artr-convert),
 # a pkg-config file and a CMake package (find_package(artr) -> artr::artr).
 
-install: $(TOOLS)
+install: $(TOOLS) $(B)/artr-simple
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/artr
 	install -m 644 artr.h $(DESTDIR)$(PREFIX)/include/artr.h

@@ -8,21 +8,44 @@
    Quick start. In exactly one C or C++ file:
        #define ARTR_IMPLEMENTATION
        #include "artr.h"
-   Everywhere else just #include "artr.h".
+   Everywhere else just #include "artr.h". The whole loop, load to free (examples/simple.c
+   is it as a program):
 
        artr_error err;
        artr_model *m = NULL;
-       if (artr_model_load_file(&m, "model.gguf", NULL, &err) != ARTR_OK) {
-           fprintf(stderr, "artr: %s\n", err.msg);
-           return 1;
+       artr_ctx *c = NULL;                       // one sequence: KV cache + scratch
+       artr_sampler s;                           // all zero is greedy
+       artr_detok d;                             // streaming detokenizer, zeroed
+       int32_t ids[64], tok;
+       char text[256];                           // >= artr_model_vocab(m)->max_piece_bytes
+       size_t k;
+       int n, n_out, i, rc = 1;
+       if (artr_model_load_file(&m, "model.gguf", NULL, &err) != ARTR_OK ||
+           artr_ctx_create(&c, m, NULL, &err) != ARTR_OK ||
+           artr_tokenize(m, "ROMEO:", 6, artr_model_vocab(m)->add_bos ? ARTR_TOKENIZE_BOS : 0,
+                         ids, 64, &n, &err) != ARTR_OK ||
+           artr_forward(c, ids, n, &err) != ARTR_OK)      // the prompt in one pass
+           goto done;
+       memset(&s, 0, sizeof s);
+       memset(&d, 0, sizeof d);
+       s.temperature = 0.8f;
+       s.top_p = 0.95f;
+       s.rng = 42;                               // the seed: the same text every run
+       for (i = 0; i < 200; i++) {
+           if (artr_step(c, &s, &tok, 1, &n_out, &err) != ARTR_OK) goto done; // sample, append
+           if (tok == artr_model_vocab(m)->eos) break;
+           if (artr_detok_push(m, &d, tok, text, sizeof text, &k, &err) != ARTR_OK) goto done;
+           fwrite(text, 1, k, stdout);           // whole UTF-8 characters only
        }
-       artr_ctx *c = NULL;                                // one sequence: KV cache + scratch
-       if (artr_ctx_create(&c, m, NULL, &err) != ARTR_OK) { ... }
-       int32_t ids[3] = {1, 2, 3};
-       if (artr_forward(c, ids, 3, &err) != ARTR_OK) { ... } // 3 positions in one pass
-       const float *logits = artr_logits(c, -1);          // n_vocab floats, last row
-       artr_ctx_free(c);
+       if (artr_detok_flush(m, &d, text, sizeof text, &k, &err) != ARTR_OK) goto done;
+       fwrite(text, 1, k, stdout);
+       rc = 0;
+   done:
+       if (rc) fprintf(stderr, "artr: %s\n", err.msg);  // what, where, found, expected
+       artr_ctx_free(c);                         // both accept NULL
        artr_model_free(m);
+
+   artr_logits(c, -1) gives a forward call's last row of logits for your own sampling.
 
    This version has the loaders, metadata and tensor access, the KV-cached forward pass,
    samplers, the faster decoding strategies and the tokenizer.

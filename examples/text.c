@@ -259,185 +259,273 @@ static int run_perplexity(const artr_model *m, const options *o, int n_ctx)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    options o;
-    artr_model *m = NULL, *dm = NULL;
-    artr_ctx *c = NULL, *d = NULL;
-    artr_model_params mp;
-    artr_ctx_params cp;
-    artr_error err;
-    artr_detok detok;
+/* What one generation run holds: the model (and a draft's), their contexts, the
+   detokenizer; session_free releases whatever was made. */
+typedef struct session {
+    artr_model *m, *dm;
+    artr_ctx *c, *d;
     const artr_vocab_info *vi;
-    int32_t *prompt = NULL;
-    int n_prompt = 0, n_ctx, rc = 1, n_gen = 0, r;
-    double t0, t1, t2;
-    artr_stats st;
+    artr_ctx_params cp;
+    artr_detok detok;
+    int n_ctx;
+} session;
+
+static void session_free(session *s)
+{
+    artr_ctx_free(s->d);
+    artr_ctx_free(s->c);
+    artr_model_free(s->dm);
+    artr_model_free(s->m);
+}
+
+/* Load the model; it must have a tokenizer. Sets the context length. 0 after a message. */
+static int load_model(session *s, const options *o)
+{
+    artr_model_params mp;
+    artr_error err;
+    memset(&mp, 0, sizeof mp);
+    mp.vocab_path = o->vocab;
+    if (artr_model_load_file(&s->m, o->model, &mp, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-text: cannot load '%s': %s\n", o->model, err.msg);
+        return 0;
+    }
+    s->vi = artr_model_vocab(s->m);
+    if (!s->vi || s->vi->n_vocab == 0) {
+        fprintf(stderr, "artr-text: '%s' has no tokenizer (a llama2.c checkpoint needs -z tokenizer.bin)\n",
+                o->model);
+        return 0;
+    }
+    s->n_ctx = o->n_ctx ? o->n_ctx : artr_model_config(s->m)->n_ctx_train;
+    if (!o->n_ctx && s->n_ctx > 4096) s->n_ctx = 4096;
+    return 1;
+}
+
+/* The prompt (-p, -f or empty) as ids, BOS first if the model has one; it must fit the
+   context unless the cache is bounded. NULL after a message. */
+static int32_t *read_prompt(const session *s, const options *o, int *n_prompt)
+{
     char *text = NULL;
     size_t text_len = 0;
-
-    if ((r = parse_args(argc, argv, &o)) != 0) return r == 1 ? 0 : 2;
-    signal(SIGINT, on_sigint);
-    memset(&mp, 0, sizeof mp);
-    mp.vocab_path = o.vocab;
-    if (artr_model_load_file(&m, o.model, &mp, &err) != ARTR_OK) {
-        fprintf(stderr, "artr-text: cannot load '%s': %s\n", o.model, err.msg);
-        return 1;
+    int32_t *prompt;
+    if (o->prompt_file) {
+        if (!(text = read_file(o->prompt_file, &text_len))) return NULL;
+    } else if (o->prompt) {
+        text_len = strlen(o->prompt);
     }
-    vi = artr_model_vocab(m);
-    if (!vi || vi->n_vocab == 0) {
-        fprintf(stderr, "artr-text: '%s' has no tokenizer (a llama2.c checkpoint needs -z tokenizer.bin)\n", o.model);
-        goto done;
-    }
-    n_ctx = o.n_ctx ? o.n_ctx : artr_model_config(m)->n_ctx_train;
-    if (!o.n_ctx && n_ctx > 4096) n_ctx = 4096;
-    if (o.perplexity) {
-        rc = run_perplexity(m, &o, n_ctx);
-        goto done;
-    }
-    if (o.prompt_file) {
-        if (!(text = read_file(o.prompt_file, &text_len))) goto done;
-    } else if (o.prompt) {
-        text_len = strlen(o.prompt);
-    }
-    prompt = tokenize(m, text ? text : o.prompt ? o.prompt : "", text_len, vi->bos >= 0 ? ARTR_TOKENIZE_BOS : 0, &n_prompt);
-    if (!prompt) goto done;
-    if (n_prompt < 1) {
+    prompt = tokenize(s->m, text ? text : o->prompt ? o->prompt : "", text_len,
+                      s->vi->bos >= 0 ? ARTR_TOKENIZE_BOS : 0, n_prompt);
+    free(text);
+    if (!prompt) return NULL;
+    if (*n_prompt < 1) {
         fprintf(stderr, "artr-text: empty prompt and the model has no BOS token to start from\n");
-        goto done;
+        free(prompt);
+        return NULL;
     }
-    if (n_prompt >= n_ctx && !o.sink) {
-        fprintf(stderr, "artr-text: the prompt has %d tokens; the context holds %d (-c)\n", n_prompt, n_ctx);
-        goto done;
+    if (*n_prompt >= s->n_ctx && !o->sink) {
+        fprintf(stderr, "artr-text: the prompt has %d tokens; the context holds %d (-c)\n", *n_prompt,
+                s->n_ctx);
+        free(prompt);
+        return NULL;
     }
-    memset(&cp, 0, sizeof cp);
-    cp.n_ctx = n_ctx;
-    cp.n_batch = n_ctx - o.sink < 128 ? n_ctx - o.sink : 128;
-    cp.n_threads = o.n_threads;
-    cp.n_sink = o.sink;
-    cp.kv_type = o.kv_type;
-    if (o.sink && cp.n_batch < 8) {
-        fprintf(stderr, "artr-text: --sink %d leaves too small a window in a context of %d (-c)\n", o.sink, n_ctx);
-        goto done;
-    }
-    if (artr_ctx_create(&c, m, &cp, &err) != ARTR_OK) {
-        fprintf(stderr, "artr-text: %s\n", err.msg);
-        goto done;
-    }
-    if (o.draft || o.self_spec) {
-        const artr_model *draft_model = m;
-        if (o.draft) {
-            if (artr_model_load_file(&dm, o.draft, NULL, &err) != ARTR_OK) {
-                fprintf(stderr, "artr-text: cannot load draft '%s': %s\n", o.draft, err.msg);
-                goto done;
-            }
-            draft_model = dm;
-        } else if (o.self_spec >= artr_model_config(m)->n_layer) {
-            fprintf(stderr, "artr-text: --self-spec %d: the model has %d layers; use fewer\n", o.self_spec,
-                    artr_model_config(m)->n_layer);
-            goto done;
-        }
-        cp.n_layers = o.self_spec;
-        if (artr_ctx_create(&d, draft_model, &cp, &err) != ARTR_OK) {
-            fprintf(stderr, "artr-text: draft context: %s\n", err.msg);
-            goto done;
-        }
-    }
-    o.s.rng = o.seed_given ? o.seed : (uint64_t)time(NULL);
-    memset(&detok, 0, sizeof detok);
+    return prompt;
+}
 
-    t0 = now_s();
-    if (n_prompt > n_ctx - 1 && o.sink) { /* an endless stream: keep the prompt's tail */
-        memmove(prompt, prompt + n_prompt - (n_ctx / 2), (size_t)(n_ctx / 2) * sizeof(int32_t));
-        n_prompt = n_ctx / 2;
+/* The context, and for --draft / --self-spec the draft's (loading the draft model).
+   0 after a message. */
+static int make_contexts(session *s, const options *o)
+{
+    const artr_model *draft_model = s->m;
+    artr_ctx_params *cp = &s->cp;
+    artr_error err;
+    memset(cp, 0, sizeof *cp);
+    cp->n_ctx = s->n_ctx;
+    cp->n_batch = s->n_ctx - o->sink < 128 ? s->n_ctx - o->sink : 128;
+    cp->n_threads = o->n_threads;
+    cp->n_sink = o->sink;
+    cp->kv_type = o->kv_type;
+    if (o->sink && cp->n_batch < 8) {
+        fprintf(stderr, "artr-text: --sink %d leaves too small a window in a context of %d (-c)\n", o->sink,
+                s->n_ctx);
+        return 0;
     }
-    if (!feed(c, prompt, n_prompt, cp.n_batch, &err) || (d && !feed(d, prompt, n_prompt, cp.n_batch, &err))) {
+    if (artr_ctx_create(&s->c, s->m, cp, &err) != ARTR_OK) {
         fprintf(stderr, "artr-text: %s\n", err.msg);
-        goto done;
+        return 0;
     }
-    t1 = now_s();
-    for (r = 0; r < n_prompt; r++) /* echo the prompt as the model reads it */
-        if (!emit(m, &detok, prompt[r])) goto done;
+    if (!o->draft && !o->self_spec) return 1;
+    if (o->draft) {
+        if (artr_model_load_file(&s->dm, o->draft, NULL, &err) != ARTR_OK) {
+            fprintf(stderr, "artr-text: cannot load draft '%s': %s\n", o->draft, err.msg);
+            return 0;
+        }
+        draft_model = s->dm;
+    } else if (o->self_spec >= artr_model_config(s->m)->n_layer) {
+        fprintf(stderr, "artr-text: --self-spec %d: the model has %d layers; use fewer\n", o->self_spec,
+                artr_model_config(s->m)->n_layer);
+        return 0;
+    }
+    cp->n_layers = o->self_spec;
+    if (artr_ctx_create(&s->d, draft_model, cp, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-text: draft context: %s\n", err.msg);
+        return 0;
+    }
+    return 1;
+}
 
-    for (;;) {
-        int stop = 0;
-        while (!g_stop && !stop && (o.n_predict < 0 || n_gen < o.n_predict)) {
-            int32_t out[80];
-            int n_out = 0, i, room = o.n_predict < 0 ? 80 : o.n_predict - n_gen;
-            artr_status s2;
-            if (room > 80) room = 80;
-            if (!o.sink && artr_ctx_pos(c) + 1 >= n_ctx) {
-                fprintf(stderr, "\nartr-text: the context is full (%d tokens; -c for more, --sink for endless)\n", n_ctx);
-                break;
-            }
-            if (o.draft || o.self_spec) s2 = artr_step_speculative(c, d, &o.s, o.draft_n, out, room, &n_out, &err);
-            else if (o.jacobi) s2 = artr_step_jacobi(c, &o.s, o.jacobi, out, room, &n_out, &err);
-            else if (o.spec_jacobi) s2 = artr_step_spec_jacobi(c, &o.s, o.spec_jacobi, NULL, 0, out, room, &n_out, &err);
-            else s2 = artr_step(c, &o.s, out, room, &n_out, &err);
-            if (s2 == ARTR_E_FULL) {
-                fprintf(stderr, "\nartr-text: the context is full (%d tokens; -c for more, --sink for endless)\n", n_ctx);
-                break;
-            }
-            if (s2 != ARTR_OK) {
-                fprintf(stderr, "\nartr-text: %s\n", err.msg);
-                goto done;
-            }
-            for (i = 0; i < n_out; i++) {
-                if (!o.ignore_eos && out[i] == vi->eos) {
-                    stop = 1;
-                    break;
-                }
-                if (!emit(m, &detok, out[i])) goto done;
-                n_gen++;
-            }
+/* Feed the prompt to the context (and the draft's); with a bounded cache a prompt longer
+   than the context keeps its last n_ctx / 2 tokens. 0 after a message. */
+static int prefill(session *s, const options *o, int32_t *prompt, int *n_prompt)
+{
+    artr_error err;
+    if (*n_prompt > s->n_ctx - 1 && o->sink) { /* an endless stream: keep the prompt's tail */
+        int keep = s->n_ctx / 2;
+        memmove(prompt, prompt + *n_prompt - keep, (size_t)keep * sizeof(int32_t));
+        *n_prompt = keep;
+    }
+    if (!feed(s->c, prompt, *n_prompt, s->cp.n_batch, &err) ||
+        (s->d && !feed(s->d, prompt, *n_prompt, s->cp.n_batch, &err))) {
+        fprintf(stderr, "artr-text: %s\n", err.msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* One decoding step with the strategy the options chose. */
+static artr_status step(session *s, options *o, int32_t *out, int room, int *n_out, artr_error *err)
+{
+    artr_sampler *sp = &o->s;
+    if (o->draft || o->self_spec) return artr_step_speculative(s->c, s->d, sp, o->draft_n, out, room, n_out, err);
+    if (o->jacobi) return artr_step_jacobi(s->c, sp, o->jacobi, out, room, n_out, err);
+    if (o->spec_jacobi) return artr_step_spec_jacobi(s->c, sp, o->spec_jacobi, NULL, 0, out, room, n_out, err);
+    return artr_step(s->c, sp, out, room, n_out, err);
+}
+
+static void context_full(int n_ctx)
+{
+    fprintf(stderr, "\nartr-text: the context is full (%d tokens; -c for more, --sink for endless)\n", n_ctx);
+}
+
+/* Step until n_predict tokens (counted in *n_gen), EOS, a full context or Ctrl-C,
+   streaming the text, then flush the detokenizer. 0 on an error (printed) or a failed
+   write. */
+static int generate(session *s, options *o, int *n_gen)
+{
+    artr_error err;
+    int stop = 0;
+    char tail[8];
+    size_t n = 0;
+    while (!g_stop && !stop && (o->n_predict < 0 || *n_gen < o->n_predict)) {
+        int32_t out[80];
+        int n_out = 0, i, room = o->n_predict < 0 ? 80 : o->n_predict - *n_gen;
+        artr_status st;
+        if (room > 80) room = 80;
+        if (!o->sink && artr_ctx_pos(s->c) + 1 >= s->n_ctx) {
+            context_full(s->n_ctx);
+            break;
         }
-        {
-            char tail[8];
-            size_t n = 0;
-            artr_detok_flush(m, &detok, tail, sizeof tail, &n, NULL);
-            fwrite(tail, 1, n, stdout);
+        st = step(s, o, out, room, &n_out, &err);
+        if (st == ARTR_E_FULL) {
+            context_full(s->n_ctx);
+            break;
         }
-        if (!o.interactive || g_stop) break;
-        { /* -i: read a line, continue from it */
-            char line[4096];
-            int32_t *more;
-            int n_more;
-            fputs("\n> ", stdout);
-            fflush(stdout);
-            if (!fgets(line, sizeof line, stdin)) break;
-            more = tokenize(m, line, strlen(line), ARTR_TOKENIZE_NO_SPACE_PREFIX, &n_more);
-            if (!more) goto done;
-            if (!o.sink && artr_ctx_pos(c) + n_more + 1 >= n_ctx) {
-                fprintf(stderr, "artr-text: that line does not fit in the context (%d tokens)\n", n_ctx);
-                free(more);
+        if (st != ARTR_OK) {
+            fprintf(stderr, "\nartr-text: %s\n", err.msg);
+            return 0;
+        }
+        for (i = 0; i < n_out; i++) {
+            if (!o->ignore_eos && out[i] == s->vi->eos) {
+                stop = 1;
                 break;
             }
-            if (!feed(c, more, n_more, cp.n_batch - 1, &err) || (d && !feed(d, more, n_more, cp.n_batch - 1, &err))) {
-                fprintf(stderr, "artr-text: %s\n", err.msg);
-                free(more);
-                goto done;
-            }
-            free(more);
-            n_gen = 0;
+            if (!emit(s->m, &s->detok, out[i])) return 0;
+            (*n_gen)++;
         }
     }
-    t2 = now_s();
-    fputc('\n', stdout);
-    artr_ctx_stats(c, &st);
+    artr_detok_flush(s->m, &s->detok, tail, sizeof tail, &n, NULL);
+    fwrite(tail, 1, n, stdout);
+    return 1;
+}
+
+/* -i: read a line and feed it to continue from. 1: go on; 0: stop (end of input, or the
+   line does not fit); -1: an error (printed). */
+static int read_turn(session *s)
+{
+    char line[4096];
+    int32_t *more;
+    int n_more;
+    artr_error err;
+    fputs("\n> ", stdout);
+    fflush(stdout);
+    if (!fgets(line, sizeof line, stdin)) return 0;
+    more = tokenize(s->m, line, strlen(line), ARTR_TOKENIZE_NO_SPACE_PREFIX, &n_more);
+    if (!more) return -1;
+    if (!s->cp.n_sink && artr_ctx_pos(s->c) + n_more + 1 >= s->n_ctx) {
+        fprintf(stderr, "artr-text: that line does not fit in the context (%d tokens)\n", s->n_ctx);
+        free(more);
+        return 0;
+    }
+    if (!feed(s->c, more, n_more, s->cp.n_batch - 1, &err) ||
+        (s->d && !feed(s->d, more, n_more, s->cp.n_batch - 1, &err))) {
+        fprintf(stderr, "artr-text: %s\n", err.msg);
+        free(more);
+        return -1;
+    }
+    free(more);
+    return 1;
+}
+
+/* Speeds on stderr; for the faster strategies, forward calls per token and acceptance. */
+static void report(const session *s, const options *o, int n_prompt, int n_gen, double t0, double t1,
+                   double t2)
+{
+    artr_stats st;
+    artr_ctx_stats(s->c, &st);
     fprintf(stderr, "\nprompt: %d tokens in %.3f s (%.1f tokens/s)\n", n_prompt, t1 - t0, n_prompt / (t1 - t0 + 1e-12));
     fprintf(stderr, "generated: %d tokens in %.3f s (%.1f tokens/s)%s\n", n_gen, t2 - t1, n_gen / (t2 - t1 + 1e-12),
             g_stop ? " (stopped by Ctrl-C)" : "");
-    if (o.draft || o.self_spec || o.jacobi || o.spec_jacobi)
+    if (o->draft || o->self_spec || o->jacobi || o->spec_jacobi)
         fprintf(stderr, "decoding: %lld target forward calls for %lld tokens (%.2f tokens/call), %lld of %lld guesses accepted (%.1f%%)\n",
                 (long long)st.calls, (long long)st.tokens, (double)st.tokens / (double)(st.calls ? st.calls : 1),
                 (long long)st.accepted, (long long)st.drafted, 100.0 * (double)st.accepted / (double)(st.drafted ? st.drafted : 1));
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    session s;
+    int32_t *prompt = NULL;
+    int n_prompt = 0, n_gen = 0, rc = 1, r;
+    double t0, t1, t2;
+
+    if ((r = parse_args(argc, argv, &o)) != 0) return r == 1 ? 0 : 2;
+    signal(SIGINT, on_sigint);
+    memset(&s, 0, sizeof s);
+    if (!load_model(&s, &o)) goto done;
+    if (o.perplexity) {
+        rc = run_perplexity(s.m, &o, s.n_ctx);
+        goto done;
+    }
+    if (!(prompt = read_prompt(&s, &o, &n_prompt)) || !make_contexts(&s, &o)) goto done;
+    o.s.rng = o.seed_given ? o.seed : (uint64_t)time(NULL);
+
+    t0 = now_s();
+    if (!prefill(&s, &o, prompt, &n_prompt)) goto done;
+    t1 = now_s();
+    for (r = 0; r < n_prompt; r++) /* echo the prompt as the model reads it */
+        if (!emit(s.m, &s.detok, prompt[r])) goto done;
+    for (;;) {
+        if (!generate(&s, &o, &n_gen)) goto done;
+        if (!o.interactive || g_stop) break;
+        if ((r = read_turn(&s)) < 0) goto done;
+        if (r == 0) break;
+        n_gen = 0;
+    }
+    t2 = now_s();
+    fputc('\n', stdout);
+    report(&s, &o, n_prompt, n_gen, t0, t1, t2);
     rc = 0;
 done:
     free(prompt);
-    free(text);
-    artr_ctx_free(d);
-    artr_ctx_free(c);
-    artr_model_free(dm);
-    artr_model_free(m);
+    session_free(&s);
     return rc;
 }
