@@ -198,7 +198,7 @@ WIN_CFLAGS ?= $(CFLAGS)
 WINE       ?= wine
 WINB       := $(B)/win
 WIN_ENV    := WINE=$(WINE) WINEPREFIX=$(abspath $(B))/wine WINEDEBUG=-all
-WIN_EXES   := $(WINB)/test.exe $(WINB)/test-nommap.exe $(WINB)/artr-text.exe
+WIN_EXES   := $(WINB)/test.exe $(WINB)/test-nommap.exe $(WINB)/artr-text.exe $(WINB)/artr-simple.exe
 
 $(WINB):
 	@mkdir -p $(WINB)
@@ -212,9 +212,12 @@ $(WINB)/test-nommap.exe: $(TEST_SRC) | $(WINB)
 $(WINB)/artr-text.exe: examples/text.c examples/cli.h artr.h | $(WINB)
 	$(WIN_CC) $(WARN) -Werror $(WIN_CFLAGS) -o $@ examples/text.c $(LDLIBS)
 
+$(WINB)/artr-simple.exe: examples/simple.c artr.h | $(WINB)
+	$(WIN_CC) $(WARN) -Werror $(WIN_CFLAGS) -o $@ examples/simple.c $(LDLIBS)
+
 test-windows:
 	@if command -v $(WIN_CC) >/dev/null 2>&1 && command -v $(WINE) >/dev/null 2>&1; then \
-	  $(MAKE) --no-print-directory $(WIN_EXES) $(B)/artr-text && \
+	  $(MAKE) --no-print-directory $(WIN_EXES) $(B)/artr-text $(B)/artr-simple && \
 	  $(WIN_ENV) sh tests/test_windows.sh $(WINB) $(MODEL) $(DRAFT); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "$(WIN_CC) or $(WINE) not found (apt-get install gcc-mingw-w64-x86-64 wine wine64)"; exit 1; \

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The MinGW-w64 builds under wine (make test-windows builds them first): artr-text.exe
-# gives the native artr-text's text for the same flags and seed; the suite built with
+# and artr-simple.exe give the native builds' text for the same flags and seed; the suite built with
 # ARTR_NO_MMAP (fread) passes its file-loading tests; the whole suite (files mapped with
 # MapViewOfFile, which test_load_file_mapped checks) passes.
 # usage: tests/test_windows.sh WIN_DIR MODEL [DRAFT]   (run from the repository root;
@@ -39,6 +39,17 @@ for flags in "--temp 0" "$DRAFT_FLAGS" "-s 7" "-s 7 --temp 0.8 --top-k 40"; do
         bad "artr-text.exe $flags = native artr-text (see $W/native.txt, $W/win.txt, $W/win.err)"
     fi
 done
+# The first program (examples/simple.c): the same text as its native build.
+build/artr-simple "$MODEL" "$PROMPT" > $W/native.txt 2> $W/native.err
+rc_n=$?
+$WINE $W/artr-simple.exe "$MODEL" "$PROMPT" > $W/win.raw 2> $W/win.err
+rc_w=$?
+tr -d '\r' < $W/win.raw > $W/win.txt
+if [ $rc_n -eq 0 ] && [ $rc_w -eq 0 ] && [ -s $W/native.txt ] && cmp -s $W/native.txt $W/win.txt; then
+    ok "artr-simple.exe = native artr-simple"
+else
+    bad "artr-simple.exe = native artr-simple (see $W/native.txt, $W/win.txt, $W/win.err)"
+fi
 $WINE $W/artr-text.exe -m $W/no-such-model.gguf > /dev/null 2> $W/win.err
 rc_w=$?
 if [ $rc_w -eq 1 ] && grep -q "cannot open.*file not found" $W/win.err; then
