@@ -3163,14 +3163,55 @@ static artr_status artr__gguf_fill(artr_model *m, const artr__plan *pl, unsigned
 
 /* ---- fill: llama2.c tensors as views with GGUF names ---- */
 
+/* Where artr__l2_fill has got to: the next tensor slot, name bytes, weight in the file
+   and copy. copies is NULL when the tensors are views of the file. */
+typedef struct artr__l2_cursor {
+    int k;
+    char *names;
+    const uint8_t *at;
+    unsigned char *copies;
+} artr__l2_cursor;
+
+/* The next rows x cols float32 weight as tensor `name`; the scan checked the sizes. */
+static void artr__l2_tensor(artr_model *m, artr__l2_cursor *cur, const char *name, int64_t rows,
+                            int64_t cols)
+{
+    artr_tensor *t = &m->tensors[cur->k];
+    size_t nb = (size_t)rows * (size_t)cols * 4;
+    strcpy(cur->names, name);
+    t->name = cur->names;
+    t->name_len = strlen(cur->names);
+    cur->names += t->name_len + 1;
+    t->type = ARTR_TYPE_F32;
+    t->n_dims = rows == 1 ? 1 : 2;
+    t->ne[0] = cols;
+    t->ne[1] = rows;
+    t->ne[2] = t->ne[3] = 1;
+    t->n_bytes = nb;
+    if (cur->copies) {
+        memcpy(cur->copies, cur->at, nb);
+        t->data = cur->copies;
+        cur->copies += artr__align_up(nb, 64);
+    } else {
+        t->data = cur->at;
+    }
+    cur->at += nb;
+    m->tensors_sorted[cur->k] = (uint32_t)cur->k;
+    cur->k++;
+}
+
 static void artr__l2_fill(artr_model *m, const artr__plan *pl, char *names, unsigned char *copies)
 {
     int dim = pl->hdr[0], hidden = pl->hdr[1], n_layers = pl->hdr[2], n_heads = pl->hdr[3];
     int n_kv = pl->hdr[4], vocab = artr__plan_n_vocab(pl), seq = pl->hdr[6];
-    int head = dim / n_heads, kv_dim = n_kv * head, i, l, k = 0;
+    int head = dim / n_heads, kv_dim = n_kv * head, i, l;
     /* rows x cols of each stacked per-layer array, in file order */
     int64_t rows[9], cols[9];
-    const uint8_t *at = pl->data + 28;
+    artr__l2_cursor cur;
+    cur.k = 0;
+    cur.names = names;
+    cur.at = pl->data + 28;
+    cur.copies = pl->copy_bytes ? copies : NULL;
     rows[0] = 1;      cols[0] = dim;    /* attn_norm */
     rows[1] = dim;    cols[1] = dim;    /* wq: out x in */
     rows[2] = kv_dim; cols[2] = dim;    /* wk */
@@ -3181,46 +3222,19 @@ static void artr__l2_fill(artr_model *m, const artr__plan *pl, char *names, unsi
     rows[7] = dim;    cols[7] = hidden; /* w2: down */
     rows[8] = hidden; cols[8] = dim;    /* w3: up */
 
-#define ARTR__L2_TENSOR(NAME, R, C)                                                  \
-    do {                                                                            \
-        artr_tensor *t_ = &m->tensors[k];                                           \
-        size_t nb_ = (size_t)(R) * (size_t)(C) * 4;                                 \
-        strcpy(names, NAME);                                                        \
-        t_->name = names;                                                           \
-        t_->name_len = strlen(names);                                               \
-        names += t_->name_len + 1;                                                  \
-        t_->type = ARTR_TYPE_F32;                                                   \
-        t_->n_dims = (R) == 1 ? 1 : 2;                                              \
-        t_->ne[0] = (C);                                                            \
-        t_->ne[1] = (R);                                                            \
-        t_->ne[2] = t_->ne[3] = 1;                                                  \
-        t_->n_bytes = nb_;                                                          \
-        if (pl->copy_bytes) {                                                       \
-            memcpy(copies, at, nb_);                                                \
-            t_->data = copies;                                                      \
-            copies += artr__align_up(nb_, 64);                                      \
-        } else {                                                                    \
-            t_->data = at;                                                          \
-        }                                                                           \
-        at += nb_;                                                                  \
-        m->tensors_sorted[k] = (uint32_t)k;                                         \
-        k++;                                                                        \
-    } while (0)
-
-    ARTR__L2_TENSOR("token_embd.weight", vocab, dim);
+    artr__l2_tensor(m, &cur, "token_embd.weight", vocab, dim);
     for (i = 0; i < 9; i++) {
         for (l = 0; l < n_layers; l++) {
             char name[64];
             artr__format(name, sizeof name, "blk.%d.%s.weight", l, artr__l2_layer_names[i]);
-            ARTR__L2_TENSOR(name, rows[i], cols[i]);
+            artr__l2_tensor(m, &cur, name, rows[i], cols[i]);
         }
     }
-    ARTR__L2_TENSOR("output_norm.weight", 1, dim);
-    at += (size_t)seq * (size_t)head * 4; /* freq_cis_real, freq_cis_imag: unused */
-    if (!pl->shared_cls) ARTR__L2_TENSOR("output.weight", vocab, dim);
-#undef ARTR__L2_TENSOR
-    m->n_tensors = k;
-    artr__heapsort(m->tensors_sorted, (size_t)k, artr__tensor_less, m->tensors);
+    artr__l2_tensor(m, &cur, "output_norm.weight", 1, dim);
+    cur.at += (size_t)seq * (size_t)head * 4; /* freq_cis_real, freq_cis_imag: unused */
+    if (!pl->shared_cls) artr__l2_tensor(m, &cur, "output.weight", vocab, dim);
+    m->n_tensors = cur.k;
+    artr__heapsort(m->tensors_sorted, (size_t)cur.k, artr__tensor_less, m->tensors);
 }
 
 /* ---- bind: config and weights for an architecture ---- */
@@ -3295,6 +3309,16 @@ static artr_status artr__bind(const artr_model *m, const char *name, int64_t ne0
     return ARTR_OK;
 }
 
+/* artr__bind for layer l's tensor "blk.<l>.<suffix>". */
+static artr_status artr__bind_blk(const artr_model *m, int l, const char *suffix, int64_t ne0,
+                                  int64_t ne1, int required, const artr_tensor **out,
+                                  artr_error *err)
+{
+    char name[64];
+    artr__format(name, sizeof name, "blk.%d.%s", l, suffix);
+    return artr__bind(m, name, ne0, ne1, required, out, err);
+}
+
 /* Read the architecture's hyperparameters from GGUF metadata into cfg. */
 static artr_status artr__gguf_config(artr_model *m, const char *arch, artr_error *err)
 {
@@ -3351,13 +3375,7 @@ static artr_status artr__bind_weights(artr_model *m, artr_error *err)
     int64_t E = c->n_embd, F = c->n_ff, V = c->n_vocab;
     int64_t KV = (int64_t)c->n_head_kv * (c->n_embd / c->n_head);
     int gpt2 = c->arch == ARTR_ARCH_GPT2, qwen2 = c->arch == ARTR_ARCH_QWEN2, l;
-    char name[64];
     artr_status st;
-#define ARTR__BIND(FIELD, SUFFIX, NE0, NE1, REQ)                                        \
-    do {                                                                               \
-        artr__format(name, sizeof name, "blk.%d." SUFFIX, l);                          \
-        if ((st = artr__bind(m, name, NE0, NE1, REQ, &m->layers[l].FIELD, err))) return st; \
-    } while (0)
     if ((st = artr__bind(m, "token_embd.weight", E, V, 1, &m->tok_embd, err))) return st;
     if ((st = artr__bind(m, "output_norm.weight", E, 0, 1, &m->out_norm, err))) return st;
     if ((st = artr__bind(m, "output.weight", E, V, 0, &m->output, err))) return st;
@@ -3369,30 +3387,30 @@ static artr_status artr__bind_weights(artr_model *m, artr_error *err)
         if ((st = artr__bind(m, "position_embd.weight", E, c->n_ctx_train, 1, &m->pos_embd, err))) return st;
     }
     for (l = 0; l < c->n_layer; l++) {
-        ARTR__BIND(attn_norm, "attn_norm.weight", E, 0, 1);
-        ARTR__BIND(ffn_norm, "ffn_norm.weight", E, 0, 1);
-        ARTR__BIND(wo, "attn_output.weight", E, E, 1);
-        ARTR__BIND(w_up, "ffn_up.weight", E, F, 1);
-        ARTR__BIND(w_down, "ffn_down.weight", F, E, 1);
+        artr__layer *b = &m->layers[l];
+        if ((st = artr__bind_blk(m, l, "attn_norm.weight", E, 0, 1, &b->attn_norm, err))) return st;
+        if ((st = artr__bind_blk(m, l, "ffn_norm.weight", E, 0, 1, &b->ffn_norm, err))) return st;
+        if ((st = artr__bind_blk(m, l, "attn_output.weight", E, E, 1, &b->wo, err))) return st;
+        if ((st = artr__bind_blk(m, l, "ffn_up.weight", E, F, 1, &b->w_up, err))) return st;
+        if ((st = artr__bind_blk(m, l, "ffn_down.weight", F, E, 1, &b->w_down, err))) return st;
         if (gpt2) {
-            ARTR__BIND(attn_norm_b, "attn_norm.bias", E, 0, 1);
-            ARTR__BIND(ffn_norm_b, "ffn_norm.bias", E, 0, 1);
-            ARTR__BIND(wqkv, "attn_qkv.weight", E, 3 * E, 1);
-            ARTR__BIND(bqkv, "attn_qkv.bias", 3 * E, 0, 1);
-            ARTR__BIND(bo, "attn_output.bias", E, 0, 1);
-            ARTR__BIND(b_up, "ffn_up.bias", F, 0, 1);
-            ARTR__BIND(b_down, "ffn_down.bias", E, 0, 1);
+            if ((st = artr__bind_blk(m, l, "attn_norm.bias", E, 0, 1, &b->attn_norm_b, err))) return st;
+            if ((st = artr__bind_blk(m, l, "ffn_norm.bias", E, 0, 1, &b->ffn_norm_b, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_qkv.weight", E, 3 * E, 1, &b->wqkv, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_qkv.bias", 3 * E, 0, 1, &b->bqkv, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_output.bias", E, 0, 1, &b->bo, err))) return st;
+            if ((st = artr__bind_blk(m, l, "ffn_up.bias", F, 0, 1, &b->b_up, err))) return st;
+            if ((st = artr__bind_blk(m, l, "ffn_down.bias", E, 0, 1, &b->b_down, err))) return st;
         } else {
-            ARTR__BIND(wq, "attn_q.weight", E, E, 1);
-            ARTR__BIND(wk, "attn_k.weight", E, KV, 1);
-            ARTR__BIND(wv, "attn_v.weight", E, KV, 1);
-            ARTR__BIND(w_gate, "ffn_gate.weight", E, F, 1);
-            ARTR__BIND(bq, "attn_q.bias", E, 0, qwen2);
-            ARTR__BIND(bk, "attn_k.bias", KV, 0, qwen2);
-            ARTR__BIND(bv, "attn_v.bias", KV, 0, qwen2);
+            if ((st = artr__bind_blk(m, l, "attn_q.weight", E, E, 1, &b->wq, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_k.weight", E, KV, 1, &b->wk, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_v.weight", E, KV, 1, &b->wv, err))) return st;
+            if ((st = artr__bind_blk(m, l, "ffn_gate.weight", E, F, 1, &b->w_gate, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_q.bias", E, 0, qwen2, &b->bq, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_k.bias", KV, 0, qwen2, &b->bk, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_v.bias", KV, 0, qwen2, &b->bv, err))) return st;
         }
     }
-#undef ARTR__BIND
     return ARTR_OK;
 }
 
