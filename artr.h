@@ -2438,8 +2438,9 @@ static void artr__gelu(float *x, int n)
      scan   (artr__gguf_scan / artr__l2_scan): validate the file's structure completely
             and count what the model's tables need (artr__plan); writes nothing.
      layout (artr__model_layout): every sub-buffer's offset in the model's one block.
-     fill + bind: copy the tables into the block, then map tensors to the architecture
-            and check the config against every shape. */
+     fill   (artr__gguf_fill / artr__l2_fill): copy the tables into the block.
+   The model object and its binding, which maps tensors to the architecture and checks
+   the config against every shape, are §5. */
 
 enum { ARTR__SRC_GGUF = 1, ARTR__SRC_LLAMA2C = 2 };
 enum { ARTR__VOCAB_NONE = 0, ARTR__VOCAB_SPM = 1, ARTR__VOCAB_BPE = 2, ARTR__VOCAB_LLAMA2C = 3,
@@ -3236,6 +3237,14 @@ static void artr__l2_fill(artr_model *m, const artr__plan *pl, char *names, unsi
     m->n_tensors = cur.k;
     artr__heapsort(m->tensors_sorted, (size_t)cur.k, artr__tensor_less, m->tensors);
 }
+
+/* ---- §5 model: config, weight binding, the model object -------------------------- */
+/* artr__model_build takes a scanned plan through layout, fill (§4) and bind, all into
+   the model's one block; artr__model_load puts a file or buffer through scan and build.
+   Binding reads the hyperparameters (artr__gguf_config, or the llama2.c header), points
+   each layer at its tensors after checking type and shape (artr__bind_weights) and
+   binds the vocabulary; the tokenizer's tables are built last (§9). A model is
+   read-only once artr_model_load_* returns. */
 
 /* ---- bind: config and weights for an architecture ---- */
 
@@ -4826,17 +4835,7 @@ ARTRDEF artr_status artr_probs(artr_ctx *c, const artr_sampler *s, int row, floa
                        p, c->probs, c->order, err);
 }
 
-
-/* ---- §8 decoding ------------------------------------------------------------------- */
-/* Every strategy keeps one invariant: after a step, c holds all returned tokens but the
-   last, which is pending (fed first by the next step or forward). A verification call
-   feeds [pending, guesses...] and keeps all rows, so row i is the distribution of the
-   token after the i-th fed one; rejected guesses are truncated away. Scratch (proposal
-   distributions, guesses, the fed ids) was carved at creation: (n_draft + 1) x n_vocab
-   floats plus a few id arrays. */
-
-enum { ARTR__Q_DIST = 0, ARTR__Q_POINT = 1, ARTR__Q_UNIFORM = 2 };
-
+/* A token from the distribution: artr_sample here, every decoding step in §8. */
 static int artr__greedy(const artr_sampler *s)
 {
     return !(s->temperature > 0);
@@ -4878,6 +4877,16 @@ ARTRDEF artr_status artr_sample(artr_ctx *c, artr_sampler *s, int row, int32_t *
     if (st == ARTR_OK) *tok = artr__pick(s, c->dist, c->m->cfg.n_vocab);
     return st;
 }
+
+/* ---- §8 decoding ------------------------------------------------------------------- */
+/* Every strategy keeps one invariant: after a step, c holds all returned tokens but the
+   last, which is pending (fed first by the next step or forward). A verification call
+   feeds [pending, guesses...] and keeps all rows, so row i is the distribution of the
+   token after the i-th fed one; rejected guesses are truncated away. Scratch (proposal
+   distributions, guesses, the fed ids) was carved at creation: (n_draft + 1) x n_vocab
+   floats plus a few id arrays. */
+
+enum { ARTR__Q_DIST = 0, ARTR__Q_POINT = 1, ARTR__Q_UNIFORM = 2 };
 
 /* Room for n more positions in c (and in the guidance context). */
 static int artr__room(const artr_ctx *c)
