@@ -543,6 +543,17 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
 #ifndef ARTR__IMPLEMENTED
 #define ARTR__IMPLEMENTED
 
+/* Reading map: where each step starts. Callees come first, so an entry point sits below
+   what it calls.
+     load      artr_model_load_file / _memory -> artr__model_load               §5
+               -> artr__model_scan (the file checked and counted)                §4
+               -> artr__model_build (layout, fill, bind into one block)          §5
+     forward   artr_forward -> artr_forward_batch -> artr__forward_run           §6
+     sample    artr_sample -> artr_probs (the distribution), artr__pick          §7
+     decode    artr_step, artr_step_speculative, artr_step_jacobi,
+               artr_step_spec_jacobi                                             §8
+     tokenize  artr_tokenize -> artr__encode_text; back to text: artr_detok_push §9 */
+
 /* ---- §0 config, portability ------------------------------------------------------ */
 
 #include <string.h>
