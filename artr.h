@@ -1,4 +1,4 @@
-/* artr.h - v0.3.0 - transformer inference in one file - public domain or MIT (see end)
+/* artr.h - v0.4.1 - transformer inference in one file - public domain or MIT (see end)
 
    artr runs autoregressive decoder-only transformers (Llama, Qwen2, GPT-2 families)
    from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
@@ -42,8 +42,10 @@
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
      ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
                               ceilings for file fields (defaults below)
-     ARTR_TOKENIZE_RUN        tokenizer merge window, 8..128 units (default 128): stack
-                              of artr_tokenize is about 22 bytes per unit
+     ARTR_OMP_MIN_WORK        OpenMP builds: multiply-adds below which a matrix multiply
+                              or an attention call stays on one thread (default 65536)
+     ARTR_TOKENIZE_RUN        tokenizer merge window, a power of two 8..128 units (default
+                              128): stack of artr_tokenize is about 22 bytes per unit
 
    Memory. Nothing is allocated behind your back: every allocation goes through
    ARTR_MALLOC, 64-byte aligned. A model needs one block for its own tables (tensor and
@@ -108,6 +110,13 @@
    embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.4.1 (2026-12-02) no behaviour change: failure messages in printf syntax, checked by
+                        the compiler (format attribute, fixes for 32-bit int32_t); §5 model
+                        section, reading map; loader macros made functions; options listed.
+     0.4.0 (2026-11-23) F16 KV cache (artr_ctx_params.kv_type, vectorised attention); AVX2
+                        matmul over four rows (Q8_0/Q4_0, VNNI), four tokens (F32/F16) and
+                        4x2 (quantized verification, prefill), row blocks and prefetch;
+                        vector exp for softmax, SwiGLU, GELU.
      0.3.0 (2026-11-23) tokenizer: artr_tokenize (SentencePiece BPE, byte-level BPE,
                         llama2.c), artr_token_piece, artr_model_vocab, streaming detokenizer;
                         samplers; decoding steps (speculative, self-speculative, Jacobi,
@@ -125,8 +134,8 @@
 #include <stdint.h>
 
 #define ARTR_VERSION_MAJOR 0
-#define ARTR_VERSION_MINOR 3
-#define ARTR_VERSION_PATCH 0
+#define ARTR_VERSION_MINOR 4
+#define ARTR_VERSION_PATCH 1
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
 #ifndef ARTRDEF
