@@ -1,4 +1,4 @@
-/* artr.h - v0.3.0 - transformer inference in one file - public domain or MIT (see end)
+/* artr.h - v0.4.1 - transformer inference in one file - public domain or MIT (see end)
 
    artr runs autoregressive decoder-only transformers (Llama, Qwen2, GPT-2 families)
    from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
@@ -66,8 +66,10 @@
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
      ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
                               ceilings for file fields (defaults below)
-     ARTR_TOKENIZE_RUN        tokenizer merge window, 8..128 units (default 128): stack
-                              of artr_tokenize is about 22 bytes per unit
+     ARTR_OMP_MIN_WORK        OpenMP builds: multiply-adds below which a matrix multiply
+                              or an attention call stays on one thread (default 65536)
+     ARTR_TOKENIZE_RUN        tokenizer merge window, a power of two 8..128 units (default
+                              128): stack of artr_tokenize is about 22 bytes per unit
 
    Memory. Nothing is allocated behind your back: every allocation goes through
    ARTR_MALLOC, 64-byte aligned. A model needs one block for its own tables (tensor and
@@ -137,6 +139,13 @@
    embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.4.1 (2026-12-02) no behaviour change: failure messages in printf syntax, checked by
+                        the compiler (format attribute, fixes for 32-bit int32_t); §5 model
+                        section, reading map; loader macros made functions; options listed.
+     0.4.0 (2026-11-23) F16 KV cache (artr_ctx_params.kv_type, vectorised attention); AVX2
+                        matmul over four rows (Q8_0/Q4_0, VNNI), four tokens (F32/F16) and
+                        4x2 (quantized verification, prefill), row blocks and prefetch;
+                        vector exp for softmax, SwiGLU, GELU.
      0.3.0 (2026-11-23) tokenizer: artr_tokenize (SentencePiece BPE, byte-level BPE,
                         llama2.c), artr_token_piece, artr_model_vocab, streaming detokenizer;
                         samplers; decoding steps (speculative, self-speculative, Jacobi,
@@ -154,8 +163,8 @@
 #include <stdint.h>
 
 #define ARTR_VERSION_MAJOR 0
-#define ARTR_VERSION_MINOR 3
-#define ARTR_VERSION_PATCH 0
+#define ARTR_VERSION_MINOR 4
+#define ARTR_VERSION_PATCH 1
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
 #ifndef ARTRDEF
@@ -572,6 +581,17 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
 #ifndef ARTR__IMPLEMENTED
 #define ARTR__IMPLEMENTED
 
+/* Reading map: where each step starts. Callees come first, so an entry point sits below
+   what it calls.
+     load      artr_model_load_file / _memory -> artr__model_load               §5
+               -> artr__model_scan (the file checked and counted)                §4
+               -> artr__model_build (layout, fill, bind into one block)          §5
+     forward   artr_forward -> artr_forward_batch -> artr__forward_run           §6
+     sample    artr_sample -> artr_probs (the distribution), artr__pick          §7
+     decode    artr_step, artr_step_speculative, artr_step_jacobi,
+               artr_step_spec_jacobi                                             §8
+     tokenize  artr_tokenize -> artr__encode_text; back to text: artr_detok_push §9 */
+
 /* ---- §0 config, portability ------------------------------------------------------ */
 
 #include <string.h>
@@ -731,9 +751,25 @@ ARTRDEF const char *artr_status_name(artr_status s)
     return "E_UNKNOWN";
 }
 
-/* Error messages. A tiny formatter (no snprintf): %s C string, %S (const char *, size_t)
-   bytes from a file (shown sanitized, cut at 64), %d int, %u unsigned, %x unsigned hex,
-   %I int64_t, %U uint64_t, %z size_t, %g double (6 significant digits), %% percent. */
+/* Error messages. A tiny formatter (no snprintf) for the printf subset the messages use,
+   checked by the compiler through ARTR__PRINTF: %s C string, %.*s (int n, const char *)
+   n bytes from a file (not NUL-terminated: control bytes and DEL shown as '?', cut at 64
+   then "...", n < 0 shows nothing), %d int, %u unsigned, %x unsigned hex, %lld long long,
+   %llu unsigned long long, %zu size_t, %g double (6 significant digits, any exponent
+   written out: 1e4, 1e-5), %% percent. Anything else stops the message (our bug). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ARTR__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define ARTR__PRINTF(fmt, args)
+#endif
+
+/* A %.*s precision for n file bytes: the formatter shows at most 64 and "..." past that,
+   so 65 stands for any longer string and the int never overflows. */
+static ARTR__UNUSED int artr__plen(uint64_t n)
+{
+    return n > 65 ? 65 : (int)n;
+}
+
 typedef struct artr__buf {
     char *p;
     size_t n, cap; /* cap includes the NUL */
@@ -833,21 +869,33 @@ static void artr__vformat(artr__buf *b, const char *fmt, va_list ap)
             artr__put(b, *fmt);
             continue;
         }
-        switch (*++fmt) {
+        fmt++;
+        if (fmt[0] == '.' && fmt[1] == '*' && fmt[2] == 's') {
+            int n = va_arg(ap, int);
+            s = va_arg(ap, const char *);
+            artr__put_bytes(b, s, n > 0 ? (size_t)n : 0);
+            fmt += 2;
+            continue;
+        }
+        if (fmt[0] == 'l' && fmt[1] == 'l' && (fmt[2] == 'd' || fmt[2] == 'u')) {
+            if (fmt[2] == 'd') artr__put_i64(b, (int64_t)va_arg(ap, long long));
+            else artr__put_u64(b, (uint64_t)va_arg(ap, unsigned long long), 10);
+            fmt += 2;
+            continue;
+        }
+        if (fmt[0] == 'z' && fmt[1] == 'u') {
+            artr__put_u64(b, va_arg(ap, size_t), 10);
+            fmt++;
+            continue;
+        }
+        switch (*fmt) {
         case 's':
             s = va_arg(ap, const char *);
             artr__puts(b, s ? s : "(null)");
             break;
-        case 'S':
-            s = va_arg(ap, const char *);
-            artr__put_bytes(b, s, va_arg(ap, size_t));
-            break;
         case 'd': artr__put_i64(b, va_arg(ap, int)); break;
         case 'u': artr__put_u64(b, va_arg(ap, unsigned), 10); break;
         case 'x': artr__put_u64(b, va_arg(ap, unsigned), 16); break;
-        case 'I': artr__put_i64(b, va_arg(ap, int64_t)); break;
-        case 'U': artr__put_u64(b, va_arg(ap, uint64_t), 10); break;
-        case 'z': artr__put_u64(b, va_arg(ap, size_t), 10); break;
         case 'g': artr__put_g(b, va_arg(ap, double)); break;
         case '%': artr__put(b, '%'); break;
         default: return; /* a bad format is our bug; stop rather than misread va_args */
@@ -856,7 +904,8 @@ static void artr__vformat(artr__buf *b, const char *fmt, va_list ap)
 }
 
 /* Record a failure in err (if any) and return its status. */
-static ARTR__UNUSED artr_status artr__fail_msg(artr_error *err, artr_status st, const char *fmt, ...)
+static ARTR__UNUSED ARTR__PRINTF(3, 4) artr_status artr__fail_msg(artr_error *err, artr_status st,
+                                                                  const char *fmt, ...)
 {
     if (err) {
         artr__buf b;
@@ -883,10 +932,12 @@ static ARTR__UNUSED artr_status artr__fail_bare(artr_error *err, artr_status st)
     return st;
 }
 #ifdef ARTR_NO_FAILURE_STRINGS
-/* The message's arguments go into an unevaluated sizeof: they count as used (no
-   warnings) but no format string reaches the object file. artr__sink is never defined. */
-int artr__sink(int, ...);
-#define ARTR__FAIL(err, st, ...) ((void)sizeof(artr__sink(0, __VA_ARGS__)), artr__fail_bare((err), (st)))
+/* The message and its arguments go into an unevaluated sizeof: they count as used (no
+   warnings) and are still format-checked, but no format string reaches the object file.
+   artr__sink is never defined. */
+int artr__sink(const char *fmt, ...) ARTR__PRINTF(1, 2);
+#define ARTR__FAIL(err, st, ...) \
+    ((void)sizeof(artr__sink(__VA_ARGS__)), artr__fail_bare((err), (st)))
 #else
 #define ARTR__FAIL(err, st, ...) artr__fail_msg((err), (st), __VA_ARGS__)
 #endif
@@ -900,7 +951,7 @@ static void artr__ok(artr_error *err)
 }
 
 /* Format into a small caller buffer (metadata keys like "llama.block_count"). */
-static void artr__format(char *dst, size_t cap, const char *fmt, ...)
+static ARTR__PRINTF(3, 4) void artr__format(char *dst, size_t cap, const char *fmt, ...)
 {
     artr__buf b;
     va_list ap;
@@ -1278,12 +1329,12 @@ ARTRDEF artr_status artr_quantize_f32(int type, const float *src, int64_t n, voi
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "artr_quantize_f32: cannot write type %s (F32, F16, BF16, Q8_0 and Q4_0 can be written)",
                           ti ? ti->name : "unknown");
     if (n % ti->block)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_quantize_f32: %I floats is not a multiple of the %s block size %d",
-                          n, ti->name, (int)ti->block);
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_quantize_f32: %lld floats is not a multiple of the %s block size %d",
+                          (long long)n, ti->name, (int)ti->block);
     need = (uint64_t)(n / ti->block) * ti->bytes;
     if (need > dst_size)
-        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_quantize_f32: %I floats as %s need %U bytes, dst has %z",
-                          n, ti->name, need, dst_size);
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_quantize_f32: %lld floats as %s need %llu bytes, dst has %zu",
+                          (long long)n, ti->name, (unsigned long long)need, dst_size);
     artr__ok(err);
     switch (type) {
     case ARTR_TYPE_F32:
@@ -1319,11 +1370,13 @@ ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int6
     if (!ti) return ARTR__FAIL(err, ARTR_E_ARG, "artr_tensor_to_f32: bad tensor type %d", t->type);
     n_el = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
     if (first > n_el || n > n_el - first)
-        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%S': range [%I, %I) outside its %I elements",
-                          t->name, t->name_len, first, first + n, n_el);
+        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%.*s': range [%lld, %lld) outside its %lld elements",
+                          artr__plen(t->name_len), t->name, (long long)first,
+                          (long long)(first + n), (long long)n_el);
     if (first % ti->block || n % ti->block)
-        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%S' (%s): range [%I, +%I) not a multiple of the block size %d",
-                          t->name, t->name_len, ti->name, first, n, (int)ti->block);
+        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%.*s' (%s): range [%lld, +%lld) not a multiple of the block size %d",
+                          artr__plen(t->name_len), t->name, ti->name, (long long)first,
+                          (long long)n, (int)ti->block);
     src = (const uint8_t *)t->data + (size_t)(first / ti->block) * ti->bytes;
     artr__ok(err);
     switch (t->type) {
@@ -1352,8 +1405,8 @@ ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int6
         for (i = 0; i < n; i++) dst[i] = (float)(int32_t)artr__le32(src + 4 * i);
         return ARTR_OK;
     }
-    return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%S': artr cannot convert type %s to float",
-                      t->name, t->name_len, ti->name);
+    return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%.*s': artr cannot convert type %s to float",
+                      artr__plen(t->name_len), t->name, ti->name);
 }
 
 /* ---- §3 kernels: dot products, matrix multiply, norms, rope, activations ---------- */
@@ -2466,8 +2519,9 @@ static void artr__gelu(float *x, int n)
      scan   (artr__gguf_scan / artr__l2_scan): validate the file's structure completely
             and count what the model's tables need (artr__plan); writes nothing.
      layout (artr__model_layout): every sub-buffer's offset in the model's one block.
-     fill + bind: copy the tables into the block, then map tensors to the architecture
-            and check the config against every shape. */
+     fill   (artr__gguf_fill / artr__l2_fill): copy the tables into the block.
+   The model object and its binding, which maps tensors to the architecture and checks
+   the config against every shape, are §5. */
 
 enum { ARTR__SRC_GGUF = 1, ARTR__SRC_LLAMA2C = 2 };
 enum { ARTR__VOCAB_NONE = 0, ARTR__VOCAB_SPM = 1, ARTR__VOCAB_BPE = 2, ARTR__VOCAB_LLAMA2C = 3,
@@ -2654,44 +2708,47 @@ static artr_status artr__gguf_read_tinfo(artr__reader *r, uint64_t idx, uint32_t
     t->name = artr__gguf_string(r, &t->name_len);
     t->n_dims = artr__get32(r);
     if (r->fail)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor info %U at offset %z: truncated (file has %z bytes)",
-                          idx, at, r->size);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor info %llu at offset %zu: truncated (file has %zu bytes)",
+                          (unsigned long long)idx, at, r->size);
     if (t->name_len == 0 || t->name_len > ARTR_MAX_NAME)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor info %U at offset %z: name length %U, expected 1..%d",
-                          idx, at, t->name_len, ARTR_MAX_NAME);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor info %llu at offset %zu: name length %llu, expected 1..%d",
+                          (unsigned long long)idx, at, (unsigned long long)t->name_len,
+                          ARTR_MAX_NAME);
     if (t->n_dims < 1 || t->n_dims > 4)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': %u dimensions, expected 1..4",
-                          t->name, (size_t)t->name_len, t->n_dims);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s': %u dimensions, expected 1..4",
+                          artr__plen(t->name_len), t->name, (unsigned)t->n_dims);
     for (i = 0; i < 4; i++) {
         uint64_t d = i < t->n_dims ? artr__get64(r) : 1;
         if (r->fail) break;
         if (d == 0 || d > (uint64_t)INT64_MAX)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': dimension %d is %U, expected 1..2^63-1",
-                              t->name, (size_t)t->name_len, (int)i, d);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s': dimension %d is %llu, expected 1..2^63-1",
+                              artr__plen(t->name_len), t->name, (int)i, (unsigned long long)d);
         if (!artr__mul_ok(n_el, d, &n_el) || n_el > (uint64_t)INT64_MAX)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': element count overflows",
-                              t->name, (size_t)t->name_len);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s': element count overflows",
+                              artr__plen(t->name_len), t->name);
         t->ne[i] = (int64_t)d;
     }
     t->type = artr__get32(r);
     t->offset = artr__get64(r);
     if (r->fail)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': info truncated (file has %z bytes)",
-                          t->name, (size_t)t->name_len, r->size);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s': info truncated (file has %zu bytes)",
+                          artr__plen(t->name_len), t->name, r->size);
     ti = artr__type(t->type);
     if (!ti)
-        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%S': unknown type %u",
-                          t->name, (size_t)t->name_len, t->type);
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%.*s': unknown type %u",
+                          artr__plen(t->name_len), t->name, (unsigned)t->type);
     if ((uint64_t)t->ne[0] % ti->block)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S' (%s): row length %I is not a multiple of the block size %d",
-                          t->name, (size_t)t->name_len, ti->name, t->ne[0], (int)ti->block);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s' (%s): row length %lld is not a multiple of the block size %d",
+                          artr__plen(t->name_len), t->name, ti->name, (long long)t->ne[0],
+                          (int)ti->block);
     n_rows = n_el / (uint64_t)t->ne[0];
     if (!artr__mul_ok((uint64_t)t->ne[0] / ti->block * ti->bytes, n_rows, &t->n_bytes) ||
         t->n_bytes > SIZE_MAX)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': byte size overflows", t->name, (size_t)t->name_len);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s': byte size overflows", artr__plen(t->name_len), t->name);
     if (t->offset % alignment)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': data offset %U is not a multiple of the alignment %u",
-                          t->name, (size_t)t->name_len, t->offset, alignment);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s': data offset %llu is not a multiple of the alignment %u",
+                          artr__plen(t->name_len), t->name, (unsigned long long)t->offset,
+                          (unsigned)alignment);
     return ARTR_OK;
 }
 
@@ -2765,21 +2822,21 @@ static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, a
     pl->n_tensors = artr__get64(&r);
     pl->n_kv = artr__get64(&r);
     if (r.fail)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header truncated: file has %z bytes, expected at least 24",
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header truncated: file has %zu bytes, expected at least 24",
                           pl->size);
     if (pl->version == 0x02000000u || pl->version == 0x03000000u)
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "big-endian GGUF file (version field reads 0x%x); artr reads little-endian files",
-                          pl->version);
+                          (unsigned)pl->version);
     if (pl->version == 1)
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "GGUF version 1 (32-bit counts) is obsolete; re-convert the model");
     if (pl->version != 2 && pl->version != 3)
-        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "GGUF version %u, expected 2 or 3", pl->version);
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "GGUF version %u, expected 2 or 3", (unsigned)pl->version);
     if (pl->n_tensors > ARTR_MAX_TENSORS)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header: %U tensors, at most %d supported (ARTR_MAX_TENSORS)",
-                          pl->n_tensors, ARTR_MAX_TENSORS);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header: %llu tensors, at most %d supported (ARTR_MAX_TENSORS)",
+                          (unsigned long long)pl->n_tensors, ARTR_MAX_TENSORS);
     if (pl->n_kv > ARTR_MAX_KV)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header: %U metadata entries, at most %d supported (ARTR_MAX_KV)",
-                          pl->n_kv, ARTR_MAX_KV);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "GGUF header: %llu metadata entries, at most %d supported (ARTR_MAX_KV)",
+                          (unsigned long long)pl->n_kv, ARTR_MAX_KV);
     pl->kv_pos = r.pos;
     pl->alignment = 32;
     for (i = 0; i < pl->n_kv; i++) {
@@ -2788,17 +2845,17 @@ static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, a
         const char *k = artr__gguf_string(&r, &klen);
         type = artr__get32(&r);
         if (r.fail)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata entry %U at offset %z: truncated (file has %z bytes)",
-                              i, at, pl->size);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata entry %llu at offset %zu: truncated (file has %zu bytes)",
+                              (unsigned long long)i, at, pl->size);
         if (klen == 0 || klen > ARTR_MAX_NAME)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata entry %U at offset %z: key length %U, expected 1..%d",
-                              i, at, klen, ARTR_MAX_NAME);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata entry %llu at offset %zu: key length %llu, expected 1..%d",
+                              (unsigned long long)i, at, (unsigned long long)klen, ARTR_MAX_NAME);
         if (type > ARTR_META_FLOAT64)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%S': unknown value type %u", k, (size_t)klen, type);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%.*s': unknown value type %u", artr__plen(klen), k, (unsigned)type);
         at = r.pos;
         if (!artr__gguf_skip_value(&r, type))
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%S' (%s) at offset %z: malformed or truncated value (file has %z bytes)",
-                              k, (size_t)klen, artr__meta_type_name(type), at, pl->size);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%.*s' (%s) at offset %zu: malformed or truncated value (file has %zu bytes)",
+                              artr__plen(klen), k, artr__meta_type_name(type), at, pl->size);
         if (klen == 17 && memcmp(k, "general.alignment", 17) == 0) {
             uint32_t a;
             if (type != ARTR_META_UINT32)
@@ -2806,7 +2863,7 @@ static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, a
                                   artr__meta_type_name(type));
             a = artr__le32(pl->data + at);
             if (a == 0 || (a & (a - 1)) || a > (1u << 20))
-                return ARTR__FAIL(err, ARTR_E_FORMAT, "general.alignment is %u, expected a power of two up to 2^20", a);
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "general.alignment is %u, expected a power of two up to 2^20", (unsigned)a);
             pl->alignment = a;
         }
     }
@@ -2826,13 +2883,14 @@ static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, a
         artr__gguf_read_tinfo(&r, i, pl->alignment, &t, NULL);
         if (pl->data_pos > pl->size || !artr__add_ok(t.offset, t.n_bytes, &end) ||
             end > pl->size - pl->data_pos)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': data [%U, +%U) at file offset %z runs past the end of the file (%z bytes)",
-                              t.name, (size_t)t.name_len, t.offset, t.n_bytes, pl->data_pos, pl->size);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s': data [%llu, +%llu) at file offset %zu runs past the end of the file (%zu bytes)",
+                              artr__plen(t.name_len), t.name, (unsigned long long)t.offset,
+                              (unsigned long long)t.n_bytes, pl->data_pos, pl->size);
         at = pl->data + pl->data_pos + t.offset;
         if ((uintptr_t)at % artr__type_align((int)t.type)) {
             if (p && p->no_copy)
-                return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%S': data at address %z is not aligned to %z bytes for %s, and no_copy is set",
-                                  t.name, (size_t)t.name_len, (size_t)(uintptr_t)at,
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%.*s': data at address %zu is not aligned to %zu bytes for %s, and no_copy is set",
+                                  artr__plen(t.name_len), t.name, (size_t)(uintptr_t)at,
                                   artr__type_align((int)t.type), artr__type(t.type)->name);
             pl->copy_bytes += artr__align_up(t.n_bytes, 64);
         }
@@ -2844,7 +2902,7 @@ static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, a
         if (artr__gguf_find_raw(pl, "general.architecture", &type, &v) && type == ARTR_META_STRING) {
             arch = artr__gguf_string(&v, &alen);
             if (alen > 0 && alen < 64) {
-                artr__format(key, sizeof key, "%S.block_count", arch, (size_t)alen);
+                artr__format(key, sizeof key, "%.*s.block_count", artr__plen(alen), arch);
                 if (artr__gguf_raw_uint(pl, key, &nl) && nl <= ARTR_MAX_LAYERS) pl->n_layer = (int)nl;
             }
         }
@@ -2877,7 +2935,7 @@ static artr_status artr__l2_scan(artr__plan *pl, artr_error *err)
     uint64_t floats = 0, t, expect, w;
     char name[64];
     if (pl->size < 28)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic) and too small (%z bytes) for a llama2.c checkpoint header",
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic) and too small (%zu bytes) for a llama2.c checkpoint header",
                           pl->size);
     if (memcmp(pl->data, "ak42", 4) == 0)
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "llama2.c version 1/2 export (magic 'ak42'); export with --version 0 (legacy) or convert to GGUF");
@@ -2894,7 +2952,8 @@ static artr_status artr__l2_scan(artr__plan *pl, artr_error *err)
     if (dim <= 0 || hidden <= 0 || n_layers <= 0 || n_heads <= 0 || n_kv <= 0 || vocab <= 0 ||
         seq <= 0 || dim % n_heads || n_heads % n_kv || (dim / n_heads) % 2 || n_layers > ARTR_MAX_LAYERS)
         return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic), and not a llama2.c checkpoint: header (dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d) is inconsistent",
-                          pl->hdr[0], pl->hdr[1], pl->hdr[2], pl->hdr[3], pl->hdr[4], pl->hdr[5], pl->hdr[6]);
+                          (int)pl->hdr[0], (int)pl->hdr[1], (int)pl->hdr[2], (int)pl->hdr[3],
+                          (int)pl->hdr[4], (int)pl->hdr[5], (int)pl->hdr[6]);
     head = dim / n_heads;
     kv_dim = n_kv * head;
     /* all factors are positive int32, so each product of two or three fits in 2^93 > ...:
@@ -2914,8 +2973,10 @@ static artr_status artr__l2_scan(artr__plan *pl, artr_error *err)
     }
     if (!artr__mul_ok(floats, 4, &expect) || !artr__add_ok(expect, 28, &expect)) goto overflow;
     if (expect != pl->size)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic); as a llama2.c checkpoint its header (dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d) implies %U bytes, but it has %z",
-                          pl->hdr[0], pl->hdr[1], pl->hdr[2], pl->hdr[3], pl->hdr[4], pl->hdr[5], pl->hdr[6], expect, pl->size);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "not a GGUF file (no 'GGUF' magic); as a llama2.c checkpoint its header (dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d) implies %llu bytes, but it has %zu",
+                          (int)pl->hdr[0], (int)pl->hdr[1], (int)pl->hdr[2], (int)pl->hdr[3],
+                          (int)pl->hdr[4], (int)pl->hdr[5], (int)pl->hdr[6],
+                          (unsigned long long)expect, pl->size);
     pl->n_layer = n_layers;
     pl->n_tensors = 2 + (uint64_t)9 * (uint64_t)n_layers + (pl->shared_cls ? 0 : 1);
     pl->names_bytes = sizeof "token_embd.weight" + sizeof "output_norm.weight" +
@@ -2946,23 +3007,23 @@ static artr_status artr__l2_vocab_scan(const uint8_t *data, size_t size, int n_v
     artr__reader_init(&r, data, size);
     max_len = (int32_t)artr__get32(&r);
     if (r.fail || max_len <= 0 || max_len > ARTR_MAX_NAME * 16)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: max_token_length %d (file %z bytes), expected 1..%d",
-                          max_len, size, ARTR_MAX_NAME * 16);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: max_token_length %d (file %zu bytes), expected 1..%d",
+                          (int)max_len, size, ARTR_MAX_NAME * 16);
     for (i = 0; i < n_vocab; i++) {
         int32_t len;
         size_t at = r.pos;
         artr__get32(&r);
         len = (int32_t)artr__get32(&r);
         if (!r.fail && (len < 0 || len > max_len))
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: token %d at offset %z has length %d, expected 0..%d",
-                              i, at, len, max_len);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: token %d at offset %zu has length %d, expected 0..%d",
+                              i, at, (int)len, (int)max_len);
         artr__take(&r, (uint64_t)(uint32_t)len);
         if (r.fail)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: truncated at token %d of the model's %d (offset %z of %z bytes); is it the tokenizer for this model?",
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: truncated at token %d of the model's %d (offset %zu of %zu bytes); is it the tokenizer for this model?",
                               i, n_vocab, at, size);
     }
     if (r.pos != size)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: %z bytes left after the model's %d tokens; is it the tokenizer for this model?",
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.bin: %zu bytes left after the model's %d tokens; is it the tokenizer for this model?",
                           size - r.pos, n_vocab);
     return ARTR_OK;
 }
@@ -3015,7 +3076,7 @@ static artr_status artr__model_scan(artr__plan *pl, const void *data, size_t siz
         pl->source = ARTR__SRC_LLAMA2C;
         st = artr__l2_scan(pl, err);
         if (st == ARTR_OK && p && p->no_copy && pl->copy_bytes)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "llama2.c weights at address %z are not 4-byte aligned, and no_copy is set",
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "llama2.c weights at address %zu are not 4-byte aligned, and no_copy is set",
                               (size_t)(uintptr_t)(pl->data + 28));
     }
     if (st != ARTR_OK) return st;
@@ -3146,7 +3207,7 @@ static artr_status artr__gguf_fill(artr_model *m, const artr__plan *pl, unsigned
     for (i = 1; i < pl->n_kv; i++) {
         const artr__kv *a = &m->kv[m->kv_sorted[i - 1]], *b = &m->kv[m->kv_sorted[i]];
         if (artr__cmp_bytes(a->key, a->key_len, b->key, b->key_len) == 0)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata key '%S' appears twice", b->key, (size_t)b->key_len);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata key '%.*s' appears twice", artr__plen(b->key_len), b->key);
     }
     r.pos = pl->ti_pos;
     for (i = 0; i < pl->n_tensors; i++) {
@@ -3175,7 +3236,7 @@ static artr_status artr__gguf_fill(artr_model *m, const artr__plan *pl, unsigned
         const artr_tensor *a = &m->tensors[m->tensors_sorted[i - 1]];
         const artr_tensor *b = &m->tensors[m->tensors_sorted[i]];
         if (artr__cmp_bytes(a->name, a->name_len, b->name, b->name_len) == 0)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor name '%S' appears twice", b->name, b->name_len);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor name '%.*s' appears twice", artr__plen(b->name_len), b->name);
     }
     m->gguf_version = pl->version;
     m->alignment = pl->alignment;
@@ -3184,14 +3245,55 @@ static artr_status artr__gguf_fill(artr_model *m, const artr__plan *pl, unsigned
 
 /* ---- fill: llama2.c tensors as views with GGUF names ---- */
 
+/* Where artr__l2_fill has got to: the next tensor slot, name bytes, weight in the file
+   and copy. copies is NULL when the tensors are views of the file. */
+typedef struct artr__l2_cursor {
+    int k;
+    char *names;
+    const uint8_t *at;
+    unsigned char *copies;
+} artr__l2_cursor;
+
+/* The next rows x cols float32 weight as tensor `name`; the scan checked the sizes. */
+static void artr__l2_tensor(artr_model *m, artr__l2_cursor *cur, const char *name, int64_t rows,
+                            int64_t cols)
+{
+    artr_tensor *t = &m->tensors[cur->k];
+    size_t nb = (size_t)rows * (size_t)cols * 4;
+    strcpy(cur->names, name);
+    t->name = cur->names;
+    t->name_len = strlen(cur->names);
+    cur->names += t->name_len + 1;
+    t->type = ARTR_TYPE_F32;
+    t->n_dims = rows == 1 ? 1 : 2;
+    t->ne[0] = cols;
+    t->ne[1] = rows;
+    t->ne[2] = t->ne[3] = 1;
+    t->n_bytes = nb;
+    if (cur->copies) {
+        memcpy(cur->copies, cur->at, nb);
+        t->data = cur->copies;
+        cur->copies += artr__align_up(nb, 64);
+    } else {
+        t->data = cur->at;
+    }
+    cur->at += nb;
+    m->tensors_sorted[cur->k] = (uint32_t)cur->k;
+    cur->k++;
+}
+
 static void artr__l2_fill(artr_model *m, const artr__plan *pl, char *names, unsigned char *copies)
 {
     int dim = pl->hdr[0], hidden = pl->hdr[1], n_layers = pl->hdr[2], n_heads = pl->hdr[3];
     int n_kv = pl->hdr[4], vocab = artr__plan_n_vocab(pl), seq = pl->hdr[6];
-    int head = dim / n_heads, kv_dim = n_kv * head, i, l, k = 0;
+    int head = dim / n_heads, kv_dim = n_kv * head, i, l;
     /* rows x cols of each stacked per-layer array, in file order */
     int64_t rows[9], cols[9];
-    const uint8_t *at = pl->data + 28;
+    artr__l2_cursor cur;
+    cur.k = 0;
+    cur.names = names;
+    cur.at = pl->data + 28;
+    cur.copies = pl->copy_bytes ? copies : NULL;
     rows[0] = 1;      cols[0] = dim;    /* attn_norm */
     rows[1] = dim;    cols[1] = dim;    /* wq: out x in */
     rows[2] = kv_dim; cols[2] = dim;    /* wk */
@@ -3202,47 +3304,28 @@ static void artr__l2_fill(artr_model *m, const artr__plan *pl, char *names, unsi
     rows[7] = dim;    cols[7] = hidden; /* w2: down */
     rows[8] = hidden; cols[8] = dim;    /* w3: up */
 
-#define ARTR__L2_TENSOR(NAME, R, C)                                                  \
-    do {                                                                            \
-        artr_tensor *t_ = &m->tensors[k];                                           \
-        size_t nb_ = (size_t)(R) * (size_t)(C) * 4;                                 \
-        strcpy(names, NAME);                                                        \
-        t_->name = names;                                                           \
-        t_->name_len = strlen(names);                                               \
-        names += t_->name_len + 1;                                                  \
-        t_->type = ARTR_TYPE_F32;                                                   \
-        t_->n_dims = (R) == 1 ? 1 : 2;                                              \
-        t_->ne[0] = (C);                                                            \
-        t_->ne[1] = (R);                                                            \
-        t_->ne[2] = t_->ne[3] = 1;                                                  \
-        t_->n_bytes = nb_;                                                          \
-        if (pl->copy_bytes) {                                                       \
-            memcpy(copies, at, nb_);                                                \
-            t_->data = copies;                                                      \
-            copies += artr__align_up(nb_, 64);                                      \
-        } else {                                                                    \
-            t_->data = at;                                                          \
-        }                                                                           \
-        at += nb_;                                                                  \
-        m->tensors_sorted[k] = (uint32_t)k;                                         \
-        k++;                                                                        \
-    } while (0)
-
-    ARTR__L2_TENSOR("token_embd.weight", vocab, dim);
+    artr__l2_tensor(m, &cur, "token_embd.weight", vocab, dim);
     for (i = 0; i < 9; i++) {
         for (l = 0; l < n_layers; l++) {
             char name[64];
             artr__format(name, sizeof name, "blk.%d.%s.weight", l, artr__l2_layer_names[i]);
-            ARTR__L2_TENSOR(name, rows[i], cols[i]);
+            artr__l2_tensor(m, &cur, name, rows[i], cols[i]);
         }
     }
-    ARTR__L2_TENSOR("output_norm.weight", 1, dim);
-    at += (size_t)seq * (size_t)head * 4; /* freq_cis_real, freq_cis_imag: unused */
-    if (!pl->shared_cls) ARTR__L2_TENSOR("output.weight", vocab, dim);
-#undef ARTR__L2_TENSOR
-    m->n_tensors = k;
-    artr__heapsort(m->tensors_sorted, (size_t)k, artr__tensor_less, m->tensors);
+    artr__l2_tensor(m, &cur, "output_norm.weight", 1, dim);
+    cur.at += (size_t)seq * (size_t)head * 4; /* freq_cis_real, freq_cis_imag: unused */
+    if (!pl->shared_cls) artr__l2_tensor(m, &cur, "output.weight", vocab, dim);
+    m->n_tensors = cur.k;
+    artr__heapsort(m->tensors_sorted, (size_t)cur.k, artr__tensor_less, m->tensors);
 }
+
+/* ---- §5 model: config, weight binding, the model object -------------------------- */
+/* artr__model_build takes a scanned plan through layout, fill (§4) and bind, all into
+   the model's one block; artr__model_load puts a file or buffer through scan and build.
+   Binding reads the hyperparameters (artr__gguf_config, or the llama2.c header), points
+   each layer at its tensors after checking type and shape (artr__bind_weights) and
+   binds the vocabulary; the tokenizer's tables are built last (§9). A model is
+   read-only once artr_model_load_* returns. */
 
 /* ---- bind: config and weights for an architecture ---- */
 
@@ -3262,7 +3345,7 @@ static artr_status artr__meta_need_uint(const artr_model *m, const char *key, in
         return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' has type %s, expected an integer", key,
                           artr__meta_type_name(kv->type));
     if (v < lo || v > INT32_MAX / 4)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' is %I, expected %d..%d", key, v, lo, INT32_MAX / 4);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' is %lld, expected %d..%d", key, (long long)v, lo, (int)(INT32_MAX / 4));
     *out = (int)v;
     return ARTR_OK;
 }
@@ -3306,12 +3389,24 @@ static artr_status artr__bind(const artr_model *m, const char *name, int64_t ne0
     if (t->ne[0] != ne0 || t->ne[1] != (vec ? 1 : ne1) || t->ne[2] != 1 || t->ne[3] != 1 ||
         t->n_dims != (vec ? 1 : 2)) {
         if (vec)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%s': shape [%I, %I, %I, %I] (%d dims), expected [%I]",
-                              name, t->ne[0], t->ne[1], t->ne[2], t->ne[3], t->n_dims, ne0);
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%s': shape [%I, %I, %I, %I] (%d dims), expected [%I, %I]",
-                          name, t->ne[0], t->ne[1], t->ne[2], t->ne[3], t->n_dims, ne0, ne1);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%s': shape [%lld, %lld, %lld, %lld] (%d dims), expected [%lld]",
+                              name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                              (long long)t->ne[3], t->n_dims, (long long)ne0);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%s': shape [%lld, %lld, %lld, %lld] (%d dims), expected [%lld, %lld]",
+                          name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                          (long long)t->ne[3], t->n_dims, (long long)ne0, (long long)ne1);
     }
     return ARTR_OK;
+}
+
+/* artr__bind for layer l's tensor "blk.<l>.<suffix>". */
+static artr_status artr__bind_blk(const artr_model *m, int l, const char *suffix, int64_t ne0,
+                                  int64_t ne1, int required, const artr_tensor **out,
+                                  artr_error *err)
+{
+    char name[64];
+    artr__format(name, sizeof name, "blk.%d.%s", l, suffix);
+    return artr__bind(m, name, ne0, ne1, required, out, err);
 }
 
 /* Read the architecture's hyperparameters from GGUF metadata into cfg. */
@@ -3370,13 +3465,7 @@ static artr_status artr__bind_weights(artr_model *m, artr_error *err)
     int64_t E = c->n_embd, F = c->n_ff, V = c->n_vocab;
     int64_t KV = (int64_t)c->n_head_kv * (c->n_embd / c->n_head);
     int gpt2 = c->arch == ARTR_ARCH_GPT2, qwen2 = c->arch == ARTR_ARCH_QWEN2, l;
-    char name[64];
     artr_status st;
-#define ARTR__BIND(FIELD, SUFFIX, NE0, NE1, REQ)                                        \
-    do {                                                                               \
-        artr__format(name, sizeof name, "blk.%d." SUFFIX, l);                          \
-        if ((st = artr__bind(m, name, NE0, NE1, REQ, &m->layers[l].FIELD, err))) return st; \
-    } while (0)
     if ((st = artr__bind(m, "token_embd.weight", E, V, 1, &m->tok_embd, err))) return st;
     if ((st = artr__bind(m, "output_norm.weight", E, 0, 1, &m->out_norm, err))) return st;
     if ((st = artr__bind(m, "output.weight", E, V, 0, &m->output, err))) return st;
@@ -3388,30 +3477,30 @@ static artr_status artr__bind_weights(artr_model *m, artr_error *err)
         if ((st = artr__bind(m, "position_embd.weight", E, c->n_ctx_train, 1, &m->pos_embd, err))) return st;
     }
     for (l = 0; l < c->n_layer; l++) {
-        ARTR__BIND(attn_norm, "attn_norm.weight", E, 0, 1);
-        ARTR__BIND(ffn_norm, "ffn_norm.weight", E, 0, 1);
-        ARTR__BIND(wo, "attn_output.weight", E, E, 1);
-        ARTR__BIND(w_up, "ffn_up.weight", E, F, 1);
-        ARTR__BIND(w_down, "ffn_down.weight", F, E, 1);
+        artr__layer *b = &m->layers[l];
+        if ((st = artr__bind_blk(m, l, "attn_norm.weight", E, 0, 1, &b->attn_norm, err))) return st;
+        if ((st = artr__bind_blk(m, l, "ffn_norm.weight", E, 0, 1, &b->ffn_norm, err))) return st;
+        if ((st = artr__bind_blk(m, l, "attn_output.weight", E, E, 1, &b->wo, err))) return st;
+        if ((st = artr__bind_blk(m, l, "ffn_up.weight", E, F, 1, &b->w_up, err))) return st;
+        if ((st = artr__bind_blk(m, l, "ffn_down.weight", F, E, 1, &b->w_down, err))) return st;
         if (gpt2) {
-            ARTR__BIND(attn_norm_b, "attn_norm.bias", E, 0, 1);
-            ARTR__BIND(ffn_norm_b, "ffn_norm.bias", E, 0, 1);
-            ARTR__BIND(wqkv, "attn_qkv.weight", E, 3 * E, 1);
-            ARTR__BIND(bqkv, "attn_qkv.bias", 3 * E, 0, 1);
-            ARTR__BIND(bo, "attn_output.bias", E, 0, 1);
-            ARTR__BIND(b_up, "ffn_up.bias", F, 0, 1);
-            ARTR__BIND(b_down, "ffn_down.bias", E, 0, 1);
+            if ((st = artr__bind_blk(m, l, "attn_norm.bias", E, 0, 1, &b->attn_norm_b, err))) return st;
+            if ((st = artr__bind_blk(m, l, "ffn_norm.bias", E, 0, 1, &b->ffn_norm_b, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_qkv.weight", E, 3 * E, 1, &b->wqkv, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_qkv.bias", 3 * E, 0, 1, &b->bqkv, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_output.bias", E, 0, 1, &b->bo, err))) return st;
+            if ((st = artr__bind_blk(m, l, "ffn_up.bias", F, 0, 1, &b->b_up, err))) return st;
+            if ((st = artr__bind_blk(m, l, "ffn_down.bias", E, 0, 1, &b->b_down, err))) return st;
         } else {
-            ARTR__BIND(wq, "attn_q.weight", E, E, 1);
-            ARTR__BIND(wk, "attn_k.weight", E, KV, 1);
-            ARTR__BIND(wv, "attn_v.weight", E, KV, 1);
-            ARTR__BIND(w_gate, "ffn_gate.weight", E, F, 1);
-            ARTR__BIND(bq, "attn_q.bias", E, 0, qwen2);
-            ARTR__BIND(bk, "attn_k.bias", KV, 0, qwen2);
-            ARTR__BIND(bv, "attn_v.bias", KV, 0, qwen2);
+            if ((st = artr__bind_blk(m, l, "attn_q.weight", E, E, 1, &b->wq, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_k.weight", E, KV, 1, &b->wk, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_v.weight", E, KV, 1, &b->wv, err))) return st;
+            if ((st = artr__bind_blk(m, l, "ffn_gate.weight", E, F, 1, &b->w_gate, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_q.bias", E, 0, qwen2, &b->bq, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_k.bias", KV, 0, qwen2, &b->bk, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_v.bias", KV, 0, qwen2, &b->bv, err))) return st;
         }
     }
-#undef ARTR__BIND
     return ARTR_OK;
 }
 
@@ -3438,12 +3527,12 @@ static artr_status artr__gguf_vocab(artr_model *m, artr__token *tokens, artr_err
     if (toks->type != ARTR_META_ARRAY || toks->elem_type != ARTR_META_STRING)
         return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.tokens is not an array of strings");
     if (toks->n != (uint64_t)m->cfg.n_vocab && m->cfg.arch != ARTR_ARCH_NONE)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.tokens has %U tokens but token_embd.weight has %d rows",
-                          toks->n, m->cfg.n_vocab);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.tokens has %llu tokens but token_embd.weight has %d rows",
+                          (unsigned long long)toks->n, m->cfg.n_vocab);
     if (scores && (scores->type != ARTR_META_ARRAY || scores->elem_type != ARTR_META_FLOAT32 || scores->n != toks->n))
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.scores must be an array of %U float32", toks->n);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.scores must be an array of %llu float32", (unsigned long long)toks->n);
     if (types && (types->type != ARTR_META_ARRAY || types->elem_type != ARTR_META_INT32 || types->n != toks->n))
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.token_type must be an array of %U int32", toks->n);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.token_type must be an array of %llu int32", (unsigned long long)toks->n);
     v->n = (int)toks->n;
     v->tokens = tokens;
     artr__reader_init(&r, toks->val, toks->val_bytes);
@@ -3470,7 +3559,7 @@ static artr_status artr__gguf_vocab(artr_model *m, artr__token *tokens, artr_err
             return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' has type %s, expected an integer",
                               ids[i], artr__meta_type_name(k->type));
         if (id < 0 || id >= v->n)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' is %I, outside the vocabulary of %d", ids[i], id, v->n);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' is %lld, outside the vocabulary of %d", ids[i], (long long)id, v->n);
         *id_out[i] = (int)id;
     }
     for (i = 0; i < 3; i++) {
@@ -3548,8 +3637,8 @@ static artr_status artr__model_bind(artr_model *m, const artr__plan *pl, artr__t
         else if (kv->n == 5 && memcmp(kv->val, "qwen2", 5) == 0) c->arch = ARTR_ARCH_QWEN2;
         else if (kv->n == 4 && memcmp(kv->val, "gpt2", 4) == 0) c->arch = ARTR_ARCH_GPT2;
         else
-            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "architecture '%S' is not supported (artr runs llama, qwen2, gpt2)",
-                              (const char *)kv->val, (size_t)kv->n);
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "architecture '%.*s' is not supported (artr runs llama, qwen2, gpt2)",
+                              artr__plen(kv->n), (const char *)kv->val);
         {
             char arch[8];
             memcpy(arch, kv->val, (size_t)kv->n);
@@ -3560,7 +3649,7 @@ static artr_status artr__model_bind(artr_model *m, const artr__plan *pl, artr__t
             emb = artr__tensor_find(m, "token_embd.weight");
             if (!emb) return ARTR__FAIL(err, ARTR_E_FORMAT, "missing tensor 'token_embd.weight'");
             if (emb->ne[1] > INT32_MAX / 4)
-                return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor 'token_embd.weight': %I rows is too many", emb->ne[1]);
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor 'token_embd.weight': %lld rows is too many", (long long)emb->ne[1]);
             c->n_vocab = pl->n_vocab_tokens > 0 ? pl->n_vocab_tokens : (int)emb->ne[1];
             {
                 char key[32];
@@ -3592,16 +3681,16 @@ static artr_status artr__model_build(artr_model **out, const artr__plan *pl,
     if ((st = artr__model_layout(pl, n_vocab, &l, err)) != ARTR_OK) return st;
     if (p && p->mem) {
         if (p->mem_size < l.total)
-            return ARTR__FAIL(err, ARTR_E_NOMEM, "artr_model_params.mem_size is %z bytes, the model needs %z (artr_model_bytes)",
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "artr_model_params.mem_size is %zu bytes, the model needs %zu (artr_model_bytes)",
                               p->mem_size, l.total);
         base = (unsigned char *)p->mem;
     } else {
         block = (unsigned char *)artr__alloc(l.total);
         if (!block) {
 #ifdef ARTR_NO_MALLOC
-            return ARTR__FAIL(err, ARTR_E_NOMEM, "built with ARTR_NO_MALLOC: pass artr_model_params.mem (artr_model_bytes says how big: %z)", l.total);
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "built with ARTR_NO_MALLOC: pass artr_model_params.mem (artr_model_bytes says how big: %zu)", l.total);
 #else
-            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %z bytes for the model's tables", l.total);
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %zu bytes for the model's tables", l.total);
 #endif
         }
         base = block;
@@ -3768,7 +3857,7 @@ static artr_status artr__file_open(artr__file *f, const char *path, artr_error *
         f->data = artr__alloc(f->size);
         if (!f->data) {
             fclose(fp);
-            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %z bytes to read '%s'", f->size, path);
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %zu bytes to read '%s'", f->size, path);
         }
         if (fread(f->data, 1, f->size, fp) != f->size) {
             fclose(fp);
@@ -3993,7 +4082,7 @@ static artr_status artr__meta_elem(const artr_model *m, const char *key, uint64_
     if (st != ARTR_OK) return st;
     if ((*kv)->type != ARTR_META_ARRAY) return artr__meta_wrong(key, (*kv)->type, "array", err);
     if (i >= (*kv)->n)
-        return ARTR__FAIL(err, ARTR_E_ARG, "metadata '%s': index %U outside its %U elements", key, i, (*kv)->n);
+        return ARTR__FAIL(err, ARTR_E_ARG, "metadata '%s': index %llu outside its %llu elements", key, (unsigned long long)i, (unsigned long long)(*kv)->n);
     sz = artr__meta_scalar_size((*kv)->elem_type);
     *at = sz ? (*kv)->val + (size_t)i * (size_t)sz : NULL;
     return ARTR_OK;
@@ -4276,13 +4365,13 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     if ((st = artr__ctx_layout_for(m, p, &l, err)) != ARTR_OK) return st;
     if (p && p->mem) {
         if (p->mem_size < l.total)
-            return ARTR__FAIL(err, ARTR_E_NOMEM, "artr_ctx_params.mem_size is %z bytes, the context needs %z (artr_ctx_bytes)",
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "artr_ctx_params.mem_size is %zu bytes, the context needs %zu (artr_ctx_bytes)",
                               p->mem_size, l.total);
         base = (unsigned char *)p->mem;
     } else {
         block = (unsigned char *)artr__alloc(l.total);
         if (!block)
-            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %z bytes for a context (n_ctx %d); pass artr_ctx_params.mem or a smaller n_ctx",
+            return ARTR__FAIL(err, ARTR_E_NOMEM, "cannot allocate %zu bytes for a context (n_ctx %d); pass artr_ctx_params.mem or a smaller n_ctx",
                               l.total, l.n_ctx);
         base = block;
     }
@@ -4904,17 +4993,7 @@ ARTRDEF artr_status artr_probs(artr_ctx *c, const artr_sampler *s, int row, floa
                        p, c->probs, c->order, err);
 }
 
-
-/* ---- §8 decoding ------------------------------------------------------------------- */
-/* Every strategy keeps one invariant: after a step, c holds all returned tokens but the
-   last, which is pending (fed first by the next step or forward). A verification call
-   feeds [pending, guesses...] and keeps all rows, so row i is the distribution of the
-   token after the i-th fed one; rejected guesses are truncated away. Scratch (proposal
-   distributions, guesses, the fed ids) was carved at creation: (n_draft + 1) x n_vocab
-   floats plus a few id arrays. */
-
-enum { ARTR__Q_DIST = 0, ARTR__Q_POINT = 1, ARTR__Q_UNIFORM = 2 };
-
+/* A token from the distribution: artr_sample here, every decoding step in §8. */
 static int artr__greedy(const artr_sampler *s)
 {
     return !(s->temperature > 0);
@@ -4956,6 +5035,16 @@ ARTRDEF artr_status artr_sample(artr_ctx *c, artr_sampler *s, int row, int32_t *
     if (st == ARTR_OK) *tok = artr__pick(s, c->dist, c->m->cfg.n_vocab);
     return st;
 }
+
+/* ---- §8 decoding ------------------------------------------------------------------- */
+/* Every strategy keeps one invariant: after a step, c holds all returned tokens but the
+   last, which is pending (fed first by the next step or forward). A verification call
+   feeds [pending, guesses...] and keeps all rows, so row i is the distribution of the
+   token after the i-th fed one; rejected guesses are truncated away. Scratch (proposal
+   distributions, guesses, the fed ids) was carved at creation: (n_draft + 1) x n_vocab
+   floats plus a few id arrays. */
+
+enum { ARTR__Q_DIST = 0, ARTR__Q_POINT = 1, ARTR__Q_UNIFORM = 2 };
 
 /* Room for n more positions in c (and in the guidance context). */
 static int artr__room(const artr_ctx *c)
@@ -5952,8 +6041,8 @@ static artr_status artr__tok_merges_build(artr__tok *tk, const artr__vocab *v, u
     const artr__kv *kv = v->merges;
     memset(tk->merges, 0xff, ((size_t)tk->merge_mask + 1) * sizeof(artr__merge));
     if (kv->n != n_merges || n_merges > (uint64_t)INT32_MAX)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.merges: %U rules, at most %d supported",
-                          kv->n, INT32_MAX);
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.merges: %llu rules, at most %d supported",
+                          (unsigned long long)kv->n, (int)INT32_MAX);
     artr__reader_init(&r, kv->val, kv->val_bytes);
     for (i = 0; i < n_merges; i++) {
         uint64_t len;
@@ -5963,8 +6052,8 @@ static artr_status artr__tok_merges_build(artr__tok *tk, const artr__vocab *v, u
         uint32_t h;
         while (sp < len && s[sp] != ' ') sp++;
         if (sp >= len)
-            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.merges[%U] '%S' is not two tokens separated by a space",
-                              i, s, (size_t)len);
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.merges[%llu] '%.*s' is not two tokens separated by a space",
+                              (unsigned long long)i, artr__plen(len), s);
         a = artr__tok_find(v, s, sp);
         b = artr__tok_find(v, s + sp + 1, (size_t)len - sp - 1);
         c = artr__tok_find2(v, s, sp, s + sp + 1, (size_t)len - sp - 1);
@@ -6364,7 +6453,7 @@ ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t 
     if (flags & ~(ARTR_TOKENIZE_BOS | ARTR_TOKENIZE_EOS | ARTR_TOKENIZE_SPECIAL | ARTR_TOKENIZE_NO_SPACE_PREFIX))
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_tokenize: unknown flags 0x%x", (unsigned)flags);
     if (len > ARTR__TOKENIZE_MAX_LEN)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tokenize: text of %z bytes, at most %z", len, ARTR__TOKENIZE_MAX_LEN);
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tokenize: text of %zu bytes, at most %zu", len, ARTR__TOKENIZE_MAX_LEN);
     tk = m->vocab.tok;
     switch (tk->info.kind) {
     case ARTR__VOCAB_NONE:
@@ -6373,8 +6462,8 @@ ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t 
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.ggml.model is not \"llama\" or \"gpt2\": artr cannot tokenize with it");
     case ARTR__VOCAB_BPE:
         if (!tk->bpe_pre_ok)
-            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.ggml.pre '%S': artr implements the GPT-2 pre-tokenizer only",
-                              tk->pre, tk->pre_len);
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.ggml.pre '%.*s': artr implements the GPT-2 pre-tokenizer only",
+                              artr__plen(tk->pre_len), tk->pre);
         break;
     }
     if ((flags & ARTR_TOKENIZE_BOS) && tk->info.bos < 0)
@@ -6531,7 +6620,7 @@ ARTRDEF artr_status artr_detok_push(const artr_model *m, artr_detok *d, int32_t 
     hold = artr__utf8_unfinished(count.tail + 4 - tail_n, tail_n);
     *n = count.n - (size_t)hold;
     if (*n > cap)
-        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_detok_push: token %d needs %z bytes, out has %z",
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_detok_push: token %d needs %zu bytes, out has %zu",
                           (int)id, *n, cap);
     memset(&write, 0, sizeof write);
     write.dst = out;
@@ -6552,7 +6641,7 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
     if (st != ARTR_OK) return st;
     *n = (size_t)d->n_pending;
     if (*n > cap)
-        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_detok_flush: %z bytes held, out has %z", *n, cap);
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_detok_flush: %zu bytes held, out has %zu", *n, cap);
     if (*n) memcpy(out, d->pending, *n);
     d->n_pending = 0;
     d->in_text = 0;

@@ -12,11 +12,14 @@ static void test_error_format(void)
 {
     char buf[128];
     artr_error err;
-    artr__format(buf, sizeof buf, "%s %d %u %x %I %U %z %%", "a", -5, 7u, 255u, (int64_t)-9000000000LL,
-                 (uint64_t)18446744073709551615ull, (size_t)42);
+    artr__format(buf, sizeof buf, "%s %d %u %x %lld %llu %zu %%", "a", -5, 7u, 255u, -9000000000LL,
+                 18446744073709551615ull, (size_t)42);
     CHECK(!strcmp(buf, "a -5 7 ff -9000000000 18446744073709551615 42 %"));
-    artr__format(buf, sizeof buf, "[%S]", "ab\001c", (size_t)4);
+    artr__format(buf, sizeof buf, "[%.*s]", 4, "ab\001c");
     CHECK(!strcmp(buf, "[ab?c]"));
+    artr__format(buf, sizeof buf, "[%.*s][%.*s]", artr__plen(70), "0123456789012345678901234567890123456789"
+                 "012345678901234567890123456789", -1, "x");
+    CHECK(!strcmp(buf, "[0123456789012345678901234567890123456789012345678901234567890123...][]"));
     artr__format(buf, sizeof buf, "%g %g %g %g %g", 1.5, 1e-5, 10000.0, 0.0, -2.25e7);
     CHECK(!strcmp(buf, "1.5 1e-5 1e4 0 -2.25e7"));
     /* truncation keeps the NUL inside the buffer */
