@@ -757,7 +757,9 @@ ARTRDEF const char *artr_status_name(artr_status s)
    then "...", n < 0 shows nothing), %d int, %u unsigned, %x unsigned hex, %lld long long,
    %llu unsigned long long, %zu size_t, %g double (6 significant digits, any exponent
    written out: 1e4, 1e-5), %% percent. Anything else stops the message (our bug). */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)   /* MinGW's printf is the MS runtime's (no %zu); ours is C99's */
+#define ARTR__PRINTF(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define ARTR__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define ARTR__PRINTF(fmt, args)
