@@ -415,13 +415,6 @@ static void test_crafted_duplicates(void)
 /* The names in a directory, one at a time: FindFirstFileA on Windows, dirent elsewhere.
    th_dir_next gives NULL at the end; entries starting with '.' are skipped. */
 #ifdef _WIN32
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
 typedef struct th_dir {
     HANDLE h;
     WIN32_FIND_DATAA fd;

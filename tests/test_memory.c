@@ -109,15 +109,6 @@ static void test_load_file_errors(void)
     CHECK(artr_model_load_file(&m, "tests/fixtures/does-not-exist.gguf", NULL, NULL) == ARTR_E_IO);
 }
 
-#ifdef _WIN32
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
-#endif
 
 /* artr_model_load_file maps the file where the build can (ARTR__MMAP: mmap, MapViewOfFile)
    and reads it otherwise: the weights point into that one region, and on Windows the OS

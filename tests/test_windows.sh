@@ -23,33 +23,30 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
     $WINE wineboot -i > /dev/null 2>&1
 fi
 
+# same_text PROG ARGS...: build/PROG and $W/PROG.exe, same arguments, exit 0 and the same
+# non-empty text (the Windows run's \r dropped).
+same_text() {
+    prog=$1
+    shift
+    "build/$prog" "$@" > $W/native.txt 2> $W/native.err
+    rc_n=$?
+    $WINE "$W/$prog.exe" "$@" > $W/win.raw 2> $W/win.err
+    rc_w=$?
+    tr -d '\r' < $W/win.raw > $W/win.txt
+    if [ $rc_n -eq 0 ] && [ $rc_w -eq 0 ] && [ -s $W/native.txt ] && cmp -s $W/native.txt $W/win.txt; then
+        ok "$prog.exe $* = native $prog"
+    else
+        bad "$prog.exe $* = native $prog (see $W/native.txt, $W/win.txt, $W/win.err)"
+    fi
+}
 PROMPT="ROMEO:"
 if [ -f "$DRAFT" ]; then DRAFT_FLAGS="--temp 0 --draft $DRAFT --draft-n 4"; else DRAFT_FLAGS="--temp 0 --self-spec 1"; fi
 for flags in "--temp 0" "$DRAFT_FLAGS" "-s 7" "-s 7 --temp 0.8 --top-k 40"; do
     # shellcheck disable=SC2086
-    build/artr-text -m "$MODEL" -p "$PROMPT" -n 200 $flags > $W/native.txt 2> $W/native.err
-    rc_n=$?
-    # shellcheck disable=SC2086
-    $WINE $W/artr-text.exe -m "$MODEL" -p "$PROMPT" -n 200 $flags > $W/win.raw 2> $W/win.err
-    rc_w=$?
-    tr -d '\r' < $W/win.raw > $W/win.txt
-    if [ $rc_n -eq 0 ] && [ $rc_w -eq 0 ] && [ -s $W/native.txt ] && cmp -s $W/native.txt $W/win.txt; then
-        ok "artr-text.exe $flags = native artr-text"
-    else
-        bad "artr-text.exe $flags = native artr-text (see $W/native.txt, $W/win.txt, $W/win.err)"
-    fi
+    same_text artr-text -m "$MODEL" -p "$PROMPT" -n 200 $flags
 done
-# The first program (examples/simple.c): the same text as its native build.
-build/artr-simple "$MODEL" "$PROMPT" > $W/native.txt 2> $W/native.err
-rc_n=$?
-$WINE $W/artr-simple.exe "$MODEL" "$PROMPT" > $W/win.raw 2> $W/win.err
-rc_w=$?
-tr -d '\r' < $W/win.raw > $W/win.txt
-if [ $rc_n -eq 0 ] && [ $rc_w -eq 0 ] && [ -s $W/native.txt ] && cmp -s $W/native.txt $W/win.txt; then
-    ok "artr-simple.exe = native artr-simple"
-else
-    bad "artr-simple.exe = native artr-simple (see $W/native.txt, $W/win.txt, $W/win.err)"
-fi
+# The first program (examples/simple.c).
+same_text artr-simple "$MODEL" "$PROMPT"
 $WINE $W/artr-text.exe -m $W/no-such-model.gguf > /dev/null 2> $W/win.err
 rc_w=$?
 if [ $rc_w -eq 1 ] && grep -q "cannot open.*file not found" $W/win.err; then
