@@ -139,9 +139,11 @@
    embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
-     0.4.1 (2026-12-02) no behaviour change: failure messages in printf syntax, checked by
+     0.4.1 (2026-12-02) files mapped on Windows (MapViewOfFile; ARTR_NO_MMAP still reads,
+                        with 64-bit offsets); failure messages in printf syntax, checked by
                         the compiler (format attribute, fixes for 32-bit int32_t); §5 model
-                        section, reading map; loader macros made functions; options listed.
+                        section, reading map; loader macros made functions; options listed;
+                        the quick start is the whole loop (examples/simple.c).
      0.4.0 (2026-11-23) F16 KV cache (artr_ctx_params.kv_type, vectorised attention); AVX2
                         matmul over four rows (Q8_0/Q4_0, VNNI), four tokens (F32/F16) and
                         4x2 (quantized verification, prefill), row blocks and prefetch;
