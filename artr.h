@@ -1214,13 +1214,6 @@ static size_t artr__type_align(int type)
     }
 }
 
-/* Types the forward pass multiplies with. */
-static int artr__type_is_weight(int type)
-{
-    return type == ARTR_TYPE_F32 || type == ARTR_TYPE_F16 || type == ARTR_TYPE_BF16 ||
-           type == ARTR_TYPE_Q8_0 || type == ARTR_TYPE_Q4_0;
-}
-
 /* ---- §3 kernels: dequantization -------------------------------------------------- */
 
 #define ARTR__QK 32 /* elements in a Q8_0 / Q4_0 block */
@@ -1249,6 +1242,248 @@ static void artr__dequant_q4_0_ref(const uint8_t *ARTR__RESTRICT src, float *ART
         for (j = 0; j < 16; j++) {
             dst[j] = d * (float)((src[2 + j] & 0x0f) - 8);
             dst[j + 16] = d * (float)((src[2 + j] >> 4) - 8);
+        }
+    }
+}
+
+/* The other block types, each as gguf-py's dequantize_blocks computes it (quants.py):
+   the same float32 products and sums in the same order, so the floats are equal bit for
+   bit. A product and a sum that gguf-py rounds separately go through artr__mad_exact so
+   that no compiler fuses them into one FMA. Layouts: ggml-common.h. Nibble order of the
+   32-element types: low nibbles are elements 0..15, high nibbles 16..31. */
+static float artr__mad_exact(float a, float b, float c) /* a * b + c, two roundings */
+{
+    volatile float p = a * b;
+    return p + c;
+}
+
+/* The 16 values of IQ4_NL and IQ4_XS (ggml-common.h's kvalues_iq4nl). */
+static const int8_t artr__iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                              1,    13,   25,  38,  53,  69,  89,  113};
+
+/* Q4_1 block (20 bytes): half d, half m, 16 bytes of nibbles; x = d * q + m. */
+static void artr__dequant_q4_1_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n_blocks; b++, src += 20, dst += ARTR__QK) {
+        float d = artr__f16_to_f32(artr__le16(src)), m = artr__f16_to_f32(artr__le16(src + 2));
+        for (j = 0; j < 16; j++) {
+            dst[j] = artr__mad_exact(d, (float)(src[4 + j] & 0x0f), m);
+            dst[j + 16] = artr__mad_exact(d, (float)(src[4 + j] >> 4), m);
+        }
+    }
+}
+
+/* The 5-bit value of element j of a Q5_0 / Q5_1 block: its nibble and bit j of qh. */
+static int artr__q5_value(const uint8_t *qh, const uint8_t *qs, int j)
+{
+    uint32_t h = artr__le32(qh);
+    int lo = j < 16 ? qs[j] & 0x0f : qs[j - 16] >> 4;
+    return lo | (int)((h >> j) & 1) << 4;
+}
+
+/* Q5_0 block (22 bytes): half d, uint32 qh (bit j: the fifth bit of element j), 16 bytes
+   of nibbles; x = d * (q - 16). */
+static void artr__dequant_q5_0_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n_blocks; b++, src += 22, dst += ARTR__QK) {
+        float d = artr__f16_to_f32(artr__le16(src));
+        for (j = 0; j < ARTR__QK; j++) dst[j] = d * (float)(artr__q5_value(src + 2, src + 6, j) - 16);
+    }
+}
+
+/* Q5_1 block (24 bytes): half d, half m, uint32 qh, 16 bytes of nibbles; x = d * q + m. */
+static void artr__dequant_q5_1_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n_blocks; b++, src += 24, dst += ARTR__QK) {
+        float d = artr__f16_to_f32(artr__le16(src)), m = artr__f16_to_f32(artr__le16(src + 2));
+        for (j = 0; j < ARTR__QK; j++) dst[j] = artr__mad_exact(d, (float)artr__q5_value(src + 4, src + 8, j), m);
+    }
+}
+
+/* IQ4_NL block (18 bytes): half d, 16 bytes of nibbles indexing artr__iq4nl_values. */
+static void artr__dequant_iq4_nl_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                     int64_t n_blocks)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n_blocks; b++, src += 18, dst += ARTR__QK) {
+        float d = artr__f16_to_f32(artr__le16(src));
+        for (j = 0; j < 16; j++) {
+            dst[j] = d * (float)artr__iq4nl_values[src[2 + j] & 0x0f];
+            dst[j + 16] = d * (float)artr__iq4nl_values[src[2 + j] >> 4];
+        }
+    }
+}
+
+/* ---- the k-quants: super-blocks of 256 ---- */
+#define ARTR__QKK 256
+
+/* Q2_K element e (0..255) of a block's 64 bytes qs: 2 bits. Elements 128h + 32s + k sit
+   in byte 32h + k at bits 2s. Q3_K and Q6_K's high bits use the same order. */
+static int artr__q2_bits(const uint8_t *qs, int e)
+{
+    return (qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+}
+
+/* Q2_K block (84 bytes): scales[16] (low nibble: scale, high: min, per 16 elements),
+   qs[64], half d, half dmin; x = (d * sc) * q - (dmin * m). */
+static void artr__dequant_q2_k_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    int64_t b;
+    int e;
+    for (b = 0; b < n_blocks; b++, src += 84, dst += ARTR__QKK) {
+        float d = artr__f16_to_f32(artr__le16(src + 80)), dmin = artr__f16_to_f32(artr__le16(src + 82));
+        for (e = 0; e < ARTR__QKK; e++) {
+            uint8_t sc = src[e / 16];
+            float dl = d * (float)(sc & 0x0f), ml = dmin * (float)(sc >> 4);
+            dst[e] = artr__mad_exact(dl, (float)artr__q2_bits(src + 16, e), -ml);
+        }
+    }
+}
+
+/* Q3_K's 16 signed 6-bit scales from its 12 bytes: scale i has its low 4 bits in byte
+   i % 8 (nibble i / 8) and its high 2 bits in byte 8 + i % 4 (bits 2 * (i / 4)); minus 32. */
+static int artr__q3_k_scale(const uint8_t *s, int i)
+{
+    int lo = (s[i % 8] >> (4 * (i / 8))) & 0x0f, hi = (s[8 + i % 4] >> (2 * (i / 4))) & 3;
+    return (lo | hi << 4) - 32;
+}
+
+/* Q3_K block (110 bytes): hmask[32] (element 32s + k: bit s of byte k), qs[64] (low 2
+   bits, Q2_K's order), scales[12], half d; q = low - 4 where the hmask bit is 0;
+   x = (d * scale) * q. */
+static int artr__q3_k_value(const uint8_t *blk, int e)
+{
+    int hbit = (blk[e % 32] >> (e / 32)) & 1;
+    return artr__q2_bits(blk + 32, e) - (hbit ? 0 : 4);
+}
+
+static void artr__dequant_q3_k_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    int64_t b;
+    int e;
+    for (b = 0; b < n_blocks; b++, src += 110, dst += ARTR__QKK) {
+        float d = artr__f16_to_f32(artr__le16(src + 108));
+        for (e = 0; e < ARTR__QKK; e++)
+            dst[e] = d * (float)artr__q3_k_scale(src + 96, e / 16) * (float)artr__q3_k_value(src, e);
+    }
+}
+
+/* Q4_K / Q5_K's eight 6-bit scales and mins from 12 bytes (ggml's get_scale_min_k4). */
+static void artr__k4_scale_min(const uint8_t *s, int j, int *sc, int *m)
+{
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0x0f) | (s[j - 4] >> 6) << 4;
+        *m = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+    }
+}
+
+/* Q4_K element e's nibble in qs[128]: elements 64c + k (k < 32) are the low nibbles of
+   bytes 32c + k, 64c + 32 + k the high nibbles. Q5_K's low four bits likewise. */
+static int artr__k4_nibble(const uint8_t *qs, int e)
+{
+    uint8_t v = qs[32 * (e / 64) + e % 32];
+    return (e % 64) < 32 ? v & 0x0f : v >> 4;
+}
+
+/* Q4_K block (144 bytes): half d, half dmin, scales[12], qs[128]; per 32 elements j,
+   x = (d * sc_j) * q - (dmin * m_j). Q5_K (176 bytes) adds qh[32] before qs: bit j of
+   byte k is the fifth bit of element 32j + k. */
+static void artr__dequant_k45_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                  int64_t n_blocks, int five)
+{
+    int64_t b;
+    int e, j, sc, m;
+    size_t bytes = five ? 176 : 144;
+    for (b = 0; b < n_blocks; b++, src += bytes, dst += ARTR__QKK) {
+        float d = artr__f16_to_f32(artr__le16(src)), dmin = artr__f16_to_f32(artr__le16(src + 2));
+        const uint8_t *qs = src + (five ? 48 : 16);
+        for (j = 0; j < 8; j++) {
+            float dl, ml;
+            artr__k4_scale_min(src + 4, j, &sc, &m);
+            dl = d * (float)sc;
+            ml = dmin * (float)m;
+            for (e = 32 * j; e < 32 * j + 32; e++) {
+                int q = artr__k4_nibble(qs, e) | (five ? ((src[16 + e % 32] >> j) & 1) << 4 : 0);
+                dst[e] = artr__mad_exact(dl, (float)q, -ml);
+            }
+        }
+    }
+}
+
+static void artr__dequant_q4_k_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    artr__dequant_k45_ref(src, dst, n_blocks, 0);
+}
+
+static void artr__dequant_q5_k_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    artr__dequant_k45_ref(src, dst, n_blocks, 1);
+}
+
+/* Q6_K element e's value (-32..31): low 4 bits from ql[128] (elements 128h + 64s + k,
+   k < 64: byte 64h + k, nibble s), high 2 bits from qh[64] in Q2_K's order. */
+static int artr__q6_k_value(const uint8_t *blk, int e)
+{
+    int h = e / 128, r = e % 128, lo = (blk[64 * h + r % 64] >> (4 * (r / 64))) & 0x0f;
+    return (lo | artr__q2_bits(blk + 128, e) << 4) - 32;
+}
+
+/* Q6_K block (210 bytes): ql[128], qh[64], int8 scales[16] (per 16 elements), half d;
+   x = (d * scale) * q. */
+static void artr__dequant_q6_k_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                   int64_t n_blocks)
+{
+    int64_t b;
+    int e;
+    for (b = 0; b < n_blocks; b++, src += 210, dst += ARTR__QKK) {
+        float d = artr__f16_to_f32(artr__le16(src + 208));
+        for (e = 0; e < ARTR__QKK; e++)
+            dst[e] = d * (float)(int8_t)src[192 + e / 16] * (float)artr__q6_k_value(src, e);
+    }
+}
+
+/* IQ4_XS's signed 6-bit scale of sub-block j (of 8): low 4 bits in scales_l[j / 2]
+   (nibble j % 2), high 2 bits in scales_h at bits 2j; minus 32. */
+static int artr__iq4_xs_scale(const uint8_t *blk, int j)
+{
+    int lo = (blk[4 + j / 2] >> (4 * (j % 2))) & 0x0f, hi = (artr__le16(blk + 2) >> (2 * j)) & 3;
+    return (lo | hi << 4) - 32;
+}
+
+/* IQ4_XS block (136 bytes): half d, uint16 scales_h, scales_l[4], qs[128]: sub-block j
+   is bytes 16j..16j+15, low nibbles its elements 0..15, high 16..31, each indexing
+   artr__iq4nl_values; x = (d * scale_j) * value. */
+static void artr__dequant_iq4_xs_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst,
+                                     int64_t n_blocks)
+{
+    int64_t b;
+    int j, k;
+    for (b = 0; b < n_blocks; b++, src += 136, dst += ARTR__QKK) {
+        float d = artr__f16_to_f32(artr__le16(src));
+        for (j = 0; j < 8; j++) {
+            float dl = d * (float)artr__iq4_xs_scale(src, j);
+            const uint8_t *q = src + 8 + 16 * j;
+            for (k = 0; k < 16; k++) {
+                dst[32 * j + k] = dl * (float)artr__iq4nl_values[q[k] & 0x0f];
+                dst[32 * j + 16 + k] = dl * (float)artr__iq4nl_values[q[k] >> 4];
+            }
         }
     }
 }
@@ -1360,57 +1595,6 @@ ARTRDEF artr_status artr_quantize_f32(int type, const float *src, int64_t n, voi
         break;
     }
     return ARTR_OK;
-}
-
-ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
-                                       float *dst, artr_error *err)
-{
-    const artr__type_info *ti;
-    int64_t n_el, i;
-    const uint8_t *src;
-    if (!t || !dst || first < 0 || n < 0)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tensor_to_f32: NULL tensor or dst, or negative range");
-    ti = t->type < 0 ? NULL : artr__type((uint32_t)t->type);
-    if (!ti) return ARTR__FAIL(err, ARTR_E_ARG, "artr_tensor_to_f32: bad tensor type %d", t->type);
-    n_el = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
-    if (first > n_el || n > n_el - first)
-        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%.*s': range [%lld, %lld) outside its %lld elements",
-                          artr__plen(t->name_len), t->name, (long long)first,
-                          (long long)(first + n), (long long)n_el);
-    if (first % ti->block || n % ti->block)
-        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%.*s' (%s): range [%lld, +%lld) not a multiple of the block size %d",
-                          artr__plen(t->name_len), t->name, ti->name, (long long)first,
-                          (long long)n, (int)ti->block);
-    src = (const uint8_t *)t->data + (size_t)(first / ti->block) * ti->bytes;
-    artr__ok(err);
-    switch (t->type) {
-    case ARTR_TYPE_F32:
-        memcpy(dst, src, (size_t)n * 4);
-        return ARTR_OK;
-    case ARTR_TYPE_F16:
-        for (i = 0; i < n; i++) dst[i] = artr__f16_to_f32(artr__le16(src + 2 * i));
-        return ARTR_OK;
-    case ARTR_TYPE_BF16:
-        for (i = 0; i < n; i++) dst[i] = artr__bf16_to_f32(artr__le16(src + 2 * i));
-        return ARTR_OK;
-    case ARTR_TYPE_Q8_0:
-        artr__dequant_q8_0_ref(src, dst, n / ARTR__QK);
-        return ARTR_OK;
-    case ARTR_TYPE_Q4_0:
-        artr__dequant_q4_0_ref(src, dst, n / ARTR__QK);
-        return ARTR_OK;
-    case ARTR_TYPE_I8:
-        for (i = 0; i < n; i++) dst[i] = (float)(int8_t)src[i];
-        return ARTR_OK;
-    case ARTR_TYPE_I16:
-        for (i = 0; i < n; i++) dst[i] = (float)(int16_t)artr__le16(src + 2 * i);
-        return ARTR_OK;
-    case ARTR_TYPE_I32:
-        for (i = 0; i < n; i++) dst[i] = (float)(int32_t)artr__le32(src + 4 * i);
-        return ARTR_OK;
-    }
-    return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%.*s': artr cannot convert type %s to float",
-                      artr__plen(t->name_len), t->name, ti->name);
 }
 
 /* ---- §3 kernels: dot products, matrix multiply, norms, rope, activations ---------- */
@@ -1862,7 +2046,214 @@ static ARTR__UNUSED float artr__dotq_q4_0_ref(const void *w, const int8_t *xq, c
     return s;
 }
 
-#if ARTR__QACT && ARTR__AVX2
+/* The other 32-element types against the same 8-bit activations. With an offset m (Q4_1,
+   Q5_1) a block adds m * d_x * sum(xq). */
+static ARTR__UNUSED float artr__dotq_q4_1_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 20) {
+        int32_t is = 0, xs = 0;
+        for (j = 0; j < 16; j++) {
+            is += (b[4 + j] & 0x0f) * xq[i + j] + (b[4 + j] >> 4) * xq[i + j + 16];
+            xs += xq[i + j] + xq[i + j + 16];
+        }
+        s += artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK] * (float)is +
+             artr__f16_to_f32(artr__le16(b + 2)) * xd[i / ARTR__QK] * (float)xs;
+    }
+    return s;
+}
+
+static ARTR__UNUSED float artr__dotq_q5_0_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 22) {
+        int32_t is = 0;
+        for (j = 0; j < ARTR__QK; j++) is += (artr__q5_value(b + 2, b + 6, j) - 16) * xq[i + j];
+        s += artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK] * (float)is;
+    }
+    return s;
+}
+
+static ARTR__UNUSED float artr__dotq_q5_1_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 24) {
+        int32_t is = 0, xs = 0;
+        for (j = 0; j < ARTR__QK; j++) {
+            is += artr__q5_value(b + 4, b + 8, j) * xq[i + j];
+            xs += xq[i + j];
+        }
+        s += artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK] * (float)is +
+             artr__f16_to_f32(artr__le16(b + 2)) * xd[i / ARTR__QK] * (float)xs;
+    }
+    return s;
+}
+
+static ARTR__UNUSED float artr__dotq_iq4_nl_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK, b += 18) {
+        int32_t is = 0;
+        for (j = 0; j < 16; j++)
+            is += artr__iq4nl_values[b[2 + j] & 0x0f] * xq[i + j] + artr__iq4nl_values[b[2 + j] >> 4] * xq[i + j + 16];
+        s += artr__f16_to_f32(artr__le16(b)) * xd[i / ARTR__QK] * (float)is;
+    }
+    return s;
+}
+
+/* Activations for the k-quants (llama.cpp's Q8_K, in our own layout): per block of 256,
+   d = max|x| / 127 and q = round(x / d) as artr__quantize_act_ref, and the sum of each 16
+   q's (exact in a float) for the types with a min. The scales of one row are
+   artr__act_scales(ARTR__ACT_Q8K, n) floats: n / 256 d's, then n / 16 sums. */
+enum { ARTR__ACT_F32, ARTR__ACT_Q8, ARTR__ACT_Q8K }; /* what a dotq kernel reads */
+
+static int artr__act_scales(int act, int n)
+{
+    return act == ARTR__ACT_Q8K ? n / ARTR__QKK + n / 16 : n / ARTR__QK;
+}
+
+static ARTR__UNUSED void artr__quantize_act_k_ref(const float *ARTR__RESTRICT x, int n,
+                                                  int8_t *ARTR__RESTRICT q, float *ARTR__RESTRICT d)
+{
+    float *sums = d + n / ARTR__QKK;
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QKK, x += ARTR__QKK, q += ARTR__QKK) {
+        float amax = 0, id;
+        for (j = 0; j < ARTR__QKK; j++)
+            if (fabsf(x[j]) > amax) amax = fabsf(x[j]);
+        d[i / ARTR__QKK] = amax / 127.0f;
+        id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        for (j = 0; j < ARTR__QKK; j++) q[j] = (int8_t)artr__q_clamp(roundf(x[j] * id), -127, 127);
+        for (j = 0; j < ARTR__QKK; j += 16) {
+            int k, s = 0;
+            for (k = 0; k < 16; k++) s += q[j + k];
+            sums[(i + j) / 16] = (float)s;
+        }
+    }
+}
+
+/* The k-quants against Q8K activations: per block the integer sums of each sub-block,
+   weighted by its integer scale, then d_x * (d * sum - dmin * sum of mins times the
+   activation sums). */
+static ARTR__UNUSED float artr__dotq_q2_k_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const float *sums = xd + n / ARTR__QKK;
+    float s = 0;
+    int i, g, k;
+    for (i = 0; i < n; i += ARTR__QKK, b += 84) {
+        int32_t is = 0, ms = 0;
+        for (g = 0; g < 16; g++) {
+            int32_t gs = 0;
+            for (k = 16 * g; k < 16 * g + 16; k++) gs += artr__q2_bits(b + 16, k) * xq[i + k];
+            is += (b[g] & 0x0f) * gs;
+            ms += (b[g] >> 4) * (int32_t)sums[(i + 16 * g) / 16];
+        }
+        s += xd[i / ARTR__QKK] * (artr__f16_to_f32(artr__le16(b + 80)) * (float)is -
+                                  artr__f16_to_f32(artr__le16(b + 82)) * (float)ms);
+    }
+    return s;
+}
+
+static ARTR__UNUSED float artr__dotq_q3_k_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, g, k;
+    for (i = 0; i < n; i += ARTR__QKK, b += 110) {
+        int32_t is = 0;
+        for (g = 0; g < 16; g++) {
+            int32_t gs = 0;
+            for (k = 16 * g; k < 16 * g + 16; k++) gs += artr__q3_k_value(b, k) * xq[i + k];
+            is += artr__q3_k_scale(b + 96, g) * gs;
+        }
+        s += xd[i / ARTR__QKK] * artr__f16_to_f32(artr__le16(b + 108)) * (float)is;
+    }
+    return s;
+}
+
+/* Q4_K and Q5_K (five: the qh bits). */
+static float artr__dotq_k45_ref(const uint8_t *b, const int8_t *xq, const float *xd, int n, int five)
+{
+    const float *sums = xd + n / ARTR__QKK;
+    size_t bytes = five ? 176 : 144;
+    float s = 0;
+    int i, j, k, sc, m;
+    for (i = 0; i < n; i += ARTR__QKK, b += bytes) {
+        const uint8_t *qs = b + (five ? 48 : 16);
+        int32_t is = 0, ms = 0;
+        for (j = 0; j < 8; j++) {
+            int32_t js = 0;
+            artr__k4_scale_min(b + 4, j, &sc, &m);
+            for (k = 32 * j; k < 32 * j + 32; k++) {
+                int q = artr__k4_nibble(qs, k) | (five ? ((b[16 + k % 32] >> j) & 1) << 4 : 0);
+                js += q * xq[i + k];
+            }
+            is += sc * js;
+            ms += m * ((int32_t)sums[(i + 32 * j) / 16] + (int32_t)sums[(i + 32 * j) / 16 + 1]);
+        }
+        s += xd[i / ARTR__QKK] * (artr__f16_to_f32(artr__le16(b)) * (float)is -
+                                  artr__f16_to_f32(artr__le16(b + 2)) * (float)ms);
+    }
+    return s;
+}
+
+static ARTR__UNUSED float artr__dotq_q4_k_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    return artr__dotq_k45_ref((const uint8_t *)w, xq, xd, n, 0);
+}
+
+static ARTR__UNUSED float artr__dotq_q5_k_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    return artr__dotq_k45_ref((const uint8_t *)w, xq, xd, n, 1);
+}
+
+static ARTR__UNUSED float artr__dotq_q6_k_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, g, k;
+    for (i = 0; i < n; i += ARTR__QKK, b += 210) {
+        int32_t is = 0;
+        for (g = 0; g < 16; g++) {
+            int32_t gs = 0;
+            for (k = 16 * g; k < 16 * g + 16; k++) gs += artr__q6_k_value(b, k) * xq[i + k];
+            is += (int8_t)b[192 + g] * gs;
+        }
+        s += xd[i / ARTR__QKK] * artr__f16_to_f32(artr__le16(b + 208)) * (float)is;
+    }
+    return s;
+}
+
+static ARTR__UNUSED float artr__dotq_iq4_xs_ref(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    float s = 0;
+    int i, j, k;
+    for (i = 0; i < n; i += ARTR__QKK, b += 136) {
+        int32_t is = 0;
+        for (j = 0; j < 8; j++) {
+            const uint8_t *q = b + 8 + 16 * j;
+            const int8_t *x = xq + i + 32 * j;
+            int32_t js = 0;
+            for (k = 0; k < 16; k++)
+                js += artr__iq4nl_values[q[k] & 0x0f] * x[k] + artr__iq4nl_values[q[k] >> 4] * x[k + 16];
+            is += artr__iq4_xs_scale(b, j) * js;
+        }
+        s += xd[i / ARTR__QKK] * artr__f16_to_f32(artr__le16(b)) * (float)is;
+    }
+    return s;
+}
+
+#if ARTR__AVX2
 /* 32 signed byte pairs: 8 lanes of exact integer sums (4 products each), as floats.
    maddubs wants unsigned x signed, so |w| times x with w's sign; |w| <= 128 and
    |x| <= 127 keep each pair's sum below 2^15. */
@@ -1958,7 +2349,7 @@ ARTR__DOTQ_4ROWS(artr__dotq4_q8_0_avx2, 34, ARTR__Q8_UNPACK)
 ARTR__DOTQ_4ROWS(artr__dotq4_q4_0_avx2, 18, ARTR__Q4_UNPACK)
 #endif
 
-#if ARTR__QACT && ARTR__AVX2
+#if ARTR__AVX2
 /* Four rows times two tokens (activation rows xq and xq + ldq, scales xd and xd + ldd):
    each weight block is unpacked once for both tokens. out[t * 4 + r] equals the one-row,
    one-token kernel's result bit for bit (same accumulator sequence per row and token). */
@@ -1995,7 +2386,7 @@ ARTR__DOTQ_4X2(artr__dotq4x2_q4_0_avx2, 18, ARTR__Q4_UNPACK(q))
 #undef ARTR__Q4_UNPACK
 #endif
 
-#if ARTR__QACT && ARTR__NEON
+#if ARTR__NEON
 /* 32 signed byte pairs (w0|w1, x0|x1): 4 lanes of exact integer sums, as floats; each
    int16 holds two products, below 2^15 in magnitude. */
 static float32x4_t artr__i8dot_neon(int8x16_t w0, int8x16_t w1, const int8_t *x)
@@ -2036,80 +2427,12 @@ static float artr__dotq_q4_0_neon(const void *w, const int8_t *xq, const float *
 }
 #endif
 
-/* The quantized-activation kernel for a weight type, or NULL: float activations. */
-static ARTR__UNUSED artr__dotq_fn artr__dotq_for(int type)
-{
-#if ARTR__QACT && ARTR__AVX2
-    if (type == ARTR_TYPE_Q8_0) return artr__dotq_q8_0_avx2;
-    if (type == ARTR_TYPE_Q4_0) return artr__dotq_q4_0_avx2;
-#elif ARTR__QACT && ARTR__NEON
-    if (type == ARTR_TYPE_Q8_0) return artr__dotq_q8_0_neon;
-    if (type == ARTR_TYPE_Q4_0) return artr__dotq_q4_0_neon;
-#endif
-    (void)type;
-    return NULL;
-}
-
-/* Four rows per call (artr__dotq4_*): where the build has one, else NULL (one row at a
-   time). */
+/* Four rows per call: out[r] for rows w, w + stride, ... (artr__dotq4_*); four rows
+   times two tokens (artr__dotq4x2_*). */
 typedef void (*artr__dotq4_fn)(const void *w, size_t stride, const int8_t *xq, const float *xd, int n,
                                float *out);
 typedef void (*artr__dotq4x2_fn)(const void *w, size_t stride, const int8_t *xq, size_t ldq, const float *xd,
                                  size_t ldd, int n, float *out);
-static ARTR__UNUSED artr__dotq4x2_fn artr__dotq4x2_for(int type)
-{
-#if ARTR__QACT && ARTR__AVX2
-    if (type == ARTR_TYPE_Q8_0) return artr__dotq4x2_q8_0_avx2;
-    if (type == ARTR_TYPE_Q4_0) return artr__dotq4x2_q4_0_avx2;
-#endif
-    (void)type;
-    return NULL;
-}
-
-static ARTR__UNUSED artr__dotq4_fn artr__dotq4_for(int type)
-{
-#if ARTR__QACT && ARTR__AVX2
-    if (type == ARTR_TYPE_Q8_0) return artr__dotq4_q8_0_avx2;
-    if (type == ARTR_TYPE_Q4_0) return artr__dotq4_q4_0_avx2;
-#endif
-    (void)type;
-    return NULL;
-}
-
-/* The dot kernel for a weight type (the loader admits only these for weights), chosen
-   at compile time: the build's SIMD variant where there is one, else the reference. */
-static artr__dot_fn artr__dot_for(int type)
-{
-    switch (type) {
-#if ARTR__AVX2
-#if ARTR__F16_AVX2
-    case ARTR_TYPE_F16: return artr__dot_f16_avx2;
-#else
-    case ARTR_TYPE_F16: return artr__dot_f16_ref;
-#endif
-    case ARTR_TYPE_BF16: return artr__dot_bf16_avx2;
-    case ARTR_TYPE_Q8_0: return artr__dot_q8_0_avx2;
-    case ARTR_TYPE_Q4_0: return artr__dot_q4_0_avx2;
-    default: return artr__dot_f32_avx2;
-#elif ARTR__NEON
-#if ARTR__F16_NEON
-    case ARTR_TYPE_F16: return artr__dot_f16_neon;
-#else
-    case ARTR_TYPE_F16: return artr__dot_f16_ref;
-#endif
-    case ARTR_TYPE_BF16: return artr__dot_bf16_neon;
-    case ARTR_TYPE_Q8_0: return artr__dot_q8_0_neon;
-    case ARTR_TYPE_Q4_0: return artr__dot_q4_0_neon;
-    default: return artr__dot_f32_neon;
-#else
-    case ARTR_TYPE_F16: return artr__dot_f16_ref;
-    case ARTR_TYPE_BF16: return artr__dot_bf16_ref;
-    case ARTR_TYPE_Q8_0: return artr__dot_q8_0_ref;
-    case ARTR_TYPE_Q4_0: return artr__dot_q4_0_ref;
-    default: return artr__dot_f32_ref;
-#endif
-    }
-}
 
 /* Attention's second half: out[i] += a * v[i] for a cache row v of F32 or F16 (as the
    dot kernels, the SIMD variants agree with the reference to rounding). */
@@ -2180,41 +2503,218 @@ static void artr__axpy_f16_neon(float *out, float a, const void *v, int n)
 }
 #endif
 
-/* The axpy kernel for a cache type (F32 or F16), chosen at compile time. */
-static artr__axpy_fn artr__axpy_for(int type)
-{
-    if (type == ARTR_TYPE_F16) {
-#if ARTR__F16_AVX2
-        return artr__axpy_f16_avx2;
-#elif ARTR__F16_NEON
-        return artr__axpy_f16_neon;
-#else
-        return artr__axpy_f16_ref;
-#endif
-    }
-#if ARTR__AVX2
-    return artr__axpy_f32_avx2;
-#elif ARTR__NEON
-    return artr__axpy_f32_neon;
-#else
-    return artr__axpy_f32_ref;
-#endif
-}
-
 /* One weight row with four activation rows per call (artr__dot4t_*), where the build
    has one (else NULL: one token at a time). Each output equals artr__dot_for's bit for
    bit, so a token's logits do not depend on how many share the call. */
 typedef void (*artr__dot4t_fn)(const void *w, const float *x, size_t ldx, int n, float *out);
-static artr__dot4t_fn artr__dot4t_for(int type)
-{
+/* ---- §3 kernels: the per-type table ------------------------------------------------ */
+/* Float-activation dots of the types without a hand-written one: each block turned into
+   floats by its exact to_f32, then dotted with x by F32DOT (the reference F32 loop, or
+   the build's F32 kernel). What ARTR_NO_QUANT_ACT and scalar builds multiply with. */
+#define ARTR__DOT_DEQUANT(NAME, TO_F32, BLOCK, BYTES, F32DOT)                                \
+    static ARTR__UNUSED float NAME(const void *w, const float *x, int n)                    \
+    {                                                                                        \
+        const uint8_t *b = (const uint8_t *)w;                                               \
+        float buf[BLOCK], s = 0;                                                             \
+        int i;                                                                               \
+        for (i = 0; i < n; i += BLOCK, b += BYTES) {                                         \
+            TO_F32(b, buf, 1);                                                               \
+            s += F32DOT(buf, x + i, BLOCK);                                                  \
+        }                                                                                    \
+        return s;                                                                            \
+    }
 #if ARTR__AVX2
-    if (type == ARTR_TYPE_F32) return artr__dot4t_f32_avx2;
-#if ARTR__F16_AVX2
-    if (type == ARTR_TYPE_F16) return artr__dot4t_f16_avx2;
+#define ARTR__F32DOT artr__dot_f32_avx2
+#elif ARTR__NEON
+#define ARTR__F32DOT artr__dot_f32_neon
+#else
+#define ARTR__F32DOT artr__dot_f32_ref
 #endif
+#define ARTR__DOT_DEQUANT2(T, BLOCK, BYTES)                                                  \
+    ARTR__DOT_DEQUANT(artr__dot_##T##_ref, artr__dequant_##T##_ref, BLOCK, BYTES, artr__dot_f32_ref) \
+    ARTR__DOT_DEQUANT(artr__dot_##T##_deq, artr__dequant_##T##_ref, BLOCK, BYTES, ARTR__F32DOT)
+ARTR__DOT_DEQUANT2(q4_1, 32, 20)
+ARTR__DOT_DEQUANT2(q5_0, 32, 22)
+ARTR__DOT_DEQUANT2(q5_1, 32, 24)
+ARTR__DOT_DEQUANT2(iq4_nl, 32, 18)
+ARTR__DOT_DEQUANT2(q2_k, 256, 84)
+ARTR__DOT_DEQUANT2(q3_k, 256, 110)
+ARTR__DOT_DEQUANT2(q4_k, 256, 144)
+ARTR__DOT_DEQUANT2(q5_k, 256, 176)
+ARTR__DOT_DEQUANT2(q6_k, 256, 210)
+ARTR__DOT_DEQUANT2(iq4_xs, 256, 136)
+#undef ARTR__DOT_DEQUANT2
+#undef ARTR__DOT_DEQUANT
+#undef ARTR__F32DOT
+
+/* to_f32 of the element types, in the table's signature (a block is one element). */
+static void artr__dequant_f32_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst, int64_t n)
+{
+    memcpy(dst, src, (size_t)n * 4);
+}
+
+static void artr__dequant_f16_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++) dst[i] = artr__f16_to_f32(artr__le16(src + 2 * i));
+}
+
+static void artr__dequant_bf16_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++) dst[i] = artr__bf16_to_f32(artr__le16(src + 2 * i));
+}
+
+/* What each weight type has, in one place. A row per type the forward pass multiplies
+   with (artr__type_is_weight); block size and bytes are artr__types'. Fields:
+     to_f32   blocks to floats, exact (equal to gguf-py's dequantize bit for bit)
+     dot_ref  the reference dot against float activations (tests compare with it)
+     dot      the build's dot against float activations (never NULL)
+     dot4t    one row times four float activation rows, bit for bit dot's; NULL: dot
+              once per token
+     axpy     out += a * row, for the KV cache types (F32, F16); NULL otherwise
+     act      the activation format dotq reads: ARTR__ACT_Q8 (32-element blocks),
+              ARTR__ACT_Q8K (256-element blocks with sums of 16), ARTR__ACT_F32: no dotq
+     dotq_ref the reference dot against quantized activations
+     dotq     the build's; matmuls use it when the build quantizes activations
+              (ARTR__QACT: SIMD builds without ARTR_NO_QUANT_ACT), else dot
+     dotq4    four rows per call, bit for bit dotq's; NULL: dotq row by row
+     dotq4x2  four rows times two tokens, bit for bit dotq's; NULL: dotq4 per token
+   ARTR__ISA(ref, avx2, neon) names the build's variant of a kernel. */
+typedef void (*artr__to_f32_fn)(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst, int64_t n_blocks);
+
+typedef struct artr__kernel_row {
+    int type;
+    artr__to_f32_fn to_f32;
+    artr__dot_fn dot_ref, dot;
+    artr__dot4t_fn dot4t;
+    artr__axpy_fn axpy;
+    int act;
+    artr__dotq_fn dotq_ref, dotq;
+    artr__dotq4_fn dotq4;
+    artr__dotq4x2_fn dotq4x2;
+} artr__kernel_row;
+
+#if ARTR__AVX2
+#define ARTR__ISA(ref, avx2, neon) avx2
+#elif ARTR__NEON
+#define ARTR__ISA(ref, avx2, neon) neon
+#else
+#define ARTR__ISA(ref, avx2, neon) ref
 #endif
-    (void)type;
+#if ARTR__F16_AVX2 || ARTR__F16_NEON
+#define ARTR__ISA_F16(ref, avx2, neon) ARTR__ISA(ref, avx2, neon)
+#else
+#define ARTR__ISA_F16(ref, avx2, neon) ref
+#endif
+#define ARTR__NONE_Q ARTR__ACT_F32, NULL, NULL, NULL, NULL /* no quantized-activation kernels */
+
+static const artr__kernel_row artr__kernel_table[] = {
+    {ARTR_TYPE_F32, artr__dequant_f32_ref, artr__dot_f32_ref,
+     ARTR__ISA(artr__dot_f32_ref, artr__dot_f32_avx2, artr__dot_f32_neon),
+     ARTR__ISA(NULL, artr__dot4t_f32_avx2, NULL),
+     ARTR__ISA(artr__axpy_f32_ref, artr__axpy_f32_avx2, artr__axpy_f32_neon), ARTR__NONE_Q},
+    {ARTR_TYPE_F16, artr__dequant_f16_ref, artr__dot_f16_ref,
+     ARTR__ISA_F16(artr__dot_f16_ref, artr__dot_f16_avx2, artr__dot_f16_neon),
+     ARTR__ISA_F16(NULL, artr__dot4t_f16_avx2, NULL),
+     ARTR__ISA_F16(artr__axpy_f16_ref, artr__axpy_f16_avx2, artr__axpy_f16_neon), ARTR__NONE_Q},
+    {ARTR_TYPE_BF16, artr__dequant_bf16_ref, artr__dot_bf16_ref,
+     ARTR__ISA(artr__dot_bf16_ref, artr__dot_bf16_avx2, artr__dot_bf16_neon), NULL, NULL, ARTR__NONE_Q},
+    {ARTR_TYPE_Q8_0, artr__dequant_q8_0_ref, artr__dot_q8_0_ref,
+     ARTR__ISA(artr__dot_q8_0_ref, artr__dot_q8_0_avx2, artr__dot_q8_0_neon), NULL, NULL, ARTR__ACT_Q8,
+     artr__dotq_q8_0_ref, ARTR__ISA(artr__dotq_q8_0_ref, artr__dotq_q8_0_avx2, artr__dotq_q8_0_neon),
+     ARTR__ISA(NULL, artr__dotq4_q8_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q8_0_avx2, NULL)},
+    {ARTR_TYPE_Q4_0, artr__dequant_q4_0_ref, artr__dot_q4_0_ref,
+     ARTR__ISA(artr__dot_q4_0_ref, artr__dot_q4_0_avx2, artr__dot_q4_0_neon), NULL, NULL, ARTR__ACT_Q8,
+     artr__dotq_q4_0_ref, ARTR__ISA(artr__dotq_q4_0_ref, artr__dotq_q4_0_avx2, artr__dotq_q4_0_neon),
+     ARTR__ISA(NULL, artr__dotq4_q4_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_0_avx2, NULL)},
+    {ARTR_TYPE_Q4_1, artr__dequant_q4_1_ref, artr__dot_q4_1_ref, artr__dot_q4_1_deq, NULL, NULL, ARTR__ACT_Q8,
+     artr__dotq_q4_1_ref, artr__dotq_q4_1_ref, NULL, NULL},
+    {ARTR_TYPE_Q5_0, artr__dequant_q5_0_ref, artr__dot_q5_0_ref, artr__dot_q5_0_deq, NULL, NULL, ARTR__ACT_Q8,
+     artr__dotq_q5_0_ref, artr__dotq_q5_0_ref, NULL, NULL},
+    {ARTR_TYPE_Q5_1, artr__dequant_q5_1_ref, artr__dot_q5_1_ref, artr__dot_q5_1_deq, NULL, NULL, ARTR__ACT_Q8,
+     artr__dotq_q5_1_ref, artr__dotq_q5_1_ref, NULL, NULL},
+    {ARTR_TYPE_IQ4_NL, artr__dequant_iq4_nl_ref, artr__dot_iq4_nl_ref, artr__dot_iq4_nl_deq, NULL, NULL,
+     ARTR__ACT_Q8, artr__dotq_iq4_nl_ref, artr__dotq_iq4_nl_ref, NULL, NULL},
+    {ARTR_TYPE_Q2_K, artr__dequant_q2_k_ref, artr__dot_q2_k_ref, artr__dot_q2_k_deq, NULL, NULL, ARTR__ACT_Q8K,
+     artr__dotq_q2_k_ref, artr__dotq_q2_k_ref, NULL, NULL},
+    {ARTR_TYPE_Q3_K, artr__dequant_q3_k_ref, artr__dot_q3_k_ref, artr__dot_q3_k_deq, NULL, NULL, ARTR__ACT_Q8K,
+     artr__dotq_q3_k_ref, artr__dotq_q3_k_ref, NULL, NULL},
+    {ARTR_TYPE_Q4_K, artr__dequant_q4_k_ref, artr__dot_q4_k_ref, artr__dot_q4_k_deq, NULL, NULL, ARTR__ACT_Q8K,
+     artr__dotq_q4_k_ref, artr__dotq_q4_k_ref, NULL, NULL},
+    {ARTR_TYPE_Q5_K, artr__dequant_q5_k_ref, artr__dot_q5_k_ref, artr__dot_q5_k_deq, NULL, NULL, ARTR__ACT_Q8K,
+     artr__dotq_q5_k_ref, artr__dotq_q5_k_ref, NULL, NULL},
+    {ARTR_TYPE_Q6_K, artr__dequant_q6_k_ref, artr__dot_q6_k_ref, artr__dot_q6_k_deq, NULL, NULL, ARTR__ACT_Q8K,
+     artr__dotq_q6_k_ref, artr__dotq_q6_k_ref, NULL, NULL},
+    {ARTR_TYPE_IQ4_XS, artr__dequant_iq4_xs_ref, artr__dot_iq4_xs_ref, artr__dot_iq4_xs_deq, NULL, NULL,
+     ARTR__ACT_Q8K, artr__dotq_iq4_xs_ref, artr__dotq_iq4_xs_ref, NULL, NULL},
+};
+#undef ARTR__NONE_Q
+#undef ARTR__ISA_F16
+#undef ARTR__ISA
+#define ARTR__N_KERNEL_ROWS ((int)(sizeof artr__kernel_table / sizeof artr__kernel_table[0]))
+
+/* The table's row for a type, or NULL: a type artr does not multiply with. */
+static const artr__kernel_row *artr__kernels(int type)
+{
+    int i;
+    for (i = 0; i < ARTR__N_KERNEL_ROWS; i++)
+        if (artr__kernel_table[i].type == type) return &artr__kernel_table[i];
     return NULL;
+}
+
+/* The build's float-activation dot of a type in the table (F32 for anything else). */
+static artr__dot_fn artr__dot_for(int type)
+{
+    const artr__kernel_row *k = artr__kernels(type);
+    return k ? k->dot : artr__kernel_table[0].dot;
+}
+
+ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
+                                       float *dst, artr_error *err)
+{
+    const artr__type_info *ti;
+    const artr__kernel_row *k;
+    int64_t n_el, i;
+    const uint8_t *src;
+    if (!t || !dst || first < 0 || n < 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_tensor_to_f32: NULL tensor or dst, or negative range");
+    ti = t->type < 0 ? NULL : artr__type((uint32_t)t->type);
+    if (!ti) return ARTR__FAIL(err, ARTR_E_ARG, "artr_tensor_to_f32: bad tensor type %d", t->type);
+    n_el = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+    if (first > n_el || n > n_el - first)
+        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%.*s': range [%lld, %lld) outside its %lld elements",
+                          artr__plen(t->name_len), t->name, (long long)first,
+                          (long long)(first + n), (long long)n_el);
+    if (first % ti->block || n % ti->block)
+        return ARTR__FAIL(err, ARTR_E_ARG, "tensor '%.*s' (%s): range [%lld, +%lld) not a multiple of the block size %d",
+                          artr__plen(t->name_len), t->name, ti->name, (long long)first,
+                          (long long)n, (int)ti->block);
+    src = (const uint8_t *)t->data + (size_t)(first / ti->block) * ti->bytes;
+    artr__ok(err);
+    if ((k = artr__kernels(t->type)) != NULL) {
+        k->to_f32(src, dst, n / ti->block);
+        return ARTR_OK;
+    }
+    switch (t->type) {
+    case ARTR_TYPE_I8:
+        for (i = 0; i < n; i++) dst[i] = (float)(int8_t)src[i];
+        return ARTR_OK;
+    case ARTR_TYPE_I16:
+        for (i = 0; i < n; i++) dst[i] = (float)(int16_t)artr__le16(src + 2 * i);
+        return ARTR_OK;
+    case ARTR_TYPE_I32:
+        for (i = 0; i < n; i++) dst[i] = (float)(int32_t)artr__le32(src + 4 * i);
+        return ARTR_OK;
+    }
+    return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%.*s': artr cannot convert type %s to float",
+                      artr__plen(t->name_len), t->name, ti->name);
+}
+
+/* Types the forward pass multiplies with: those in the kernel table. */
+static int artr__type_is_weight(int type)
+{
+    return artr__kernels(type) != NULL;
 }
 
 /* Matmul blocking: rows (float kernels) and four-row units (quantized) per block. */
@@ -2226,18 +2726,24 @@ static artr__dot4t_fn artr__dot4t_for(int type)
 #endif
 
 #if ARTR__QACT
-/* artr__matmul for Q8_0 / Q4_0 weights: each activation row quantized once (into xq, xd:
-   n rows of cols bytes and cols / 32 scales), then the integer kernel. */
-static void artr__matmul_q(const artr_tensor *w, artr__dotq_fn dot, const float *x, int ldx, int n,
-                           float *out, int ldo, int n_threads, int8_t *xq, float *xd)
+/* artr__matmul for weights with a quantized-activation kernel (k->dotq): each activation
+   row quantized once into k->act's format (into xq, xd: n rows of cols bytes and
+   artr__act_scales floats), then the integer kernels. */
+static void artr__matmul_q(const artr_tensor *w, const artr__kernel_row *k_row, const float *x, int ldx,
+                           int n, float *out, int ldo, int n_threads, int8_t *xq, float *xd)
 {
     int rows = (int)w->ne[1], cols = (int)w->ne[0], groups, units, blocks, bl, t;
-    size_t row_bytes = w->n_bytes / (size_t)rows, nb = (size_t)cols / ARTR__QK;
-    artr__dotq4_fn dot4 = artr__dotq4_for(w->type);
-    artr__dotq4x2_fn dot4x2 = artr__dotq4x2_for(w->type);
+    size_t row_bytes = w->n_bytes / (size_t)rows, nb = (size_t)artr__act_scales(k_row->act, cols);
+    artr__dotq_fn dot = k_row->dotq;
+    artr__dotq4_fn dot4 = k_row->dotq4;
+    artr__dotq4x2_fn dot4x2 = k_row->dotq4x2;
     (void)n_threads;
-    for (t = 0; t < n; t++)
-        artr__quantize_act_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
+    for (t = 0; t < n; t++) {
+        if (k_row->act == ARTR__ACT_Q8K)
+            artr__quantize_act_k_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
+        else
+            artr__quantize_act_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
+    }
     /* units: groups of four rows (the four-row kernels) then leftover single rows; a
        block of ARTR__MM_UNITS units runs every token before the next block, so its weights
        stay in cache while the activations stream through */
@@ -2291,12 +2797,13 @@ static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, f
 {
     int rows = (int)w->ne[1], cols = (int)w->ne[0], blocks = (rows + ARTR__MM_ROWS - 1) / ARTR__MM_ROWS, bl;
     size_t row_bytes = w->n_bytes / (size_t)rows;
-    artr__dot_fn dot = artr__dot_for(w->type);
-    artr__dot4t_fn dot4t = artr__dot4t_for(w->type);
+    const artr__kernel_row *k_row = artr__kernels(w->type);
+    artr__dot_fn dot = k_row->dot;
+    artr__dot4t_fn dot4t = k_row->dot4t;
     (void)n_threads;
 #if ARTR__QACT
-    if (xq && artr__dotq_for(w->type)) {
-        artr__matmul_q(w, artr__dotq_for(w->type), x, ldx, n, out, ldo, n_threads, xq, xd);
+    if (xq && k_row->dotq) {
+        artr__matmul_q(w, k_row, x, ldx, n, out, ldo, n_threads, xq, xd);
         return;
     }
 #endif
@@ -3388,7 +3895,7 @@ static artr_status artr__bind(const artr_model *m, const char *name, int64_t ne0
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%s' has type %s; norms and biases must be F32",
                           name, artr_type_name(t->type));
     if (!vec && !artr__type_is_weight(t->type))
-        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%s' has type %s; artr runs F32, F16, BF16, Q8_0 and Q4_0 weights",
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor '%s' has type %s; artr runs F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL and IQ4_XS weights",
                           name, artr_type_name(t->type));
     if (t->ne[0] != ne0 || t->ne[1] != (vec ? 1 : ne1) || t->ne[2] != 1 || t->ne[3] != 1 ||
         t->n_dims != (vec ? 1 : 2)) {
@@ -4248,12 +4755,13 @@ typedef struct artr__ctx_layout {
     int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type;
 } artr__ctx_layout;
 
-/* Whether any tensor is Q8_0 or Q4_0: the context then has room for quantized activations. */
+/* Whether any tensor has a quantized-activation kernel: the context then has room for
+   quantized activations. */
 static ARTR__UNUSED int artr__model_has_qweights(const artr_model *m)
 {
     int i;
     for (i = 0; i < m->n_tensors; i++)
-        if (m->tensors[i].type == ARTR_TYPE_Q8_0 || m->tensors[i].type == ARTR_TYPE_Q4_0) return 1;
+        if (artr__kernels(m->tensors[i].type) && artr__kernels(m->tensors[i].type)->act != ARTR__ACT_F32) return 1;
     return 0;
 }
 
@@ -4329,7 +4837,7 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
         l->act = (uint64_t)l->n_batch * (uint64_t)(c->n_embd > c->n_ff ? c->n_embd : c->n_ff);
 #endif
     slot[23] = &l->xq;      fl[23] = (l->act + 3) / 4;     /* bytes, in 4-byte units */
-    slot[24] = &l->xd;      fl[24] = l->act / ARTR__QK + 1;
+    slot[24] = &l->xd;      fl[24] = l->act / 8 + 1; /* artr__act_scales: at most cols / 8 per row */
     l->ctx = 0;
     at = artr__align_up(sizeof(artr_ctx), 64);
     for (i = 0; i < 25; i++) { /* every slot holds 4-byte elements */
@@ -4633,7 +5141,7 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
     const unsigned char *kc = artr__kv_row(c, c->k_cache, l, 0), *vc = artr__kv_row(c, c->v_cache, l, 0);
     size_t row = (size_t)c->kv_dim * c->kv_es, head = (size_t)hd * c->kv_es;
     artr__dot_fn dot = artr__dot_for(c->kv_type);
-    artr__axpy_fn axpy = artr__axpy_for(c->kv_type);
+    artr__axpy_fn axpy = artr__kernels(c->kv_type)->axpy;
     float scale = 1.0f / sqrtf((float)hd);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(c->n_threads) \

@@ -47,6 +47,8 @@ static const th_test tests[] = {
     T(test_f32_to_f16_rounding),
     T(test_bf16),
     T(test_dequant_vs_gguf_py),
+    T(test_dequant_k_vs_gguf_py),
+    T(test_kernel_table),
     T(test_tensor_to_f32_args),
     T(test_gguf_llama),
     T(test_gguf_llama_tied_f16),

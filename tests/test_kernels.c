@@ -127,13 +127,74 @@ static void test_dequant_vs_gguf_py(void)
     artr_model_free(m);
 }
 
+/* The other block types (fixtures/dequant_k.gguf, tests/gen_quant_fixtures.py): random
+   blocks with every kind of finite scale, dequantized bit for bit as gguf-py does. */
+static void test_dequant_k_vs_gguf_py(void)
+{
+    static const int types[] = {ARTR_TYPE_Q4_1, ARTR_TYPE_Q5_0, ARTR_TYPE_Q5_1, ARTR_TYPE_IQ4_NL,
+                                ARTR_TYPE_Q2_K, ARTR_TYPE_Q3_K, ARTR_TYPE_Q4_K, ARTR_TYPE_Q5_K,
+                                ARTR_TYPE_Q6_K, ARTR_TYPE_IQ4_XS};
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    float *got = (float *)malloc(2048 * sizeof(float)), *want = (float *)malloc(2048 * sizeof(float));
+    int i;
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_file(&m, th_path("dequant_k.gguf"), &p, &err), ARTR_OK, &err);
+    for (i = 0; m && i < (int)(sizeof types / sizeof types[0]); i++) {
+        const char *name = artr_type_name(types[i]);
+        artr_tensor q, ref;
+        char refname[32];
+        int j, bad = 0;
+        snprintf(refname, sizeof refname, "%s.ref", name);
+        CHECK_STATUS(artr_model_tensor(m, name, &q, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_model_tensor(m, refname, &ref, &err), ARTR_OK, &err);
+        CHECK(q.type == types[i] && q.ne[0] == 512 && q.ne[1] == 4);
+        CHECK_STATUS(artr_tensor_to_f32(&q, 0, 2048, got, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_tensor_to_f32(&ref, 0, 2048, want, &err), ARTR_OK, &err);
+        for (j = 0; j < 2048; j++) bad += !th_same_float(got[j], want[j]);
+        if (bad) printf("  %s: %d of 2048 values differ from gguf-py\n", name, bad);
+        CHECK(bad == 0);
+    }
+    artr_model_free(m);
+    free(got);
+    free(want);
+}
+
+/* The kernel table: a row for every weight type, each complete, with the block sizes of
+   artr__types; the quantized-activation kernels read the activation format whose block
+   divides the weight's. */
+static void test_kernel_table(void)
+{
+    static const int weights[] = {ARTR_TYPE_F32, ARTR_TYPE_F16, ARTR_TYPE_BF16, ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0,
+                                  ARTR_TYPE_Q4_1, ARTR_TYPE_Q5_0, ARTR_TYPE_Q5_1, ARTR_TYPE_IQ4_NL,
+                                  ARTR_TYPE_Q2_K, ARTR_TYPE_Q3_K, ARTR_TYPE_Q4_K, ARTR_TYPE_Q5_K,
+                                  ARTR_TYPE_Q6_K, ARTR_TYPE_IQ4_XS};
+    int i;
+    CHECK(ARTR__N_KERNEL_ROWS == (int)(sizeof weights / sizeof weights[0]));
+    for (i = 0; i < (int)(sizeof weights / sizeof weights[0]); i++) {
+        const artr__kernel_row *k = artr__kernels(weights[i]);
+        const artr__type_info *ti = artr__type((uint32_t)weights[i]);
+        CHECK(k != NULL && artr__type_is_weight(weights[i]));
+        if (!k) continue;
+        CHECK(k->to_f32 && k->dot_ref && k->dot);
+        CHECK(ti->block == 1 ? k->act == ARTR__ACT_F32 : k->act != ARTR__ACT_F32);
+        CHECK(k->act == ARTR__ACT_F32 ? !k->dotq && !k->dotq_ref : k->dotq && k->dotq_ref);
+        CHECK(k->act != ARTR__ACT_Q8K || ti->block == 256);
+        CHECK(!k->dotq4x2 || k->dotq4);
+    }
+    CHECK(artr__kernels(ARTR_TYPE_F32)->axpy && artr__kernels(ARTR_TYPE_F16)->axpy);
+    CHECK(!artr__kernels(ARTR_TYPE_Q8_K) && !artr__kernels(ARTR_TYPE_IQ2_XXS) && !artr__kernels(ARTR_TYPE_I8));
+}
+
 static void test_tensor_to_f32_args(void)
 {
     artr_model_params p;
     artr_model *m = NULL;
     artr_error err;
     artr_tensor t;
-    float buf[64];
+    float buf[256];
     memset(&p, 0, sizeof p);
     p.container = 1;
     CHECK_STATUS(artr_model_load_file(&m, th_path("dequant.gguf"), &p, &err), ARTR_OK, &err);
@@ -150,9 +211,20 @@ static void test_tensor_to_f32_args(void)
     CHECK_STATUS(artr_model_load_file(&m, th_path("q5_0.gguf"), &p, &err), ARTR_OK, &err);
     if (!m) return;
     artr_model_tensor(m, "w", &t, NULL);
-    CHECK_STATUS(artr_tensor_to_f32(&t, 0, 32, buf, &err), ARTR_E_UNSUPPORTED, &err);
-    CHECK_MSG(err, "Q5_0");
+    CHECK_STATUS(artr_tensor_to_f32(&t, 0, 32, buf, &err), ARTR_OK, &err); /* Q5_0 converts */
     artr_model_free(m);
+    { /* a type artr has no kernels for is named */
+        static uint8_t blk[66];
+        memset(&t, 0, sizeof t);
+        t.type = ARTR_TYPE_IQ2_XXS;
+        t.ne[0] = 256;
+        t.ne[1] = t.ne[2] = t.ne[3] = 1;
+        t.data = blk;
+        t.name = "w";
+        t.name_len = 1;
+        CHECK_STATUS(artr_tensor_to_f32(&t, 0, 256, buf, &err), ARTR_E_UNSUPPORTED, &err);
+        CHECK_MSG(err, "IQ2_XXS");
+    }
 }
 
 /* ---- SIMD dot kernels against their references ------------------------------------ */
@@ -171,21 +243,19 @@ typedef struct th_dot_kernel {
     artr__dot_fn ref, fast;
 } th_dot_kernel;
 
-/* The kernels this build dispatches to, beside their references (fast == ref when the
-   build has no SIMD variant: the comparison is then exact, and still run). */
+/* The kernels this build dispatches to (the kernel table), beside their references
+   (fast == ref when the build has no SIMD variant: the comparison is then exact, and
+   still run). */
 static int th_dot_kernels(th_dot_kernel *k)
 {
-    static const int types[] = {ARTR_TYPE_F32, ARTR_TYPE_F16, ARTR_TYPE_BF16, ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0};
-    static const artr__dot_fn refs[] = {artr__dot_f32_ref, artr__dot_f16_ref, artr__dot_bf16_ref,
-                                        artr__dot_q8_0_ref, artr__dot_q4_0_ref};
     int i;
-    for (i = 0; i < 5; i++) {
-        k[i].name = artr_type_name(types[i]);
-        k[i].type = types[i];
-        k[i].ref = refs[i];
-        k[i].fast = artr__dot_for(types[i]);
+    for (i = 0; i < ARTR__N_KERNEL_ROWS; i++) {
+        k[i].type = artr__kernel_table[i].type;
+        k[i].name = artr_type_name(k[i].type);
+        k[i].ref = artr__kernel_table[i].dot_ref;
+        k[i].fast = artr__kernel_table[i].dot;
     }
-    return 5;
+    return ARTR__N_KERNEL_ROWS;
 }
 
 static uint64_t th_rng_state;
@@ -195,10 +265,50 @@ static float th_randf(void) /* uniform in [-1, 1) */
     return (float)((th_rng_state >> 40) & 0xffffff) / 8388608.0f - 1.0f;
 }
 
-/* n floats written as type into dst (n a multiple of the block). */
+/* Where a block type keeps its halves (scale d, and min or dmin where it has one). */
+static void th_half_offsets(int type, int *d, int *m)
+{
+    *d = 0;
+    *m = -1;
+    switch (type) {
+    case ARTR_TYPE_Q4_1: case ARTR_TYPE_Q5_1: case ARTR_TYPE_Q4_K: case ARTR_TYPE_Q5_K: *m = 2; break;
+    case ARTR_TYPE_Q2_K: *d = 80; *m = 82; break;
+    case ARTR_TYPE_Q3_K: *d = 108; break;
+    case ARTR_TYPE_Q6_K: *d = 208; break;
+    }
+}
+
+/* A random finite half of magnitude about `mag`, either sign. */
+static uint16_t th_random_half(float mag)
+{
+    return artr__f32_to_f16(mag * th_randf());
+}
+
+/* n floats written as type into dst (n a multiple of the block): quantized by
+   artr_quantize_f32 where it writes the type, else random bytes with finite scales of
+   about sum|src| / n, so that the values have the size of src. */
 static void th_encode(int type, const float *src, int n, uint8_t *dst)
 {
-    CHECK(artr_quantize_f32(type, src, n, dst, (size_t)n * 4, NULL) == ARTR_OK);
+    const artr__type_info *ti = artr__type((uint32_t)type);
+    int b, i, od, om;
+    double mag = 0;
+    if (artr_quantize_f32(type, src, n, dst, (size_t)n * 4, NULL) == ARTR_OK) return;
+    for (i = 0; i < n; i++) mag += fabs(src[i]);
+    mag /= n;
+    th_half_offsets(type, &od, &om);
+    for (b = 0; b < n / ti->block; b++) {
+        uint8_t *blk = dst + (size_t)b * ti->bytes;
+        uint16_t h;
+        for (i = 0; i < ti->bytes; i++) blk[i] = (uint8_t)(th_randf() * 128.0f + 128.0f);
+        h = th_random_half((float)mag / (ti->block == 256 ? 256.0f : 8.0f));
+        blk[od] = (uint8_t)(h & 0xff);
+        blk[od + 1] = (uint8_t)(h >> 8);
+        if (om >= 0) {
+            h = th_random_half((float)mag / (ti->block == 256 ? 64.0f : 1.0f));
+            blk[om] = (uint8_t)(h & 0xff);
+            blk[om + 1] = (uint8_t)(h >> 8);
+        }
+    }
 }
 
 /* Compare fast and ref on one (w, x); w's float value is wf, for the bound. Returns 0/1. */
@@ -221,21 +331,21 @@ static int th_dot_case(const th_dot_kernel *k, const uint8_t *w, const float *x,
 static void test_dot_simd_vs_ref(void)
 {
     static const int big[] = {256, 1000, 4096, 4097, 4103};
-    th_dot_kernel ks[5];
+    th_dot_kernel ks[ARTR__N_KERNEL_ROWS];
     int nk = th_dot_kernels(ks), ki;
     float *xs = (float *)malloc(8192 * sizeof(float)), *wf = (float *)malloc(8192 * sizeof(float));
     uint8_t *wq = (uint8_t *)malloc(8192 * 4 + 64);
     th_rng_state = 12345;
     for (ki = 0; ki < nk; ki++) {
         const th_dot_kernel *k = &ks[ki];
-        int quant = k->type == ARTR_TYPE_Q8_0 || k->type == ARTR_TYPE_Q4_0, bad = 0, c, shift;
+        const artr__type_info *ti = artr__type((uint32_t)k->type);
+        int blk = ti->block, bad = 0, c, shift, nc = blk == 256 ? 12 : 67;
         double worst = 0;
-        for (c = 0; c < 67 + 5; c++) {
-            int n = c < 67 ? c + 1 : big[c - 67], i;
-            if (quant) n = c < 67 ? 32 * (c + 1) : (big[c - 67] + 31) / 32 * 32;
+        for (c = 0; c < nc + 5; c++) {
+            int n = c < nc ? blk * (c + 1) : (big[c - nc] + blk - 1) / blk * blk, i;
+            if (n > 8192) n = 8192 / blk * blk;
             for (shift = 0; shift < 2; shift++) {
-                size_t el = k->type == ARTR_TYPE_F32 ? 4 : 2;
-                size_t off = quant ? (size_t)shift * (k->type == ARTR_TYPE_Q8_0 ? 34 : 18) : (size_t)shift * el;
+                size_t off = (size_t)shift * ti->bytes;
                 float *x = xs + shift, sc = (float)(1 + c % 5);
                 for (i = 0; i < n; i++) {
                     wf[i] = sc * th_randf();
@@ -309,47 +419,52 @@ static void test_dot_quant_extremes(void)
     CHECK(bad == 0);
 }
 
-/* The four-row kernels (artr__dotq4_*, artr__dotq4x2_*, where the build has them) give, bit for bit, what
-   the one-row kernel gives for each of the four rows: a row's output never depends on
+/* Activations quantized as a table row's dotq reads them. */
+static void th_quantize_act(const artr__kernel_row *k, const float *x, int n, int8_t *xq, float *xd)
+{
+    if (k->act == ARTR__ACT_Q8K) artr__quantize_act_k_ref(x, n, xq, xd);
+    else artr__quantize_act_ref(x, n, xq, xd);
+}
+
+/* The four-row kernels (dotq4, dotq4x2 in the kernel table, where the build has them) give,
+   bit for bit, what the one-row kernel gives for each of the four rows: a row's output never depends on
    which kernel computed it, so batch equals steps holds whatever the grouping. */
 static void test_dotq4_equals_rows(void)
 {
-    static const int types[] = {ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0};
-    int ti, bad = 0, c, have = 0;
+    int ki, bad = 0, c, have = 0;
     th_rng_state = 4242;
-    for (ti = 0; ti < 2; ti++) {
-        int type = types[ti];
-        artr__dotq4_fn four = artr__dotq4_for(type);
-        artr__dotq_fn one = artr__dotq_for(type);
-        if (!four || !one) continue;
+    for (ki = 0; ki < ARTR__N_KERNEL_ROWS; ki++) {
+        const artr__kernel_row *k = &artr__kernel_table[ki];
+        const artr__type_info *ti = artr__type((uint32_t)k->type);
+        if (!k->dotq4 || !k->dotq) continue;
         have++;
         for (c = 0; c < 12; c++) {
-            int n = 32 * (c * 7 % 29 + 1), i, r;
-            size_t row = (size_t)n / 32 * (type == ARTR_TYPE_Q8_0 ? 34 : 18);
+            int n = ti->block == 256 ? 256 * (c % 6 + 1) : 32 * (c * 7 % 29 + 1), i, r;
+            int nd = artr__act_scales(k->act, n);
+            size_t row = (size_t)n / ti->block * ti->bytes;
             float *wf = (float *)malloc((size_t)n * sizeof(float)), *x = (float *)malloc((size_t)n * sizeof(float));
-            float *xd = (float *)malloc((size_t)n / 32 * sizeof(float)), got[4];
+            float *xd = (float *)malloc((size_t)nd * sizeof(float)), got[4];
             int8_t *xq = (int8_t *)malloc((size_t)n);
             uint8_t *wq = (uint8_t *)malloc(4 * row);
             for (r = 0; r < 4; r++) {
                 for (i = 0; i < n; i++) wf[i] = th_randf() * (r + 1);
-                th_encode(type, wf, n, wq + (size_t)r * row);
+                th_encode(k->type, wf, n, wq + (size_t)r * row);
             }
             for (i = 0; i < n; i++) x[i] = th_randf() * (i % 5 == 0 ? 20.0f : 1.0f);
-            artr__quantize_act_ref(x, n, xq, xd);
-            four(wq, row, xq, xd, n, got);
-            for (r = 0; r < 4; r++) bad += !th_same_float(got[r], one(wq + (size_t)r * row, xq, xd, n));
-            if (artr__dotq4x2_for(type)) { /* two tokens: the same rows with xq, then xq reversed */
+            th_quantize_act(k, x, n, xq, xd);
+            k->dotq4(wq, row, xq, xd, n, got);
+            for (r = 0; r < 4; r++) bad += !th_same_float(got[r], k->dotq(wq + (size_t)r * row, xq, xd, n));
+            if (k->dotq4x2) { /* two tokens: the same rows with x, then x reversed */
                 float two[8];
                 int8_t *xq2 = (int8_t *)malloc(2 * (size_t)n);
-                float *xd2 = (float *)malloc((size_t)n / 16 * sizeof(float));
-                memcpy(xq2, xq, (size_t)n);
-                for (i = 0; i < n; i++) xq2[n + i] = xq[n - 1 - i];
-                memcpy(xd2, xd, (size_t)n / 32 * sizeof(float));
-                for (i = 0; i < n / 32; i++) xd2[n / 32 + i] = xd[n / 32 - 1 - i];
-                artr__dotq4x2_for(type)(wq, row, xq2, (size_t)n, xd2, (size_t)n / 32, n, two);
+                float *xd2 = (float *)malloc(2 * (size_t)nd * sizeof(float));
+                for (i = 0; i < n; i++) wf[i] = x[n - 1 - i];
+                th_quantize_act(k, x, n, xq2, xd2);
+                th_quantize_act(k, wf, n, xq2 + n, xd2 + nd);
+                k->dotq4x2(wq, row, xq2, (size_t)n, xd2, (size_t)nd, n, two);
                 for (r = 0; r < 4; r++) {
-                    bad += !th_same_float(two[r], one(wq + (size_t)r * row, xq2, xd2, n));
-                    bad += !th_same_float(two[4 + r], one(wq + (size_t)r * row, xq2 + n, xd2 + n / 32, n));
+                    bad += !th_same_float(two[r], k->dotq(wq + (size_t)r * row, xq2, xd2, n));
+                    bad += !th_same_float(two[4 + r], k->dotq(wq + (size_t)r * row, xq2 + n, xd2 + nd, n));
                 }
                 free(xq2);
                 free(xd2);
@@ -448,21 +563,22 @@ static void test_vec_math(void)
    rounding of one token's row does not depend on the others (it is per row). */
 static void test_dotq_bound(void)
 {
-    static const int types[] = {ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0};
     float *x = (float *)malloc(4096 * sizeof(float)), *wf = (float *)malloc(4096 * sizeof(float));
-    float *xd = (float *)malloc(128 * sizeof(float));
+    float *xd = (float *)malloc(512 * sizeof(float));
     int8_t *xq = (int8_t *)malloc(4096);
     uint8_t *wq = (uint8_t *)malloc(4096 * 2);
-    int ti, bad = 0, c;
+    int ki, bad = 0, c, tested = 0;
     th_rng_state = 777;
-    for (ti = 0; ti < 2; ti++) {
-        int type = types[ti];
-        artr__dot_fn fdot = type == ARTR_TYPE_Q8_0 ? artr__dot_q8_0_ref : artr__dot_q4_0_ref;
-        artr__dotq_fn ref = type == ARTR_TYPE_Q8_0 ? artr__dotq_q8_0_ref : artr__dotq_q4_0_ref;
-        artr__dotq_fn fast = artr__dotq_for(type) ? artr__dotq_for(type) : ref;
+    for (ki = 0; ki < ARTR__N_KERNEL_ROWS; ki++) {
+        const artr__kernel_row *k = &artr__kernel_table[ki];
+        const artr__type_info *ti = artr__type((uint32_t)k->type);
+        int ab = k->act == ARTR__ACT_Q8K ? 256 : 32; /* elements per activation scale */
         double worst = 0;
+        if (k->act == ARTR__ACT_F32) continue;
+        tested++;
+        bad += !k->dotq || !k->dotq_ref;
         for (c = 0; c < 40; c++) {
-            int n = c < 32 ? 32 * (c + 1) : 4096, i, b;
+            int n = c < 32 ? ti->block * (c % 16 + 1) : 4096, i, b;
             double bound = 0, mag = 0, magq = 0;
             float got, want, exact;
             artr_tensor t;
@@ -470,18 +586,18 @@ static void test_dotq_bound(void)
                 wf[i] = th_randf();
                 x[i] = th_randf() * (i % 11 == 0 ? 50.0f : 1.0f);
             }
-            if (c == 3) for (i = 32; i < 64; i++) x[i] = 0; /* an all-zero block: d = 0 */
-            th_encode(type, wf, n, wq);
+            if (c == 3) for (i = ab; i < 2 * ab && i < n; i++) x[i] = 0; /* an all-zero block: d = 0 */
+            th_encode(k->type, wf, n, wq);
             memset(&t, 0, sizeof t);
-            t.type = type;
+            t.type = k->type;
             t.ne[0] = n;
             t.ne[1] = t.ne[2] = t.ne[3] = 1;
             t.data = wq;
             artr_tensor_to_f32(&t, 0, n, wf, NULL);
-            artr__quantize_act_ref(x, n, xq, xd);
-            for (b = 0; b < n / 32; b++) {
+            th_quantize_act(k, x, n, xq, xd);
+            for (b = 0; b < n / ab; b++) {
                 double wsum = 0;
-                for (i = 32 * b; i < 32 * b + 32; i++) {
+                for (i = ab * b; i < ab * b + ab; i++) {
                     wsum += fabs(wf[i]);
                     mag += fabs((double)wf[i] * x[i]);
                     magq += fabs((double)wf[i] * xq[i] * xd[b]);
@@ -489,16 +605,27 @@ static void test_dotq_bound(void)
                 }
                 bound += wsum * xd[b] / 2;
             }
-            got = fast(wq, xq, xd, n);
-            want = ref(wq, xq, xd, n);
-            exact = fdot(wq, x, n);
+            if (k->act == ARTR__ACT_Q8K) /* the sums of 16 are the q's sums */
+                for (b = 0; b < n / 16; b++) {
+                    int s = 0;
+                    for (i = 16 * b; i < 16 * b + 16; i++) s += xq[i];
+                    bad += xd[n / 256 + b] != (float)s;
+                }
+            got = k->dotq(wq, xq, xd, n);
+            want = k->dotq_ref(wq, xq, xd, n);
+            exact = k->dot_ref(wq, x, n);
             if (fabs((double)got - want) > TOL_DOT_REL * magq) bad++;
-            if (fabs((double)want - exact) > bound * (1 + 1e-5) + TOL_DOT_REL * (mag + magq)) bad++;
+            if (fabs((double)want - exact) > bound * (1 + 1e-5) + TOL_DOT_REL * (mag + magq)) {
+                printf("  %s n=%d: quantized-activation dot %.9g, float dot %.9g, bound %.3g\n",
+                       ti->name, n, want, exact, bound);
+                bad++;
+            }
             if (bound > 0 && fabs((double)want - exact) / bound > worst) worst = fabs((double)want - exact) / bound;
         }
-        printf("  %s: |quantized-activation dot - float dot| reaches %.0f%% of the bound\n",
-               artr_type_name(type), 100 * worst);
+        printf("  %-6s: |quantized-activation dot - float dot| reaches %.0f%% of the bound%s\n", ti->name,
+               100 * worst, k->dotq == k->dotq_ref ? " (reference kernel)" : "");
     }
+    CHECK(tested == 12); /* every block type */
     CHECK(bad == 0);
     free(x);
     free(wf);

@@ -177,8 +177,8 @@ static void test_quantize_args(void)
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q8_0, x, 64, out, 67, &err), ARTR_E_SPACE, &err);
     CHECK_MSG(err, "68 bytes");
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q8_0, x, 64, out, 68, &err), ARTR_OK, &err);
-    CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q5_0, x, 64, out, sizeof out, &err), ARTR_E_UNSUPPORTED, &err);
-    CHECK_MSG(err, "Q5_0");
+    CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_IQ2_XXS, x, 256, out, sizeof out, &err), ARTR_E_UNSUPPORTED, &err);
+    CHECK_MSG(err, "IQ2_XXS");
     CHECK_STATUS(artr_quantize_f32(99, x, 64, out, sizeof out, &err), ARTR_E_UNSUPPORTED, &err);
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_F32, NULL, 64, out, sizeof out, &err), ARTR_E_ARG, &err);
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_F32, x, -1, out, sizeof out, &err), ARTR_E_ARG, &err);
@@ -345,7 +345,7 @@ static void test_quantize_tool_errors(void)
     remove("build/test_err.gguf");
     CHECK(aq_quantize_file(th_path("llama.gguf"), "build/no-such-dir/x.gguf", &o, msg, sizeof msg) != 0);
     CHECK(strstr(msg, "cannot create") != NULL);
-    o.type = ARTR_TYPE_Q5_0;
+    o.type = ARTR_TYPE_IQ2_XXS;
     CHECK(aq_quantize_file(th_path("llama.gguf"), "build/test_err.gguf", &o, msg, sizeof msg) != 0);
 }
 
