@@ -77,6 +77,7 @@ static const th_test tests[] = {
     T(test_fuzz_regressions),
     T(test_forward_vs_transformers),
     T(test_forward_weight_types),
+    T(test_forward_kquants),
     T(test_forward_batch_equals_steps),
     T(test_forward_truncate_copy_fail),
     T(test_forward_embeddings_hidden),

@@ -191,6 +191,36 @@ static void test_forward_weight_types(void)
 }
 
 /* Logits of every row of a call, copied out (n x vocab). */
+/* The weight types of llama.cpp's quantizer (fixtures from tests/gen_kquant_fixtures.py:
+   a 256-wide Llama quantized by llama-quantize itself, once as its Q4_K_M mix and once
+   with every other type on some tensor), against transformers loading the same GGUF
+   (it dequantizes with gguf-py and runs its own LlamaForCausalLM). Float activations:
+   only the summation order differs (TOL_KQ_FLOAT); 8-bit activations: their rounding
+   (TOL_KQ_QACT, as TOL_QACT_LOGITS). */
+#define TOL_KQ_FLOAT 2e-4
+#define TOL_KQ_QACT 0.5
+static void test_forward_kquants(void)
+{
+    static const char *const names[] = {"q4_k_m", "mix"};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char gguf[64], ref[64];
+        double md, top1;
+        int greedy;
+        snprintf(gguf, sizeof gguf, "hf_llama256_%s.gguf", names[i]);
+        snprintf(ref, sizeof ref, "hf_llama256_%s.ref", names[i]);
+#if ARTR__QACT
+        th_check_hf(gguf, ref, TOL_KQ_QACT, 0, &md, &top1, &greedy);
+        printf("  %-7s (8-bit activations): max |diff| %.2e, top-1 %.1f%%, greedy %d/32\n", names[i], md,
+               100 * top1, greedy);
+        CHECK(top1 >= 0.9);
+#else
+        th_check_hf(gguf, ref, TOL_KQ_FLOAT, 1, &md, &top1, &greedy);
+        printf("  %-7s (float activations): max |diff| %.2e, greedy %d/32\n", names[i], md, greedy);
+#endif
+    }
+}
+
 static float *th_run(artr_ctx *c, const int32_t *ids, int n, int per_call)
 {
     int vocab = artr_model_config(artr_ctx_model(c))->n_vocab, i, k;
