@@ -157,7 +157,7 @@ $(B)/series_check: tests/series_check.c examples/series.c artr.h | $(B)
 test-series: $(B)/artr-series $(B)/series_check
 	@sh tests/test_series.sh $(SERIES_MODEL)
 
-# The whole suite; the last line printed is "N passed, N failed".
+# The whole suite; the last line printed is "N passed, N failed, N skipped".
 test: check-compile check-bin2c check-package test-simple test-cli test-image test-series test-windows $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test

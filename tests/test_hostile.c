@@ -153,6 +153,7 @@ static void test_byte_flips(void)
     }
     printf("  %d flipped files: %ld ok, %ld E_FORMAT, %ld E_UNSUPPORTED, %ld E_NOMEM\n", flips,
            outcomes[0], outcomes[-ARTR_E_FORMAT], outcomes[-ARTR_E_UNSUPPORTED], outcomes[-ARTR_E_NOMEM]);
+    if (flips == 0) th_skip("no fixture found: 0 flipped files");
     CHECK(broken == 0);
     CHECK(outcomes[-ARTR_E_ARG] == 0 && outcomes[-ARTR_E_IO] == 0);
 }

@@ -3,7 +3,7 @@
 # is valid (signature, CRCs, zlib, Adler-32: tests/png_check.c), a seed reproduces the PNG,
 # greedy SJD output equals plain greedy output, and bad input exits non-zero with one
 # message. usage: tests/test_image.sh MODEL   (from the repository root, after
-# make build/artr-image build/png_check). Prints "N passed, N failed" last.
+# make build/artr-image build/png_check). Prints "N passed, N failed, N skipped" last.
 MODEL=${1:-models/fashion.gguf}
 BIN=${BIN:-build/artr-image}
 CHECK=build/png_check
@@ -12,8 +12,18 @@ FIX=tests/fixtures/image/nll.txt
 mkdir -p $OUT
 pass=0
 fail=0
+skipped=0
 ok() { pass=$((pass + 1)); echo "ok    $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL  $1"; }
+# skip NAME REASON: a check that could not run fails unless ARTR_TEST_ALLOW_SKIP ("all" or
+# names, comma-separated) names it; skip_shared: ../shared is absent, an expected skip.
+skip() {
+    case ",${ARTR_TEST_ALLOW_SKIP:-}," in
+    *,all,* | *",$1,"*) skipped=$((skipped + 1)); echo "skip  $1: $2" ;;
+    *) bad "$1: $2 (an unexpected skip; ARTR_TEST_ALLOW_SKIP=$1 allows it)" ;;
+    esac
+}
+skip_shared() { skipped=$((skipped + 1)); echo "skip  $1: $2"; }
 
 # artr's loss on the fixture = PyTorch's (the first line of the fixture), within 1e-4
 want=$(sed -n '1s/.*PyTorch mean loss \([0-9.]*\).*/\1/p' $FIX)
@@ -100,5 +110,5 @@ if [ $ran -eq 1 ]; then ok "tiny models: every mode runs, PNG valid with a NaN/I
 $BIN -m tests/fixtures/image/ok.gguf -n 20 --temp 0 --raw $OUT/t1.u8 -o $OUT/t1.png > /dev/null 2>&1
 $BIN -m tests/fixtures/image/ok.gguf -n 20 --temp 0 --sjd-window 3 --raw $OUT/t2.u8 -o $OUT/t2.png > /dev/null 2>&1
 if cmp -s $OUT/t1.u8 $OUT/t2.u8; then ok "tiny model: greedy SJD = plain"; else bad "tiny model: greedy SJD = plain"; fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]

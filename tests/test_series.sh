@@ -4,7 +4,7 @@
 # written here: reproducible with a seed, monotone quantiles, CSV and SVG output, and bad
 # input that exits non-zero with one message. ETTh1 checks run when ../shared/ has it.
 # usage: tests/test_series.sh [MODEL]   (run from the repository root after make)
-# Prints "N passed, N failed" last; exits non-zero if any failed.
+# Prints "N passed, N failed, N skipped" last; exits non-zero if any failed.
 MODEL=${1:-models/etth1.gguf}
 BIN=${BIN:-build/artr-series}
 OUT=build/series
@@ -12,8 +12,18 @@ ETTH1=../shared/data/ETTh1.csv
 mkdir -p $OUT
 pass=0
 fail=0
+skipped=0
 ok() { pass=$((pass + 1)); echo "ok    $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL  $1"; }
+# skip NAME REASON: a check that could not run fails unless ARTR_TEST_ALLOW_SKIP ("all" or
+# names, comma-separated) names it; skip_shared: ../shared is absent, an expected skip.
+skip() {
+    case ",${ARTR_TEST_ALLOW_SKIP:-}," in
+    *,all,* | *",$1,"*) skipped=$((skipped + 1)); echo "skip  $1: $2" ;;
+    *) bad "$1: $2 (an unexpected skip; ARTR_TEST_ALLOW_SKIP=$1 allows it)" ;;
+    esac
+}
+skip_shared() { skipped=$((skipped + 1)); echo "skip  $1: $2"; }
 
 # the unit checks print their own ok/FAIL lines; count them here
 ${CHECK:-build/series_check} "$MODEL" tests/fixtures/series/val.bin > $OUT/check.txt 2>&1
@@ -21,6 +31,8 @@ rc=$?
 cat $OUT/check.txt
 pass=$((pass + $(grep -c '^ok' $OUT/check.txt)))
 fail=$((fail + $(grep -c '^FAIL' $OUT/check.txt)))
+grep '^skip' $OUT/check.txt > $OUT/check-skips.txt
+while read -r line; do skip "series_check" "${line#skip  }"; done < $OUT/check-skips.txt
 if [ $rc -ne 0 ] && ! grep -q '^FAIL' $OUT/check.txt; then bad "series_check exited $rc"; fi
 
 # hourly synthetic data: a daily cycle plus noise, and a slow trend
@@ -30,8 +42,8 @@ awk 'BEGIN { srand(3); print "date,load,temp";
                         10 + 3 * sin(6.2831853 * i / 24) + rand() * 0.5, 20 + i * 0.01 + rand() }' > $OUT/good.csv
 
 if [ ! -f "$MODEL" ]; then
-    echo "skip  CLI tests: $MODEL not found (tools/train_series.py makes it)"
-    echo "$pass passed, $fail failed"
+    skip "series-cli" "CLI tests: $MODEL not found (tools/train_series.py makes it)"
+    echo "$pass passed, $fail failed, $skipped skipped"
     [ $fail -eq 0 ]
     exit
 fi
@@ -146,7 +158,7 @@ if [ -f "$ETTH1" ]; then
         bad "ETTh1 OT: --eval"
     fi
 else
-    echo "skip  ETTh1 forecast and --eval because $ETTH1 is not there"
+    skip_shared "etth1" "ETTh1 forecast and --eval because $ETTH1 is not there"
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]
