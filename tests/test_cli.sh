@@ -96,5 +96,13 @@ expect_error "jacobi while sampling" 2 $BIN -m "$MODEL" --jacobi 4 --temp 0.8
 expect_error "prompt longer than the context" 1 $BIN -m "$MODEL" -c 16 -p "$(printf 'word %.0s' $(seq 1 200))"
 expect_error "missing prompt file" 1 $BIN -m "$MODEL" -f $OUT/no-such-prompt.txt
 expect_error "self-spec as deep as the model" 1 $BIN -m "$MODEL" --self-spec 1000 -n 4
+expect_error "--draft-n above 16" 2 $BIN -m "$MODEL" --self-spec 1 --draft-n 17 -n 4
+expect_error "--jacobi above 16" 2 $BIN -m "$MODEL" --jacobi 17 --temp 0 -n 4
+expect_error "--spec-jacobi above 16" 2 $BIN -m "$MODEL" --spec-jacobi 64 -n 4
+expect_error "a window wider than the context's batch" 1 $BIN -m "$MODEL" -c 8 --jacobi 8 --temp 0 -p R -n 4
+# a draft with another vocabulary (the 96-token fixture): the message names the draft
+OTHER=tests/fixtures/hf_llama.gguf
+expect_error "draft with another vocabulary" 1 $BIN -m "$MODEL" --draft $OTHER -n 4
+if grep -q "draft '$OTHER'" $OUT/err.txt; then ok "the vocabulary message names the draft"; else bad "the vocabulary message names the draft: $(head -1 $OUT/err.txt)"; fi
 echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]

@@ -122,6 +122,8 @@ head -11 $OUT/good.csv > $OUT/short.csv
 head -1 $OUT/good.csv > $OUT/header.csv
 : > $OUT/empty.csv
 printf 'date,load\n2020-01-01,1\0\n' > $OUT/binary.csv
+awk -F, 'NR > 1 { $2 = (NR % 2) ? "1e308" : "-1e308" } { print }' OFS=, $OUT/good.csv > $OUT/huge.csv
+awk -F, 'NR > 1 { $2 = (NR % 2) ? "3e38" : "-3e38" } { print }' OFS=, $OUT/good.csv > $OUT/big.csv
 expect_error "missing column" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column power
 expect_error "column index out of range" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column 3
 expect_error "timestamp column as the series" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column date
@@ -137,6 +139,12 @@ expect_error "NUL byte in the CSV" 1 $BIN -m "$MODEL" --csv $OUT/binary.csv --co
 expect_error "missing CSV file" 1 $BIN -m "$MODEL" --csv $OUT/no-such.csv --column load
 expect_error "missing model file" 1 $BIN -m $OUT/no-such.gguf --csv $OUT/good.csv --column load
 expect_error "not a series model" 1 $BIN -m tests/fixtures/llama.gguf --csv $OUT/good.csv --column load
+expect_error "values of +-1e308 (their mean |x| overflows)" 1 $BIN -m "$MODEL" --csv $OUT/huge.csv --column load --samples 4 -o $OUT/huge-out.csv
+if [ ! -e $OUT/huge-out.csv ]; then ok "no forecast file written after the overflow"; else bad "a forecast file written after the overflow"; fi
+expect_error "values of +-3e38 (the float forecast overflows)" 1 $BIN -m "$MODEL" --csv $OUT/big.csv --column load --samples 4
+expect_error "--eval on values of +-1e308" 1 $BIN -m "$MODEL" --csv $OUT/huge.csv --eval --split 400,100,100 --context 64 --samples 2
+expect_error "--context below README's 32" 2 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --context 2
+expect_error "--context 31" 2 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --context 31
 expect_error "context + horizon beyond the model" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --context 600
 expect_error "unwritable -o" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --samples 2 -o $OUT/no-such-dir/f.csv
 expect_error "unwritable --plot" 1 $BIN -m "$MODEL" --csv $OUT/good.csv --column load --samples 2 -o $OUT/ok.csv --plot $OUT/no-such-dir/f.svg
