@@ -78,6 +78,7 @@ static const th_test tests[] = {
     T(test_byte_flips),
     T(test_crafted_overflows),
     T(test_crafted_duplicates),
+    T(test_gguf_spec_rules),
     T(test_fuzz_regressions),
     T(test_forward_vs_transformers),
     T(test_forward_weight_types),
