@@ -1147,7 +1147,7 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
     sampler_set ss;
     forecast f;
     double *x = csv_column(t, o->csv, col);
-    int rc = 1, n = t->n_rows, written;
+    int rc = 1, n = t->n_rows, written, clipped = 0;
     FILE *fp = stdout;
     if (!x) return 1;
     if (n < MIN_CONTEXT) {
@@ -1155,8 +1155,8 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
         free(x);
         return 1;
     }
-    if (o->context > n) {
-        fprintf(stderr, "artr-series: note: --context %d, but the series has %d values; using them all\n", o->context, n);
+    if (o->context > n) { /* said after a successful run, so an error stays one line */
+        clipped = o->context;
         o->context = n;
     }
     memset(&ss, 0, sizeof ss);
@@ -1182,6 +1182,7 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
         if (n_hist < 48) n_hist = o->context < 48 ? o->context : 48;
         if (!write_svg(o->plot, t, o, x + n - n_hist, n_hist, &f)) goto done;
     }
+    if (clipped) fprintf(stderr, "artr-series: note: --context %d, but the series has %d values; used them all\n", clipped, n);
     rc = 0;
 done:
     forecast_free(&f);
