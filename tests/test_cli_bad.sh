@@ -95,6 +95,21 @@ check artr-text - "artr-text: a model without a vocabulary" build/artr-text$SUFF
 check artr-text - "artr-text -c 65536 (beyond the model's context)" build/artr-text$SUFFIX -m $TEXT_MODEL -c 65536 -p ROMEO: -n 4
 check artr-text - "artr-text -c 1048576" build/artr-text$SUFFIX -m $TEXT_MODEL -c 1048576 -p ROMEO: -n 2
 check artr-text - "artr-text -n -1 (stops at the full context)" build/artr-text$SUFFIX -m $TEXT_MODEL -c 64 -p ROMEO: -n -1 --ignore-eos
+# a huge prompt file (100 MB; 10 MB on the slower sanitizer builds): one line, the prompt
+# is longer than the context
+if [ -z "$SUFFIX" ]; then MB=100; else MB=10; fi
+yes word | head -c $((MB * 1000000)) > $OUT/big.txt
+check artr-text - "artr-text -f (a $MB MB prompt)" build/artr-text$SUFFIX -m $TEXT_MODEL -f $OUT/big.txt -n 2
+rm -f $OUT/big.txt
+# -n -1 with a bounded cache, stopped by SIGINT after 2 s: exit 0, the statistics printed
+timeout -k 10 -s INT --preserve-status 2 build/artr-text$SUFFIX -m $TEXT_MODEL -c 64 --sink 4 -n -1 --ignore-eos -p ROMEO: \
+    > $OUT/sig.out 2> $OUT/sig.err < /dev/null
+rc=$?
+if [ $rc -eq 0 ] && grep -q "stopped by Ctrl-C" $OUT/sig.err && ! grep -q "Sanitizer\|runtime error" $OUT/sig.err; then
+    ok
+else
+    bad "artr-text -n -1 stopped by SIGINT: exit $rc, $(tail -1 $OUT/sig.err)"
+fi
 
 # ---- artr-series
 S="-m $SERIES_MODEL --csv $OUT/good.csv --column load --horizon 4 --samples 2 -o $OUT/f.csv"
