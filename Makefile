@@ -45,7 +45,7 @@ VMAJOR   := $(firstword $(subst ., ,$(VERSION)))
 OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
 
 
-.PHONY: test-cli test-simple test-image bench-image test-series
+.PHONY: test-cli test-cli-bad test-simple test-image bench-image test-series
 .PHONY: all run test test-asan test-scalar test-neon test-windows bench-kernels check-compile check-cortexm check-readme \
         check-bin2c fuzz bench bench-tokenize clean install test-package check-package test-firmware \
         check-riscv firmware firmware-size FORCE
@@ -157,18 +157,37 @@ $(B)/series_check: tests/series_check.c examples/series.c artr.h | $(B)
 test-series: $(B)/artr-series $(B)/series_check
 	@sh tests/test_series.sh $(SERIES_MODEL)
 
-# The whole suite; the last line printed is "N passed, N failed".
-test: check-compile check-bin2c check-package test-simple test-cli test-image test-series test-windows $(B)/fuzz_replay $(B)/test
+# The whole suite; the last line printed is "N passed, N failed, N skipped".
+test: check-compile check-bin2c check-package test-simple test-cli test-cli-bad test-image test-series test-windows $(B)/fuzz_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/test
 
 $(B)/artr-simple-asan: examples/simple.c artr.h | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) $(ASAN_ARCH) -o $@ examples/simple.c $(LDLIBS)
 
-# artr-simple's error paths too: LeakSanitizer (clang: libclang-rt-14-dev) sees any leak.
-test-asan: $(B)/fuzz_replay-asan $(B)/test-asan $(B)/artr-simple-asan
+$(B)/artr-text-asan: examples/text.c examples/cli.h artr.h | $(B)
+	$(ASAN_CC) $(WARN) $(ASAN) $(ASAN_ARCH) -D_POSIX_C_SOURCE=200809L -o $@ examples/text.c $(LDLIBS)
+
+$(B)/artr-series-asan: examples/series.c examples/cli.h artr.h | $(B)
+	$(ASAN_CC) $(WARN) $(ASAN) $(ASAN_ARCH) -D_POSIX_C_SOURCE=200809L -o $@ examples/series.c $(LDLIBS)
+
+$(B)/artr-image-asan: examples/image.c examples/cli.h artr.h | $(B)
+	$(ASAN_CC) $(WARN) $(ASAN) $(ASAN_ARCH) -D_POSIX_C_SOURCE=200809L -o $@ examples/image.c $(LDLIBS)
+
+CLI_ASAN := $(B)/artr-text-asan $(B)/artr-series-asan $(B)/artr-image-asan
+
+# Every CLI flag with missing, negative, huge, non-numeric values, unreadable and empty
+# files, -c beyond the model (tests/test_cli_bad.sh); plain builds here, sanitizer builds
+# in make test-asan.
+test-cli-bad: $(B)/artr-text $(B)/artr-series $(B)/artr-image
+	@sh tests/test_cli_bad.sh
+
+# artr-simple's error paths too: LeakSanitizer (clang: libclang-rt-14-dev) sees any leak;
+# the CLIs on bad input (tests/test_cli_bad.sh on the sanitizer builds).
+test-asan: $(B)/fuzz_replay-asan $(B)/test-asan $(B)/artr-simple-asan $(CLI_ASAN)
 	./$(B)/fuzz_replay-asan $(FIXTURES) $(REGRESS)
 	@BIN=$(B)/artr-simple-asan sh tests/test_simple.sh $(MODEL)
+	@SUFFIX=-asan sh tests/test_cli_bad.sh
 	./$(B)/test-asan
 
 test-scalar: $(B)/test-scalar

@@ -3319,6 +3319,91 @@ static int artr__gguf_raw_uint(const artr__plan *pl, const char *key, uint64_t *
     return 1;
 }
 
+/* ---- GGUF structural rules beside the parser (docs/gguf.md, ggml's gguf.cpp) ----
+   Each is ARTR_E_FORMAT saying what, where, what was found and what is expected:
+   keys are ASCII without control bytes; a bool is 0 or 1; a tensor name is at most 64
+   bytes (GGML_MAX_NAME); no two tensors' data regions overlap (one tensor's bytes would
+   be read as another's weights). Duplicate keys and tensor names are refused in
+   artr__gguf_fill; general.alignment's type and power of two in artr__gguf_scan. */
+#define ARTR__GGUF_MAX_TENSOR_NAME 64
+
+static artr_status artr__gguf_check_key(const char *k, uint64_t klen, uint64_t idx, size_t at,
+                                        artr_error *err)
+{
+    uint64_t j;
+    for (j = 0; j < klen; j++) {
+        unsigned c = (unsigned char)k[j];
+        if (c < 0x20 || c > 0x7e)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata entry %llu at offset %zu: key '%.*s' has byte 0x%x at position %llu, expected printable ASCII (docs/gguf.md)",
+                              (unsigned long long)idx, at, artr__plen(j), k, c, (unsigned long long)j);
+    }
+    return ARTR_OK;
+}
+
+/* A bool value, or an array of bools, at pl->data + at (already bounds-checked by the
+   skip): every byte 0 or 1. Arrays nested inside arrays are not looked into. */
+static artr_status artr__gguf_check_value(const artr__plan *pl, const char *k, uint64_t klen,
+                                          uint32_t type, size_t at, artr_error *err)
+{
+    const uint8_t *p = pl->data + at;
+    uint64_t n = 1, j;
+    if (type == ARTR_META_ARRAY) {
+        if (artr__le32(p) != ARTR_META_BOOL) return ARTR_OK;
+        n = artr__le64(p + 4);
+        p += 12;
+    } else if (type != ARTR_META_BOOL) {
+        return ARTR_OK;
+    }
+    for (j = 0; j < n; j++)
+        if (p[j] > 1)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%.*s' (%s) at offset %zu: bool %llu is %u, expected 0 or 1",
+                              artr__plen(klen), k, artr__meta_type_name(type), (size_t)(p + j - pl->data),
+                              (unsigned long long)j, (unsigned)p[j]);
+    return ARTR_OK;
+}
+
+static artr_status artr__gguf_check_tname(const artr__tinfo *t, uint64_t idx, size_t at, artr_error *err)
+{
+    if (t->name_len > ARTR__GGUF_MAX_TENSOR_NAME)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor info %llu at offset %zu: name '%.*s' is %llu bytes, expected at most %d (GGML_MAX_NAME)",
+                          (unsigned long long)idx, at, artr__plen(t->name_len), t->name,
+                          (unsigned long long)t->name_len, ARTR__GGUF_MAX_TENSOR_NAME);
+    return ARTR_OK;
+}
+
+/* A filled GGUF tensor's data offset, read back from its info in the file: the name is a
+   view of the file, followed by n_dims, the dims, the type and the offset. */
+static uint64_t artr__gguf_tensor_offset(const artr_tensor *t)
+{
+    return artr__le64((const uint8_t *)t->name + t->name_len + 8 + 8 * (size_t)t->n_dims);
+}
+static int artr__tensor_offset_less(const void *ctx, uint32_t a, uint32_t b)
+{
+    const artr_tensor *t = (const artr_tensor *)ctx;
+    uint64_t oa = artr__gguf_tensor_offset(&t[a]), ob = artr__gguf_tensor_offset(&t[b]);
+    return oa < ob || (oa == ob && a < b);
+}
+
+/* No two tensors' data regions overlap: m->tensors_sorted (free until the name sort) is
+   sorted by offset, then each region must end before the next begins. */
+static artr_status artr__gguf_check_overlap(artr_model *m, const artr__plan *pl, artr_error *err)
+{
+    uint64_t i;
+    artr__heapsort(m->tensors_sorted, pl->n_tensors, artr__tensor_offset_less, m->tensors);
+    for (i = 1; i < pl->n_tensors; i++) {
+        const artr_tensor *a = &m->tensors[m->tensors_sorted[i - 1]];
+        const artr_tensor *b = &m->tensors[m->tensors_sorted[i]];
+        uint64_t oa = artr__gguf_tensor_offset(a), ob = artr__gguf_tensor_offset(b);
+        if (ob - oa < (uint64_t)a->n_bytes)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensors '%.*s' and '%.*s': data [%llu, +%zu) and [%llu, +%zu) overlap (data section at file offset %zu); expected disjoint regions",
+                              artr__plen(a->name_len), a->name, artr__plen(b->name_len), b->name,
+                              (unsigned long long)oa, a->n_bytes, (unsigned long long)ob, b->n_bytes,
+                              pl->data_pos);
+    }
+    for (i = 0; i < pl->n_tensors; i++) m->tensors_sorted[i] = (uint32_t)i;
+    return ARTR_OK;
+}
+
 /* Validate a GGUF file's structure and count what its tables need. */
 static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, artr_error *err)
 {
@@ -3361,12 +3446,14 @@ static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, a
         if (klen == 0 || klen > ARTR_MAX_NAME)
             return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata entry %llu at offset %zu: key length %llu, expected 1..%d",
                               (unsigned long long)i, at, (unsigned long long)klen, ARTR_MAX_NAME);
+        if (artr__gguf_check_key(k, klen, i, at, err) != ARTR_OK) return ARTR_E_FORMAT;
         if (type > ARTR_META_FLOAT64)
             return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%.*s': unknown value type %u", artr__plen(klen), k, (unsigned)type);
         at = r.pos;
         if (!artr__gguf_skip_value(&r, type))
             return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%.*s' (%s) at offset %zu: malformed or truncated value (file has %zu bytes)",
                               artr__plen(klen), k, artr__meta_type_name(type), at, pl->size);
+        if (artr__gguf_check_value(pl, k, klen, type, at, err) != ARTR_OK) return ARTR_E_FORMAT;
         if (klen == 17 && memcmp(k, "general.alignment", 17) == 0) {
             uint32_t a;
             if (type != ARTR_META_UINT32)
@@ -3381,8 +3468,10 @@ static artr_status artr__gguf_scan(artr__plan *pl, const artr_model_params *p, a
     pl->ti_pos = r.pos;
     for (i = 0; i < pl->n_tensors; i++) {
         artr__tinfo t;
+        size_t at = r.pos;
         artr_status st = artr__gguf_read_tinfo(&r, i, pl->alignment, &t, err);
         if (st != ARTR_OK) return st;
+        if (artr__gguf_check_tname(&t, i, at, err) != ARTR_OK) return ARTR_E_FORMAT;
     }
     pl->data_pos = (size_t)artr__align_up(r.pos, pl->alignment);
     /* Second walk over the infos, now that the data section's start is known. */
@@ -3742,6 +3831,7 @@ static artr_status artr__gguf_fill(artr_model *m, const artr__plan *pl, unsigned
         m->tensors_sorted[i] = (uint32_t)i;
     }
     m->n_tensors = (int)pl->n_tensors;
+    if (artr__gguf_check_overlap(m, pl, err) != ARTR_OK) return ARTR_E_FORMAT;
     artr__heapsort(m->tensors_sorted, pl->n_tensors, artr__tensor_less, m->tensors);
     for (i = 1; i < pl->n_tensors; i++) {
         const artr_tensor *a = &m->tensors[m->tensors_sorted[i - 1]];

@@ -87,7 +87,7 @@ static void usage(FILE *f)
           "      --csv FILE           CSV with a header line; column 0 holds timestamps if not numeric\n"
           "      --column NAME|INDEX  the series: a header name, or a 0-based column index\n"
           "      --context N          history values the model reads (default: the model's, 512;\n"
-          "                           the whole series if shorter)\n"
+          "                           the whole series if shorter; at least 32)\n"
           "      --horizon H          values to forecast (default 24)\n"
           "      --samples S          sampled trajectories (default 100; 20 with --eval)\n"
           "      --quantiles LIST     comma-separated, in (0, 1) (default 0.1,0.5,0.9)\n"
@@ -202,7 +202,13 @@ static int parse_args(int argc, char **argv, options *o)
         else if (is(a, "--column", NULL)) o->column = v;
         else if (is(a, "-o", "--output")) o->out = v;
         else if (is(a, "--plot", NULL)) o->plot = v;
-        else if (is(a, "--context", NULL)) ok = parse_int(v, 2, 1 << 20, &o->context);
+        else if (is(a, "--context", NULL)) {
+            ok = parse_int(v, 1, 1 << 20, &o->context);
+            if (ok && o->context < MIN_CONTEXT) {
+                fprintf(stderr, "artr-series: --context %d is too short: at least %d values (see --help)\n", o->context, MIN_CONTEXT);
+                return 2;
+            }
+        }
         else if (is(a, "--horizon", NULL)) ok = parse_int(v, 1, 1 << 20, &o->horizon);
         else if (is(a, "--samples", NULL)) ok = samples_given = parse_int(v, 1, 4096, &o->samples);
         else if (is(a, "--quantiles", NULL)) ok = parse_quantiles(v, o->quantiles, &o->n_quantiles);
@@ -650,8 +656,15 @@ static int sample_forecast(sampler_set *ss, const options *o, const double *x, i
     double scale = series_scale(x, n);
     int i, bad = -1;
     int32_t chunk[64];
-    artr_status *st = (artr_status *)malloc((size_t)ss->n_paths * sizeof *st);
-    artr_error *errs = (artr_error *)malloc((size_t)ss->n_paths * sizeof *errs);
+    artr_status *st;
+    artr_error *errs;
+    if (scale - scale != 0) { /* the sum of |x| overflowed (values near +-1e308) */
+        fprintf(stderr, "artr-series: the context's mean |x| overflows (the values are too large to scale); "
+                        "scale the column down\n");
+        return 0;
+    }
+    st = (artr_status *)malloc((size_t)ss->n_paths * sizeof *st);
+    errs = (artr_error *)malloc((size_t)ss->n_paths * sizeof *errs);
     if (!st || !errs) {
         free(st);
         free(errs);
@@ -713,6 +726,12 @@ static int summarize(forecast *f, const double *qs, int n_q)
         double sum = 0;
         for (i = 0; i < f->n_paths; i++) {
             col[i] = f->paths[(size_t)i * (size_t)f->horizon + (size_t)h];
+            if (col[i] - col[i] != 0) { /* inf or NaN: a bin centre times the scale overflowed */
+                fprintf(stderr, "artr-series: the forecast is not finite at step %d (the values are too large for a "
+                                "float forecast); scale the column down\n", h + 1);
+                free(col);
+                return 0;
+            }
             sum += col[i];
         }
         qsort(col, (size_t)f->n_paths, sizeof *col, cmp_double);
@@ -1128,7 +1147,7 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
     sampler_set ss;
     forecast f;
     double *x = csv_column(t, o->csv, col);
-    int rc = 1, n = t->n_rows, written;
+    int rc = 1, n = t->n_rows, written, clipped = 0;
     FILE *fp = stdout;
     if (!x) return 1;
     if (n < MIN_CONTEXT) {
@@ -1136,8 +1155,8 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
         free(x);
         return 1;
     }
-    if (o->context > n) {
-        fprintf(stderr, "artr-series: note: --context %d, but the series has %d values; using them all\n", o->context, n);
+    if (o->context > n) { /* said after a successful run, so an error stays one line */
+        clipped = o->context;
         o->context = n;
     }
     memset(&ss, 0, sizeof ss);
@@ -1163,6 +1182,7 @@ static int run_forecast(const artr_model *m, const series_vocab *v, const csv_ta
         if (n_hist < 48) n_hist = o->context < 48 ? o->context : 48;
         if (!write_svg(o->plot, t, o, x + n - n_hist, n_hist, &f)) goto done;
     }
+    if (clipped) fprintf(stderr, "artr-series: note: --context %d, but the series has %d values; used them all\n", clipped, n);
     rc = 0;
 done:
     forecast_free(&f);

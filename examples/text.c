@@ -17,6 +17,10 @@
 #define CLI_PROG "artr-text"
 #include "cli.h"
 
+/* The most guesses one decoding step makes: artr_ctx_params.n_draft's default,
+   min(16, n_batch - 1). --draft-n, --jacobi and --spec-jacobi above it are refused. */
+#define MAX_GUESSES 16
+
 typedef struct options {
     const char *model, *prompt, *prompt_file, *draft, *vocab, *perplexity;
     int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink, kv_type;
@@ -51,10 +55,10 @@ static void usage(FILE *f)
           "      --repeat-penalty R   repetition penalty (default 1.0 = off)\n"
           "      --repeat-last-n N    tokens the penalty looks back (default 64; -1 = all)\n"
           "      --draft FILE         speculative decoding with this draft model\n"
-          "      --draft-n K          tokens the draft proposes per step (default 4)\n"
+          "      --draft-n K          tokens the draft proposes per step (default 4, at most 16)\n"
           "      --self-spec L        self-speculative decoding: the first L layers draft\n"
           "      --jacobi W           Jacobi decoding with a window of W (needs --temp 0)\n"
-          "      --spec-jacobi W      speculative Jacobi decoding with a window of W\n"
+          "      --spec-jacobi W      speculative Jacobi decoding with a window of W (W at most 16)\n"
           "      --kv-type f32|f16    KV cache element type (f16 halves its memory; default f32)\n"
           "      --sink N             bounded cache for endless generation: keep N sink tokens\n"
           "      --ignore-eos         do not stop at the end-of-sequence token\n"
@@ -148,6 +152,19 @@ static int parse_args(int argc, char **argv, options *o)
         return fail("choose one of --draft, --self-spec, --jacobi, --spec-jacobi", NULL);
     if (o->jacobi && o->s.temperature > 0)
         return fail("--jacobi is greedy: add --temp 0 (or sample with --spec-jacobi)", NULL);
+    {
+        static const char *const flag[3] = {"--draft-n", "--jacobi", "--spec-jacobi"};
+        int k, val[3];
+        val[0] = o->draft_n;
+        val[1] = o->jacobi;
+        val[2] = o->spec_jacobi;
+        for (k = 0; k < 3; k++)
+            if (val[k] > MAX_GUESSES) {
+                fprintf(stderr, "artr-text: %s %d is more than %d, the most guesses one step makes\n", flag[k], val[k],
+                        MAX_GUESSES);
+                return 2;
+            }
+    }
     return 0;
 }
 
@@ -330,6 +347,30 @@ static int32_t *read_prompt(const session *s, const options *o, int *n_prompt)
     return prompt;
 }
 
+/* Whether draft d (from path) has model m's vocabulary: the same size and, where both
+   have a tokenizer, the same piece for every id. 0 after a message naming the draft. */
+static int same_vocab(const artr_model *m, const artr_model *d, const char *path)
+{
+    const artr_vocab_info *vm = artr_model_vocab(m), *vd = artr_model_vocab(d);
+    int nm = artr_model_config(m)->n_vocab, nd = artr_model_config(d)->n_vocab, i;
+    if (nm != nd) {
+        fprintf(stderr, "artr-text: draft '%s' has a vocabulary of %d tokens, the model %d: a draft must share "
+                        "the model's vocabulary\n", path, nd, nm);
+        return 0;
+    }
+    if (!vm || !vd || vm->n_vocab == 0 || vd->n_vocab == 0) return 1;
+    for (i = 0; i < nm; i++) {
+        size_t lm = 0, ld = 0;
+        const char *pm = artr_token_piece(m, i, &lm), *pd = artr_token_piece(d, i, &ld);
+        if (!pm != !pd || lm != ld || (pm && memcmp(pm, pd, lm))) {
+            fprintf(stderr, "artr-text: draft '%s': token %d is not the model's: a draft must share the "
+                            "model's vocabulary\n", path, i);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The context, and for --draft / --self-spec the draft's (loading the draft model).
    0 after a message. */
 static int make_contexts(session *s, const options *o)
@@ -348,6 +389,14 @@ static int make_contexts(session *s, const options *o)
                 s->n_ctx);
         return 0;
     }
+    {
+        int guesses = o->jacobi ? o->jacobi : o->spec_jacobi ? o->spec_jacobi : o->draft || o->self_spec ? o->draft_n : 0;
+        if (guesses > cp->n_batch - 1) {
+            fprintf(stderr, "artr-text: %d guesses per step need a batch of %d; the context (-c %d) allows %d\n",
+                    guesses, guesses + 1, s->n_ctx, cp->n_batch);
+            return 0;
+        }
+    }
     if (artr_ctx_create(&s->c, s->m, cp, &err) != ARTR_OK) {
         fprintf(stderr, "artr-text: %s\n", err.msg);
         return 0;
@@ -359,6 +408,7 @@ static int make_contexts(session *s, const options *o)
             return 0;
         }
         draft_model = s->dm;
+        if (!same_vocab(s->m, s->dm, o->draft)) return 0;
     } else if (o->self_spec >= artr_model_config(s->m)->n_layer) {
         fprintf(stderr, "artr-text: --self-spec %d: the model has %d layers; use fewer\n", o->self_spec,
                 artr_model_config(s->m)->n_layer);

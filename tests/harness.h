@@ -1,5 +1,7 @@
 /* Test harness: CHECK and CHECK_NEAR with named tolerances, a registry run by main.c.
-   A failed check prints file:line and the expression and the test goes on. */
+   A failed check prints file:line and the expression and the test goes on. A test that
+   cannot run (a fixture or ../shared file absent) says so with th_skip / th_skip_shared;
+   a test with no checks and no skip fails (main.c). */
 #ifndef ARTR_TEST_HARNESS_H
 #define ARTR_TEST_HARNESS_H
 
@@ -18,7 +20,60 @@
 #include <windows.h>
 #endif
 
+#include <stdarg.h>
+
 static int th_checks, th_failed_checks, th_test_failed;
+
+/* The current test's first skip reason ("" when none), and what kinds of skip it made.
+   Expected: a file under ../shared absent (README: optional) and a kernel this build does
+   not have (th_skip_build); any other skip (th_skip) is unexpected and fails the run
+   unless ARTR_TEST_ALLOW_SKIP names the test (main.c). */
+static char th_skip_reason[512];
+static int th_skipped, th_skip_other, th_skip_shared_seen;
+
+#define TH_SKIP_OTHER 0
+#define TH_SKIP_SHARED 1
+#define TH_SKIP_BUILD 2
+static void th_vskip(int kind, const char *fmt, va_list ap)
+{
+    if (!th_skipped) vsnprintf(th_skip_reason, sizeof th_skip_reason, fmt, ap);
+    if (kind == TH_SKIP_OTHER) th_skip_other = 1;
+    if (kind == TH_SKIP_SHARED) th_skip_shared_seen = 1;
+    th_skipped = 1;
+}
+
+/* The test (or part of it) did not run: printed as "skip: name: reason", counted as
+   skipped, and unexpected (a failed run) unless ARTR_TEST_ALLOW_SKIP names the test. */
+static void th_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    th_vskip(TH_SKIP_OTHER, fmt, ap);
+    va_end(ap);
+}
+
+/* This build has nothing to compare (a scalar build: no SIMD kernel): an expected skip. */
+static void th_skip_build(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    th_vskip(TH_SKIP_BUILD, fmt, ap);
+    va_end(ap);
+}
+
+/* A file under ../shared (the shared data directory) is absent: an expected skip where the
+   repository stands alone (README, Tests), unless ARTR_TEST_REQUIRE_SHARED=1. */
+static void th_skip_shared_v(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    th_vskip(TH_SKIP_SHARED, fmt, ap);
+    va_end(ap);
+}
+static void th_skip_shared(const char *path)
+{
+    th_skip_shared_v("%s not found (the shared data directory is not beside the repo)", path);
+}
 
 static const char *th_msg(const artr_error *e)
 {
@@ -105,6 +160,8 @@ static unsigned char *th_read(const char *path, size_t *size)
     long n;
     if (!f) {
         printf("  cannot open %s\n", path);
+        if (!strncmp(path, "../shared/", 10)) th_skip_shared(path);
+        else th_skip("cannot open %s", path);
         return NULL;
     }
     fseek(f, 0, SEEK_END);

@@ -1,5 +1,11 @@
 /* artr's test suite: one translation unit that includes the implementation, so private
-   helpers and reference kernels are testable. The last line is "N passed, N failed". */
+   helpers and reference kernels are testable. The last line is
+   "N passed, N failed, N skipped". A test fails if a check failed, or if it made no check
+   and did not say it skipped. A skip (th_skip) is printed "skip: name: reason"; it is
+   expected only when a ../shared file is absent (th_skip_shared) or the build lacks what is
+   compared (th_skip_build, e.g. no SIMD kernel), and any other skip fails the run (exit 1)
+   unless ARTR_TEST_ALLOW_SKIP names the test ("name,name" or "all");
+   ARTR_TEST_REQUIRE_SHARED=1 makes the ../shared skips unexpected too. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,6 +80,7 @@ static const th_test tests[] = {
     T(test_byte_flips),
     T(test_crafted_overflows),
     T(test_crafted_duplicates),
+    T(test_gguf_spec_rules),
     T(test_fuzz_regressions),
     T(test_forward_vs_transformers),
     T(test_forward_weight_types),
@@ -139,19 +146,56 @@ static int th_selected(const char *name, int argc, char **argv)
     return 0;
 }
 
+/* Whether ARTR_TEST_ALLOW_SKIP ("all", or names separated by commas or spaces) names t. */
+static int th_skip_allowed(const char *name)
+{
+    const char *a = getenv("ARTR_TEST_ALLOW_SKIP"), *p;
+    size_t n = strlen(name);
+    if (!a) return 0;
+    for (p = a; *p;) {
+        size_t k = strcspn(p, ", ");
+        if ((k == 3 && !strncmp(p, "all", 3)) || (k == n && !strncmp(p, name, n))) return 1;
+        p += k;
+        p += strspn(p, ", ");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0, unexpected = 0;
+    const char *req = getenv("ARTR_TEST_REQUIRE_SHARED");
+    int require_shared = req && *req && strcmp(req, "0");
     for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int checks0 = th_checks;
         if (!th_selected(tests[i].name, argc, argv)) continue;
         th_test_failed = 0;
+        th_skipped = 0;
+        th_skip_other = 0;
+        th_skip_shared_seen = 0;
+        th_skip_reason[0] = 0;
         tests[i].fn();
-        printf("%-36s %s\n", tests[i].name, th_test_failed ? "FAILED" : "ok");
-        if (th_test_failed) failed++;
-        else passed++;
+        if (th_test_failed) {
+            printf("%-36s FAILED\n", tests[i].name);
+            failed++;
+        } else if (th_skipped) {
+            int expected = (!th_skip_other && !(th_skip_shared_seen && require_shared)) ||
+                           th_skip_allowed(tests[i].name);
+            printf("skip: %s: %s%s\n", tests[i].name, th_skip_reason,
+                   expected ? "" : " (unexpected: ARTR_TEST_ALLOW_SKIP does not name it)");
+            skipped++;
+            if (!expected) unexpected++;
+        } else if (th_checks == checks0) {
+            printf("%-36s FAILED (no checks, and it did not say it skipped)\n", tests[i].name);
+            failed++;
+        } else {
+            printf("%-36s ok\n", tests[i].name);
+            passed++;
+        }
     }
     printf("%d checks, %d failed checks\n", th_checks, th_failed_checks);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    if (unexpected) printf("%d unexpected skips: the run fails\n", unexpected);
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    return failed || unexpected ? 1 : 0;
 }

@@ -725,7 +725,7 @@ static void test_forward_shipped_perplexity(void)
     int w;
     FILE *f = fopen("models/shakespeare.gguf", "rb");
     if (!f) {
-        printf("  skipped: models/shakespeare.gguf not found (run from the repository root)\n");
+        th_skip("models/shakespeare.gguf not found (run from the repository root)");
         return;
     }
     fclose(f);

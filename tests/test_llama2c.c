@@ -168,7 +168,7 @@ static void test_shared_tokenizer_bin(void)
     artr_error err;
     float zero = 0;
     if (!f) {
-        printf("  skipped: %s not found (the shared data directory is not beside the repo)\n", path);
+        th_skip_shared(path);
         return;
     }
     fclose(f);

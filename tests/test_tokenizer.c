@@ -243,7 +243,7 @@ static artr_model *th_llama2_vocab(unsigned char **ckpt)
     FILE *f = fopen(path, "rb");
     *ckpt = NULL;
     if (!f) {
-        printf("  skipped: %s not found (the shared data directory is not beside the repo)\n", path);
+        th_skip_shared(path);
         return NULL;
     }
     fclose(f);
@@ -372,7 +372,7 @@ static void test_tok_corpus(void)
     FILE *f = fopen(path, "rb"), *ref;
     int32_t *ids;
     if (!f) {
-        printf("  skipped: %s not found (the shared data directory is not beside the repo)\n", path);
+        th_skip_shared(path);
         return;
     }
     fclose(f);

@@ -6,7 +6,7 @@
 # usage: tests/test_windows.sh WIN_DIR MODEL [DRAFT]   (run from the repository root;
 # WINE, WINEPREFIX and WINEDEBUG come from the environment). The Windows stdout is in
 # text mode (\n becomes \r\n), so the comparison drops \r.
-# Prints "N passed, N failed" last (the checks here plus both suite runs' tests); exits
+# Prints "N passed, N failed, N skipped" last (the checks here plus both suite runs' tests); exits
 # non-zero if any failed.
 W=${1:-build/win}
 MODEL=${2:-models/shakespeare.gguf}
@@ -14,8 +14,18 @@ DRAFT=${3:-models/shakespeare-draft.gguf}
 WINE=${WINE:-wine}
 pass=0
 fail=0
+skipped=0
 ok() { pass=$((pass + 1)); echo "ok    $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL  $1"; }
+# skip NAME REASON: a check that could not run fails unless ARTR_TEST_ALLOW_SKIP ("all" or
+# names, comma-separated) names it; skip_shared: ../shared is absent, an expected skip.
+skip() {
+    case ",${ARTR_TEST_ALLOW_SKIP:-}," in
+    *,all,* | *",$1,"*) skipped=$((skipped + 1)); echo "skip  $1: $2" ;;
+    *) bad "$1: $2 (an unexpected skip; ARTR_TEST_ALLOW_SKIP=$1 allows it)" ;;
+    esac
+}
+skip_shared() { skipped=$((skipped + 1)); echo "skip  $1: $2"; }
 
 # The first start of a fresh prefix sets it up (about 20 s); do it apart from the checks.
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
@@ -55,7 +65,8 @@ else
     bad "missing model (exit $rc_w, expected 1 and 'file not found')"
 fi
 
-# Both suite runs print their tests and end with "N passed, N failed", which is counted.
+# Both suite runs print their tests and end with "N passed, N failed, N skipped", which is
+# counted (an unexpected skip there makes the suite exit 1 with 0 failed: a failure here).
 suite() { # description, exe, test names...
     d=$1
     exe=$2
@@ -65,13 +76,15 @@ suite() { # description, exe, test names...
     tr -d '\r' < $W/suite.raw > $W/suite.txt
     cat $W/suite.txt
     line=$(tail -n 1 $W/suite.txt)
-    p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-    f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-    if [ -z "$p" ] || [ -z "$f" ]; then
-        bad "$d: no 'N passed, N failed' line (crashed?)"
+    p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1/p')
+    f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\2/p')
+    s=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\3/p')
+    if [ -z "$p" ] || [ -z "$f" ] || [ -z "$s" ]; then
+        bad "$d: no 'N passed, N failed, N skipped' line (crashed?)"
     else
         pass=$((pass + p))
         fail=$((fail + f))
+        skipped=$((skipped + s))
         echo "$d: $line"
         if [ "$f" -eq 0 ] && [ $rc -ne 0 ]; then bad "$d: exit status $rc"; fi
     fi
@@ -80,5 +93,5 @@ suite "suite with ARTR_NO_MMAP (file loading)" $W/test-nommap.exe \
     test_gguf test_llama2c test_shared_tokenizer test_model_no_leaks test_load_file \
     test_fuzz_regressions test_tok_llama2c
 suite "suite" $W/test.exe
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]
