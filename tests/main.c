@@ -97,6 +97,8 @@ static const th_test tests[] = {
     T(test_decoding_rejection_caches),
     T(test_decoding_guidance_bounded_errors),
     T(test_quantize_vs_gguf_py),
+    T(test_quantize_q4_1_q5_vs_gguf_py),
+    T(test_quantize_k_error),
     T(test_quantize_f16_bf16),
     T(test_quantize_args),
     T(test_quantize_tool),

@@ -137,6 +137,94 @@ static void test_quantize_vs_gguf_py(void)
     artr_model_free(m);
 }
 
+/* Q4_1, Q5_0 and Q5_1 of dequant_k.gguf's "x" (gaussian with 5% outliers, a zero block,
+   a constant block, a ramp): the bytes of gguf-py's gguf.quants.quantize ("T.q"). */
+static void test_quantize_q4_1_q5_vs_gguf_py(void)
+{
+    static const int types[3] = {ARTR_TYPE_Q4_1, ARTR_TYPE_Q5_0, ARTR_TYPE_Q5_1};
+    static const int bytes[3] = {20, 22, 24};
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    artr_tensor xt, q;
+    float *x = (float *)malloc(2048 * sizeof(float));
+    int k;
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_file(&m, th_path("dequant_k.gguf"), &p, &err), ARTR_OK, &err);
+    if (m) {
+        CHECK_STATUS(artr_model_tensor(m, "x", &xt, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_tensor_to_f32(&xt, 0, 2048, x, &err), ARTR_OK, &err);
+        for (k = 0; k < 3; k++) {
+            char name[16];
+            snprintf(name, sizeof name, "%s.q", artr_type_name(types[k]));
+            CHECK_STATUS(artr_model_tensor(m, name, &q, &err), ARTR_OK, &err);
+            CHECK(q.type == types[k] && q.n_bytes == (uint64_t)(64 * bytes[k]));
+            CHECK(th_quant_diff(types[k], x, 2048, (const unsigned char *)q.data, bytes[k]) == 0);
+        }
+    }
+    artr_model_free(m);
+    free(x);
+}
+
+/* RMS error of n floats quantized to type and read back. */
+static double th_quant_rms(int type, const float *x, int64_t n)
+{
+    const artr__type_info *ti = artr__type((uint32_t)type);
+    size_t size = (size_t)(n / ti->block) * ti->bytes;
+    unsigned char *q = (unsigned char *)malloc(size);
+    float *y = (float *)malloc((size_t)n * sizeof(float));
+    artr_tensor t;
+    artr_error err;
+    double e = 0.0;
+    int64_t i;
+    CHECK_STATUS(artr_quantize_f32(type, x, n, q, size, &err), ARTR_OK, &err);
+    memset(&t, 0, sizeof t);
+    t.type = type;
+    t.n_dims = 1;
+    t.ne[0] = n;
+    t.ne[1] = t.ne[2] = t.ne[3] = 1;
+    t.data = q;
+    t.n_bytes = size;
+    CHECK_STATUS(artr_tensor_to_f32(&t, 0, n, y, &err), ARTR_OK, &err);
+    for (i = 0; i < n; i++) e += ((double)y[i] - x[i]) * ((double)y[i] - x[i]);
+    free(q);
+    free(y);
+    return sqrt(e / (double)n);
+}
+
+/* The k-quants and IQ4 against llama.cpp: the RMS error of our blocks on dequant_k.gguf's
+   "x" at most 3% above that of the blocks llama-quantize writes for the same floats
+   (ggml_quantize_chunk without an importance matrix; numbers from
+   `tools/compare_quant.py --ggml-lib .../libggml-base.so --fixture`). */
+static void test_quantize_k_error(void)
+{
+    static const struct { int type; double llama_x; } want[] = {
+        {ARTR_TYPE_Q2_K, 0.702424}, {ARTR_TYPE_Q3_K, 0.465683}, {ARTR_TYPE_Q4_K, 0.207170},
+        {ARTR_TYPE_Q5_K, 0.099793}, {ARTR_TYPE_Q6_K, 0.058084}, {ARTR_TYPE_IQ4_NL, 0.284062},
+        {ARTR_TYPE_IQ4_XS, 0.285868}};
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    artr_tensor xt;
+    float *x = (float *)malloc(2048 * sizeof(float));
+    int k;
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_file(&m, th_path("dequant_k.gguf"), &p, &err), ARTR_OK, &err);
+    if (m) {
+        CHECK_STATUS(artr_model_tensor(m, "x", &xt, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_tensor_to_f32(&xt, 0, 2048, x, &err), ARTR_OK, &err);
+        for (k = 0; k < (int)(sizeof want / sizeof want[0]); k++) {
+            double rms = th_quant_rms(want[k].type, x, 2048);
+            printf("  %-6s rms %.6f (llama-quantize %.6f)\n", artr_type_name(want[k].type), rms, want[k].llama_x);
+            CHECK(rms <= want[k].llama_x * 1.03);
+        }
+    }
+    artr_model_free(m);
+    free(x);
+}
+
 /* F16/BF16 through artr_quantize_f32: back to the fixture's own bits (NaNs stay NaN). */
 static void test_quantize_f16_bf16(void)
 {
