@@ -405,6 +405,110 @@ static void test_quantize_tool(void)
     artr_model_free(in);
 }
 
+/* The type number named s ("Q4_K"), or -1. */
+static int th_type_named(const char *s)
+{
+    int t;
+    for (t = 0; t < 64; t++)
+        if (artr_type_name(t) && !strcmp(artr_type_name(t), s)) return t;
+    return -1;
+}
+
+/* One of tests/fixtures/mix_*.txt: llama-quantize's type for every tensor of a model under a
+   mix (tools/compare_quant.py types --write). Returns the tensor count (at most max), or
+   -1; names are stored in names (max x 64). */
+static int th_read_mix(const char *file, char *mix, aq_rules *r, artr_tensor *ts, int *want,
+                       char *names, int max)
+{
+    FILE *f = fopen(th_path(file), "r");
+    char line[256], arch[32];
+    int n = 0, n_layer = 0, n_head = 0, n_head_kv = 0;
+    if (!f) return -1;
+    memset(r, 0, sizeof *r);
+    while (fgets(line, sizeof line, f)) {
+        char name[64], in[16], out[16];
+        long long ne[4];
+        if (line[0] == '#') continue;
+        if (sscanf(line, "mix %15s", mix) == 1) continue;
+        if (sscanf(line, "model %31s %d %d %d", arch, &n_layer, &n_head, &n_head_kv) == 4) continue;
+        if (n < max && sscanf(line, "%63s %lld %lld %lld %lld %15s %15s", name, &ne[0], &ne[1], &ne[2], &ne[3], in, out) == 7) {
+            artr_tensor *t = &ts[n];
+            int d;
+            memset(t, 0, sizeof *t);
+            memcpy(names + 64 * n, name, 64);
+            t->name = names + 64 * n;
+            t->name_len = strlen(t->name);
+            t->type = th_type_named(in);
+            for (d = 0; d < 4; d++) t->ne[d] = (int64_t)ne[d];
+            t->n_dims = ne[1] > 1 ? 2 : 1;
+            want[n++] = th_type_named(out);
+        }
+    }
+    fclose(f);
+    r->n_layer = n_layer;
+    r->n_gqa = n_head_kv > 0 ? n_head / n_head_kv : 0;
+    return n;
+}
+
+/* artr-quantize's per-tensor types equal llama-quantize's (committed as text by
+   tools/compare_quant.py types --write) on: a 10-layer model of n_embd 576 (most rows fall
+   back), a 16-layer tied one of n_embd 512 with GQA 4 under Q2_K, Q3_K_M and Q5_K_M, and
+   the HF Qwen2 and GPT-2 fixture models under Q4_K_M; the Qwen2 one also end to end. */
+static void test_quantize_mix_vs_llama(void)
+{
+    static const char *const files[] = {"mix_q4_k_m_576.txt", "mix_q2_k_512t.txt", "mix_q3_k_m_512t.txt",
+                                        "mix_q5_k_m_512t.txt", "mix_q4_k_m_qwen2.txt", "mix_q4_k_m_gpt2.txt"};
+    enum { MAX = 256 };
+    artr_tensor *ts = (artr_tensor *)malloc(MAX * sizeof *ts);
+    int *want = (int *)malloc(MAX * sizeof(int)), *got = (int *)malloc(MAX * sizeof(int));
+    char *names = (char *)malloc(MAX * 64);
+    int k, i;
+    for (k = 0; k < (int)(sizeof files / sizeof files[0]); k++) {
+        char mixname[16] = "";
+        aq_rules r;
+        aq_options o;
+        const aq_mix *mix;
+        int n = th_read_mix(files[k], mixname, &r, ts, want, names, MAX), bad = 0;
+        CHECK(n > 0);
+        mix = aq_find_mix(mixname);
+        CHECK(mix != NULL);
+        if (n <= 0 || !mix) continue;
+        memset(&o, 0, sizeof o);
+        o.type = r.type = mix->type;
+        o.ftype = r.ftype = mix->ftype;
+        CHECK(aq_choose(&r, &o, ts, n, got) == 0);
+        for (i = 0; i < n; i++) {
+            if (got[i] == want[i]) continue;
+            if (bad++ < 3)
+                printf("  %s: %s gets %s, llama-quantize's is %s\n", files[k], ts[i].name, aq_type_name(got[i]),
+                       aq_type_name(want[i]));
+        }
+        CHECK(bad == 0);
+        if (k == 4) { /* the file itself, through the tool */
+            char msg[512];
+            artr_model *out;
+            memset(&o, 0, sizeof o);
+            o.type = mix->type;
+            o.ftype = mix->ftype;
+            o.quiet = 1;
+            CHECK(aq_quantize_file(th_path("hf_qwen2.gguf"), "build/test_mix.gguf", &o, msg, sizeof msg) == 0);
+            if ((out = th_load_path("build/test_mix.gguf", 0)) != NULL) {
+                for (i = 0; i < n; i++) {
+                    artr_tensor t;
+                    CHECK_STATUS(artr_model_tensor(out, ts[i].name, &t, NULL), ARTR_OK, NULL);
+                    CHECK(t.type == want[i]);
+                }
+                artr_model_free(out);
+            }
+            remove("build/test_mix.gguf");
+        }
+    }
+    free(ts);
+    free(want);
+    free(got);
+    free(names);
+}
+
 static int th_exists(const char *path)
 {
     FILE *f = fopen(path, "rb");
