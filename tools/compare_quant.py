@@ -6,8 +6,9 @@
       rows with log-normal row scales, a few outlier columns; no vocabulary ("no_vocab",
       as tools/gen_bench_models.py), so llama-quantize reads it.
   python tools/compare_quant.py rms IN.gguf --llama-quantize PATH [--artr-quantize
-                                 build/artr-quantize] [--types Q4_K Q6_K ...]
-      both quantizers with --pure to each type; every tensor of both outputs dequantized
+                                 build/artr-quantize] [--types Q4_K Q6_K ...] [--rules]
+      both quantizers with --pure to each type (with --rules: each mix's per-tensor rules,
+      for row lengths that are not multiples of 256); every tensor of both outputs dequantized
       with gguf-py (gguf.quants.dequantize) and compared with the F32 original: the RMS
       error over all quantized weights, artr's over llama.cpp's, and how many tensors came
       out byte-identical.
@@ -117,13 +118,16 @@ def rms(args):
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for ty in args.types:
-            lq, aq = quantize_both(args, args.model, ty, True, tmp)
+            lq, aq = quantize_both(args, args.model, ty, not args.rules, tmp)
             lt, at = tensors(lq), tensors(aq)
             el = ea = 0.0
             n = same = total = 0
             for name, x in ref.items():
                 if lt[name].tensor_type in (QT.F32, QT.F16) and at[name].tensor_type in (QT.F32, QT.F16):
                     continue
+                if lt[name].tensor_type != at[name].tensor_type:
+                    sys.exit("%s: %s is %s from llama-quantize, %s from artr" % (ty, name, lt[name].tensor_type.name,
+                                                                            at[name].tensor_type.name))
                 total += 1
                 same += lt[name].tensor_type == at[name].tensor_type and \
                     np.array_equal(np.asarray(lt[name].data), np.asarray(at[name].data))
@@ -214,6 +218,7 @@ def main():
             s.add_argument("--write")
         else:
             s.add_argument("--types", nargs="+", default=K_TYPES)
+            s.add_argument("--rules", action="store_true", help="the mixes' per-tensor rules, not --pure")
         s.add_argument("--llama-quantize", required=True)
         s.add_argument("--artr-quantize", default=os.path.join("build", "artr-quantize"))
     f = sub.add_parser("fixture")
