@@ -271,19 +271,30 @@ static void test_quantize_args(void)
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_F32, NULL, 64, out, sizeof out, &err), ARTR_E_ARG, &err);
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_F32, x, -1, out, sizeof out, &err), ARTR_E_ARG, &err);
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_F32, x, 0, out, 0, &err), ARTR_OK, &err);
+    CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q4_K, x, 64, out, sizeof out, &err), ARTR_E_ARG, &err);
+    CHECK_MSG(err, "block size 256");
     {
-        /* non-finite input: defined blocks, no undefined conversions (UBSan watches) */
-        float y[64];
-        int i;
-        for (i = 0; i < 64; i++) y[i] = (float)i;
-        y[3] = INFINITY;
-        y[40] = NAN;
-        y[41] = -INFINITY;
-        CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q8_0, y, 64, out, sizeof out, &err), ARTR_OK, &err);
-        CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q4_0, y, 64, out, sizeof out, &err), ARTR_OK, &err);
-        for (i = 0; i < 64; i++) y[i] = 1e-40f; /* d underflows, 1/d overflows */
-        CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q8_0, y, 64, out, sizeof out, &err), ARTR_OK, &err);
-        CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q4_0, y, 64, out, sizeof out, &err), ARTR_OK, &err);
+        /* non-finite and extreme input, every type: defined blocks, no undefined
+           conversions (UBSan watches), every loop ends */
+        static const int types[] = {ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0, ARTR_TYPE_Q4_1, ARTR_TYPE_Q5_0,
+                                    ARTR_TYPE_Q5_1, ARTR_TYPE_Q2_K, ARTR_TYPE_Q3_K, ARTR_TYPE_Q4_K,
+                                    ARTR_TYPE_Q5_K, ARTR_TYPE_Q6_K, ARTR_TYPE_IQ4_NL, ARTR_TYPE_IQ4_XS};
+        static float y[256];
+        static unsigned char big[256 * 2];
+        int i, k, kind;
+        for (kind = 0; kind < 4; kind++) {
+            for (i = 0; i < 256; i++) y[i] = kind == 1 ? 1e-40f : kind == 2 ? (i % 2 ? -3e38f : 3e38f) : (float)i;
+            if (kind == 0) {
+                y[3] = INFINITY;
+                y[40] = NAN;
+                y[41] = -INFINITY;
+                y[200] = NAN;
+            }
+            if (kind == 3) /* one tiny value among zeros */
+                for (i = 0; i < 256; i++) y[i] = i == 7 ? 1e-30f : 0.0f;
+            for (k = 0; k < (int)(sizeof types / sizeof types[0]); k++)
+                CHECK_STATUS(artr_quantize_f32(types[k], y, 256, big, sizeof big, &err), ARTR_OK, &err);
+        }
     }
 }
 
