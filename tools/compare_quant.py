@@ -7,7 +7,7 @@
       as tools/gen_bench_models.py), so llama-quantize reads it.
   python tools/compare_quant.py rms IN.gguf --llama-quantize PATH [--artr-quantize
                                  build/artr-quantize] [--types Q4_K Q6_K ...] [--rules]
-      both quantizers with --pure to each type (with --rules: each mix's per-tensor rules,
+      both quantizers (F32 or F16 input) with --pure to each type (with --rules: each mix's per-tensor rules,
       for row lengths that are not multiples of 256); every tensor of both outputs dequantized
       with gguf-py (gguf.quants.dequantize) and compared with the F32 original: the RMS
       error over all quantized weights, artr's over llama.cpp's, and how many tensors came
@@ -112,7 +112,7 @@ def quantize_both(args, src, mix, pure, tmp):
 
 def rms(args):
     src = tensors(args.model)
-    ref = {n: dequant(t) for n, t in src.items() if t.tensor_type == QT.F32}
+    ref = {n: dequant(t) for n, t in src.items() if t.tensor_type in (QT.F32, QT.F16)}
     print("RMS error against the F32 original, over every quantized weight tensor (%s)" % args.model)
     print("%-7s %12s %12s %8s %s" % ("type", "llama.cpp", "artr", "ratio", "identical tensors"))
     worst = 0.0
