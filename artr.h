@@ -340,11 +340,13 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
    (32). Allocates nothing. */
 ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
                                        float *dst, artr_error *err);
-/* The other way: n floats (a multiple of the block, 32, for Q8_0 and Q4_0) to type F32,
-   F16, BF16, Q8_0 or Q4_0, written to dst (dst_size bytes; too small is ARTR_E_SPACE).
-   Bit for bit what gguf-py's gguf.quants.quantize and ggml's reference quantizers write
-   for finite input (NaN and Inf give well-defined but unspecified blocks). Allocates
-   nothing; no alignment needed. */
+/* The other way: n floats (a multiple of the type's block: 32, or 256 for the k-quants
+   and IQ4_XS) to type F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K,
+   Q5_K, Q6_K, IQ4_NL or IQ4_XS, written to dst (dst_size bytes; too small is
+   ARTR_E_SPACE). Up to Q5_1: bit for bit what gguf-py's gguf.quants.quantize and ggml's
+   reference quantizers write for finite input (NaN and Inf give well-defined but
+   unspecified blocks). The k-quants and IQ4: the searches llama-quantize runs without an
+   importance matrix, with its error. Allocates nothing; no alignment needed. */
 ARTRDEF artr_status artr_quantize_f32(int type, const float *src, int64_t n, void *dst,
                                       size_t dst_size, artr_error *err);
 
@@ -1555,6 +1557,531 @@ static void artr__quantize_row_q4_0_ref(const float *ARTR__RESTRICT x, uint8_t *
     }
 }
 
+/* Half d (and m) into a block's first bytes, little-endian. */
+static void artr__put_f16(uint8_t *dst, float v)
+{
+    uint16_t h = artr__f32_to_f16(v);
+    dst[0] = (uint8_t)(h & 0xff);
+    dst[1] = (uint8_t)(h >> 8);
+}
+
+/* The 32 5-bit values q of a Q5_0 / Q5_1 block into qh (bit j: q[j] >> 4) and qs (low
+   nibbles: elements 0..15, high: 16..31), artr__q5_value's layout. */
+static void artr__pack_q5(const int *q, uint8_t *qh, uint8_t *qs)
+{
+    uint32_t h = 0;
+    int j;
+    for (j = 0; j < ARTR__QK; j++) h |= (uint32_t)(q[j] >> 4) << j;
+    for (j = 0; j < 4; j++) qh[j] = (uint8_t)(h >> (8 * j));
+    for (j = 0; j < 16; j++) qs[j] = (uint8_t)((q[j] & 0x0f) | (q[j + 16] & 0x0f) << 4);
+}
+
+/* Q4_1 / Q5_1 (nmax 15 / 31), as gguf-py's Q4_1 / Q5_1.quantize_blocks and ggml's
+   quantize_row_q4_1_ref / _q5_1_ref: per block, d = (max - min) / nmax, m = min and
+   q = min(nmax, trunc((x - min) * (1 / d) + 0.5)), float32 throughout; the product goes
+   through a volatile as in Q4_0. */
+static void artr__quantize_row_qx_1_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                        int64_t n, int nmax)
+{
+    int64_t b;
+    int j;
+    size_t bytes = nmax == 15 ? 20 : 24;
+    for (b = 0; b < n / ARTR__QK; b++, x += ARTR__QK, dst += bytes) {
+        float lo = x[0], hi = x[0], d, id;
+        int q[ARTR__QK];
+        for (j = 1; j < ARTR__QK; j++) {
+            if (x[j] < lo) lo = x[j];
+            if (x[j] > hi) hi = x[j];
+        }
+        d = (hi - lo) / (float)nmax;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        artr__put_f16(dst, d);
+        artr__put_f16(dst + 2, lo);
+        for (j = 0; j < ARTR__QK; j++) {
+            volatile float p = (x[j] - lo) * id;
+            q[j] = artr__q_clamp(truncf(p + 0.5f), 0, nmax);
+        }
+        if (nmax == 15) {
+            for (j = 0; j < 16; j++) dst[4 + j] = (uint8_t)(q[j] | q[j + 16] << 4);
+        } else {
+            artr__pack_q5(q, dst + 4, dst + 8);
+        }
+    }
+}
+
+/* Q5_0, as gguf-py's Q5_0.quantize_blocks and ggml's quantize_row_q5_0_ref: Q4_0's rule
+   with 16 levels a side: d = m / -16, q = min(31, trunc(x / d + 16.5)). */
+static void artr__quantize_row_q5_0_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                        int64_t n)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n / ARTR__QK; b++, x += ARTR__QK, dst += 22) {
+        float amax = fabsf(x[0]), m = x[0], d, id;
+        int q[ARTR__QK];
+        for (j = 1; j < ARTR__QK; j++) {
+            if (fabsf(x[j]) > amax) {
+                amax = fabsf(x[j]);
+                m = x[j];
+            }
+        }
+        d = m / -16.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        artr__put_f16(dst, d);
+        for (j = 0; j < ARTR__QK; j++) {
+            volatile float p = x[j] * id;
+            q[j] = artr__q_clamp(truncf(p + 16.5f), 0, 31);
+        }
+        artr__pack_q5(q, dst + 2, dst + 6);
+    }
+}
+
+/* ---- importance-free quantizers of the k-quants and IQ4 ----
+   The searches of ggml's reference quantizers (ggml-quants.c: make_qx_quants,
+   make_q3_quants, make_qkx2_quants, quantize_row_iq4_nl_impl), which llama-quantize runs
+   when it has no importance matrix: fit each sub-block's scale (and min) by least squares
+   over a few candidate grids, quantize the sub-block scales to the block's half d, then
+   requantize every element with the stored scales. Same algorithms and constants, so
+   the error is llama-quantize's (tools/compare_quant.py measures it); not bit for bit,
+   since the float sums may round differently. Sub-blocks below 1e-15 in magnitude are
+   all zero. */
+#define ARTR__GROUP_EPS 1e-15f
+
+/* Nearest integer, ties to even (ggml's nearest_int), saturated at +-2^22. */
+static int artr__nint(float v)
+{
+    if (v >= 4194303.0f) return 4194303;
+    if (v <= -4194303.0f) return -4194303;
+    if (v != v) return 0;
+    return (int)rintf(v);
+}
+
+static int artr__clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Signed value of largest magnitude in x[0..n) (the first on ties), and that magnitude. */
+static float artr__signed_max(const float *x, int n, float *amax)
+{
+    float a = 0.0f, m = 0.0f;
+    int i;
+    for (i = 0; i < n; i++) {
+        if (fabsf(x[i]) > a) {
+            a = fabsf(x[i]);
+            m = x[i];
+        }
+    }
+    *amax = a;
+    return m;
+}
+
+/* Symmetric levels -nmax..nmax-1 for n values weighted by x^2 (Q6_K): start from the grid
+   through the extreme value, try 18 nearby grids (nmax + 0.1 * is, is = -9..9), keep the
+   one whose least-squares scale explains most of x; L gets level + nmax. Returns the scale. */
+static float artr__fit_sym(const float *x, int n, int nmax, uint8_t *L)
+{
+    float amax, m = artr__signed_max(x, n, &amax), scale = 0.0f, best;
+    int is, i;
+    for (i = 0; i < n; i++) L[i] = 0;
+    if (amax < ARTR__GROUP_EPS) return 0.0f;
+    best = 0.0f;
+    for (is = 0; is <= 18; is++) { /* is = 0 is the plain grid, 1..18 the tries -9..9 */
+        float iscale = is == 0 ? -(float)nmax / m : -((float)nmax + 0.1f * (float)(is <= 9 ? is - 10 : is - 9)) / m;
+        float sumlx = 0.0f, suml2 = 0.0f;
+        for (i = 0; i < n; i++) {
+            int l = artr__clampi(artr__nint(iscale * x[i]), -nmax, nmax - 1);
+            float w = x[i] * x[i];
+            sumlx += w * x[i] * (float)l;
+            suml2 += w * (float)l * (float)l;
+        }
+        if (is == 0 || (suml2 > 0.0f && sumlx * sumlx > best * suml2)) {
+            for (i = 0; i < n; i++) L[i] = (uint8_t)(artr__clampi(artr__nint(iscale * x[i]), -nmax, nmax - 1) + nmax);
+            scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
+            best = scale * sumlx;
+        }
+    }
+    return scale;
+}
+
+/* Symmetric levels -nmax..nmax-1 weighted by x^2 (Q3_K): the grid through the extreme
+   value, then up to five passes that move single elements to the level the scale of the
+   others asks for whenever that raises the explained share. L gets level + nmax. */
+static float artr__fit_sym_refine(const float *x, int n, int nmax, uint8_t *L)
+{
+    float amax, m = artr__signed_max(x, n, &amax), iscale, sumlx = 0.0f, suml2 = 0.0f;
+    int lv[16], i, pass;
+    for (i = 0; i < n; i++) L[i] = 0;
+    if (amax < ARTR__GROUP_EPS) return 0.0f;
+    iscale = -(float)nmax / m;
+    for (i = 0; i < n; i++) {
+        float w = x[i] * x[i];
+        lv[i] = artr__clampi(artr__nint(iscale * x[i]), -nmax, nmax - 1);
+        sumlx += w * x[i] * (float)lv[i];
+        suml2 += w * (float)lv[i] * (float)lv[i];
+    }
+    for (pass = 0; pass < 5; pass++) {
+        int changed = 0;
+        for (i = 0; i < n; i++) {
+            float w = x[i] * x[i], slx = sumlx - w * x[i] * (float)lv[i], sl2;
+            int nl;
+            if (!(slx > 0.0f)) continue;
+            sl2 = suml2 - w * (float)lv[i] * (float)lv[i];
+            nl = artr__clampi(artr__nint(x[i] * sl2 / slx), -nmax, nmax - 1);
+            if (nl == lv[i]) continue;
+            slx += w * x[i] * (float)nl;
+            sl2 += w * (float)nl * (float)nl;
+            if (sl2 > 0.0f && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                lv[i] = nl;
+                sumlx = slx;
+                suml2 = sl2;
+                changed++;
+            }
+        }
+        if (!changed) break;
+    }
+    for (i = 0; i < n; i++) L[i] = (uint8_t)(lv[i] + nmax);
+    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+/* Levels 0..nmax with a scale and a min <= 0 (x ~ scale * L + min) for n <= 32 weighted
+   values (Q2_K, Q4_K, Q5_K): the grid over [min(x, 0), max(x)], then nstep + 1 grids of
+   nmax + rmin + rdelta * is steps, each refit by weighted least squares for scale and min,
+   keeping the one of least weighted error (absolute with mad, else squared). Stores
+   -min in *neg_min; returns the scale. */
+static float artr__fit_affine(const float *x, const float *w, int n, int nmax, float rmin,
+                              float rdelta, int nstep, int mad, uint8_t *L, float *neg_min)
+{
+    float lo = x[0], hi = x[0], sum_w = w[0], sum_x = w[0] * x[0], iscale, scale, best_err = 0.0f;
+    uint8_t aux[32];
+    int i, is;
+    for (i = 1; i < n; i++) {
+        if (x[i] < lo) lo = x[i];
+        if (x[i] > hi) hi = x[i];
+        sum_w += w[i];
+        sum_x += w[i] * x[i];
+    }
+    if (lo > 0.0f) lo = 0.0f;
+    if (hi == lo) {
+        for (i = 0; i < n; i++) L[i] = 0;
+        *neg_min = -lo;
+        return 0.0f;
+    }
+    iscale = (float)nmax / (hi - lo);
+    scale = 1.0f / iscale;
+    for (i = 0; i < n; i++) {
+        float diff;
+        L[i] = (uint8_t)artr__clampi(artr__nint(iscale * (x[i] - lo)), 0, nmax);
+        diff = scale * (float)L[i] + lo - x[i];
+        best_err += w[i] * (mad ? fabsf(diff) : diff * diff);
+    }
+    for (is = 0; is <= nstep; is++) {
+        float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f, det;
+        iscale = (rmin + rdelta * (float)is + (float)nmax) / (hi - lo);
+        for (i = 0; i < n; i++) {
+            int l = artr__clampi(artr__nint(iscale * (x[i] - lo)), 0, nmax);
+            aux[i] = (uint8_t)l;
+            sum_l += w[i] * (float)l;
+            sum_l2 += w[i] * (float)l * (float)l;
+            sum_xl += w[i] * (float)l * x[i];
+        }
+        det = sum_w * sum_l2 - sum_l * sum_l;
+        if (det > 0.0f) {
+            float s = (sum_w * sum_xl - sum_x * sum_l) / det, mn = (sum_l2 * sum_x - sum_l * sum_xl) / det;
+            float err = 0.0f;
+            if (mn > 0.0f) {
+                mn = 0.0f;
+                s = sum_xl / sum_l2;
+            }
+            for (i = 0; i < n; i++) {
+                float diff = s * (float)aux[i] + mn - x[i];
+                err += w[i] * (mad ? fabsf(diff) : diff * diff);
+            }
+            if (err < best_err) {
+                memcpy(L, aux, (size_t)n);
+                best_err = err;
+                scale = s;
+                lo = mn;
+            }
+        }
+    }
+    *neg_min = -lo;
+    return scale;
+}
+
+/* Q2_K (ggml's quantize_row_q2_K_ref): per 16 elements a 2-bit affine fit weighted by |x|
+   (absolute error); scales and mins to 4 bits of d = max scale / 15, dmin = max min / 15. */
+static void artr__quantize_row_q2_k_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                        int64_t n)
+{
+    int64_t b;
+    int j, i;
+    for (b = 0; b < n / ARTR__QKK; b++, x += ARTR__QKK, dst += 84) {
+        uint8_t L[ARTR__QKK];
+        float w[16], sc[16], mn[16], max_sc = 0.0f, max_mn = 0.0f, d, dmin;
+        for (j = 0; j < 16; j++) {
+            for (i = 0; i < 16; i++) w[i] = fabsf(x[16 * j + i]);
+            sc[j] = artr__fit_affine(x + 16 * j, w, 16, 3, -0.5f, 0.1f, 15, 1, L + 16 * j, &mn[j]);
+            if (sc[j] > max_sc) max_sc = sc[j];
+            if (mn[j] > max_mn) max_mn = mn[j];
+        }
+        for (j = 0; j < 16; j++) {
+            int ls = max_sc > 0.0f ? artr__clampi(artr__nint(15.0f / max_sc * sc[j]), 0, 15) : 0;
+            int lm = max_mn > 0.0f ? artr__clampi(artr__nint(15.0f / max_mn * mn[j]), 0, 15) : 0;
+            dst[j] = (uint8_t)(ls | lm << 4);
+        }
+        artr__put_f16(dst + 80, max_sc > 0.0f ? max_sc / 15.0f : 0.0f);
+        artr__put_f16(dst + 82, max_mn > 0.0f ? max_mn / 15.0f : 0.0f);
+        d = artr__f16_to_f32(artr__le16(dst + 80));
+        dmin = artr__f16_to_f32(artr__le16(dst + 82));
+        for (j = 0; j < 16; j++) {
+            float dl = d * (float)(dst[j] & 0x0f), ml = dmin * (float)(dst[j] >> 4);
+            if (dl == 0.0f) continue;
+            for (i = 0; i < 16; i++) L[16 * j + i] = (uint8_t)artr__clampi(artr__nint((x[16 * j + i] + ml) / dl), 0, 3);
+        }
+        for (j = 0; j < 64; j++) { /* artr__q2_bits' order */
+            const uint8_t *l = L + 128 * (j / 32) + j % 32;
+            dst[16 + j] = (uint8_t)(l[0] | l[32] << 2 | l[64] << 4 | l[96] << 6);
+        }
+    }
+}
+
+/* Q3_K (quantize_row_q3_K_ref): per 16 elements a refined 3-bit symmetric fit; the 16
+   scales to signed 6 bits of d = -(the scale of largest magnitude) / 32. */
+static void artr__quantize_row_q3_k_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                        int64_t n)
+{
+    int64_t b;
+    int j, i;
+    for (b = 0; b < n / ARTR__QKK; b++, x += ARTR__QKK, dst += 110) {
+        uint8_t L[ARTR__QKK], *hmask = dst, *qs = dst + 32, *s = dst + 96;
+        float sc[16], max_sc, amax, d;
+        for (j = 0; j < 16; j++) sc[j] = artr__fit_sym_refine(x + 16 * j, 16, 4, L + 16 * j);
+        max_sc = artr__signed_max(sc, 16, &amax);
+        memset(dst, 0, 110);
+        if (max_sc != 0.0f) {
+            float iscale = -32.0f / max_sc;
+            for (j = 0; j < 16; j++) {
+                int l = artr__clampi(artr__nint(iscale * sc[j]), -32, 31) + 32;
+                s[j % 8] |= (uint8_t)((l & 0x0f) << (4 * (j / 8)));
+                s[8 + j % 4] |= (uint8_t)((l >> 4) << (2 * (j / 4)));
+            }
+            artr__put_f16(dst + 108, 1.0f / iscale);
+        }
+        d = artr__f16_to_f32(artr__le16(dst + 108));
+        for (j = 0; j < 16; j++) {
+            float dl = d * (float)artr__q3_k_scale(s, j);
+            if (dl == 0.0f) continue;
+            for (i = 0; i < 16; i++)
+                L[16 * j + i] = (uint8_t)(artr__clampi(artr__nint(x[16 * j + i] / dl), -4, 3) + 4);
+        }
+        for (j = 0; j < ARTR__QKK; j++) {
+            if (L[j] > 3) {
+                hmask[j % 32] |= (uint8_t)(1 << (j / 32));
+                L[j] = (uint8_t)(L[j] - 4);
+            }
+        }
+        for (j = 0; j < 64; j++) {
+            const uint8_t *l = L + 128 * (j / 32) + j % 32;
+            qs[j] = (uint8_t)(l[0] | l[32] << 2 | l[64] << 4 | l[96] << 6);
+        }
+    }
+}
+
+/* Q4_K / Q5_K (quantize_row_q4_K_ref / _q5_K_ref): per 32 elements an affine fit
+   weighted by rms(x) + |x| (squared error); scales and mins to 6 bits of d = max scale /
+   63, dmin = max min / 63 (artr__k4_scale_min's packing). */
+static void artr__quantize_row_k45_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                       int64_t n, int five)
+{
+    int64_t b;
+    int j, i, nmax = five ? 31 : 15;
+    size_t bytes = five ? 176 : 144;
+    for (b = 0; b < n / ARTR__QKK; b++, x += ARTR__QKK, dst += bytes) {
+        uint8_t L[ARTR__QKK], *s = dst + 4, *qs = dst + (five ? 48 : 16);
+        float w[32], sc[8], mn[8], max_sc = 0.0f, max_mn = 0.0f, inv_sc, inv_mn, d, dmin;
+        for (j = 0; j < 8; j++) {
+            const float *xb = x + 32 * j;
+            float sum_x2 = 0.0f, av;
+            for (i = 0; i < 32; i++) sum_x2 += xb[i] * xb[i];
+            av = sqrtf(sum_x2 / 32.0f);
+            for (i = 0; i < 32; i++) w[i] = av + fabsf(xb[i]);
+            sc[j] = five ? artr__fit_affine(xb, w, 32, 31, -0.5f, 0.1f, 15, 0, L + 32 * j, &mn[j])
+                         : artr__fit_affine(xb, w, 32, 15, -1.0f, 0.1f, 20, 0, L + 32 * j, &mn[j]);
+            if (sc[j] > max_sc) max_sc = sc[j];
+            if (mn[j] > max_mn) max_mn = mn[j];
+        }
+        inv_sc = max_sc > 0.0f ? 63.0f / max_sc : 0.0f;
+        inv_mn = max_mn > 0.0f ? 63.0f / max_mn : 0.0f;
+        memset(dst, 0, bytes);
+        for (j = 0; j < 8; j++) {
+            int ls = artr__clampi(artr__nint(inv_sc * sc[j]), 0, 63), lm = artr__clampi(artr__nint(inv_mn * mn[j]), 0, 63);
+            if (j < 4) {
+                s[j] = (uint8_t)ls;
+                s[j + 4] = (uint8_t)lm;
+            } else {
+                s[j + 4] = (uint8_t)((ls & 0x0f) | (lm & 0x0f) << 4);
+                s[j - 4] |= (uint8_t)((ls >> 4) << 6);
+                s[j] |= (uint8_t)((lm >> 4) << 6);
+            }
+        }
+        artr__put_f16(dst, max_sc / 63.0f);
+        artr__put_f16(dst + 2, max_mn / 63.0f);
+        d = artr__f16_to_f32(artr__le16(dst));
+        dmin = artr__f16_to_f32(artr__le16(dst + 2));
+        for (j = 0; j < 8; j++) {
+            int isc, im;
+            float dl, ml;
+            artr__k4_scale_min(s, j, &isc, &im);
+            dl = d * (float)isc;
+            ml = dmin * (float)im;
+            if (dl == 0.0f) continue;
+            for (i = 0; i < 32; i++)
+                L[32 * j + i] = (uint8_t)artr__clampi(artr__nint((x[32 * j + i] + ml) / dl), 0, nmax);
+        }
+        for (j = 0; j < ARTR__QKK; j++) { /* artr__k4_nibble's order; Q5_K's fifth bits */
+            int c = j / 64, k = j % 32, hi = (j % 64) >= 32;
+            qs[32 * c + k] |= (uint8_t)((L[j] & 0x0f) << (4 * hi));
+            if (five && L[j] > 15) dst[16 + k] |= (uint8_t)(1 << (j / 32));
+        }
+    }
+}
+
+/* Q6_K (quantize_row_q6_K_ref): per 16 elements a 6-bit symmetric fit weighted by x^2;
+   the scales to int8 of d = -(the scale of largest magnitude) / 128. */
+static void artr__quantize_row_q6_k_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                        int64_t n)
+{
+    int64_t b;
+    int j, i;
+    for (b = 0; b < n / ARTR__QKK; b++, x += ARTR__QKK, dst += 210) {
+        uint8_t L[ARTR__QKK];
+        float sc[16], max_sc, amax, iscale, d;
+        for (j = 0; j < 16; j++) sc[j] = artr__fit_sym(x + 16 * j, 16, 32, L + 16 * j);
+        max_sc = artr__signed_max(sc, 16, &amax);
+        memset(dst, 0, 210);
+        if (amax < ARTR__GROUP_EPS) continue;
+        iscale = -128.0f / max_sc;
+        artr__put_f16(dst + 208, 1.0f / iscale);
+        for (j = 0; j < 16; j++) dst[192 + j] = (uint8_t)(int8_t)artr__clampi(artr__nint(iscale * sc[j]), -128, 127);
+        d = artr__f16_to_f32(artr__le16(dst + 208));
+        for (j = 0; j < 16; j++) {
+            float dl = d * (float)(int8_t)dst[192 + j];
+            if (dl == 0.0f) continue;
+            for (i = 0; i < 16; i++)
+                L[16 * j + i] = (uint8_t)(artr__clampi(artr__nint(x[16 * j + i] / dl), -32, 31) + 32);
+        }
+        for (j = 0; j < ARTR__QKK; j++) { /* artr__q6_k_value's order */
+            int h = j / 128, r = j % 128;
+            dst[64 * h + r % 64] |= (uint8_t)((L[j] & 0x0f) << (4 * (r / 64)));
+            dst[128 + 32 * h + r % 32] |= (uint8_t)((L[j] >> 4) << (2 * (r / 32)));
+        }
+    }
+}
+
+/* Index of the IQ4 value nearest to v (the higher one on ties; ggml's best_index_int8). */
+static int artr__iq4_nearest(float v)
+{
+    int i = 0;
+    while (i < 15 && !(v - (float)artr__iq4nl_values[i] < (float)artr__iq4nl_values[i + 1] - v)) i++;
+    return i;
+}
+
+/* IQ4 sub-block scale for 32 values weighted by x^2 (quantize_row_iq4_nl_impl with
+   ntry 7, as llama-quantize runs it): the grid through the extreme value, then 15 grids
+   with extreme level -127 + t (t = -7..7), keeping the least-squares scale that explains
+   most of x. */
+static float artr__fit_iq4(const float *xb)
+{
+    float amax, m = artr__signed_max(xb, 32, &amax), d, id, sumqx = 0.0f, sumq2 = 0.0f, best;
+    int j, t;
+    if (amax < ARTR__GROUP_EPS) return 0.0f;
+    d = -m / (float)artr__iq4nl_values[0];
+    id = 1.0f / d;
+    for (j = 0; j < 32; j++) {
+        float q = (float)artr__iq4nl_values[artr__iq4_nearest(id * xb[j])], w = xb[j] * xb[j];
+        sumqx += w * q * xb[j];
+        sumq2 += w * q * q;
+    }
+    d = sumq2 > 0.0f ? sumqx / sumq2 : 0.0f;
+    best = d * sumqx;
+    for (t = -7; t <= 7; t++) {
+        id = ((float)t + (float)artr__iq4nl_values[0]) / m;
+        sumqx = sumq2 = 0.0f;
+        for (j = 0; j < 32; j++) {
+            float q = (float)artr__iq4nl_values[artr__iq4_nearest(id * xb[j])], w = xb[j] * xb[j];
+            sumqx += w * q * xb[j];
+            sumq2 += w * q * q;
+        }
+        if (sumq2 > 0.0f && sumqx * sumqx > best * sumq2) {
+            d = sumqx / sumq2;
+            best = d * sumqx;
+        }
+    }
+    return d;
+}
+
+/* 32 values to IQ4 nibbles at scale 1 / id (low nibbles elements 0..15, high 16..31). */
+static void artr__pack_iq4(const float *xb, float id, uint8_t *q)
+{
+    int j;
+    for (j = 0; j < 16; j++)
+        q[j] = (uint8_t)(artr__iq4_nearest(id * xb[j]) | artr__iq4_nearest(id * xb[j + 16]) << 4);
+}
+
+/* IQ4_NL: one fitted scale per block of 32, stored as its half d. */
+static void artr__quantize_row_iq4_nl_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                          int64_t n)
+{
+    int64_t b;
+    for (b = 0; b < n / ARTR__QK; b++, x += ARTR__QK, dst += 18) {
+        float d = artr__fit_iq4(x);
+        artr__put_f16(dst, d);
+        artr__pack_iq4(x, d != 0.0f ? 1.0f / d : 0.0f, dst + 2);
+    }
+}
+
+/* IQ4_XS: eight fitted sub-block scales to signed 6 bits of d = -(largest) / 32. */
+static void artr__quantize_row_iq4_xs_ref(const float *ARTR__RESTRICT x, uint8_t *ARTR__RESTRICT dst,
+                                          int64_t n)
+{
+    int64_t b;
+    int j;
+    for (b = 0; b < n / ARTR__QKK; b++, x += ARTR__QKK, dst += 136) {
+        float sc[8], amax, d, id;
+        uint16_t sh = 0;
+        for (j = 0; j < 8; j++) sc[j] = artr__fit_iq4(x + 32 * j);
+        d = -artr__signed_max(sc, 8, &amax) / 32.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        artr__put_f16(dst, d);
+        memset(dst + 4, 0, 4);
+        for (j = 0; j < 8; j++) {
+            int l = artr__clampi(artr__nint(id * sc[j]), -32, 31);
+            float dl = d * (float)l;
+            artr__pack_iq4(x + 32 * j, dl != 0.0f ? 1.0f / dl : 0.0f, dst + 8 + 16 * j);
+            l += 32;
+            dst[4 + j / 2] |= (uint8_t)((l & 0x0f) << (4 * (j % 2)));
+            sh = (uint16_t)(sh | (l >> 4) << (2 * j));
+        }
+        dst[2] = (uint8_t)(sh & 0xff);
+        dst[3] = (uint8_t)(sh >> 8);
+    }
+}
+
+/* The types artr_quantize_f32 writes. */
+static int artr__can_quantize(int type)
+{
+    switch (type) {
+    case ARTR_TYPE_F32: case ARTR_TYPE_F16: case ARTR_TYPE_BF16: case ARTR_TYPE_Q8_0:
+    case ARTR_TYPE_Q4_0: case ARTR_TYPE_Q4_1: case ARTR_TYPE_Q5_0: case ARTR_TYPE_Q5_1:
+    case ARTR_TYPE_Q2_K: case ARTR_TYPE_Q3_K: case ARTR_TYPE_Q4_K: case ARTR_TYPE_Q5_K:
+    case ARTR_TYPE_Q6_K: case ARTR_TYPE_IQ4_NL: case ARTR_TYPE_IQ4_XS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 ARTRDEF artr_status artr_quantize_f32(int type, const float *src, int64_t n, void *dst,
                                       size_t dst_size, artr_error *err)
 {
@@ -1563,9 +2090,8 @@ ARTRDEF artr_status artr_quantize_f32(int type, const float *src, int64_t n, voi
     uint64_t need;
     int64_t i;
     if (!src || !dst || n < 0) return ARTR__FAIL(err, ARTR_E_ARG, "artr_quantize_f32: NULL src or dst, or n < 0");
-    if (!ti || !(type == ARTR_TYPE_F32 || type == ARTR_TYPE_F16 || type == ARTR_TYPE_BF16 ||
-                 type == ARTR_TYPE_Q8_0 || type == ARTR_TYPE_Q4_0))
-        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "artr_quantize_f32: cannot write type %s (F32, F16, BF16, Q8_0 and Q4_0 can be written)",
+    if (!ti || !artr__can_quantize(type))
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "artr_quantize_f32: cannot write type %s (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL and IQ4_XS can be written)",
                           ti ? ti->name : "unknown");
     if (n % ti->block)
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_quantize_f32: %lld floats is not a multiple of the %s block size %d",
@@ -1590,8 +2116,38 @@ ARTRDEF artr_status artr_quantize_f32(int type, const float *src, int64_t n, voi
     case ARTR_TYPE_Q8_0:
         artr__quantize_row_q8_0_ref(src, out, n);
         break;
-    default:
+    case ARTR_TYPE_Q4_0:
         artr__quantize_row_q4_0_ref(src, out, n);
+        break;
+    case ARTR_TYPE_Q4_1:
+        artr__quantize_row_qx_1_ref(src, out, n, 15);
+        break;
+    case ARTR_TYPE_Q5_0:
+        artr__quantize_row_q5_0_ref(src, out, n);
+        break;
+    case ARTR_TYPE_Q5_1:
+        artr__quantize_row_qx_1_ref(src, out, n, 31);
+        break;
+    case ARTR_TYPE_Q2_K:
+        artr__quantize_row_q2_k_ref(src, out, n);
+        break;
+    case ARTR_TYPE_Q3_K:
+        artr__quantize_row_q3_k_ref(src, out, n);
+        break;
+    case ARTR_TYPE_Q4_K:
+        artr__quantize_row_k45_ref(src, out, n, 0);
+        break;
+    case ARTR_TYPE_Q5_K:
+        artr__quantize_row_k45_ref(src, out, n, 1);
+        break;
+    case ARTR_TYPE_Q6_K:
+        artr__quantize_row_q6_k_ref(src, out, n);
+        break;
+    case ARTR_TYPE_IQ4_NL:
+        artr__quantize_row_iq4_nl_ref(src, out, n);
+        break;
+    default:
+        artr__quantize_row_iq4_xs_ref(src, out, n);
         break;
     }
     return ARTR_OK;

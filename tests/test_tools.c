@@ -137,6 +137,94 @@ static void test_quantize_vs_gguf_py(void)
     artr_model_free(m);
 }
 
+/* Q4_1, Q5_0 and Q5_1 of dequant_k.gguf's "x" (gaussian with 5% outliers, a zero block,
+   a constant block, a ramp): the bytes of gguf-py's gguf.quants.quantize ("T.q"). */
+static void test_quantize_q4_1_q5_vs_gguf_py(void)
+{
+    static const int types[3] = {ARTR_TYPE_Q4_1, ARTR_TYPE_Q5_0, ARTR_TYPE_Q5_1};
+    static const int bytes[3] = {20, 22, 24};
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    artr_tensor xt, q;
+    float *x = (float *)malloc(2048 * sizeof(float));
+    int k;
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_file(&m, th_path("dequant_k.gguf"), &p, &err), ARTR_OK, &err);
+    if (m) {
+        CHECK_STATUS(artr_model_tensor(m, "x", &xt, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_tensor_to_f32(&xt, 0, 2048, x, &err), ARTR_OK, &err);
+        for (k = 0; k < 3; k++) {
+            char name[16];
+            snprintf(name, sizeof name, "%s.q", artr_type_name(types[k]));
+            CHECK_STATUS(artr_model_tensor(m, name, &q, &err), ARTR_OK, &err);
+            CHECK(q.type == types[k] && q.n_bytes == (uint64_t)(64 * bytes[k]));
+            CHECK(th_quant_diff(types[k], x, 2048, (const unsigned char *)q.data, bytes[k]) == 0);
+        }
+    }
+    artr_model_free(m);
+    free(x);
+}
+
+/* RMS error of n floats quantized to type and read back. */
+static double th_quant_rms(int type, const float *x, int64_t n)
+{
+    const artr__type_info *ti = artr__type((uint32_t)type);
+    size_t size = (size_t)(n / ti->block) * ti->bytes;
+    unsigned char *q = (unsigned char *)malloc(size);
+    float *y = (float *)malloc((size_t)n * sizeof(float));
+    artr_tensor t;
+    artr_error err;
+    double e = 0.0;
+    int64_t i;
+    CHECK_STATUS(artr_quantize_f32(type, x, n, q, size, &err), ARTR_OK, &err);
+    memset(&t, 0, sizeof t);
+    t.type = type;
+    t.n_dims = 1;
+    t.ne[0] = n;
+    t.ne[1] = t.ne[2] = t.ne[3] = 1;
+    t.data = q;
+    t.n_bytes = size;
+    CHECK_STATUS(artr_tensor_to_f32(&t, 0, n, y, &err), ARTR_OK, &err);
+    for (i = 0; i < n; i++) e += ((double)y[i] - x[i]) * ((double)y[i] - x[i]);
+    free(q);
+    free(y);
+    return sqrt(e / (double)n);
+}
+
+/* The k-quants and IQ4 against llama.cpp: the RMS error of our blocks on dequant_k.gguf's
+   "x" at most 3% above that of the blocks llama-quantize writes for the same floats
+   (ggml_quantize_chunk without an importance matrix; numbers from
+   `tools/compare_quant.py --ggml-lib .../libggml-base.so --fixture`). */
+static void test_quantize_k_error(void)
+{
+    static const struct { int type; double llama_x; } want[] = {
+        {ARTR_TYPE_Q2_K, 0.702424}, {ARTR_TYPE_Q3_K, 0.465683}, {ARTR_TYPE_Q4_K, 0.207170},
+        {ARTR_TYPE_Q5_K, 0.099793}, {ARTR_TYPE_Q6_K, 0.058084}, {ARTR_TYPE_IQ4_NL, 0.284062},
+        {ARTR_TYPE_IQ4_XS, 0.285868}};
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    artr_tensor xt;
+    float *x = (float *)malloc(2048 * sizeof(float));
+    int k;
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_file(&m, th_path("dequant_k.gguf"), &p, &err), ARTR_OK, &err);
+    if (m) {
+        CHECK_STATUS(artr_model_tensor(m, "x", &xt, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_tensor_to_f32(&xt, 0, 2048, x, &err), ARTR_OK, &err);
+        for (k = 0; k < (int)(sizeof want / sizeof want[0]); k++) {
+            double rms = th_quant_rms(want[k].type, x, 2048);
+            printf("  %-6s rms %.6f (llama-quantize %.6f)\n", artr_type_name(want[k].type), rms, want[k].llama_x);
+            CHECK(rms <= want[k].llama_x * 1.03);
+        }
+    }
+    artr_model_free(m);
+    free(x);
+}
+
 /* F16/BF16 through artr_quantize_f32: back to the fixture's own bits (NaNs stay NaN). */
 static void test_quantize_f16_bf16(void)
 {
@@ -183,19 +271,30 @@ static void test_quantize_args(void)
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_F32, NULL, 64, out, sizeof out, &err), ARTR_E_ARG, &err);
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_F32, x, -1, out, sizeof out, &err), ARTR_E_ARG, &err);
     CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_F32, x, 0, out, 0, &err), ARTR_OK, &err);
+    CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q4_K, x, 64, out, sizeof out, &err), ARTR_E_ARG, &err);
+    CHECK_MSG(err, "block size 256");
     {
-        /* non-finite input: defined blocks, no undefined conversions (UBSan watches) */
-        float y[64];
-        int i;
-        for (i = 0; i < 64; i++) y[i] = (float)i;
-        y[3] = INFINITY;
-        y[40] = NAN;
-        y[41] = -INFINITY;
-        CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q8_0, y, 64, out, sizeof out, &err), ARTR_OK, &err);
-        CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q4_0, y, 64, out, sizeof out, &err), ARTR_OK, &err);
-        for (i = 0; i < 64; i++) y[i] = 1e-40f; /* d underflows, 1/d overflows */
-        CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q8_0, y, 64, out, sizeof out, &err), ARTR_OK, &err);
-        CHECK_STATUS(artr_quantize_f32(ARTR_TYPE_Q4_0, y, 64, out, sizeof out, &err), ARTR_OK, &err);
+        /* non-finite and extreme input, every type: defined blocks, no undefined
+           conversions (UBSan watches), every loop ends */
+        static const int types[] = {ARTR_TYPE_Q8_0, ARTR_TYPE_Q4_0, ARTR_TYPE_Q4_1, ARTR_TYPE_Q5_0,
+                                    ARTR_TYPE_Q5_1, ARTR_TYPE_Q2_K, ARTR_TYPE_Q3_K, ARTR_TYPE_Q4_K,
+                                    ARTR_TYPE_Q5_K, ARTR_TYPE_Q6_K, ARTR_TYPE_IQ4_NL, ARTR_TYPE_IQ4_XS};
+        static float y[256];
+        static unsigned char big[256 * 2];
+        int i, k, kind;
+        for (kind = 0; kind < 4; kind++) {
+            for (i = 0; i < 256; i++) y[i] = kind == 1 ? 1e-40f : kind == 2 ? (i % 2 ? -3e38f : 3e38f) : (float)i;
+            if (kind == 0) {
+                y[3] = INFINITY;
+                y[40] = NAN;
+                y[41] = -INFINITY;
+                y[200] = NAN;
+            }
+            if (kind == 3) /* one tiny value among zeros */
+                for (i = 0; i < 256; i++) y[i] = i == 7 ? 1e-30f : 0.0f;
+            for (k = 0; k < (int)(sizeof types / sizeof types[0]); k++)
+                CHECK_STATUS(artr_quantize_f32(types[k], y, 256, big, sizeof big, &err), ARTR_OK, &err);
+        }
     }
 }
 
@@ -315,6 +414,110 @@ static void test_quantize_tool(void)
         remove("build/test_pure.gguf");
     }
     artr_model_free(in);
+}
+
+/* The type number named s ("Q4_K"), or -1. */
+static int th_type_named(const char *s)
+{
+    int t;
+    for (t = 0; t < 64; t++)
+        if (artr_type_name(t) && !strcmp(artr_type_name(t), s)) return t;
+    return -1;
+}
+
+/* One of tests/fixtures/mix_*.txt: llama-quantize's type for every tensor of a model under a
+   mix (tools/compare_quant.py types --write). Returns the tensor count (at most max), or
+   -1; names are stored in names (max x 64). */
+static int th_read_mix(const char *file, char *mix, aq_rules *r, artr_tensor *ts, int *want,
+                       char *names, int max)
+{
+    FILE *f = fopen(th_path(file), "r");
+    char line[256], arch[32];
+    int n = 0, n_layer = 0, n_head = 0, n_head_kv = 0;
+    if (!f) return -1;
+    memset(r, 0, sizeof *r);
+    while (fgets(line, sizeof line, f)) {
+        char name[64], in[16], out[16];
+        long long ne[4];
+        if (line[0] == '#') continue;
+        if (sscanf(line, "mix %15s", mix) == 1) continue;
+        if (sscanf(line, "model %31s %d %d %d", arch, &n_layer, &n_head, &n_head_kv) == 4) continue;
+        if (n < max && sscanf(line, "%63s %lld %lld %lld %lld %15s %15s", name, &ne[0], &ne[1], &ne[2], &ne[3], in, out) == 7) {
+            artr_tensor *t = &ts[n];
+            int d;
+            memset(t, 0, sizeof *t);
+            memcpy(names + 64 * n, name, 64);
+            t->name = names + 64 * n;
+            t->name_len = strlen(t->name);
+            t->type = th_type_named(in);
+            for (d = 0; d < 4; d++) t->ne[d] = (int64_t)ne[d];
+            t->n_dims = ne[1] > 1 ? 2 : 1;
+            want[n++] = th_type_named(out);
+        }
+    }
+    fclose(f);
+    r->n_layer = n_layer;
+    r->n_gqa = n_head_kv > 0 ? n_head / n_head_kv : 0;
+    return n;
+}
+
+/* artr-quantize's per-tensor types equal llama-quantize's (committed as text by
+   tools/compare_quant.py types --write) on: a 10-layer model of n_embd 576 (most rows fall
+   back), a 16-layer tied one of n_embd 512 with GQA 4 under Q2_K, Q3_K_M and Q5_K_M, and
+   the HF Qwen2 and GPT-2 fixture models under Q4_K_M; the Qwen2 one also end to end. */
+static void test_quantize_mix_vs_llama(void)
+{
+    static const char *const files[] = {"mix_q4_k_m_576.txt", "mix_q2_k_512t.txt", "mix_q3_k_m_512t.txt",
+                                        "mix_q5_k_m_512t.txt", "mix_q4_k_m_qwen2.txt", "mix_q4_k_m_gpt2.txt"};
+    enum { MAX = 256 };
+    artr_tensor *ts = (artr_tensor *)malloc(MAX * sizeof *ts);
+    int *want = (int *)malloc(MAX * sizeof(int)), *got = (int *)malloc(MAX * sizeof(int));
+    char *names = (char *)malloc(MAX * 64);
+    int k, i;
+    for (k = 0; k < (int)(sizeof files / sizeof files[0]); k++) {
+        char mixname[16] = "";
+        aq_rules r;
+        aq_options o;
+        const aq_mix *mix;
+        int n = th_read_mix(files[k], mixname, &r, ts, want, names, MAX), bad = 0;
+        CHECK(n > 0);
+        mix = aq_find_mix(mixname);
+        CHECK(mix != NULL);
+        if (n <= 0 || !mix) continue;
+        memset(&o, 0, sizeof o);
+        o.type = r.type = mix->type;
+        o.ftype = r.ftype = mix->ftype;
+        CHECK(aq_choose(&r, &o, ts, n, got) == 0);
+        for (i = 0; i < n; i++) {
+            if (got[i] == want[i]) continue;
+            if (bad++ < 3)
+                printf("  %s: %s gets %s, llama-quantize's is %s\n", files[k], ts[i].name, aq_type_name(got[i]),
+                       aq_type_name(want[i]));
+        }
+        CHECK(bad == 0);
+        if (k == 4) { /* the file itself, through the tool */
+            char msg[512];
+            artr_model *out;
+            memset(&o, 0, sizeof o);
+            o.type = mix->type;
+            o.ftype = mix->ftype;
+            o.quiet = 1;
+            CHECK(aq_quantize_file(th_path("hf_qwen2.gguf"), "build/test_mix.gguf", &o, msg, sizeof msg) == 0);
+            if ((out = th_load_path("build/test_mix.gguf", 0)) != NULL) {
+                for (i = 0; i < n; i++) {
+                    artr_tensor t;
+                    CHECK_STATUS(artr_model_tensor(out, ts[i].name, &t, NULL), ARTR_OK, NULL);
+                    CHECK(t.type == want[i]);
+                }
+                artr_model_free(out);
+            }
+            remove("build/test_mix.gguf");
+        }
+    }
+    free(ts);
+    free(want);
+    free(got);
+    free(names);
 }
 
 static int th_exists(const char *path)
