@@ -12,13 +12,13 @@ typedef struct th_cases {
     size_t *len;
 } th_cases;
 
-static int th_cases_load(th_cases *c)
+static int th_cases_load_named(th_cases *c, const char *name)
 {
     size_t pos = 8;
     int i;
     uint32_t n;
     memset(c, 0, sizeof *c);
-    c->buf = th_fixture("tok_cases.bin", &c->size);
+    c->buf = th_fixture(name, &c->size);
     if (!c->buf || c->size < 8 || memcmp(c->buf, "ARTC", 4)) return 0;
     memcpy(&n, c->buf + 4, 4);
     c->n = (int)n;
@@ -32,6 +32,11 @@ static int th_cases_load(th_cases *c)
         pos += 4 + len;
     }
     return pos == c->size;
+}
+
+static int th_cases_load(th_cases *c)
+{
+    return th_cases_load_named(c, "tok_cases.bin");
 }
 
 static void th_cases_free(th_cases *c)
@@ -208,6 +213,129 @@ static void test_tok_spm_vs_sentencepiece(void)
     artr_model_free(m);
 }
 
+/* ---- pre-tokenizer families (tests/gen_tokenizer_fixtures.py pre) ---- */
+
+static uint32_t th_fnv32(const int32_t *ids, int n)
+{
+    uint32_t h = 0x811c9dc5u;
+    int i, b;
+    for (i = 0; i < n; i++)
+        for (b = 0; b < 4; b++) h = (h ^ (((uint32_t)ids[i] >> (8 * b)) & 0xff)) * 0x01000193u;
+    return h;
+}
+
+static artr_model *th_load_pre(const char *name, const char *force)
+{
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    p.tokenizer_pre = force;
+    CHECK_STATUS(artr_model_load_file(&m, th_path(name), &p, &err), ARTR_OK, &err);
+    return m;
+}
+
+/* A text's ids (ARTR_TOKENIZE_SPECIAL: tokenizers matches added tokens) or, with words,
+   the byte offsets where the pre-tokenizer's words end; their count or -1. */
+static int th_pre_encode(const artr_model *m, const char *s, size_t len, int words, int32_t *out, int cap)
+{
+    size_t i = 0;
+    int n = -1;
+    artr_error err;
+    if (!words)
+        return artr_tokenize(m, s, len, ARTR_TOKENIZE_SPECIAL, out, cap, &n, &err) == ARTR_OK ? n : -1;
+    for (n = 0; i < len && n < cap; n++) {
+        i = artr__pre_word(m->vocab.tok->pre, (const uint8_t *)s, len, i);
+        out[n] = (int32_t)i;
+    }
+    return i == len ? n : -1;
+}
+
+/* th_encode every text of the case lists and compare count and FNV-1a 32 with ref
+   ("ARTH", count, then uint16 n and uint32 hash per text). Returns the number of
+   texts; *matched the equal ones. */
+static int th_compare_hashes(const artr_model *m, const th_cases *lists, int n_lists, const char *ref,
+                             int words, int *matched)
+{
+    size_t size = 0;
+    unsigned char *buf = th_fixture(ref, &size);
+    int32_t *out = (int32_t *)malloc(sizeof(int32_t) * 8192);
+    int l, i, at = 0, total = 0, shown = 0;
+    uint32_t count = 0;
+    *matched = 0;
+    for (l = 0; l < n_lists; l++) total += lists[l].n;
+    if (buf && size >= 8) memcpy(&count, buf + 4, 4);
+    CHECK(buf && size == 8 + 6 * (size_t)total && !memcmp(buf, "ARTH", 4) && count == (uint32_t)total);
+    if (!buf || size != 8 + 6 * (size_t)total) total = 0;
+    for (l = 0; l < n_lists && total; l++) {
+        for (i = 0; i < lists[l].n; i++, at++) {
+            uint16_t want_n;
+            uint32_t want_h;
+            int n, j;
+            memcpy(&want_n, buf + 8 + 6 * (size_t)at, 2);
+            memcpy(&want_h, buf + 10 + 6 * (size_t)at, 4);
+            n = th_pre_encode(m, lists[l].text[i], lists[l].len[i], words, out, 8192);
+            if (n == want_n && th_fnv32(out, n) == want_h) {
+                (*matched)++;
+            } else if (shown++ < 3) {
+                printf("  %s, text %d \"", ref, at);
+                th_print_text(lists[l].text[i], lists[l].len[i]);
+                printf("\": artr %d %s [", n, words ? "words ending at" : "ids");
+                for (j = 0; j < n && j < 24; j++) printf(" %d", out[j]);
+                printf(" ], tokenizers %d\n", want_n);
+            }
+        }
+    }
+    free(out);
+    free(buf);
+    return total;
+}
+
+/* Each family's vocabulary, trained by tokenizers with that family's pre-tokenizer
+   pipeline, gives tokenizers' ids on every text (and "dbrx", forced on the Llama 3
+   vocabulary, those of ignore_merges off), and the pre-tokenizer alone its words. */
+static void th_pre_families(void)
+{
+    static const struct {
+        const char *gguf, *ref, *words, *force, *pre;
+    } fam[] = {
+        {"tok_pre_llama3.gguf", "tok_pre_llama3.ref", "tok_pre_llama3.words", NULL, "llama-bpe"},
+        {"tok_pre_llama3.gguf", "tok_pre_dbrx.ref", NULL, "dbrx", "dbrx"},
+        {"tok_pre_llama3.gguf", NULL, "tok_pre_gpt2.words", "gpt2", "gpt2"},
+        {"tok_pre_qwen2.gguf", "tok_pre_qwen2.ref", "tok_pre_qwen2.words", NULL, "qwen2"},
+        {"tok_pre_qwen35.gguf", "tok_pre_qwen35.ref", "tok_pre_qwen35.words", NULL, "qwen35"},
+        {"tok_pre_smollm.gguf", "tok_pre_smollm.ref", "tok_pre_smollm.words", NULL, "smollm"},
+        {"tok_pre_default.gguf", "tok_pre_default.ref", "tok_pre_default.words", NULL, "default"},
+    };
+    th_cases lists[2];
+    size_t f;
+    CHECK(th_cases_load_named(&lists[0], "tok_cases.bin"));
+    CHECK(th_cases_load_named(&lists[1], "tok_pre_cases.bin"));
+    for (f = 0; f < sizeof fam / sizeof fam[0]; f++) {
+        artr_model *m = th_load_pre(fam[f].gguf, fam[f].force);
+        int total, matched;
+        if (!m) continue;
+        CHECK(artr_model_vocab(m)->kind == ARTR_VOCAB_BPE && artr_model_vocab(m)->pre &&
+              !strcmp(artr_model_vocab(m)->pre, fam[f].pre));
+        if (fam[f].ref) {
+            total = th_compare_hashes(m, lists, 2, fam[f].ref, 0, &matched);
+            printf("  %-9s %d of %d texts: ids equal tokenizers'\n", fam[f].pre, matched, total);
+            CHECK(total >= 4000 && matched == total);
+        }
+        if (fam[f].words) {
+            total = th_compare_hashes(m, lists, 2, fam[f].words, 1, &matched);
+            printf("  %-9s %d of %d texts: words equal tokenizers' pre_tokenize_str\n", fam[f].pre, matched, total);
+            CHECK(total >= 4000 && matched == total);
+        }
+        artr_model_free(m);
+    }
+    th_cases_free(&lists[0]);
+    th_cases_free(&lists[1]);
+}
+
+/* Byte-level BPE against Hugging Face tokenizers: the GPT-2 vocabulary, then every
+   pre-tokenizer family. */
 static void test_tok_bpe_vs_tokenizers(void)
 {
     th_cases c;
@@ -228,6 +356,7 @@ static void test_tok_bpe_vs_tokenizers(void)
     th_ids_free(&x);
     th_cases_free(&c);
     artr_model_free(m);
+    th_pre_families();
 }
 
 /* A one-layer llama2.c checkpoint for the 32000-token vocabulary, loaded with the real
@@ -461,7 +590,88 @@ static void test_tok_detok_streaming(void)
     artr_model_free(m);
 }
 
-/* Special and control tokens, BOS/EOS flags, the space prefix. */
+/* tokenizer.ggml.pre: an unknown name loads and refuses to tokenize, naming it; a forced
+   name overrides it; an unknown forced name fails the load. */
+static void th_pre_names(void)
+{
+    size_t size = 0, i;
+    unsigned char *buf = th_fixture("tok_pre_qwen2.gguf", &size);
+    artr_model_params p;
+    artr_model *m = NULL, *ref = th_load_pre("tok_pre_qwen2.gguf", NULL);
+    artr_error err;
+    int32_t out[64], want[64];
+    int n = 0, n2 = 0;
+    const char *text = "Qwen 123 ok";
+    for (i = 0; buf && i + 5 < size; i++) /* the value "qwen2" of tokenizer.ggml.pre */
+        if (!memcmp(buf + i, "qwen2", 5) && buf[i - 8] == 5) break;
+    if (!buf || !ref || i + 5 >= size) {
+        CHECK(0);
+        goto done;
+    }
+    buf[i + 4] = '9';
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_memory(&m, buf, size, &p, &err), ARTR_OK, &err);
+    if (m) {
+        CHECK(artr_model_vocab(m)->pre == NULL);
+        CHECK_STATUS(artr_tokenize(m, text, strlen(text), 0, out, 64, &n, &err), ARTR_E_UNSUPPORTED, &err);
+        CHECK(strstr(err.msg, "'qwen9'") != NULL && strstr(err.msg, "tokenizer_pre") != NULL);
+        artr_model_free(m);
+        m = NULL;
+    }
+    p.tokenizer_pre = "qwen2";
+    CHECK_STATUS(artr_model_load_memory(&m, buf, size, &p, &err), ARTR_OK, &err);
+    if (m) {
+        CHECK(artr_model_vocab(m)->pre && !strcmp(artr_model_vocab(m)->pre, "qwen2"));
+        CHECK_STATUS(artr_tokenize(m, text, strlen(text), 0, out, 64, &n, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_tokenize(ref, text, strlen(text), 0, want, 64, &n2, &err), ARTR_OK, &err);
+        CHECK(n == n2 && !memcmp(out, want, sizeof(int32_t) * (size_t)n));
+        CHECK_STATUS(artr_tokenize(m, "123", 3, 0, out, 64, &n, &err), ARTR_OK, &err);
+        CHECK(n == 3); /* \p{N}: one digit a word */
+        artr_model_free(m);
+        m = NULL;
+    }
+    p.tokenizer_pre = "qwen3-nonesuch";
+    CHECK_STATUS(artr_model_load_memory(&m, buf, size, &p, &err), ARTR_E_ARG, &err);
+    CHECK(m == NULL && strstr(err.msg, "'qwen3-nonesuch'") != NULL);
+done:
+    free(buf);
+    artr_model_free(ref);
+}
+
+/* End of generation: EOS, tokenizer.ggml.eot_token_id, turn-ending texts. */
+static void th_eog(void)
+{
+    artr_model *l3 = th_load_pre("tok_pre_llama3.gguf", NULL), *qw = th_load_pre("tok_pre_qwen2.gguf", NULL);
+    artr_model *bpe = th_load_tok("tok_bpe.gguf"), *spm = th_load_tok("tok_spm.gguf");
+    const artr_vocab_info *vi;
+    size_t len;
+    const char *piece;
+    if (!l3 || !qw || !bpe || !spm) goto done;
+    vi = artr_model_vocab(l3); /* <|begin_of_text|> 0, <|end_of_text|> 1 (eos), <|eot_id|> 2 (eot), <|eom_id|> 3 */
+    piece = artr_token_piece(l3, 2, &len);
+    CHECK(piece && len == 10 && !memcmp(piece, "<|eot_id|>", 10));
+    CHECK(vi->n_eog == 3 && vi->eog[0] == 1 && vi->eog[1] == 2 && vi->eog[2] == 3);
+    CHECK(!artr_token_is_eog(l3, 0) && artr_token_is_eog(l3, 1) && artr_token_is_eog(l3, 2) && artr_token_is_eog(l3, 3));
+    CHECK(!artr_token_is_eog(l3, 4) && !artr_token_is_eog(l3, -1) && !artr_token_is_eog(l3, 1 << 30));
+    CHECK(!artr_token_is_eog(NULL, 1));
+    CHECK(vi->add_bos == 1 && vi->bos == 0); /* llama.cpp: the Llama 3 names add BOS */
+    vi = artr_model_vocab(qw); /* <|endoftext|> 0, <|im_start|> 1, <|im_end|> 2 (eos) */
+    CHECK(vi->n_eog == 2 && vi->eog[0] == 0 && vi->eog[1] == 2 && !artr_token_is_eog(qw, 1));
+    CHECK(vi->add_bos == 0);
+    vi = artr_model_vocab(bpe);
+    CHECK(vi->n_eog == 1 && vi->eog[0] == 0 && !strcmp(vi->pre, "gpt2"));
+    vi = artr_model_vocab(spm);
+    CHECK(vi->n_eog == 1 && vi->eog[0] == 2 && vi->pre == NULL);
+done:
+    artr_model_free(l3);
+    artr_model_free(qw);
+    artr_model_free(bpe);
+    artr_model_free(spm);
+}
+
+/* Special and control tokens, BOS/EOS flags, the space prefix, end of generation,
+   pre-tokenizer names. */
 static void test_tok_specials(void)
 {
     artr_model *spm = th_load_tok("tok_spm.gguf"), *bpe = th_load_tok("tok_bpe.gguf");
@@ -512,6 +722,8 @@ static void test_tok_specials(void)
 done:
     artr_model_free(spm);
     artr_model_free(bpe);
+    th_eog();
+    th_pre_names();
 }
 
 /* The small model fixtures: tokenizers in full models, llama2.c's tok32.bin. */
@@ -621,6 +833,33 @@ done:
 
 /* 10 MB texts: hostile (one run with no space, random bytes) and ordinary. Each must
    finish quickly and give a count that matches a second, counting-only call. */
+/* Every pre-tokenizer family on 10 MB of digits, of whitespace, of marks: time stays
+   linear (a quadratic split would not finish). */
+static void th_pre_10mb(char *text, int32_t *ids, size_t size)
+{
+    static const char *const fams[4] = {"tok_pre_llama3.gguf", "tok_pre_qwen35.gguf", "tok_pre_smollm.gguf",
+                                        "tok_pre_default.gguf"};
+    static const char *const pats[3] = {"1234567890\xd9\xa1\xd9\xa2 ", " \t\n\r\xe3\x80\x80  \n", "a\xcc\x81" "e\xcc\x81 "};
+    int f, k;
+    for (f = 0; f < 4; f++) {
+        artr_model *m = th_load_pre(fams[f], NULL);
+        double t = 0;
+        if (!m) continue;
+        for (k = 0; k < 3; k++) {
+            size_t i, len = strlen(pats[k]);
+            int n = 0;
+            artr_error err;
+            clock_t t0 = clock();
+            for (i = 0; i < size; i++) text[i] = pats[k][i % len];
+            CHECK_STATUS(artr_tokenize(m, text, size, 0, ids, (int)size + 3, &n, &err), ARTR_OK, &err);
+            CHECK(n > 0 && (size_t)n <= size);
+            t += (double)(clock() - t0) / CLOCKS_PER_SEC;
+        }
+        printf("  %s, 10 MB each of digits, whitespace, marks: %.2f s\n", artr_model_vocab(m)->pre, t);
+        artr_model_free(m);
+    }
+}
+
 static void test_tok_10mb(void)
 {
     const size_t size = 10u << 20;
@@ -652,6 +891,7 @@ static void test_tok_10mb(void)
                    (double)(clock() - t0) / CLOCKS_PER_SEC / 2);
         }
     }
+    th_pre_10mb(text, ids, size);
 done:
     artr_model_free(ms[0]);
     artr_model_free(ms[1]);
@@ -663,9 +903,9 @@ done:
    whose size artr_model_bytes predicts exactly. */
 static void test_tok_no_alloc(void)
 {
-    static const char *const files[2] = {"tok_spm.gguf", "tok_bpe.gguf"};
+    static const char *const files[3] = {"tok_spm.gguf", "tok_bpe.gguf", "tok_pre_llama3.gguf"};
     int f;
-    for (f = 0; f < 2; f++) {
+    for (f = 0; f < 3; f++) {
         size_t size, bytes = 0, k;
         unsigned char *buf = th_fixture(files[f], &size), *mem;
         artr_model_params p;
@@ -707,13 +947,13 @@ static void test_tok_no_alloc(void)
    tokenizer whose ids are in range (artr_fuzz_one checks it). */
 static void test_tok_hostile_vocab(void)
 {
-    static const char *const files[2] = {"tok_spm.gguf", "tok_bpe.gguf"};
+    static const char *const files[3] = {"tok_spm.gguf", "tok_bpe.gguf", "tok_pre_llama3.gguf"};
     uint64_t seed = 7;
     int f, broken = 0, loads = 0, ok = 0;
     artr_model_params p;
     memset(&p, 0, sizeof p);
     p.container = 1;
-    for (f = 0; f < 2; f++) {
+    for (f = 0; f < 3; f++) {
         size_t size, i;
         unsigned char *buf = th_fixture(files[f], &size);
         if (!buf) continue;
