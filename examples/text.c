@@ -40,7 +40,7 @@ static void usage(FILE *f)
           "  -z, --vocab FILE         llama2.c tokenizer.bin for a llama2.c checkpoint\n"
           "  -p, --prompt TEXT        prompt (default: empty, i.e. BOS only)\n"
           "  -f, --file FILE          read the prompt from a file\n"
-          "  -n, --n-predict N        tokens to generate (default 128; -1 = until EOS or Ctrl-C)\n"
+          "  -n, --n-predict N        tokens to generate (default 128; -1 = until end of generation or Ctrl-C)\n"
           "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
           "  -t, --threads N          threads (default: OpenMP's)\n"
           "  -s, --seed N             sampling seed (default: from the clock)\n"
@@ -57,7 +57,7 @@ static void usage(FILE *f)
           "      --spec-jacobi W      speculative Jacobi decoding with a window of W\n"
           "      --kv-type f32|f16    KV cache element type (f16 halves its memory; default f32)\n"
           "      --sink N             bounded cache for endless generation: keep N sink tokens\n"
-          "      --ignore-eos         do not stop at the end-of-sequence token\n"
+          "      --ignore-eos         do not stop at end-of-generation tokens (EOS, end of turn)\n"
           "      --perplexity FILE    print the perplexity of FILE (windows of -c tokens) and exit\n"
           "  -i, --interactive        after generating, read a line and continue\n"
           "  -h, --help               this text\n",
@@ -405,7 +405,8 @@ static void context_full(int n_ctx)
     fprintf(stderr, "\nartr-text: the context is full (%d tokens; -c for more, --sink for endless)\n", n_ctx);
 }
 
-/* Step until n_predict tokens (counted in *n_gen), EOS, a full context or Ctrl-C,
+/* Step until n_predict tokens (counted in *n_gen), an end-of-generation token (EOS,
+   <|im_end|>, <|eot_id|>, ...: artr_token_is_eog), a full context or Ctrl-C,
    streaming the text, then flush the detokenizer. 0 on an error (printed) or a failed
    write. */
 static int generate(session *s, options *o, int *n_gen)
@@ -433,7 +434,7 @@ static int generate(session *s, options *o, int *n_gen)
             return 0;
         }
         for (i = 0; i < n_out; i++) {
-            if (!o->ignore_eos && out[i] == s->vi->eos) {
+            if (!o->ignore_eos && artr_token_is_eog(s->m, out[i])) { /* EOS or end of turn */
                 stop = 1;
                 break;
             }
