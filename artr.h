@@ -122,8 +122,10 @@
 
    Tokenizer. artr_tokenize turns text into ids with the model's own vocabulary:
    SentencePiece BPE (GGUF tokenizer.ggml.model "llama"), byte-level BPE ("gpt2", with
-   the GPT-2 pre-tokenizer), or llama2.c's tokenizer.bin. It allocates nothing and is
-   linear in the text. artr_detok_push streams ids back to text, holding back a UTF-8
+   the pre-tokenizer tokenizer.ggml.pre names: gpt2, llama3, qwen2, qwen35, starcoder,
+   default and their aliases), or llama2.c's tokenizer.bin. It allocates nothing and is
+   linear in the text. artr_token_is_eog says which ids end generation (EOS, eot/eom,
+   <|im_end|>, <|eot_id|>, <end_of_turn>, ...). artr_detok_push streams ids back to text, holding back a UTF-8
    character split over byte tokens until it is whole.
 
        int32_t ids[64];
