@@ -587,6 +587,38 @@ ARTRDEF artr_status artr_detok_push(const artr_model *m, artr_detok *d, int32_t 
 ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *out, size_t cap,
                                      size_t *n, artr_error *err);
 
+/* ---- chat templates ------------------------------------------------------------- */
+
+/* One message of a conversation; role and content NUL-terminated UTF-8. Roles: "system",
+   "user", "assistant" (ChatML, Llama 3 and Gemma pass others through, Phi and Zephyr
+   leave them out, Mistral refuses them). */
+typedef struct artr_chat_msg {
+    const char *role;
+    const char *content;
+} artr_chat_msg;
+
+/* Chat formats: what each family's published Jinja template renders, written out. */
+enum { ARTR_CHAT_NONE = 0, ARTR_CHAT_CHATML = 1, ARTR_CHAT_LLAMA3 = 2, ARTR_CHAT_GEMMA = 3,
+       ARTR_CHAT_PHI3 = 4, ARTR_CHAT_PHI4 = 5, ARTR_CHAT_ZEPHYR = 6, ARTR_CHAT_MISTRAL_V1 = 7,
+       ARTR_CHAT_MISTRAL_V3 = 8, ARTR_CHAT_MISTRAL_V3_TEKKEN = 9, ARTR_CHAT_MISTRAL_V7 = 10 };
+
+/* The chat format called name ("chatml", "llama3", "gemma", "phi3", "phi4", "zephyr",
+   "mistral-v1", "mistral-v3", "mistral-v3-tekken", "mistral-v7") or, with name NULL, the
+   one m's tokenizer.chat_template is recognised as (by llama.cpp's markers), in *tmpl.
+   ARTR_E_UNSUPPORTED, with the list of names, when there is none. */
+ARTRDEF artr_status artr_chat_template(const artr_model *m, const char *name, int *tmpl, artr_error *err);
+
+/* The prompt text for msgs[0 .. n_msgs) in format tmpl, into out (cap bytes, NUL added):
+   *len bytes. add_assistant: end with the opening of the assistant's turn. BOS is not
+   written (tokenize with ARTR_TOKENIZE_BOS when the model adds one); the end-of-sequence
+   text some formats write is m's EOS token ("</s>", "<|endoftext|>" when m is NULL).
+   content_at (NULL, or 2 * n_msgs): where each content starts and ends in out (0, 0 if
+   the format leaves it out), so a caller can tokenize what users typed without special
+   tokens. cap too small: ARTR_E_SPACE, the length needed in *len. Allocates nothing. */
+ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_chat_msg *msgs, int n_msgs,
+                                     int add_assistant, char *out, size_t cap, size_t *len,
+                                     size_t *content_at, artr_error *err);
+
 #ifdef __cplusplus
 }
 #endif
@@ -7003,6 +7035,260 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
     if (*n) memcpy(out, d->pending, *n);
     d->n_pending = 0;
     d->in_text = 0;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+/* ---- chat templates ---- */
+
+/* Each format is the text its family's published Jinja template renders (transformers'
+   apply_chat_template: trim_blocks, lstrip_blocks) with bos_token empty, checked against
+   jinja2 renderings (tests/gen_tokenizer_fixtures.py chat). Jinja's trim is Python's str.strip. */
+static const char *const artr__chat_names[] = {NULL, "chatml", "llama3", "gemma", "phi3", "phi4", "zephyr",
+                                               "mistral-v1", "mistral-v3", "mistral-v3-tekken", "mistral-v7"};
+#define ARTR__CHAT_LIST "chatml, llama3, gemma, phi3, phi4, zephyr, mistral-v1, mistral-v3, mistral-v3-tekken, mistral-v7"
+
+static int artr__contains(const char *s, size_t n, const char *lit)
+{
+    size_t k = strlen(lit), i;
+    for (i = 0; i + k <= n; i++)
+        if (memcmp(s + i, lit, k) == 0) return 1;
+    return 0;
+}
+
+/* llama.cpp's order of markers (llama-chat.cpp llm_chat_detect_template), for the formats
+   artr has; ARTR_CHAT_NONE for any other template. */
+static int artr__chat_detect(const char *t, size_t n)
+{
+    if (artr__contains(t, n, "<|im_start|>"))
+        return artr__contains(t, n, "<|im_sep|>") ? ARTR_CHAT_PHI4 : ARTR_CHAT_CHATML;
+    if (artr__contains(t, n, "[SYSTEM_PROMPT]")) return ARTR_CHAT_MISTRAL_V7;
+    if (artr__contains(t, n, "' [INST] ' + system_message") || artr__contains(t, n, "[AVAILABLE_TOOLS]")) {
+        if (artr__contains(t, n, " [INST]")) return ARTR_CHAT_MISTRAL_V1;
+        return artr__contains(t, n, "\"[INST]\"") ? ARTR_CHAT_MISTRAL_V3_TEKKEN : ARTR_CHAT_MISTRAL_V3;
+    }
+    if (artr__contains(t, n, "[INST]")) return ARTR_CHAT_NONE; /* Llama 2's variants */
+    if (artr__contains(t, n, "<|assistant|>") && artr__contains(t, n, "<|end|>")) return ARTR_CHAT_PHI3;
+    if (artr__contains(t, n, "<|user|>") && artr__contains(t, n, "<|assistant|>") &&
+        artr__contains(t, n, "eos_token"))
+        return ARTR_CHAT_ZEPHYR;
+    if (artr__contains(t, n, "<start_of_turn>")) return ARTR_CHAT_GEMMA;
+    if (artr__contains(t, n, "<|start_header_id|>") && artr__contains(t, n, "<|end_header_id|>"))
+        return ARTR_CHAT_LLAMA3;
+    return ARTR_CHAT_NONE;
+}
+
+ARTRDEF artr_status artr_chat_template(const artr_model *m, const char *name, int *tmpl, artr_error *err)
+{
+    const artr__kv *kv;
+    int i;
+    if (!tmpl || (!m && !name)) return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_template: NULL tmpl, or neither a model nor a name");
+    *tmpl = ARTR_CHAT_NONE;
+    if (name) {
+        for (i = 1; i < (int)(sizeof artr__chat_names / sizeof artr__chat_names[0]); i++)
+            if (strcmp(name, artr__chat_names[i]) == 0) *tmpl = i;
+        if (*tmpl == ARTR_CHAT_NONE)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "chat template '%s': artr has " ARTR__CHAT_LIST, name);
+    } else {
+        kv = artr__kv_find(m, "tokenizer.chat_template");
+        if (!kv || kv->type != ARTR_META_STRING)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "the model has no tokenizer.chat_template; name one of " ARTR__CHAT_LIST);
+        *tmpl = artr__chat_detect((const char *)kv->val, (size_t)kv->n);
+        if (*tmpl == ARTR_CHAT_NONE)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.chat_template is none artr recognises; name one of " ARTR__CHAT_LIST);
+    }
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+/* The text being formatted: the first cap bytes are stored, all are counted. */
+typedef struct artr__chat_out {
+    char *dst;
+    size_t cap, n;
+    size_t *at; /* content_at or NULL */
+} artr__chat_out;
+
+static void artr__chat_put(artr__chat_out *o, const char *s, size_t n)
+{
+    size_t k = o->n < o->cap ? o->cap - o->n : 0;
+    memcpy(o->dst + o->n, s, n < k ? n : k);
+    o->n += n;
+}
+static void artr__chat_lit(artr__chat_out *o, const char *s)
+{
+    artr__chat_put(o, s, strlen(s));
+}
+
+static int artr__py_space(uint32_t cp) /* Python's str.isspace: White_Space and U+001C..U+001F */
+{
+    return artr__uni_class(cp) == ARTR__C_SPACE || (cp >= 0x1c && cp <= 0x1f);
+}
+
+/* Message i's content (trimmed as Jinja's trim if trim), its span noted in o->at. */
+static void artr__chat_content(artr__chat_out *o, const artr_chat_msg *msg, int i, int trim)
+{
+    const uint8_t *s = (const uint8_t *)msg->content;
+    size_t a = 0, b = strlen(msg->content), k;
+    uint32_t cp;
+    int len;
+    while (trim && a < b && (len = artr__utf8(s + a, b - a, &cp)) > 0 && artr__py_space(cp)) a += (size_t)len;
+    while (trim && b > a) {
+        for (k = b - 1; k > a && b - k < 4 && (s[k] & 0xc0) == 0x80; k--) {
+        }
+        len = artr__utf8(s + k, b - k, &cp);
+        if (k + (size_t)len != b || !artr__py_space(cp)) break;
+        b = k;
+    }
+    if (o->at) o->at[2 * i] = o->n;
+    artr__chat_put(o, msg->content + a, b - a);
+    if (o->at) o->at[2 * i + 1] = o->n;
+}
+
+static int artr__role_is(const artr_chat_msg *msg, const char *role)
+{
+    return strcmp(msg->role, role) == 0;
+}
+
+/* ChatML, Llama 3, Phi-3, Phi-4, Zephyr: every message on its own, in a role header. */
+static void artr__chat_turn(artr__chat_out *o, int tmpl, const artr_chat_msg *msg, int i, const char *eos)
+{
+    int sys = artr__role_is(msg, "system"), user = artr__role_is(msg, "user");
+    int known = sys || user || artr__role_is(msg, "assistant");
+    switch (tmpl) {
+    case ARTR_CHAT_CHATML:
+        artr__chat_lit(o, "<|im_start|>");
+        artr__chat_lit(o, msg->role);
+        artr__chat_lit(o, "\n");
+        artr__chat_content(o, msg, i, 0);
+        artr__chat_lit(o, "<|im_end|>\n");
+        break;
+    case ARTR_CHAT_LLAMA3:
+        artr__chat_lit(o, "<|start_header_id|>");
+        artr__chat_lit(o, msg->role);
+        artr__chat_lit(o, "<|end_header_id|>\n\n");
+        artr__chat_content(o, msg, i, 1);
+        artr__chat_lit(o, "<|eot_id|>");
+        break;
+    case ARTR_CHAT_PHI4:
+        if (!known) break;
+        artr__chat_lit(o, "<|im_start|>");
+        artr__chat_lit(o, msg->role);
+        artr__chat_lit(o, "<|im_sep|>");
+        artr__chat_content(o, msg, i, 0);
+        artr__chat_lit(o, "<|im_end|>");
+        break;
+    default: /* Phi-3 (an empty system message left out), Zephyr */
+        if (!known || (tmpl == ARTR_CHAT_PHI3 && sys && !msg->content[0])) break;
+        artr__chat_lit(o, "<|");
+        artr__chat_lit(o, msg->role);
+        artr__chat_lit(o, "|>\n");
+        artr__chat_content(o, msg, i, 0);
+        artr__chat_lit(o, tmpl == ARTR_CHAT_PHI3 ? "<|end|>\n" : eos);
+        if (tmpl == ARTR_CHAT_ZEPHYR) artr__chat_lit(o, "\n");
+        break;
+    }
+}
+
+/* Gemma: assistant is "model"; a first system message goes before the first turn's text. */
+static void artr__chat_gemma(artr__chat_out *o, const artr_chat_msg *msgs, int n, int add_assistant)
+{
+    int i, first = n > 0 && artr__role_is(&msgs[0], "system");
+    for (i = first; i < n; i++) {
+        artr__chat_lit(o, "<start_of_turn>");
+        artr__chat_lit(o, artr__role_is(&msgs[i], "assistant") ? "model" : msgs[i].role);
+        artr__chat_lit(o, "\n");
+        if (i == 1 && first) {
+            artr__chat_content(o, &msgs[0], 0, 0);
+            artr__chat_lit(o, "\n\n");
+        }
+        artr__chat_content(o, &msgs[i], i, 1);
+        artr__chat_lit(o, "<end_of_turn>\n");
+    }
+    if (add_assistant) artr__chat_lit(o, "<start_of_turn>model\n");
+}
+
+/* Mistral's [INST] formats. v1 puts a first system message in the first user turn, v3 in
+   the last message if that is a user turn; v7 writes it where it is. */
+static artr_status artr__chat_mistral(artr__chat_out *o, int tmpl, const artr_chat_msg *msgs, int n,
+                                      const char *eos, artr_error *err)
+{
+    int v1 = tmpl == ARTR_CHAT_MISTRAL_V1, v7 = tmpl == ARTR_CHAT_MISTRAL_V7;
+    int tekken = tmpl == ARTR_CHAT_MISTRAL_V3_TEKKEN, i;
+    int sys = !v7 && n > 0 && artr__role_is(&msgs[0], "system");
+    for (i = sys; i < n; i++) {
+        const artr_chat_msg *msg = &msgs[i];
+        int with_sys = sys && (v1 ? i == 1 : i == n - 1);
+        if (artr__role_is(msg, "user")) {
+            artr__chat_lit(o, v1 ? " [INST] " : tekken ? "[INST]" : "[INST] ");
+            if (with_sys) {
+                artr__chat_content(o, &msgs[0], 0, 0);
+                artr__chat_lit(o, "\n\n");
+            }
+            artr__chat_content(o, msg, i, 0);
+            artr__chat_lit(o, v1 ? " [/INST]" : "[/INST]");
+        } else if (artr__role_is(msg, "assistant")) {
+            if (!tekken) artr__chat_lit(o, " ");
+            artr__chat_content(o, msg, i, tmpl == ARTR_CHAT_MISTRAL_V3);
+            artr__chat_lit(o, eos);
+        } else if (v7 && artr__role_is(msg, "system")) {
+            artr__chat_lit(o, "[SYSTEM_PROMPT] ");
+            artr__chat_content(o, msg, i, 0);
+            artr__chat_lit(o, "[/SYSTEM_PROMPT]");
+        } else {
+            return ARTR__FAIL(err, ARTR_E_ARG, "chat template %s: message %d has role '%s' (user and assistant only, after an optional system message)",
+                              artr__chat_names[tmpl], i, msg->role);
+        }
+    }
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_chat_msg *msgs, int n_msgs,
+                                     int add_assistant, char *out, size_t cap, size_t *len,
+                                     size_t *content_at, artr_error *err)
+{
+    artr__chat_out o;
+    const char *eos = tmpl == ARTR_CHAT_PHI3 ? "<|endoftext|>" : "</s>";
+    char eos_buf[64];
+    artr_status st = ARTR_OK;
+    int i;
+    if (!len || n_msgs < 0 || (!msgs && n_msgs) || (!out && cap))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_format: NULL len, msgs or out, or n_msgs < 0");
+    *len = 0;
+    if (tmpl <= ARTR_CHAT_NONE || tmpl > ARTR_CHAT_MISTRAL_V7)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_format: unknown chat format %d", tmpl);
+    for (i = 0; i < n_msgs; i++)
+        if (!msgs[i].role || !msgs[i].content)
+            return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_format: message %d has a NULL role or content", i);
+    if (m && m->vocab.tokens && m->vocab.tok->info.eos >= 0) { /* the model's own EOS text */
+        const artr__token *t = &m->vocab.tokens[m->vocab.tok->info.eos];
+        if (t->len < sizeof eos_buf && !memchr(t->text, 0, t->len)) {
+            memcpy(eos_buf, t->text, t->len);
+            eos_buf[t->len] = 0;
+            eos = eos_buf;
+        }
+    }
+    o.dst = out;
+    o.cap = cap;
+    o.n = 0;
+    o.at = content_at;
+    if (content_at) memset(content_at, 0, 2 * (size_t)n_msgs * sizeof *content_at);
+    if (tmpl == ARTR_CHAT_GEMMA) {
+        artr__chat_gemma(&o, msgs, n_msgs, add_assistant);
+    } else if (tmpl >= ARTR_CHAT_MISTRAL_V1) {
+        st = artr__chat_mistral(&o, tmpl, msgs, n_msgs, eos, err);
+    } else {
+        for (i = 0; i < n_msgs; i++) artr__chat_turn(&o, tmpl, &msgs[i], i, eos);
+        if (tmpl == ARTR_CHAT_ZEPHYR && add_assistant && n_msgs > 0) artr__chat_lit(&o, "<|assistant|>\n");
+        else if (tmpl == ARTR_CHAT_PHI3) artr__chat_lit(&o, add_assistant ? "<|assistant|>\n" : eos);
+        else if (add_assistant && tmpl == ARTR_CHAT_CHATML) artr__chat_lit(&o, "<|im_start|>assistant\n");
+        else if (add_assistant && tmpl == ARTR_CHAT_LLAMA3) artr__chat_lit(&o, "<|start_header_id|>assistant<|end_header_id|>\n\n");
+        else if (add_assistant && tmpl == ARTR_CHAT_PHI4) artr__chat_lit(&o, "<|im_start|>assistant<|im_sep|>");
+    }
+    if (st != ARTR_OK) return st;
+    *len = o.n;
+    if (o.n >= cap)
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_chat_format: the prompt has %zu bytes, out has room for %zu", o.n, cap ? cap - 1 : 0);
+    out[o.n] = 0;
     artr__ok(err);
     return ARTR_OK;
 }

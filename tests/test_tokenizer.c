@@ -670,8 +670,176 @@ done:
     artr_model_free(spm);
 }
 
+/* ---- chat formats against jinja2 renderings (gen_tokenizer_fixtures.py chat) ---- */
+
+static const char *th_blob(const unsigned char *buf, size_t size, size_t *pos, uint32_t *len)
+{
+    const char *s;
+    if (*pos + 4 > size) return NULL;
+    memcpy(len, buf + *pos, 4);
+    if (*len > size - *pos - 4) return NULL;
+    s = (const char *)buf + *pos + 4;
+    *pos += 4 + *len;
+    return s;
+}
+
+/* A container GGUF whose one key is tokenizer.chat_template = src. */
+static artr_model *th_chat_model(const char *src)
+{
+    static th_gguf g;
+    artr_model_params p;
+    artr_model *m = NULL;
+    artr_error err;
+    if (strlen(src) + 128 > sizeof g.buf) return NULL;
+    th_header(&g, 0, 1);
+    th_str(&g, "tokenizer.chat_template");
+    th_u32(&g, ARTR_META_STRING);
+    th_str(&g, src);
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    CHECK_STATUS(artr_model_load_memory(&m, g.buf, g.n, &p, &err), ARTR_OK, &err);
+    return m;
+}
+
+/* One rendering: artr_chat_format's text equals jinja2's, each content span holds (part
+   of) its content, and a buffer one byte short is ARTR_E_SPACE with the length. */
+static int th_chat_case(const char *name, int add, const artr_chat_msg *msgs, int n, const char *want,
+                        size_t want_len)
+{
+    static char out[8192];
+    size_t len = 0, at[32], i;
+    int tmpl, ok;
+    artr_error err;
+    if (artr_chat_template(NULL, name, &tmpl, &err) != ARTR_OK) return 0;
+    ok = artr_chat_format(NULL, tmpl, msgs, n, add, out, sizeof out, &len, at, &err) == ARTR_OK &&
+         len == want_len && !memcmp(out, want, len) && out[len] == 0;
+    for (i = 0; ok && i < (size_t)n; i++) {
+        size_t a = at[2 * i], b = at[2 * i + 1], k, cl = strlen(msgs[i].content);
+        int found = a == b;
+        for (k = 0; !found && k + (b - a) <= cl; k++) found = !memcmp(msgs[i].content + k, out + a, b - a);
+        ok = found && a <= b && b <= len;
+    }
+    if (ok) {
+        ok = artr_chat_format(NULL, tmpl, msgs, n, add, out, want_len, &len, NULL, &err) == ARTR_E_SPACE &&
+             len == want_len;
+    }
+    if (!ok) {
+        printf("  %s (add_assistant %d, %d messages): artr \"", name, add, n);
+        th_print_text(out, len < sizeof out ? len : sizeof out);
+        printf("\", jinja2 \"");
+        th_print_text(want, want_len);
+        printf("\"\n");
+    }
+    return ok;
+}
+
+static void th_chat_vs_jinja(void)
+{
+    size_t size = 0, pos = 8;
+    unsigned char *buf = th_fixture("chat_cases.bin", &size);
+    uint32_t count = 0, c, len, n_tmpl = 0;
+    int good = 0, detected = 0;
+    if (!buf || size < 8 || memcmp(buf, "ARTK", 4)) {
+        CHECK(0);
+        free(buf);
+        return;
+    }
+    memcpy(&count, buf + 4, 4);
+    for (c = 0; c < count; c++) {
+        artr_chat_msg msgs[16];
+        char names[16][24], name[32];
+        static char texts[16][512];
+        uint32_t add = 0, n = 0, k;
+        const char *s = th_blob(buf, size, &pos, &len);
+        if (!s || len >= sizeof name || pos + 8 > size) break;
+        memcpy(name, s, len);
+        name[len] = 0;
+        memcpy(&add, buf + pos, 4);
+        memcpy(&n, buf + pos + 4, 4);
+        pos += 8;
+        if (n > 16) break;
+        for (k = 0; k < n; k++) { /* NUL-terminated copies of role and content */
+            const char *r = th_blob(buf, size, &pos, &len);
+            if (!r || len >= sizeof names[k]) break;
+            memcpy(names[k], r, len);
+            names[k][len] = 0;
+            r = th_blob(buf, size, &pos, &len);
+            if (!r || len >= sizeof texts[k]) break;
+            memcpy(texts[k], r, len);
+            texts[k][len] = 0;
+            msgs[k].role = names[k];
+            msgs[k].content = texts[k];
+        }
+        if (k < n || !(s = th_blob(buf, size, &pos, &len))) break;
+        good += th_chat_case(name, (int)add, msgs, (int)n, s, len);
+    }
+    CHECK(c == count && pos + 4 <= size);
+    if (pos + 4 <= size) memcpy(&n_tmpl, buf + pos, 4);
+    pos += 4;
+    for (c = 0; c < n_tmpl; c++) { /* each published template is recognised as its format */
+        char name[32];
+        static char src[4096];
+        int want = -1, got = -1;
+        const char *s = th_blob(buf, size, &pos, &len);
+        artr_model *m;
+        if (!s || len >= sizeof name) break;
+        memcpy(name, s, len);
+        name[len] = 0;
+        if (!(s = th_blob(buf, size, &pos, &len)) || len >= sizeof src) break;
+        memcpy(src, s, len);
+        src[len] = 0;
+        artr_chat_template(NULL, name, &want, NULL);
+        if ((m = th_chat_model(src)) != NULL) {
+            artr_error err;
+            CHECK_STATUS(artr_chat_template(m, NULL, &got, &err), ARTR_OK, &err);
+            artr_model_free(m);
+        }
+        if (got == want) detected++;
+        else printf("  template '%s' recognised as %d\n", name, got);
+    }
+    printf("  %d of %u renderings equal jinja2's; %d of %u published templates recognised\n", good,
+           (unsigned)count, detected, (unsigned)n_tmpl);
+    CHECK(count >= 150 && good == (int)count && n_tmpl >= 10 && detected == (int)n_tmpl);
+    free(buf);
+}
+
+/* Chat API edges: names, bad arguments, a template artr does not know. */
+static void th_chat_edges(void)
+{
+    artr_chat_msg msg;
+    char out[64];
+    size_t len = 7;
+    int t = -1;
+    artr_error err;
+    artr_model *m = th_chat_model("{% for m in messages %}{{ m.content }}{% endfor %}");
+    msg.role = "user";
+    msg.content = "hi";
+    CHECK_STATUS(artr_chat_template(NULL, "vicuna", &t, &err), ARTR_E_UNSUPPORTED, &err);
+    CHECK(t == ARTR_CHAT_NONE && strstr(err.msg, "chatml") && strstr(err.msg, "mistral-v7"));
+    if (m) {
+        CHECK_STATUS(artr_chat_template(m, NULL, &t, &err), ARTR_E_UNSUPPORTED, &err);
+        CHECK_STATUS(artr_chat_template(m, "llama3", &t, &err), ARTR_OK, &err);
+        CHECK(t == ARTR_CHAT_LLAMA3);
+        artr_model_free(m);
+    }
+    CHECK_STATUS(artr_chat_template(NULL, NULL, &t, &err), ARTR_E_ARG, &err);
+    CHECK_STATUS(artr_chat_format(NULL, 99, &msg, 1, 1, out, sizeof out, &len, NULL, &err), ARTR_E_ARG, &err);
+    CHECK_STATUS(artr_chat_format(NULL, ARTR_CHAT_CHATML, &msg, -1, 1, out, sizeof out, &len, NULL, &err), ARTR_E_ARG, &err);
+    CHECK_STATUS(artr_chat_format(NULL, ARTR_CHAT_CHATML, &msg, 1, 1, NULL, 0, &len, NULL, &err), ARTR_E_SPACE, &err);
+    CHECK(len == strlen("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"));
+    CHECK_STATUS(artr_chat_format(NULL, ARTR_CHAT_CHATML, NULL, 0, 0, out, sizeof out, &len, NULL, &err), ARTR_OK, &err);
+    CHECK(len == 0 && out[0] == 0);
+    msg.role = "tool";
+    CHECK_STATUS(artr_chat_format(NULL, ARTR_CHAT_MISTRAL_V7, &msg, 1, 1, out, sizeof out, &len, NULL, &err), ARTR_E_ARG, &err);
+    CHECK(strstr(err.msg, "'tool'") != NULL);
+    CHECK_STATUS(artr_chat_format(NULL, ARTR_CHAT_CHATML, &msg, 1, 0, out, sizeof out, &len, NULL, &err), ARTR_OK, &err);
+    CHECK(!strcmp(out, "<|im_start|>tool\nhi<|im_end|>\n"));
+    msg.content = NULL;
+    CHECK_STATUS(artr_chat_format(NULL, ARTR_CHAT_CHATML, &msg, 1, 0, out, sizeof out, &len, NULL, &err), ARTR_E_ARG, &err);
+}
+
 /* Special and control tokens, BOS/EOS flags, the space prefix, end of generation,
-   pre-tokenizer names. */
+   pre-tokenizer names, chat formats. */
 static void test_tok_specials(void)
 {
     artr_model *spm = th_load_tok("tok_spm.gguf"), *bpe = th_load_tok("tok_bpe.gguf");
@@ -724,6 +892,8 @@ done:
     artr_model_free(bpe);
     th_eog();
     th_pre_names();
+    th_chat_vs_jinja();
+    th_chat_edges();
 }
 
 /* The small model fixtures: tokenizers in full models, llama2.c's tok32.bin. */
