@@ -5988,8 +5988,8 @@ static size_t artr__llama3_word(int pre, const uint8_t *s, size_t n, size_t i)
     c = artr__pre_at(pre, none, s, n, i, &len);
     if (c == ARTR__C_LETTER || (s[i] != '\r' && s[i] != '\n' && c != ARTR__C_NUMBER &&
                                 artr__pre_at(pre, none, s, n, i + (size_t)len, &len2) == ARTR__C_LETTER)) {
-        for (k = i + (size_t)len; artr__pre_at(pre, none, s, n, k, &len2) == ARTR__C_LETTER; k += (size_t)len2) {
-        }
+        k = i + (size_t)len;
+        while (artr__pre_at(pre, none, s, n, k, &len2) == ARTR__C_LETTER) k += (size_t)len2;
         return k; /* [^\r\n\p{L}\p{N}]?\p{L}+ */
     }
     if (c == ARTR__C_NUMBER) { /* \p{N}{1,3} or \p{N} */
@@ -6027,8 +6027,8 @@ static size_t artr__default_word(const uint8_t *s, size_t n, size_t i)
     size_t k;
     int c = artr__pre_at(pre, ARTR__C_END, s, n, i, &len);
     if (c == ARTR__C_PUNCT) {
-        for (k = i + (size_t)len; artr__pre_at(pre, ARTR__C_END, s, n, k, &len2) == ARTR__C_PUNCT; k += (size_t)len2) {
-        }
+        k = i + (size_t)len;
+        while (artr__pre_at(pre, ARTR__C_END, s, n, k, &len2) == ARTR__C_PUNCT) k += (size_t)len2;
         return k;
     }
     if (s[i] == ' ' && artr__pre_at(pre, ARTR__C_PUNCT, s, n, i + 1, &len2) == ARTR__C_NUMBER) return i + 1;
@@ -7110,8 +7110,7 @@ typedef struct artr__chat_out {
 
 static void artr__chat_put(artr__chat_out *o, const char *s, size_t n)
 {
-    size_t k = o->n < o->cap ? o->cap - o->n : 0;
-    memcpy(o->dst + o->n, s, n < k ? n : k);
+    if (o->n < o->cap && n) memcpy(o->dst + o->n, s, n < o->cap - o->n ? n : o->cap - o->n);
     o->n += n;
 }
 static void artr__chat_lit(artr__chat_out *o, const char *s)
@@ -7187,6 +7186,17 @@ static void artr__chat_turn(artr__chat_out *o, int tmpl, const artr_chat_msg *ms
         if (tmpl == ARTR_CHAT_ZEPHYR) artr__chat_lit(o, "\n");
         break;
     }
+}
+
+/* After the messages of ChatML, Llama 3, Phi-3, Phi-4, Zephyr: the opening of the
+   assistant's turn (Zephyr's only after a message), or Phi-3's EOS text without one. */
+static void artr__chat_tail(artr__chat_out *o, int tmpl, int n_msgs, int add_assistant, const char *eos)
+{
+    static const char *const opening[ARTR_CHAT_ZEPHYR + 1] = {
+        NULL, "<|im_start|>assistant\n", "<|start_header_id|>assistant<|end_header_id|>\n\n", NULL,
+        "<|assistant|>\n", "<|im_start|>assistant<|im_sep|>", "<|assistant|>\n"};
+    if (tmpl == ARTR_CHAT_PHI3 && !add_assistant) artr__chat_lit(o, eos);
+    else if (add_assistant && opening[tmpl] && (tmpl != ARTR_CHAT_ZEPHYR || n_msgs > 0)) artr__chat_lit(o, opening[tmpl]);
 }
 
 /* Gemma: assistant is "model"; a first system message goes before the first turn's text. */
@@ -7278,11 +7288,7 @@ ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_c
         st = artr__chat_mistral(&o, tmpl, msgs, n_msgs, eos, err);
     } else {
         for (i = 0; i < n_msgs; i++) artr__chat_turn(&o, tmpl, &msgs[i], i, eos);
-        if (tmpl == ARTR_CHAT_ZEPHYR && add_assistant && n_msgs > 0) artr__chat_lit(&o, "<|assistant|>\n");
-        else if (tmpl == ARTR_CHAT_PHI3) artr__chat_lit(&o, add_assistant ? "<|assistant|>\n" : eos);
-        else if (add_assistant && tmpl == ARTR_CHAT_CHATML) artr__chat_lit(&o, "<|im_start|>assistant\n");
-        else if (add_assistant && tmpl == ARTR_CHAT_LLAMA3) artr__chat_lit(&o, "<|start_header_id|>assistant<|end_header_id|>\n\n");
-        else if (add_assistant && tmpl == ARTR_CHAT_PHI4) artr__chat_lit(&o, "<|im_start|>assistant<|im_sep|>");
+        artr__chat_tail(&o, tmpl, n_msgs, add_assistant, eos);
     }
     if (st != ARTR_OK) return st;
     *len = o.n;
