@@ -125,7 +125,9 @@
    the pre-tokenizer tokenizer.ggml.pre names: gpt2, llama3, qwen2, qwen35, starcoder,
    default and their aliases), or llama2.c's tokenizer.bin. It allocates nothing and is
    linear in the text. artr_token_is_eog says which ids end generation (EOS, eot/eom,
-   <|im_end|>, <|eot_id|>, <end_of_turn>, ...). artr_detok_push streams ids back to text, holding back a UTF-8
+   <|im_end|>, <|eot_id|>, <end_of_turn>, ...). artr_chat_format writes a conversation
+   in the model's chat format (ChatML, Llama 3, Gemma, Phi-3/4, Zephyr, Mistral; found
+   in tokenizer.chat_template by artr_chat_template) without a Jinja engine. artr_detok_push streams ids back to text, holding back a UTF-8
    character split over byte tokens until it is whole.
 
        int32_t ids[64];
