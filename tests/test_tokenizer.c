@@ -836,6 +836,40 @@ static void th_chat_forged_turn(void)
     artr_model_free(m);
 }
 
+/* Random conversations in every format: the length a size query reports is the length
+   written, spans lie inside the text, nothing is written past cap. */
+static void th_chat_random(void)
+{
+    static const char *const roles[4] = {"system", "user", "assistant", "tool"};
+    static const char alphabet[] = " \t\n\r\x1f<|>[]/abc\xc3\xa9\xe3\x80\x80\xf0\x9f\x98\x80";
+    static char texts[6][40];
+    char out[1024];
+    uint64_t rng = 11;
+    int r, bad = 0;
+    for (r = 0; r < 3000; r++) {
+        artr_chat_msg msgs[6];
+        size_t len = 0, len2 = 0, at[12], k;
+        int n = (int)(th_rng(&rng) % 7), i, tmpl = 1 + (int)(th_rng(&rng) % ARTR_CHAT_MISTRAL_V7), add = r & 1;
+        size_t cap = (size_t)(th_rng(&rng) % 300);
+        artr_status st;
+        for (i = 0; i < n; i++) {
+            int l = (int)(th_rng(&rng) % 39);
+            for (k = 0; k < (size_t)l; k++) texts[i][k] = alphabet[th_rng(&rng) % (sizeof alphabet - 1)];
+            texts[i][l] = 0;
+            msgs[i].role = roles[th_rng(&rng) % 4];
+            msgs[i].content = texts[i];
+        }
+        memset(out, 0x55, sizeof out);
+        st = artr_chat_format(NULL, tmpl, msgs, n, add, NULL, 0, &len, NULL, NULL);
+        if (st == ARTR_E_ARG) continue; /* a role the format refuses */
+        bad += st != ARTR_E_SPACE;
+        st = artr_chat_format(NULL, tmpl, msgs, n, add, out, cap, &len2, at, NULL);
+        bad += len2 != len || (st == ARTR_OK) != (len < cap) || (cap < sizeof out && (unsigned char)out[cap] != 0x55);
+        for (i = 0; st == ARTR_OK && i < n; i++) bad += at[2 * i] > at[2 * i + 1] || at[2 * i + 1] > len;
+    }
+    CHECK(bad == 0);
+}
+
 /* Chat API edges: names, bad arguments, a template artr does not know. */
 static void th_chat_edges(void)
 {
@@ -928,6 +962,7 @@ done:
     th_chat_vs_jinja();
     th_chat_edges();
     th_chat_forged_turn();
+    th_chat_random();
 }
 
 /* The small model fixtures: tokenizers in full models, llama2.c's tok32.bin. */
@@ -1037,29 +1072,30 @@ done:
 
 /* 10 MB texts: hostile (one run with no space, random bytes) and ordinary. Each must
    finish quickly and give a count that matches a second, counting-only call. */
-/* Every pre-tokenizer family on 10 MB of digits, of whitespace, of marks: time stays
-   linear (a quadratic split would not finish). */
+/* Every pre-tokenizer family on 10 MB of digits, of whitespace, of marks, of random
+   bytes: time stays linear (a quadratic split would not finish). */
 static void th_pre_10mb(char *text, int32_t *ids, size_t size)
 {
     static const char *const fams[4] = {"tok_pre_llama3.gguf", "tok_pre_qwen35.gguf", "tok_pre_smollm.gguf",
                                         "tok_pre_default.gguf"};
     static const char *const pats[3] = {"1234567890\xd9\xa1\xd9\xa2 ", " \t\n\r\xe3\x80\x80  \n", "a\xcc\x81" "e\xcc\x81 "};
     int f, k;
+    uint64_t rng = 9;
     for (f = 0; f < 4; f++) {
         artr_model *m = th_load_pre(fams[f], NULL);
         double t = 0;
         if (!m) continue;
-        for (k = 0; k < 3; k++) {
-            size_t i, len = strlen(pats[k]);
+        for (k = 0; k < 4; k++) {
+            size_t i, len = k < 3 ? strlen(pats[k]) : 0;
             int n = 0;
             artr_error err;
             clock_t t0 = clock();
-            for (i = 0; i < size; i++) text[i] = pats[k][i % len];
+            for (i = 0; i < size; i++) text[i] = k < 3 ? pats[k][i % len] : (char)(th_rng(&rng) & 0xff);
             CHECK_STATUS(artr_tokenize(m, text, size, 0, ids, (int)size + 3, &n, &err), ARTR_OK, &err);
             CHECK(n > 0 && (size_t)n <= size);
             t += (double)(clock() - t0) / CLOCKS_PER_SEC;
         }
-        printf("  %s, 10 MB each of digits, whitespace, marks: %.2f s\n", artr_model_vocab(m)->pre, t);
+        printf("  %s, 10 MB each of digits, whitespace, marks, random bytes: %.2f s\n", artr_model_vocab(m)->pre, t);
         artr_model_free(m);
     }
 }
