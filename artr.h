@@ -122,8 +122,12 @@
 
    Tokenizer. artr_tokenize turns text into ids with the model's own vocabulary:
    SentencePiece BPE (GGUF tokenizer.ggml.model "llama"), byte-level BPE ("gpt2", with
-   the GPT-2 pre-tokenizer), or llama2.c's tokenizer.bin. It allocates nothing and is
-   linear in the text. artr_detok_push streams ids back to text, holding back a UTF-8
+   the pre-tokenizer tokenizer.ggml.pre names: gpt2, llama3, qwen2, qwen35, starcoder,
+   default and their aliases), or llama2.c's tokenizer.bin. It allocates nothing and is
+   linear in the text. artr_token_is_eog says which ids end generation (EOS, eot/eom,
+   <|im_end|>, <|eot_id|>, <end_of_turn>, ...). artr_chat_format writes a conversation
+   in the model's chat format (ChatML, Llama 3, Gemma, Phi-3/4, Zephyr, Mistral; found
+   in tokenizer.chat_template by artr_chat_template) without a Jinja engine. artr_detok_push streams ids back to text, holding back a UTF-8
    character split over byte tokens until it is whole.
 
        int32_t ids[64];
@@ -231,6 +235,8 @@ typedef struct artr_model_params {
     int no_copy;              /* 1: refuse tensors that are misaligned instead of copying */
     int container;            /* 1: GGUF as a plain container: metadata and tensors only,
                                  no architecture required or checked                     */
+    const char *tokenizer_pre; /* NULL: tokenizer.ggml.pre; else the pre-tokenizer to use
+                                 ("llama3", "qwen2", ...: README); only read at load      */
 } artr_model_params;
 
 /* Bytes of the block a model built from (data, size, p) needs for its tables, including
@@ -510,7 +516,9 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
 /* ---- tokenizer ------------------------------------------------------------------ */
 
 /* Tokenizer families. SPM: SentencePiece BPE (GGUF tokenizer.ggml.model "llama"). BPE:
-   byte-level BPE with the GPT-2 pre-tokenizer ("gpt2"). LLAMA2C: llama2.c's tokenizer.bin.
+   byte-level BPE ("gpt2") after the pre-tokenizer tokenizer.ggml.pre names (gpt2, llama3,
+   qwen2, qwen35, starcoder, default and their aliases: README). LLAMA2C: llama2.c's
+   tokenizer.bin.
    NONE: no vocabulary. OTHER: a vocabulary artr cannot tokenize with (pieces readable). */
 enum { ARTR_VOCAB_NONE = 0, ARTR_VOCAB_SPM = 1, ARTR_VOCAB_BPE = 2, ARTR_VOCAB_LLAMA2C = 3,
        ARTR_VOCAB_OTHER = 4 };
@@ -522,6 +530,11 @@ typedef struct artr_vocab_info {
     int add_bos, add_eos;       /* 1 if the model expects ARTR_TOKENIZE_BOS / _EOS */
     int add_space_prefix;       /* 1 if a space is put before the text (SPM, llama2.c) */
     int max_piece_bytes;        /* no artr_detok_push call writes more bytes than this */
+    const char *pre;            /* BPE: the pre-tokenizer's name ("llama-bpe"; "gpt2" if the
+                                   file names none), NULL if artr has none of that name */
+    const int32_t *eog;         /* (n_eog) end-of-generation ids, ascending: see
+                                   artr_token_is_eog */
+    int n_eog;
 } artr_vocab_info;
 
 /* The model's tokenizer facts; valid as long as the model. NULL for NULL. */
@@ -543,6 +556,11 @@ enum {
    2.8 KB of stack, time linear in len; thread-safe (the model is only read). */
 ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t len, int flags,
                                   int32_t *out, int max_out, int *n_out, artr_error *err);
+
+/* 1 if generation should stop at id: EOS, the file's eot/eom ids, or a token whose text
+   ends a turn (<|im_end|>, <|eot_id|>, <|eom_id|>, <end_of_turn>, <|end|>,
+   <|endoftext|>, ...). 0 otherwise, and for a bad id or NULL. */
+ARTRDEF int artr_token_is_eog(const artr_model *m, int32_t id);
 
 /* The vocabulary's text of id as the file stores it (SentencePiece "▁the", byte-level
    "Ġthe", "<0x0A>"; not NUL-terminated, *len bytes), valid as long as the model. NULL
@@ -572,6 +590,38 @@ ARTRDEF artr_status artr_detok_push(const artr_model *m, artr_detok *d, int32_t 
    3) and reset d for a new stream (flags kept). */
 ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *out, size_t cap,
                                      size_t *n, artr_error *err);
+
+/* ---- chat templates ------------------------------------------------------------- */
+
+/* One message of a conversation; role and content NUL-terminated UTF-8. Roles: "system",
+   "user", "assistant" (ChatML, Llama 3 and Gemma pass others through, Phi and Zephyr
+   leave them out, Mistral refuses them). */
+typedef struct artr_chat_msg {
+    const char *role;
+    const char *content;
+} artr_chat_msg;
+
+/* Chat formats: what each family's published Jinja template renders, written out. */
+enum { ARTR_CHAT_NONE = 0, ARTR_CHAT_CHATML = 1, ARTR_CHAT_LLAMA3 = 2, ARTR_CHAT_GEMMA = 3,
+       ARTR_CHAT_PHI3 = 4, ARTR_CHAT_PHI4 = 5, ARTR_CHAT_ZEPHYR = 6, ARTR_CHAT_MISTRAL_V1 = 7,
+       ARTR_CHAT_MISTRAL_V3 = 8, ARTR_CHAT_MISTRAL_V3_TEKKEN = 9, ARTR_CHAT_MISTRAL_V7 = 10 };
+
+/* The chat format called name ("chatml", "llama3", "gemma", "phi3", "phi4", "zephyr",
+   "mistral-v1", "mistral-v3", "mistral-v3-tekken", "mistral-v7") or, with name NULL, the
+   one m's tokenizer.chat_template is recognised as (by llama.cpp's markers), in *tmpl.
+   ARTR_E_UNSUPPORTED, with the list of names, when there is none. */
+ARTRDEF artr_status artr_chat_template(const artr_model *m, const char *name, int *tmpl, artr_error *err);
+
+/* The prompt text for msgs[0 .. n_msgs) in format tmpl, into out (cap bytes, NUL added):
+   *len bytes. add_assistant: end with the opening of the assistant's turn. BOS is not
+   written (tokenize with ARTR_TOKENIZE_BOS when the model adds one); the end-of-sequence
+   text some formats write is m's EOS token ("</s>", "<|endoftext|>" when m is NULL).
+   content_at (NULL, or 2 * n_msgs): where each content starts and ends in out (0, 0 if
+   the format leaves it out), so a caller can tokenize what users typed without special
+   tokens. cap too small: ARTR_E_SPACE, the length needed in *len. Allocates nothing. */
+ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_chat_msg *msgs, int n_msgs,
+                                     int add_assistant, char *out, size_t cap, size_t *len,
+                                     size_t *content_at, artr_error *err);
 
 #ifdef __cplusplus
 }
@@ -3683,7 +3733,7 @@ typedef struct artr__layout {
 /* §9 sizes and builds the tokenizer's tables from the same three counts. */
 static uint64_t artr__tok_bytes(int n_vocab, uint64_t n_merges, uint64_t vocab_bytes);
 static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_vocab, uint64_t n_merges,
-                                   uint64_t vocab_bytes, artr_error *err);
+                                   uint64_t vocab_bytes, const artr_model_params *p, artr_error *err);
 
 static int artr__meta_scalar_size(uint32_t type)
 {
@@ -4871,7 +4921,7 @@ static artr_status artr__model_build(artr_model **out, const artr__plan *pl,
         st = ARTR_OK;
     }
     if (st == ARTR_OK) st = artr__model_bind(m, pl, (artr__token *)(void *)(base + l.tokens), p, err);
-    if (st == ARTR_OK) st = artr__tok_build(m, base + l.tok, n_vocab, pl->n_merges, pl->vocab_bytes, err);
+    if (st == ARTR_OK) st = artr__tok_build(m, base + l.tok, n_vocab, pl->n_merges, pl->vocab_bytes, p, err);
     if (st != ARTR_OK) {
         artr__free(block);
         return st;
@@ -6572,6 +6622,8 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
    (>= 1 byte) its id and a space prefix (<= 3) for the text after it. */
 #define ARTR__TOKENIZE_MAX_LEN ((size_t)((INT32_MAX - 5) / 4))
 
+#define ARTR__MAX_EOG 16  /* end-of-generation ids kept; real files have 1 to 4 */
+
 enum { ARTR__T_UNDEF = 0, ARTR__T_NORMAL = 1, ARTR__T_UNKNOWN = 2, ARTR__T_CONTROL = 3,
        ARTR__T_USER = 4, ARTR__T_UNUSED = 5, ARTR__T_BYTE = 6 };
 
@@ -6584,9 +6636,12 @@ typedef struct artr__merge {
 
 struct artr__tok {
     artr_vocab_info info;
-    int bpe_pre_ok;               /* BPE: tokenizer.ggml.pre is absent or "gpt2" */
-    const char *pre;              /* tokenizer.ggml.pre (for messages), pre_len bytes */
+    int pre;                      /* BPE: ARTR__PRE_*; UNKNOWN: tokenizer.ggml.pre names none */
+    int ignore_merges;            /* BPE: a word that is a token is that token */
+    const char *pre_text;         /* tokenizer.ggml.pre (for messages), pre_len bytes */
     size_t pre_len;
+    int32_t eog[ARTR__MAX_EOG];   /* (n_eog) end-of-generation ids, ascending */
+    int n_eog;
     uint32_t *hash;               /* (hash_mask + 1) token id + 1 by text, 0 = empty */
     uint32_t hash_mask;
     artr__merge *merges;          /* (merge_mask + 1) slots, or NULL */
@@ -6667,224 +6722,290 @@ static int artr__utf8_unfinished(const uint8_t *b, int n)
     return cont + 1 < need ? cont + 1 : 0;
 }
 
-enum { ARTR__C_OTHER = 0, ARTR__C_LETTER = 1, ARTR__C_NUMBER = 2, ARTR__C_SPACE = 3 };
+enum { ARTR__C_OTHER = 0, ARTR__C_LETTER = 1, ARTR__C_NUMBER = 2, ARTR__C_SPACE = 3,
+       ARTR__C_MARK = 4, ARTR__C_PUNCT = 5, ARTR__C_END = 6 /* past the text, or a stop */ };
 
-/* Unicode 14.0.0 general categories L* (1) and N* (2), else 0: (first code point << 2) | class
-   at every change (tools/gen_unicode_table.py). */
-static const uint32_t artr__uni_runs[1516] = {
-    0x0, 0xc2, 0xe8, 0x105, 0x16c, 0x185, 0x1ec, 0x2a9,
-    0x2ac, 0x2ca, 0x2d0, 0x2d5, 0x2d8, 0x2e6, 0x2e9, 0x2ec,
-    0x2f2, 0x2fc, 0x301, 0x35c, 0x361, 0x3dc, 0x3e1, 0xb08,
-    0xb19, 0xb48, 0xb81, 0xb94, 0xbb1, 0xbb4, 0xbb9, 0xbbc,
-    0xdc1, 0xdd4, 0xdd9, 0xde0, 0xde9, 0xdf8, 0xdfd, 0xe00,
-    0xe19, 0xe1c, 0xe21, 0xe2c, 0xe31, 0xe34, 0xe39, 0xe88,
-    0xe8d, 0xfd8, 0xfdd, 0x1208, 0x1229, 0x14c0, 0x14c5, 0x155c,
-    0x1565, 0x1568, 0x1581, 0x1624, 0x1741, 0x17ac, 0x17bd, 0x17cc,
-    0x1881, 0x192c, 0x1982, 0x19a8, 0x19b9, 0x19c0, 0x19c5, 0x1b50,
-    0x1b55, 0x1b58, 0x1b95, 0x1b9c, 0x1bb9, 0x1bc2, 0x1be9, 0x1bf4,
-    0x1bfd, 0x1c00, 0x1c41, 0x1c44, 0x1c49, 0x1cc0, 0x1d35, 0x1e98,
-    0x1ec5, 0x1ec8, 0x1f02, 0x1f29, 0x1fac, 0x1fd1, 0x1fd8, 0x1fe9,
-    0x1fec, 0x2001, 0x2058, 0x2069, 0x206c, 0x2091, 0x2094, 0x20a1,
-    0x20a4, 0x2101, 0x2164, 0x2181, 0x21ac, 0x21c1, 0x2220, 0x2225,
-    0x223c, 0x2281, 0x2328, 0x2411, 0x24e8, 0x24f5, 0x24f8, 0x2541,
-    0x2544, 0x2561, 0x2588, 0x259a, 0x25c0, 0x25c5, 0x2604, 0x2615,
-    0x2634, 0x263d, 0x2644, 0x264d, 0x26a4, 0x26a9, 0x26c4, 0x26c9,
-    0x26cc, 0x26d9, 0x26e8, 0x26f5, 0x26f8, 0x2739, 0x273c, 0x2771,
-    0x2778, 0x277d, 0x2788, 0x279a, 0x27c1, 0x27c8, 0x27d2, 0x27e8,
-    0x27f1, 0x27f4, 0x2815, 0x282c, 0x283d, 0x2844, 0x284d, 0x28a4,
-    0x28a9, 0x28c4, 0x28c9, 0x28d0, 0x28d5, 0x28dc, 0x28e1, 0x28e8,
-    0x2965, 0x2974, 0x2979, 0x297c, 0x299a, 0x29c0, 0x29c9, 0x29d4,
-    0x2a15, 0x2a38, 0x2a3d, 0x2a48, 0x2a4d, 0x2aa4, 0x2aa9, 0x2ac4,
-    0x2ac9, 0x2ad0, 0x2ad5, 0x2ae8, 0x2af5, 0x2af8, 0x2b41, 0x2b44,
-    0x2b81, 0x2b88, 0x2b9a, 0x2bc0, 0x2be5, 0x2be8, 0x2c15, 0x2c34,
-    0x2c3d, 0x2c44, 0x2c4d, 0x2ca4, 0x2ca9, 0x2cc4, 0x2cc9, 0x2cd0,
-    0x2cd5, 0x2ce8, 0x2cf5, 0x2cf8, 0x2d71, 0x2d78, 0x2d7d, 0x2d88,
-    0x2d9a, 0x2dc0, 0x2dc5, 0x2dca, 0x2de0, 0x2e0d, 0x2e10, 0x2e15,
-    0x2e2c, 0x2e39, 0x2e44, 0x2e49, 0x2e58, 0x2e65, 0x2e6c, 0x2e71,
-    0x2e74, 0x2e79, 0x2e80, 0x2e8d, 0x2e94, 0x2ea1, 0x2eac, 0x2eb9,
-    0x2ee8, 0x2f41, 0x2f44, 0x2f9a, 0x2fcc, 0x3015, 0x3034, 0x3039,
-    0x3044, 0x3049, 0x30a4, 0x30a9, 0x30e8, 0x30f5, 0x30f8, 0x3161,
-    0x316c, 0x3175, 0x3178, 0x3181, 0x3188, 0x319a, 0x31c0, 0x31e2,
-    0x31fc, 0x3201, 0x3204, 0x3215, 0x3234, 0x3239, 0x3244, 0x3249,
-    0x32a4, 0x32a9, 0x32d0, 0x32d5, 0x32e8, 0x32f5, 0x32f8, 0x3375,
-    0x337c, 0x3381, 0x3388, 0x339a, 0x33c0, 0x33c5, 0x33cc, 0x3411,
-    0x3434, 0x3439, 0x3444, 0x3449, 0x34ec, 0x34f5, 0x34f8, 0x3539,
-    0x353c, 0x3551, 0x355c, 0x3562, 0x357d, 0x3588, 0x359a, 0x35e4,
-    0x35e9, 0x3600, 0x3615, 0x365c, 0x3669, 0x36c8, 0x36cd, 0x36f0,
-    0x36f5, 0x36f8, 0x3701, 0x371c, 0x379a, 0x37c0, 0x3805, 0x38c4,
-    0x38c9, 0x38d0, 0x3901, 0x391c, 0x3942, 0x3968, 0x3a05, 0x3a0c,
-    0x3a11, 0x3a14, 0x3a19, 0x3a2c, 0x3a31, 0x3a90, 0x3a95, 0x3a98,
-    0x3a9d, 0x3ac4, 0x3ac9, 0x3ad0, 0x3af5, 0x3af8, 0x3b01, 0x3b14,
-    0x3b19, 0x3b1c, 0x3b42, 0x3b68, 0x3b71, 0x3b80, 0x3c01, 0x3c04,
-    0x3c82, 0x3cd0, 0x3d01, 0x3d20, 0x3d25, 0x3db4, 0x3e21, 0x3e34,
-    0x4001, 0x40ac, 0x40fd, 0x4102, 0x4128, 0x4141, 0x4158, 0x4169,
-    0x4178, 0x4185, 0x4188, 0x4195, 0x419c, 0x41b9, 0x41c4, 0x41d5,
-    0x4208, 0x4239, 0x423c, 0x4242, 0x4268, 0x4281, 0x4318, 0x431d,
-    0x4320, 0x4335, 0x4338, 0x4341, 0x43ec, 0x43f1, 0x4924, 0x4929,
-    0x4938, 0x4941, 0x495c, 0x4961, 0x4964, 0x4969, 0x4978, 0x4981,
-    0x4a24, 0x4a29, 0x4a38, 0x4a41, 0x4ac4, 0x4ac9, 0x4ad8, 0x4ae1,
-    0x4afc, 0x4b01, 0x4b04, 0x4b09, 0x4b18, 0x4b21, 0x4b5c, 0x4b61,
-    0x4c44, 0x4c49, 0x4c58, 0x4c61, 0x4d6c, 0x4da6, 0x4df4, 0x4e01,
-    0x4e40, 0x4e81, 0x4fd8, 0x4fe1, 0x4ff8, 0x5005, 0x59b4, 0x59bd,
-    0x5a00, 0x5a05, 0x5a6c, 0x5a81, 0x5bac, 0x5bba, 0x5bc5, 0x5be4,
-    0x5c01, 0x5c48, 0x5c7d, 0x5cc8, 0x5d01, 0x5d48, 0x5d81, 0x5db4,
-    0x5db9, 0x5dc4, 0x5e01, 0x5ed0, 0x5f5d, 0x5f60, 0x5f71, 0x5f74,
-    0x5f82, 0x5fa8, 0x5fc2, 0x5fe8, 0x6042, 0x6068, 0x6081, 0x61e4,
-    0x6201, 0x6214, 0x621d, 0x62a4, 0x62a9, 0x62ac, 0x62c1, 0x63d8,
-    0x6401, 0x647c, 0x651a, 0x6541, 0x65b8, 0x65c1, 0x65d4, 0x6601,
-    0x66b0, 0x66c1, 0x6728, 0x6742, 0x676c, 0x6801, 0x685c, 0x6881,
-    0x6954, 0x6a02, 0x6a28, 0x6a42, 0x6a68, 0x6a9d, 0x6aa0, 0x6c15,
-    0x6cd0, 0x6d15, 0x6d34, 0x6d42, 0x6d68, 0x6e0d, 0x6e84, 0x6eb9,
-    0x6ec2, 0x6ee9, 0x6f98, 0x7001, 0x7090, 0x7102, 0x7128, 0x7135,
-    0x7142, 0x7169, 0x71f8, 0x7201, 0x7224, 0x7241, 0x72ec, 0x72f5,
-    0x7300, 0x73a5, 0x73b4, 0x73b9, 0x73d0, 0x73d5, 0x73dc, 0x73e9,
-    0x73ec, 0x7401, 0x7700, 0x7801, 0x7c58, 0x7c61, 0x7c78, 0x7c81,
-    0x7d18, 0x7d21, 0x7d38, 0x7d41, 0x7d60, 0x7d65, 0x7d68, 0x7d6d,
-    0x7d70, 0x7d75, 0x7d78, 0x7d7d, 0x7df8, 0x7e01, 0x7ed4, 0x7ed9,
-    0x7ef4, 0x7ef9, 0x7efc, 0x7f09, 0x7f14, 0x7f19, 0x7f34, 0x7f41,
-    0x7f50, 0x7f59, 0x7f70, 0x7f81, 0x7fb4, 0x7fc9, 0x7fd4, 0x7fd9,
-    0x7ff4, 0x81c2, 0x81c5, 0x81c8, 0x81d2, 0x81e8, 0x81fd, 0x8202,
-    0x8228, 0x8241, 0x8274, 0x8409, 0x840c, 0x841d, 0x8420, 0x8429,
-    0x8450, 0x8455, 0x8458, 0x8465, 0x8478, 0x8491, 0x8494, 0x8499,
-    0x849c, 0x84a1, 0x84a4, 0x84a9, 0x84b8, 0x84bd, 0x84e8, 0x84f1,
-    0x8500, 0x8515, 0x8528, 0x8539, 0x853c, 0x8542, 0x860d, 0x8616,
-    0x8628, 0x9182, 0x9270, 0x93aa, 0x9400, 0x9dda, 0x9e50, 0xb001,
-    0xb394, 0xb3ad, 0xb3bc, 0xb3c9, 0xb3d0, 0xb3f6, 0xb3f8, 0xb401,
-    0xb498, 0xb49d, 0xb4a0, 0xb4b5, 0xb4b8, 0xb4c1, 0xb5a0, 0xb5bd,
-    0xb5c0, 0xb601, 0xb65c, 0xb681, 0xb69c, 0xb6a1, 0xb6bc, 0xb6c1,
-    0xb6dc, 0xb6e1, 0xb6fc, 0xb701, 0xb71c, 0xb721, 0xb73c, 0xb741,
-    0xb75c, 0xb761, 0xb77c, 0xb8bd, 0xb8c0, 0xc015, 0xc01e, 0xc020,
-    0xc086, 0xc0a8, 0xc0c5, 0xc0d8, 0xc0e2, 0xc0ed, 0xc0f4, 0xc105,
-    0xc25c, 0xc275, 0xc280, 0xc285, 0xc3ec, 0xc3f1, 0xc400, 0xc415,
-    0xc4c0, 0xc4c5, 0xc63c, 0xc64a, 0xc658, 0xc681, 0xc700, 0xc7c1,
-    0xc800, 0xc882, 0xc8a8, 0xc922, 0xc940, 0xc946, 0xc980, 0xca02,
-    0xca28, 0xcac6, 0xcb00, 0xd001, 0x13700, 0x13801, 0x29234, 0x29341,
-    0x293f8, 0x29401, 0x29834, 0x29841, 0x29882, 0x298a9, 0x298b0, 0x29901,
-    0x299bc, 0x299fd, 0x29a78, 0x29a81, 0x29b9a, 0x29bc0, 0x29c5d, 0x29c80,
-    0x29c89, 0x29e24, 0x29e2d, 0x29f2c, 0x29f41, 0x29f48, 0x29f4d, 0x29f50,
-    0x29f55, 0x29f68, 0x29fc9, 0x2a008, 0x2a00d, 0x2a018, 0x2a01d, 0x2a02c,
-    0x2a031, 0x2a08c, 0x2a0c2, 0x2a0d8, 0x2a101, 0x2a1d0, 0x2a209, 0x2a2d0,
-    0x2a342, 0x2a368, 0x2a3c9, 0x2a3e0, 0x2a3ed, 0x2a3f0, 0x2a3f5, 0x2a3fc,
-    0x2a402, 0x2a429, 0x2a498, 0x2a4c1, 0x2a51c, 0x2a581, 0x2a5f4, 0x2a611,
-    0x2a6cc, 0x2a73d, 0x2a742, 0x2a768, 0x2a781, 0x2a794, 0x2a799, 0x2a7c2,
-    0x2a7e9, 0x2a7fc, 0x2a801, 0x2a8a4, 0x2a901, 0x2a90c, 0x2a911, 0x2a930,
-    0x2a942, 0x2a968, 0x2a981, 0x2a9dc, 0x2a9e9, 0x2a9ec, 0x2a9f9, 0x2aac0,
-    0x2aac5, 0x2aac8, 0x2aad5, 0x2aadc, 0x2aae5, 0x2aaf8, 0x2ab01, 0x2ab04,
-    0x2ab09, 0x2ab0c, 0x2ab6d, 0x2ab78, 0x2ab81, 0x2abac, 0x2abc9, 0x2abd4,
-    0x2ac05, 0x2ac1c, 0x2ac25, 0x2ac3c, 0x2ac45, 0x2ac5c, 0x2ac81, 0x2ac9c,
-    0x2aca1, 0x2acbc, 0x2acc1, 0x2ad6c, 0x2ad71, 0x2ada8, 0x2adc1, 0x2af8c,
-    0x2afc2, 0x2afe8, 0x2b001, 0x35e90, 0x35ec1, 0x35f1c, 0x35f2d, 0x35ff0,
-    0x3e401, 0x3e9b8, 0x3e9c1, 0x3eb68, 0x3ec01, 0x3ec1c, 0x3ec4d, 0x3ec60,
-    0x3ec75, 0x3ec78, 0x3ec7d, 0x3eca4, 0x3eca9, 0x3ecdc, 0x3ece1, 0x3ecf4,
-    0x3ecf9, 0x3ecfc, 0x3ed01, 0x3ed08, 0x3ed0d, 0x3ed14, 0x3ed19, 0x3eec8,
-    0x3ef4d, 0x3f4f8, 0x3f541, 0x3f640, 0x3f649, 0x3f720, 0x3f7c1, 0x3f7f0,
-    0x3f9c1, 0x3f9d4, 0x3f9d9, 0x3fbf4, 0x3fc42, 0x3fc68, 0x3fc85, 0x3fcec,
-    0x3fd05, 0x3fd6c, 0x3fd99, 0x3fefc, 0x3ff09, 0x3ff20, 0x3ff29, 0x3ff40,
-    0x3ff49, 0x3ff60, 0x3ff69, 0x3ff74, 0x40001, 0x40030, 0x40035, 0x4009c,
-    0x400a1, 0x400ec, 0x400f1, 0x400f8, 0x400fd, 0x40138, 0x40141, 0x40178,
-    0x40201, 0x403ec, 0x4041e, 0x404d0, 0x40502, 0x405e4, 0x4062a, 0x40630,
-    0x40a01, 0x40a74, 0x40a81, 0x40b44, 0x40b86, 0x40bf0, 0x40c01, 0x40c82,
-    0x40c90, 0x40cb5, 0x40d06, 0x40d09, 0x40d2a, 0x40d2c, 0x40d41, 0x40dd8,
-    0x40e01, 0x40e78, 0x40e81, 0x40f10, 0x40f21, 0x40f40, 0x40f46, 0x40f58,
-    0x41001, 0x41278, 0x41282, 0x412a8, 0x412c1, 0x41350, 0x41361, 0x413f0,
-    0x41401, 0x414a0, 0x414c1, 0x41590, 0x415c1, 0x415ec, 0x415f1, 0x4162c,
-    0x41631, 0x4164c, 0x41651, 0x41658, 0x4165d, 0x41688, 0x4168d, 0x416c8,
-    0x416cd, 0x416e8, 0x416ed, 0x416f4, 0x41801, 0x41cdc, 0x41d01, 0x41d58,
-    0x41d81, 0x41da0, 0x41e01, 0x41e18, 0x41e1d, 0x41ec4, 0x41ec9, 0x41eec,
-    0x42001, 0x42018, 0x42021, 0x42024, 0x42029, 0x420d8, 0x420dd, 0x420e4,
-    0x420f1, 0x420f4, 0x420fd, 0x42158, 0x42162, 0x42181, 0x421dc, 0x421e6,
-    0x42201, 0x4227c, 0x4229e, 0x422c0, 0x42381, 0x423cc, 0x423d1, 0x423d8,
-    0x423ee, 0x42401, 0x4245a, 0x42470, 0x42481, 0x424e8, 0x42601, 0x426e0,
-    0x426f2, 0x426f9, 0x42702, 0x42740, 0x4274a, 0x42801, 0x42804, 0x42841,
-    0x42850, 0x42855, 0x42860, 0x42865, 0x428d8, 0x42902, 0x42924, 0x42981,
-    0x429f6, 0x429fc, 0x42a01, 0x42a76, 0x42a80, 0x42b01, 0x42b20, 0x42b25,
-    0x42b94, 0x42bae, 0x42bc0, 0x42c01, 0x42cd8, 0x42d01, 0x42d58, 0x42d62,
-    0x42d81, 0x42dcc, 0x42de2, 0x42e01, 0x42e48, 0x42ea6, 0x42ec0, 0x43001,
-    0x43124, 0x43201, 0x432cc, 0x43301, 0x433cc, 0x433ea, 0x43401, 0x43490,
-    0x434c2, 0x434e8, 0x43982, 0x439fc, 0x43a01, 0x43aa8, 0x43ac1, 0x43ac8,
-    0x43c01, 0x43c76, 0x43c9d, 0x43ca0, 0x43cc1, 0x43d18, 0x43d46, 0x43d54,
-    0x43dc1, 0x43e08, 0x43ec1, 0x43f16, 0x43f30, 0x43f81, 0x43fdc, 0x4400d,
-    0x440e0, 0x4414a, 0x441c0, 0x441c5, 0x441cc, 0x441d5, 0x441d8, 0x4420d,
-    0x442c0, 0x44341, 0x443a4, 0x443c2, 0x443e8, 0x4440d, 0x4449c, 0x444da,
-    0x44500, 0x44511, 0x44514, 0x4451d, 0x44520, 0x44541, 0x445cc, 0x445d9,
-    0x445dc, 0x4460d, 0x446cc, 0x44705, 0x44714, 0x44742, 0x44769, 0x4476c,
-    0x44771, 0x44774, 0x44786, 0x447d4, 0x44801, 0x44848, 0x4484d, 0x448b0,
-    0x44a01, 0x44a1c, 0x44a21, 0x44a24, 0x44a29, 0x44a38, 0x44a3d, 0x44a78,
-    0x44a7d, 0x44aa4, 0x44ac1, 0x44b7c, 0x44bc2, 0x44be8, 0x44c15, 0x44c34,
-    0x44c3d, 0x44c44, 0x44c4d, 0x44ca4, 0x44ca9, 0x44cc4, 0x44cc9, 0x44cd0,
-    0x44cd5, 0x44ce8, 0x44cf5, 0x44cf8, 0x44d41, 0x44d44, 0x44d75, 0x44d88,
-    0x45001, 0x450d4, 0x4511d, 0x4512c, 0x45142, 0x45168, 0x4517d, 0x45188,
-    0x45201, 0x452c0, 0x45311, 0x45318, 0x4531d, 0x45320, 0x45342, 0x45368,
-    0x45601, 0x456bc, 0x45761, 0x45770, 0x45801, 0x458c0, 0x45911, 0x45914,
-    0x45942, 0x45968, 0x45a01, 0x45aac, 0x45ae1, 0x45ae4, 0x45b02, 0x45b28,
-    0x45c01, 0x45c6c, 0x45cc2, 0x45cf0, 0x45d01, 0x45d1c, 0x46001, 0x460b0,
-    0x46281, 0x46382, 0x463cc, 0x463fd, 0x4641c, 0x46425, 0x46428, 0x46431,
-    0x46450, 0x46455, 0x4645c, 0x46461, 0x464c0, 0x464fd, 0x46500, 0x46505,
-    0x46508, 0x46542, 0x46568, 0x46681, 0x466a0, 0x466a9, 0x46744, 0x46785,
-    0x46788, 0x4678d, 0x46790, 0x46801, 0x46804, 0x4682d, 0x468cc, 0x468e9,
-    0x468ec, 0x46941, 0x46944, 0x46971, 0x46a28, 0x46a75, 0x46a78, 0x46ac1,
-    0x46be4, 0x47001, 0x47024, 0x47029, 0x470bc, 0x47101, 0x47104, 0x47142,
-    0x471b4, 0x471c9, 0x47240, 0x47401, 0x4741c, 0x47421, 0x47428, 0x4742d,
-    0x474c4, 0x47519, 0x4751c, 0x47542, 0x47568, 0x47581, 0x47598, 0x4759d,
-    0x475a4, 0x475a9, 0x47628, 0x47661, 0x47664, 0x47682, 0x476a8, 0x47b81,
-    0x47bcc, 0x47ec1, 0x47ec4, 0x47f02, 0x47f54, 0x48001, 0x48e68, 0x49002,
-    0x491bc, 0x49201, 0x49510, 0x4be41, 0x4bfc4, 0x4c001, 0x4d0bc, 0x51001,
-    0x5191c, 0x5a001, 0x5a8e4, 0x5a901, 0x5a97c, 0x5a982, 0x5a9a8, 0x5a9c1,
-    0x5aafc, 0x5ab02, 0x5ab28, 0x5ab41, 0x5abb8, 0x5ac01, 0x5acc0, 0x5ad01,
-    0x5ad10, 0x5ad42, 0x5ad68, 0x5ad6e, 0x5ad88, 0x5ad8d, 0x5ade0, 0x5adf5,
-    0x5ae40, 0x5b901, 0x5ba02, 0x5ba5c, 0x5bc01, 0x5bd2c, 0x5bd41, 0x5bd44,
-    0x5be4d, 0x5be80, 0x5bf81, 0x5bf88, 0x5bf8d, 0x5bf90, 0x5c001, 0x61fe0,
-    0x62001, 0x63358, 0x63401, 0x63424, 0x6bfc1, 0x6bfd0, 0x6bfd5, 0x6bff0,
-    0x6bff5, 0x6bffc, 0x6c001, 0x6c48c, 0x6c541, 0x6c54c, 0x6c591, 0x6c5a0,
-    0x6c5c1, 0x6cbf0, 0x6f001, 0x6f1ac, 0x6f1c1, 0x6f1f4, 0x6f201, 0x6f224,
-    0x6f241, 0x6f268, 0x74b82, 0x74bd0, 0x74d82, 0x74de4, 0x75001, 0x75154,
-    0x75159, 0x75274, 0x75279, 0x75280, 0x75289, 0x7528c, 0x75295, 0x7529c,
-    0x752a5, 0x752b4, 0x752b9, 0x752e8, 0x752ed, 0x752f0, 0x752f5, 0x75310,
-    0x75315, 0x75418, 0x7541d, 0x7542c, 0x75435, 0x75454, 0x75459, 0x75474,
-    0x75479, 0x754e8, 0x754ed, 0x754fc, 0x75501, 0x75514, 0x75519, 0x7551c,
-    0x75529, 0x75544, 0x75549, 0x75a98, 0x75aa1, 0x75b04, 0x75b09, 0x75b6c,
-    0x75b71, 0x75bec, 0x75bf1, 0x75c54, 0x75c59, 0x75cd4, 0x75cd9, 0x75d3c,
-    0x75d41, 0x75dbc, 0x75dc1, 0x75e24, 0x75e29, 0x75ea4, 0x75ea9, 0x75f0c,
-    0x75f11, 0x75f30, 0x75f3a, 0x76000, 0x77c01, 0x77c7c, 0x78401, 0x784b4,
-    0x784dd, 0x784f8, 0x78502, 0x78528, 0x78539, 0x7853c, 0x78a41, 0x78ab8,
-    0x78b01, 0x78bb0, 0x78bc2, 0x78be8, 0x79f81, 0x79f9c, 0x79fa1, 0x79fb0,
-    0x79fb5, 0x79fbc, 0x79fc1, 0x79ffc, 0x7a001, 0x7a314, 0x7a31e, 0x7a340,
-    0x7a401, 0x7a510, 0x7a52d, 0x7a530, 0x7a542, 0x7a568, 0x7b1c6, 0x7b2b0,
-    0x7b2b6, 0x7b2c0, 0x7b2c6, 0x7b2d4, 0x7b406, 0x7b4b8, 0x7b4be, 0x7b4f8,
-    0x7b801, 0x7b810, 0x7b815, 0x7b880, 0x7b885, 0x7b88c, 0x7b891, 0x7b894,
-    0x7b89d, 0x7b8a0, 0x7b8a5, 0x7b8cc, 0x7b8d1, 0x7b8e0, 0x7b8e5, 0x7b8e8,
-    0x7b8ed, 0x7b8f0, 0x7b909, 0x7b90c, 0x7b91d, 0x7b920, 0x7b925, 0x7b928,
-    0x7b92d, 0x7b930, 0x7b935, 0x7b940, 0x7b945, 0x7b94c, 0x7b951, 0x7b954,
-    0x7b95d, 0x7b960, 0x7b965, 0x7b968, 0x7b96d, 0x7b970, 0x7b975, 0x7b978,
-    0x7b97d, 0x7b980, 0x7b985, 0x7b98c, 0x7b991, 0x7b994, 0x7b99d, 0x7b9ac,
-    0x7b9b1, 0x7b9cc, 0x7b9d1, 0x7b9e0, 0x7b9e5, 0x7b9f4, 0x7b9f9, 0x7b9fc,
-    0x7ba01, 0x7ba28, 0x7ba2d, 0x7ba70, 0x7ba85, 0x7ba90, 0x7ba95, 0x7baa8,
-    0x7baad, 0x7baf0, 0x7c402, 0x7c434, 0x7efc2, 0x7efe8, 0x80001, 0xa9b80,
-    0xa9c01, 0xadce4, 0xadd01, 0xae078, 0xae081, 0xb3a88, 0xb3ac1, 0xbaf84,
-    0xbe001, 0xbe878, 0xc0001, 0xc4d2c,
+/* Unicode 14.0.0: (first code point << 3) | class at every change of class: 0 other,
+   1 L*, 2 N*, 3 White_Space, 4 M*, 5 P* (tools/gen_unicode_table.py). */
+static const uint32_t artr__uni_runs[2054] = {
+    0x0, 0x4b, 0x70, 0x103, 0x10d, 0x120, 0x12d, 0x158,
+    0x165, 0x182, 0x1d5, 0x1e0, 0x1fd, 0x209, 0x2dd, 0x2f0,
+    0x2fd, 0x300, 0x309, 0x3dd, 0x3e0, 0x3ed, 0x3f0, 0x42b,
+    0x430, 0x503, 0x50d, 0x510, 0x53d, 0x540, 0x551, 0x55d,
+    0x560, 0x592, 0x5a0, 0x5a9, 0x5b5, 0x5c0, 0x5ca, 0x5d1,
+    0x5dd, 0x5e2, 0x5fd, 0x601, 0x6b8, 0x6c1, 0x7b8, 0x7c1,
+    0x1610, 0x1631, 0x1690, 0x1701, 0x1728, 0x1761, 0x1768, 0x1771,
+    0x1778, 0x1804, 0x1b81, 0x1ba8, 0x1bb1, 0x1bc0, 0x1bd1, 0x1bf5,
+    0x1bf9, 0x1c00, 0x1c31, 0x1c3d, 0x1c41, 0x1c58, 0x1c61, 0x1c68,
+    0x1c71, 0x1d10, 0x1d19, 0x1fb0, 0x1fb9, 0x2410, 0x241c, 0x2451,
+    0x2980, 0x2989, 0x2ab8, 0x2ac9, 0x2ad5, 0x2b01, 0x2c4d, 0x2c58,
+    0x2c8c, 0x2df5, 0x2dfc, 0x2e05, 0x2e0c, 0x2e1d, 0x2e24, 0x2e35,
+    0x2e3c, 0x2e40, 0x2e81, 0x2f58, 0x2f79, 0x2f9d, 0x2fa8, 0x304d,
+    0x3058, 0x3065, 0x3070, 0x3084, 0x30dd, 0x30e0, 0x30ed, 0x3101,
+    0x325c, 0x3302, 0x3355, 0x3371, 0x3384, 0x3389, 0x36a5, 0x36a9,
+    0x36b4, 0x36e8, 0x36fc, 0x3729, 0x373c, 0x3748, 0x3754, 0x3771,
+    0x3782, 0x37d1, 0x37e8, 0x37f9, 0x3805, 0x3870, 0x3881, 0x388c,
+    0x3891, 0x3984, 0x3a58, 0x3a69, 0x3d34, 0x3d89, 0x3d90, 0x3e02,
+    0x3e51, 0x3f5c, 0x3fa1, 0x3fb0, 0x3fbd, 0x3fd1, 0x3fd8, 0x3fec,
+    0x3ff0, 0x4001, 0x40b4, 0x40d1, 0x40dc, 0x4121, 0x412c, 0x4141,
+    0x414c, 0x4170, 0x4185, 0x41f8, 0x4201, 0x42cc, 0x42e0, 0x42f5,
+    0x42f8, 0x4301, 0x4358, 0x4381, 0x4440, 0x4449, 0x4478, 0x44c4,
+    0x4501, 0x4654, 0x4710, 0x471c, 0x4821, 0x49d4, 0x49e9, 0x49f4,
+    0x4a81, 0x4a8c, 0x4ac1, 0x4b14, 0x4b25, 0x4b32, 0x4b85, 0x4b89,
+    0x4c0c, 0x4c20, 0x4c29, 0x4c68, 0x4c79, 0x4c88, 0x4c99, 0x4d48,
+    0x4d51, 0x4d88, 0x4d91, 0x4d98, 0x4db1, 0x4dd0, 0x4de4, 0x4de9,
+    0x4df4, 0x4e28, 0x4e3c, 0x4e48, 0x4e5c, 0x4e71, 0x4e78, 0x4ebc,
+    0x4ec0, 0x4ee1, 0x4ef0, 0x4ef9, 0x4f14, 0x4f20, 0x4f32, 0x4f81,
+    0x4f90, 0x4fa2, 0x4fd0, 0x4fe1, 0x4fed, 0x4ff4, 0x4ff8, 0x500c,
+    0x5020, 0x5029, 0x5058, 0x5079, 0x5088, 0x5099, 0x5148, 0x5151,
+    0x5188, 0x5191, 0x51a0, 0x51a9, 0x51b8, 0x51c1, 0x51d0, 0x51e4,
+    0x51e8, 0x51f4, 0x5218, 0x523c, 0x5248, 0x525c, 0x5270, 0x528c,
+    0x5290, 0x52c9, 0x52e8, 0x52f1, 0x52f8, 0x5332, 0x5384, 0x5391,
+    0x53ac, 0x53b5, 0x53b8, 0x540c, 0x5420, 0x5429, 0x5470, 0x5479,
+    0x5490, 0x5499, 0x5548, 0x5551, 0x5588, 0x5591, 0x55a0, 0x55a9,
+    0x55d0, 0x55e4, 0x55e9, 0x55f4, 0x5630, 0x563c, 0x5650, 0x565c,
+    0x5670, 0x5681, 0x5688, 0x5701, 0x5714, 0x5720, 0x5732, 0x5785,
+    0x5788, 0x57c9, 0x57d4, 0x5800, 0x580c, 0x5820, 0x5829, 0x5868,
+    0x5879, 0x5888, 0x5899, 0x5948, 0x5951, 0x5988, 0x5991, 0x59a0,
+    0x59a9, 0x59d0, 0x59e4, 0x59e9, 0x59f4, 0x5a28, 0x5a3c, 0x5a48,
+    0x5a5c, 0x5a70, 0x5aac, 0x5ac0, 0x5ae1, 0x5af0, 0x5af9, 0x5b14,
+    0x5b20, 0x5b32, 0x5b80, 0x5b89, 0x5b92, 0x5bc0, 0x5c14, 0x5c19,
+    0x5c20, 0x5c29, 0x5c58, 0x5c71, 0x5c88, 0x5c91, 0x5cb0, 0x5cc9,
+    0x5cd8, 0x5ce1, 0x5ce8, 0x5cf1, 0x5d00, 0x5d19, 0x5d28, 0x5d41,
+    0x5d58, 0x5d71, 0x5dd0, 0x5df4, 0x5e18, 0x5e34, 0x5e48, 0x5e54,
+    0x5e70, 0x5e81, 0x5e88, 0x5ebc, 0x5ec0, 0x5f32, 0x5f98, 0x6004,
+    0x6029, 0x6068, 0x6071, 0x6088, 0x6091, 0x6148, 0x6151, 0x61d0,
+    0x61e4, 0x61e9, 0x61f4, 0x6228, 0x6234, 0x6248, 0x6254, 0x6270,
+    0x62ac, 0x62b8, 0x62c1, 0x62d8, 0x62e9, 0x62f0, 0x6301, 0x6314,
+    0x6320, 0x6332, 0x6380, 0x63bd, 0x63c2, 0x63f8, 0x6401, 0x640c,
+    0x6425, 0x6429, 0x6468, 0x6471, 0x6488, 0x6491, 0x6548, 0x6551,
+    0x65a0, 0x65a9, 0x65d0, 0x65e4, 0x65e9, 0x65f4, 0x6628, 0x6634,
+    0x6648, 0x6654, 0x6670, 0x66ac, 0x66b8, 0x66e9, 0x66f8, 0x6701,
+    0x6714, 0x6720, 0x6732, 0x6780, 0x6789, 0x6798, 0x6804, 0x6821,
+    0x6868, 0x6871, 0x6888, 0x6891, 0x69dc, 0x69e9, 0x69f4, 0x6a28,
+    0x6a34, 0x6a48, 0x6a54, 0x6a71, 0x6a78, 0x6aa1, 0x6abc, 0x6ac2,
+    0x6af9, 0x6b14, 0x6b20, 0x6b32, 0x6bc8, 0x6bd1, 0x6c00, 0x6c0c,
+    0x6c20, 0x6c29, 0x6cb8, 0x6cd1, 0x6d90, 0x6d99, 0x6de0, 0x6de9,
+    0x6df0, 0x6e01, 0x6e38, 0x6e54, 0x6e58, 0x6e7c, 0x6ea8, 0x6eb4,
+    0x6eb8, 0x6ec4, 0x6f00, 0x6f32, 0x6f80, 0x6f94, 0x6fa5, 0x6fa8,
+    0x7009, 0x718c, 0x7191, 0x71a4, 0x71d8, 0x7201, 0x723c, 0x727d,
+    0x7282, 0x72d5, 0x72e0, 0x7409, 0x7418, 0x7421, 0x7428, 0x7431,
+    0x7458, 0x7461, 0x7520, 0x7529, 0x7530, 0x7539, 0x758c, 0x7591,
+    0x75a4, 0x75e9, 0x75f0, 0x7601, 0x7628, 0x7631, 0x7638, 0x7644,
+    0x7670, 0x7682, 0x76d0, 0x76e1, 0x7700, 0x7801, 0x7808, 0x7825,
+    0x7898, 0x78a5, 0x78a8, 0x78c4, 0x78d0, 0x7902, 0x79a0, 0x79ac,
+    0x79b0, 0x79bc, 0x79c0, 0x79cc, 0x79d5, 0x79f4, 0x7a01, 0x7a40,
+    0x7a49, 0x7b68, 0x7b8c, 0x7c2d, 0x7c34, 0x7c41, 0x7c6c, 0x7cc0,
+    0x7ccc, 0x7de8, 0x7e34, 0x7e38, 0x7e85, 0x7ea8, 0x7ecd, 0x7ed8,
+    0x8001, 0x815c, 0x81f9, 0x8202, 0x8255, 0x8281, 0x82b4, 0x82d1,
+    0x82f4, 0x8309, 0x8314, 0x8329, 0x833c, 0x8371, 0x838c, 0x83a9,
+    0x8414, 0x8471, 0x847c, 0x8482, 0x84d4, 0x84f0, 0x8501, 0x8630,
+    0x8639, 0x8640, 0x8669, 0x8670, 0x8681, 0x87dd, 0x87e1, 0x9248,
+    0x9251, 0x9270, 0x9281, 0x92b8, 0x92c1, 0x92c8, 0x92d1, 0x92f0,
+    0x9301, 0x9448, 0x9451, 0x9470, 0x9481, 0x9588, 0x9591, 0x95b0,
+    0x95c1, 0x95f8, 0x9601, 0x9608, 0x9611, 0x9630, 0x9641, 0x96b8,
+    0x96c1, 0x9888, 0x9891, 0x98b0, 0x98c1, 0x9ad8, 0x9aec, 0x9b05,
+    0x9b4a, 0x9be8, 0x9c01, 0x9c80, 0x9d01, 0x9fb0, 0x9fc1, 0x9ff0,
+    0xa005, 0xa009, 0xb368, 0xb375, 0xb379, 0xb403, 0xb409, 0xb4dd,
+    0xb4e8, 0xb501, 0xb75d, 0xb772, 0xb789, 0xb7c8, 0xb801, 0xb894,
+    0xb8b0, 0xb8f9, 0xb994, 0xb9ad, 0xb9b8, 0xba01, 0xba94, 0xbaa0,
+    0xbb01, 0xbb68, 0xbb71, 0xbb88, 0xbb94, 0xbba0, 0xbc01, 0xbda4,
+    0xbea5, 0xbeb9, 0xbec5, 0xbed8, 0xbee1, 0xbeec, 0xbef0, 0xbf02,
+    0xbf50, 0xbf82, 0xbfd0, 0xc005, 0xc05c, 0xc070, 0xc07c, 0xc082,
+    0xc0d0, 0xc101, 0xc3c8, 0xc401, 0xc42c, 0xc439, 0xc54c, 0xc551,
+    0xc558, 0xc581, 0xc7b0, 0xc801, 0xc8f8, 0xc904, 0xc960, 0xc984,
+    0xc9e0, 0xca25, 0xca32, 0xca81, 0xcb70, 0xcb81, 0xcba8, 0xcc01,
+    0xcd60, 0xcd81, 0xce50, 0xce82, 0xced8, 0xd001, 0xd0bc, 0xd0e0,
+    0xd0f5, 0xd101, 0xd2ac, 0xd2f8, 0xd304, 0xd3e8, 0xd3fc, 0xd402,
+    0xd450, 0xd482, 0xd4d0, 0xd505, 0xd539, 0xd545, 0xd570, 0xd584,
+    0xd678, 0xd804, 0xd829, 0xd9a4, 0xda29, 0xda68, 0xda82, 0xdad5,
+    0xdb08, 0xdb5c, 0xdba0, 0xdbed, 0xdbf8, 0xdc04, 0xdc19, 0xdd0c,
+    0xdd71, 0xdd82, 0xddd1, 0xdf34, 0xdfa0, 0xdfe5, 0xe001, 0xe124,
+    0xe1c0, 0xe1dd, 0xe202, 0xe250, 0xe269, 0xe282, 0xe2d1, 0xe3f5,
+    0xe401, 0xe448, 0xe481, 0xe5d8, 0xe5e9, 0xe605, 0xe640, 0xe684,
+    0xe69d, 0xe6a4, 0xe749, 0xe76c, 0xe771, 0xe7a4, 0xe7a9, 0xe7bc,
+    0xe7d1, 0xe7d8, 0xe801, 0xee04, 0xf001, 0xf8b0, 0xf8c1, 0xf8f0,
+    0xf901, 0xfa30, 0xfa41, 0xfa70, 0xfa81, 0xfac0, 0xfac9, 0xfad0,
+    0xfad9, 0xfae0, 0xfae9, 0xfaf0, 0xfaf9, 0xfbf0, 0xfc01, 0xfda8,
+    0xfdb1, 0xfde8, 0xfdf1, 0xfdf8, 0xfe11, 0xfe28, 0xfe31, 0xfe68,
+    0xfe81, 0xfea0, 0xfeb1, 0xfee0, 0xff01, 0xff68, 0xff91, 0xffa8,
+    0xffb1, 0xffe8, 0x10003, 0x10058, 0x10085, 0x10143, 0x10150, 0x1017b,
+    0x10185, 0x10220, 0x1022d, 0x10290, 0x1029d, 0x102fb, 0x10300, 0x10382,
+    0x10389, 0x10390, 0x103a2, 0x103d0, 0x103ed, 0x103f9, 0x10402, 0x10450,
+    0x1046d, 0x10478, 0x10481, 0x104e8, 0x10684, 0x10788, 0x10811, 0x10818,
+    0x10839, 0x10840, 0x10851, 0x108a0, 0x108a9, 0x108b0, 0x108c9, 0x108f0,
+    0x10921, 0x10928, 0x10931, 0x10938, 0x10941, 0x10948, 0x10951, 0x10970,
+    0x10979, 0x109d0, 0x109e1, 0x10a00, 0x10a29, 0x10a50, 0x10a71, 0x10a78,
+    0x10a82, 0x10c19, 0x10c2a, 0x10c50, 0x11845, 0x11860, 0x1194d, 0x11958,
+    0x12302, 0x124e0, 0x12752, 0x12800, 0x13b45, 0x13bb2, 0x13ca0, 0x13e2d,
+    0x13e38, 0x13f35, 0x13f80, 0x14c1d, 0x14cc8, 0x14ec5, 0x14ee0, 0x14fe5,
+    0x14ff0, 0x16001, 0x16728, 0x16759, 0x1677c, 0x16791, 0x167a0, 0x167cd,
+    0x167ea, 0x167f5, 0x16801, 0x16930, 0x16939, 0x16940, 0x16969, 0x16970,
+    0x16981, 0x16b40, 0x16b79, 0x16b85, 0x16b88, 0x16bfc, 0x16c01, 0x16cb8,
+    0x16d01, 0x16d38, 0x16d41, 0x16d78, 0x16d81, 0x16db8, 0x16dc1, 0x16df8,
+    0x16e01, 0x16e38, 0x16e41, 0x16e78, 0x16e81, 0x16eb8, 0x16ec1, 0x16ef8,
+    0x16f04, 0x17005, 0x17179, 0x17185, 0x17280, 0x17295, 0x172f0, 0x18003,
+    0x1800d, 0x18020, 0x18029, 0x1803a, 0x18045, 0x18090, 0x180a5, 0x18100,
+    0x1810a, 0x18154, 0x18185, 0x18189, 0x181b0, 0x181c2, 0x181d9, 0x181ed,
+    0x181f0, 0x18209, 0x184b8, 0x184cc, 0x184d8, 0x184e9, 0x18505, 0x18509,
+    0x187dd, 0x187e1, 0x18800, 0x18829, 0x18980, 0x18989, 0x18c78, 0x18c92,
+    0x18cb0, 0x18d01, 0x18e00, 0x18f81, 0x19000, 0x19102, 0x19150, 0x19242,
+    0x19280, 0x1928a, 0x19300, 0x19402, 0x19450, 0x1958a, 0x19600, 0x1a001,
+    0x26e00, 0x27001, 0x52468, 0x52681, 0x527f5, 0x52801, 0x5306d, 0x53081,
+    0x53102, 0x53151, 0x53160, 0x53201, 0x5337c, 0x5339d, 0x533a4, 0x533f5,
+    0x533f9, 0x534f4, 0x53501, 0x53732, 0x53784, 0x53795, 0x537c0, 0x538b9,
+    0x53900, 0x53911, 0x53c48, 0x53c59, 0x53e58, 0x53e81, 0x53e90, 0x53e99,
+    0x53ea0, 0x53ea9, 0x53ed0, 0x53f91, 0x54014, 0x54019, 0x54034, 0x54039,
+    0x5405c, 0x54061, 0x5411c, 0x54140, 0x54164, 0x54168, 0x54182, 0x541b0,
+    0x54201, 0x543a5, 0x543c0, 0x54404, 0x54411, 0x545a4, 0x54630, 0x54675,
+    0x54682, 0x546d0, 0x54704, 0x54791, 0x547c5, 0x547d9, 0x547e5, 0x547e9,
+    0x547fc, 0x54802, 0x54851, 0x54934, 0x54975, 0x54981, 0x54a3c, 0x54aa0,
+    0x54afd, 0x54b01, 0x54be8, 0x54c04, 0x54c21, 0x54d9c, 0x54e0d, 0x54e70,
+    0x54e79, 0x54e82, 0x54ed0, 0x54ef5, 0x54f01, 0x54f2c, 0x54f31, 0x54f82,
+    0x54fd1, 0x54ff8, 0x55001, 0x5514c, 0x551b8, 0x55201, 0x5521c, 0x55221,
+    0x55264, 0x55270, 0x55282, 0x552d0, 0x552e5, 0x55301, 0x553b8, 0x553d1,
+    0x553dc, 0x553f1, 0x55584, 0x55589, 0x55594, 0x555a9, 0x555bc, 0x555c9,
+    0x555f4, 0x55601, 0x5560c, 0x55611, 0x55618, 0x556d9, 0x556f5, 0x55701,
+    0x5575c, 0x55785, 0x55791, 0x557ac, 0x557b8, 0x55809, 0x55838, 0x55849,
+    0x55878, 0x55889, 0x558b8, 0x55901, 0x55938, 0x55941, 0x55978, 0x55981,
+    0x55ad8, 0x55ae1, 0x55b50, 0x55b81, 0x55f1c, 0x55f5d, 0x55f64, 0x55f70,
+    0x55f82, 0x55fd0, 0x56001, 0x6bd20, 0x6bd81, 0x6be38, 0x6be59, 0x6bfe0,
+    0x7c801, 0x7d370, 0x7d381, 0x7d6d0, 0x7d801, 0x7d838, 0x7d899, 0x7d8c0,
+    0x7d8e9, 0x7d8f4, 0x7d8f9, 0x7d948, 0x7d951, 0x7d9b8, 0x7d9c1, 0x7d9e8,
+    0x7d9f1, 0x7d9f8, 0x7da01, 0x7da10, 0x7da19, 0x7da28, 0x7da31, 0x7dd90,
+    0x7de99, 0x7e9f5, 0x7ea00, 0x7ea81, 0x7ec80, 0x7ec91, 0x7ee40, 0x7ef81,
+    0x7efe0, 0x7f004, 0x7f085, 0x7f0d0, 0x7f104, 0x7f185, 0x7f298, 0x7f2a5,
+    0x7f310, 0x7f31d, 0x7f320, 0x7f345, 0x7f348, 0x7f355, 0x7f360, 0x7f381,
+    0x7f3a8, 0x7f3b1, 0x7f7e8, 0x7f80d, 0x7f820, 0x7f82d, 0x7f858, 0x7f865,
+    0x7f882, 0x7f8d5, 0x7f8e0, 0x7f8fd, 0x7f909, 0x7f9dd, 0x7f9f0, 0x7f9fd,
+    0x7fa00, 0x7fa09, 0x7fadd, 0x7fae0, 0x7faed, 0x7faf0, 0x7fafd, 0x7fb31,
+    0x7fdf8, 0x7fe11, 0x7fe40, 0x7fe51, 0x7fe80, 0x7fe91, 0x7fec0, 0x7fed1,
+    0x7fee8, 0x80001, 0x80060, 0x80069, 0x80138, 0x80141, 0x801d8, 0x801e1,
+    0x801f0, 0x801f9, 0x80270, 0x80281, 0x802f0, 0x80401, 0x807d8, 0x80805,
+    0x80818, 0x8083a, 0x809a0, 0x80a02, 0x80bc8, 0x80c52, 0x80c60, 0x80fec,
+    0x80ff0, 0x81401, 0x814e8, 0x81501, 0x81688, 0x81704, 0x8170a, 0x817e0,
+    0x81801, 0x81902, 0x81920, 0x81969, 0x81a0a, 0x81a11, 0x81a52, 0x81a58,
+    0x81a81, 0x81bb4, 0x81bd8, 0x81c01, 0x81cf0, 0x81cfd, 0x81d01, 0x81e20,
+    0x81e41, 0x81e85, 0x81e8a, 0x81eb0, 0x82001, 0x824f0, 0x82502, 0x82550,
+    0x82581, 0x826a0, 0x826c1, 0x827e0, 0x82801, 0x82940, 0x82981, 0x82b20,
+    0x82b7d, 0x82b81, 0x82bd8, 0x82be1, 0x82c58, 0x82c61, 0x82c98, 0x82ca1,
+    0x82cb0, 0x82cb9, 0x82d10, 0x82d19, 0x82d90, 0x82d99, 0x82dd0, 0x82dd9,
+    0x82de8, 0x83001, 0x839b8, 0x83a01, 0x83ab0, 0x83b01, 0x83b40, 0x83c01,
+    0x83c30, 0x83c39, 0x83d88, 0x83d91, 0x83dd8, 0x84001, 0x84030, 0x84041,
+    0x84048, 0x84051, 0x841b0, 0x841b9, 0x841c8, 0x841e1, 0x841e8, 0x841f9,
+    0x842b0, 0x842bd, 0x842c2, 0x84301, 0x843b8, 0x843ca, 0x84401, 0x844f8,
+    0x8453a, 0x84580, 0x84701, 0x84798, 0x847a1, 0x847b0, 0x847da, 0x84801,
+    0x848b2, 0x848e0, 0x848fd, 0x84901, 0x849d0, 0x849fd, 0x84a00, 0x84c01,
+    0x84dc0, 0x84de2, 0x84df1, 0x84e02, 0x84e80, 0x84e92, 0x85001, 0x8500c,
+    0x85020, 0x8502c, 0x85038, 0x85064, 0x85081, 0x850a0, 0x850a9, 0x850c0,
+    0x850c9, 0x851b0, 0x851c4, 0x851d8, 0x851fc, 0x85202, 0x85248, 0x85285,
+    0x852c8, 0x85301, 0x853ea, 0x853fd, 0x85401, 0x854ea, 0x85500, 0x85601,
+    0x85640, 0x85649, 0x8572c, 0x85738, 0x8575a, 0x85785, 0x857b8, 0x85801,
+    0x859b0, 0x859cd, 0x85a01, 0x85ab0, 0x85ac2, 0x85b01, 0x85b98, 0x85bc2,
+    0x85c01, 0x85c90, 0x85ccd, 0x85ce8, 0x85d4a, 0x85d80, 0x86001, 0x86248,
+    0x86401, 0x86598, 0x86601, 0x86798, 0x867d2, 0x86801, 0x86924, 0x86940,
+    0x86982, 0x869d0, 0x87302, 0x873f8, 0x87401, 0x87550, 0x8755c, 0x8756d,
+    0x87570, 0x87581, 0x87590, 0x87801, 0x878ea, 0x87939, 0x87940, 0x87981,
+    0x87a34, 0x87a8a, 0x87aad, 0x87ad0, 0x87b81, 0x87c14, 0x87c35, 0x87c50,
+    0x87d81, 0x87e2a, 0x87e60, 0x87f01, 0x87fb8, 0x88004, 0x88019, 0x881c4,
+    0x8823d, 0x88270, 0x88292, 0x88384, 0x88389, 0x8839c, 0x883a9, 0x883b0,
+    0x883fc, 0x88419, 0x88584, 0x885dd, 0x885e8, 0x885f5, 0x88614, 0x88618,
+    0x88681, 0x88748, 0x88782, 0x887d0, 0x88804, 0x88819, 0x8893c, 0x889a8,
+    0x889b2, 0x88a05, 0x88a21, 0x88a2c, 0x88a39, 0x88a40, 0x88a81, 0x88b9c,
+    0x88ba5, 0x88bb1, 0x88bb8, 0x88c04, 0x88c19, 0x88d9c, 0x88e09, 0x88e2d,
+    0x88e4c, 0x88e6d, 0x88e74, 0x88e82, 0x88ed1, 0x88edd, 0x88ee1, 0x88eed,
+    0x88f00, 0x88f0a, 0x88fa8, 0x89001, 0x89090, 0x89099, 0x89164, 0x891c5,
+    0x891f4, 0x891f8, 0x89401, 0x89438, 0x89441, 0x89448, 0x89451, 0x89470,
+    0x89479, 0x894f0, 0x894f9, 0x8954d, 0x89550, 0x89581, 0x896fc, 0x89758,
+    0x89782, 0x897d0, 0x89804, 0x89820, 0x89829, 0x89868, 0x89879, 0x89888,
+    0x89899, 0x89948, 0x89951, 0x89988, 0x89991, 0x899a0, 0x899a9, 0x899d0,
+    0x899dc, 0x899e9, 0x899f4, 0x89a28, 0x89a3c, 0x89a48, 0x89a5c, 0x89a70,
+    0x89a81, 0x89a88, 0x89abc, 0x89ac0, 0x89ae9, 0x89b14, 0x89b20, 0x89b34,
+    0x89b68, 0x89b84, 0x89ba8, 0x8a001, 0x8a1ac, 0x8a239, 0x8a25d, 0x8a282,
+    0x8a2d5, 0x8a2e0, 0x8a2ed, 0x8a2f4, 0x8a2f9, 0x8a310, 0x8a401, 0x8a584,
+    0x8a621, 0x8a635, 0x8a639, 0x8a640, 0x8a682, 0x8a6d0, 0x8ac01, 0x8ad7c,
+    0x8adb0, 0x8adc4, 0x8ae0d, 0x8aec1, 0x8aee4, 0x8aef0, 0x8b001, 0x8b184,
+    0x8b20d, 0x8b221, 0x8b228, 0x8b282, 0x8b2d0, 0x8b305, 0x8b368, 0x8b401,
+    0x8b55c, 0x8b5c1, 0x8b5cd, 0x8b5d0, 0x8b602, 0x8b650, 0x8b801, 0x8b8d8,
+    0x8b8ec, 0x8b960, 0x8b982, 0x8b9e5, 0x8b9f8, 0x8ba01, 0x8ba38, 0x8c001,
+    0x8c164, 0x8c1dd, 0x8c1e0, 0x8c501, 0x8c702, 0x8c798, 0x8c7f9, 0x8c838,
+    0x8c849, 0x8c850, 0x8c861, 0x8c8a0, 0x8c8a9, 0x8c8b8, 0x8c8c1, 0x8c984,
+    0x8c9b0, 0x8c9bc, 0x8c9c8, 0x8c9dc, 0x8c9f9, 0x8ca04, 0x8ca09, 0x8ca14,
+    0x8ca25, 0x8ca38, 0x8ca82, 0x8cad0, 0x8cd01, 0x8cd40, 0x8cd51, 0x8ce8c,
+    0x8cec0, 0x8ced4, 0x8cf09, 0x8cf15, 0x8cf19, 0x8cf24, 0x8cf28, 0x8d001,
+    0x8d00c, 0x8d059, 0x8d19c, 0x8d1d1, 0x8d1dc, 0x8d1fd, 0x8d23c, 0x8d240,
+    0x8d281, 0x8d28c, 0x8d2e1, 0x8d454, 0x8d4d5, 0x8d4e9, 0x8d4f5, 0x8d518,
+    0x8d581, 0x8d7c8, 0x8e001, 0x8e048, 0x8e051, 0x8e17c, 0x8e1b8, 0x8e1c4,
+    0x8e201, 0x8e20d, 0x8e230, 0x8e282, 0x8e368, 0x8e385, 0x8e391, 0x8e480,
+    0x8e494, 0x8e540, 0x8e54c, 0x8e5b8, 0x8e801, 0x8e838, 0x8e841, 0x8e850,
+    0x8e859, 0x8e98c, 0x8e9b8, 0x8e9d4, 0x8e9d8, 0x8e9e4, 0x8e9f0, 0x8e9fc,
+    0x8ea31, 0x8ea3c, 0x8ea40, 0x8ea82, 0x8ead0, 0x8eb01, 0x8eb30, 0x8eb39,
+    0x8eb48, 0x8eb51, 0x8ec54, 0x8ec78, 0x8ec84, 0x8ec90, 0x8ec9c, 0x8ecc1,
+    0x8ecc8, 0x8ed02, 0x8ed50, 0x8f701, 0x8f79c, 0x8f7bd, 0x8f7c8, 0x8fd81,
+    0x8fd88, 0x8fe02, 0x8fea8, 0x8fffd, 0x90001, 0x91cd0, 0x92002, 0x92378,
+    0x92385, 0x923a8, 0x92401, 0x92a20, 0x97c81, 0x97f8d, 0x97f98, 0x98001,
+    0x9a178, 0xa2001, 0xa3238, 0xb4001, 0xb51c8, 0xb5201, 0xb52f8, 0xb5302,
+    0xb5350, 0xb5375, 0xb5381, 0xb55f8, 0xb5602, 0xb5650, 0xb5681, 0xb5770,
+    0xb5784, 0xb57ad, 0xb57b0, 0xb5801, 0xb5984, 0xb59bd, 0xb59e0, 0xb5a01,
+    0xb5a25, 0xb5a28, 0xb5a82, 0xb5ad0, 0xb5ada, 0xb5b10, 0xb5b19, 0xb5bc0,
+    0xb5be9, 0xb5c80, 0xb7201, 0xb7402, 0xb74bd, 0xb74d8, 0xb7801, 0xb7a58,
+    0xb7a7c, 0xb7a81, 0xb7a8c, 0xb7c40, 0xb7c7c, 0xb7c99, 0xb7d00, 0xb7f01,
+    0xb7f15, 0xb7f19, 0xb7f24, 0xb7f28, 0xb7f84, 0xb7f90, 0xb8001, 0xc3fc0,
+    0xc4001, 0xc66b0, 0xc6801, 0xc6848, 0xd7f81, 0xd7fa0, 0xd7fa9, 0xd7fe0,
+    0xd7fe9, 0xd7ff8, 0xd8001, 0xd8918, 0xd8a81, 0xd8a98, 0xd8b21, 0xd8b40,
+    0xd8b81, 0xd97e0, 0xde001, 0xde358, 0xde381, 0xde3e8, 0xde401, 0xde448,
+    0xde481, 0xde4d0, 0xde4ec, 0xde4fd, 0xde500, 0xe7804, 0xe7970, 0xe7984,
+    0xe7a38, 0xe8b2c, 0xe8b50, 0xe8b6c, 0xe8b98, 0xe8bdc, 0xe8c18, 0xe8c2c,
+    0xe8c60, 0xe8d54, 0xe8d70, 0xe9214, 0xe9228, 0xe9702, 0xe97a0, 0xe9b02,
+    0xe9bc8, 0xea001, 0xea2a8, 0xea2b1, 0xea4e8, 0xea4f1, 0xea500, 0xea511,
+    0xea518, 0xea529, 0xea538, 0xea549, 0xea568, 0xea571, 0xea5d0, 0xea5d9,
+    0xea5e0, 0xea5e9, 0xea620, 0xea629, 0xea830, 0xea839, 0xea858, 0xea869,
+    0xea8a8, 0xea8b1, 0xea8e8, 0xea8f1, 0xea9d0, 0xea9d9, 0xea9f8, 0xeaa01,
+    0xeaa28, 0xeaa31, 0xeaa38, 0xeaa51, 0xeaa88, 0xeaa91, 0xeb530, 0xeb541,
+    0xeb608, 0xeb611, 0xeb6d8, 0xeb6e1, 0xeb7d8, 0xeb7e1, 0xeb8a8, 0xeb8b1,
+    0xeb9a8, 0xeb9b1, 0xeba78, 0xeba81, 0xebb78, 0xebb81, 0xebc48, 0xebc51,
+    0xebd48, 0xebd51, 0xebe18, 0xebe21, 0xebe60, 0xebe72, 0xec000, 0xed004,
+    0xed1b8, 0xed1dc, 0xed368, 0xed3ac, 0xed3b0, 0xed424, 0xed428, 0xed43d,
+    0xed460, 0xed4dc, 0xed500, 0xed50c, 0xed580, 0xef801, 0xef8f8, 0xf0004,
+    0xf0038, 0xf0044, 0xf00c8, 0xf00dc, 0xf0110, 0xf011c, 0xf0128, 0xf0134,
+    0xf0158, 0xf0801, 0xf0968, 0xf0984, 0xf09b9, 0xf09f0, 0xf0a02, 0xf0a50,
+    0xf0a71, 0xf0a78, 0xf1481, 0xf1574, 0xf1578, 0xf1601, 0xf1764, 0xf1782,
+    0xf17d0, 0xf3f01, 0xf3f38, 0xf3f41, 0xf3f60, 0xf3f69, 0xf3f78, 0xf3f81,
+    0xf3ff8, 0xf4001, 0xf4628, 0xf463a, 0xf4684, 0xf46b8, 0xf4801, 0xf4a24,
+    0xf4a59, 0xf4a60, 0xf4a82, 0xf4ad0, 0xf4af5, 0xf4b00, 0xf638a, 0xf6560,
+    0xf656a, 0xf6580, 0xf658a, 0xf65a8, 0xf680a, 0xf6970, 0xf697a, 0xf69f0,
+    0xf7001, 0xf7020, 0xf7029, 0xf7100, 0xf7109, 0xf7118, 0xf7121, 0xf7128,
+    0xf7139, 0xf7140, 0xf7149, 0xf7198, 0xf71a1, 0xf71c0, 0xf71c9, 0xf71d0,
+    0xf71d9, 0xf71e0, 0xf7211, 0xf7218, 0xf7239, 0xf7240, 0xf7249, 0xf7250,
+    0xf7259, 0xf7260, 0xf7269, 0xf7280, 0xf7289, 0xf7298, 0xf72a1, 0xf72a8,
+    0xf72b9, 0xf72c0, 0xf72c9, 0xf72d0, 0xf72d9, 0xf72e0, 0xf72e9, 0xf72f0,
+    0xf72f9, 0xf7300, 0xf7309, 0xf7318, 0xf7321, 0xf7328, 0xf7339, 0xf7358,
+    0xf7361, 0xf7398, 0xf73a1, 0xf73c0, 0xf73c9, 0xf73e8, 0xf73f1, 0xf73f8,
+    0xf7401, 0xf7450, 0xf7459, 0xf74e0, 0xf7509, 0xf7520, 0xf7529, 0xf7550,
+    0xf7559, 0xf75e0, 0xf8802, 0xf8868, 0xfdf82, 0xfdfd0, 0x100001, 0x153700,
+    0x153801, 0x15b9c8, 0x15ba01, 0x15c0f0, 0x15c101, 0x167510, 0x167581, 0x175f08,
+    0x17c001, 0x17d0f0, 0x180001, 0x189a58, 0x700804, 0x700f80,
 };
 
-/* The class the GPT-2 pattern sees: \s (Unicode White_Space), \p{L}, \p{N}, or other.
-   Invalid bytes (cp > 0x10ffff) are other. */
+/* A code point's class: White_Space, L*, N*, M*, P*, or other (also an invalid byte,
+   cp > 0x10ffff). */
 static int artr__uni_class(uint32_t cp)
 {
+    static const char punct[] = "!\"#%&'()*,-./:;?@[\\]_{}"; /* ASCII P*; $+<=>^`|~ are S* */
     size_t lo = 0, hi = sizeof artr__uni_runs / sizeof artr__uni_runs[0];
     if (cp < 0x80) {
         if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') return ARTR__C_LETTER;
         if (cp >= '0' && cp <= '9') return ARTR__C_NUMBER;
         if (cp == ' ' || (cp >= 0x09 && cp <= 0x0d)) return ARTR__C_SPACE;
-        return ARTR__C_OTHER;
+        return cp && memchr(punct, (int)cp, sizeof punct - 1) ? ARTR__C_PUNCT : ARTR__C_OTHER;
     }
-    if (cp == 0x85 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
-        cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000)
-        return ARTR__C_SPACE;
     if (cp > 0x10ffff) return ARTR__C_OTHER;
     while (hi - lo > 1) { /* the last run starting at or before cp; runs[0] starts at 0 */
         size_t mid = lo + (hi - lo) / 2;
-        if ((artr__uni_runs[mid] >> 2) <= cp) lo = mid;
+        if ((artr__uni_runs[mid] >> 3) <= cp) lo = mid;
         else hi = mid;
     }
-    return (int)(artr__uni_runs[lo] & 3);
+    return (int)(artr__uni_runs[lo] & 7);
 }
 
 /* GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68
@@ -6906,35 +7027,192 @@ static int artr__bpe_byte(uint32_t cp) /* the inverse; -1 for a character no byt
     return -1;
 }
 
-/* End of the GPT-2 pre-tokenizer's match at s[i], i < n: the pattern
-     's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-   of tokenizers' ByteLevel (and llama.cpp's "gpt2"), alternatives tried in order. */
-static size_t artr__gpt2_word(const uint8_t *s, size_t n, size_t i)
+/* ---- pre-tokenizers: the text cut into words before byte-level BPE ---- */
+
+/* Each is the regex llama.cpp runs for a tokenizer.ggml.pre name (llama-vocab.cpp), the
+   Split pattern of that family's tokenizer.json, written out as a scan over character
+   classes: artr__pre_word matches one word at i and the next starts at its end, so the
+   split is linear in the text. The patterns, alternatives tried in order:
+     GPT2       's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+     LLAMA3     (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+                 ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+     QWEN2      LLAMA3 with \p{N} in place of \p{N}{1,3}
+     QWEN35     QWEN2 with [\p{L}\p{M}] in place of \p{L}, and \p{M} in the negated class
+     STARCODER  \p{N} first (each digit a word), then GPT2 on the text between
+     DEFAULT    [\p{P}$+<=>^~|]+ first, then GPT2 on the text between, then \p{N}+, then
+                [0-9]{3} (each pattern splits the words of the one before; the text
+                between two matches is a word too)
+   \s is White_Space. Contractions are ASCII only, as llama.cpp's. */
+enum { ARTR__PRE_UNKNOWN = 0, ARTR__PRE_GPT2, ARTR__PRE_LLAMA3, ARTR__PRE_QWEN2, ARTR__PRE_QWEN35,
+       ARTR__PRE_STARCODER, ARTR__PRE_DEFAULT };
+
+/* tokenizer.ggml.pre names (llama.cpp's) and their pattern; ignore_merges: a word that is
+   itself a token is that token, unmerged (llama.cpp's Llama 3 names; tokenizers' BPE
+   ignore_merges). The first name of each pattern is the one artr_vocab_info reports. */
+typedef struct artr__pre_name {
+    const char *name;
+    int pre, ignore_merges;
+} artr__pre_name;
+static const artr__pre_name artr__pre_names[] = {
+    {"gpt2", ARTR__PRE_GPT2, 0},           {"gpt-2", ARTR__PRE_GPT2, 0},
+    {"phi-2", ARTR__PRE_GPT2, 0},          {"mpt", ARTR__PRE_GPT2, 0},
+    {"olmo", ARTR__PRE_GPT2, 0},           {"llama3", ARTR__PRE_LLAMA3, 1},
+    {"llama-bpe", ARTR__PRE_LLAMA3, 1},    {"llama-v3", ARTR__PRE_LLAMA3, 1},
+    {"falcon3", ARTR__PRE_LLAMA3, 1},      {"dbrx", ARTR__PRE_LLAMA3, 0},
+    {"smaug-bpe", ARTR__PRE_LLAMA3, 0},    {"qwen2", ARTR__PRE_QWEN2, 0},
+    {"deepseek-r1-qwen", ARTR__PRE_QWEN2, 0}, {"stablelm2", ARTR__PRE_QWEN2, 0},
+    {"megrez", ARTR__PRE_QWEN2, 0},        {"qwen35", ARTR__PRE_QWEN35, 0},
+    {"starcoder", ARTR__PRE_STARCODER, 0}, {"smollm", ARTR__PRE_STARCODER, 0},
+    {"refact", ARTR__PRE_STARCODER, 0},    {"codeshell", ARTR__PRE_STARCODER, 0},
+    {"command-r", ARTR__PRE_STARCODER, 0}, {"exaone", ARTR__PRE_STARCODER, 0},
+    {"default", ARTR__PRE_DEFAULT, 0},
+};
+#define ARTR__PRE_LIST "gpt2, llama3 (llama-bpe), dbrx, qwen2, qwen35, starcoder (smollm), default"
+
+/* The entry named by s[0..n), or NULL. */
+static const artr__pre_name *artr__pre_find(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < sizeof artr__pre_names / sizeof artr__pre_names[0]; i++)
+        if (strlen(artr__pre_names[i].name) == n && memcmp(artr__pre_names[i].name, s, n) == 0)
+            return &artr__pre_names[i];
+    return NULL;
+}
+
+/* The class pattern pre sees in cp: marks are letters to QWEN35 and other to the rest;
+   punctuation (with $+<=>^~|) is its own class only to DEFAULT. */
+static int artr__pre_class(int pre, uint32_t cp)
+{
+    int c = artr__uni_class(cp);
+    if (c == ARTR__C_MARK) return pre == ARTR__PRE_QWEN35 ? ARTR__C_LETTER : ARTR__C_OTHER;
+    if (pre != ARTR__PRE_DEFAULT) return c == ARTR__C_PUNCT ? ARTR__C_OTHER : c;
+    if (cp < 0x80 && cp && memchr("$+<=>^~|", (int)cp, 8)) return ARTR__C_PUNCT;
+    return c;
+}
+
+/* The class of the character at s[k] (its length in *len): END at the end of the text
+   and, for a pattern that runs on the text between another's matches, at a character
+   of that one's class stop (ARTR__C_END: none). */
+static int artr__pre_at(int pre, int stop, const uint8_t *s, size_t n, size_t k, int *len)
 {
     uint32_t cp;
+    int c;
+    *len = 0;
+    if (k >= n) return ARTR__C_END;
+    *len = artr__utf8(s + k, n - k, &cp);
+    c = artr__pre_class(pre, cp);
+    return c == stop ? ARTR__C_END : c;
+}
+
+/* 's 't 'm 'd 're 've 'll at s[i] (case_fold: also capitals): its end, or 0. */
+static size_t artr__contraction(const uint8_t *s, size_t n, size_t i, int case_fold)
+{
+    uint8_t a, b;
+    if (s[i] != '\'' || i + 1 >= n) return 0;
+    a = case_fold ? (uint8_t)(s[i + 1] | 0x20) : s[i + 1]; /* only letters are compared */
+    b = i + 2 >= n ? 0 : case_fold ? (uint8_t)(s[i + 2] | 0x20) : s[i + 2];
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 2;
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return i + 3;
+    return 0;
+}
+
+/* End of the GPT2 pattern's match at s[i] (i < n, not a stop character). */
+static size_t artr__gpt2_word(int pre, int stop, const uint8_t *s, size_t n, size_t i)
+{
     size_t j, k, last;
-    int cls, len;
-    if (s[i] == '\'' && i + 1 < n) {
-        uint8_t a = s[i + 1], b = i + 2 < n ? s[i + 2] : 0;
-        if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 2;
-        if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return i + 3;
-    }
-    j = s[i] == ' ' && i + 1 < n ? i + 1 : i; /* the optional leading space */
-    len = artr__utf8(s + j, n - j, &cp);
-    cls = artr__uni_class(cp);
+    int cls, c, len;
+    if ((k = artr__contraction(s, n, i, 0)) != 0) return k;
+    j = s[i] == ' ' && artr__pre_at(pre, stop, s, n, i + 1, &len) != ARTR__C_END ? i + 1 : i;
+    cls = artr__pre_at(pre, stop, s, n, j, &len);
     if (cls != ARTR__C_SPACE) { /* a run of letters, of numbers, or of others */
-        for (k = j + (size_t)len; k < n; k += (size_t)len) {
-            len = artr__utf8(s + k, n - k, &cp);
-            if (artr__uni_class(cp) != cls) break;
+        for (k = j + (size_t)len; artr__pre_at(pre, stop, s, n, k, &len) == cls; k += (size_t)len) {
         }
         return k;
     }
-    for (k = last = i; k < n; k += (size_t)len) { /* whitespace */
-        len = artr__utf8(s + k, n - k, &cp);
-        if (artr__uni_class(cp) != ARTR__C_SPACE) break;
+    for (k = last = i; (c = artr__pre_at(pre, stop, s, n, k, &len)) == ARTR__C_SPACE; k += (size_t)len)
+        last = k;
+    return c != ARTR__C_END && last > i ? last : k; /* \s+(?!\S) leaves the last one to the next word */
+}
+
+/* End of the LLAMA3, QWEN2 or QWEN35 pattern's match at s[i], i < n. */
+static size_t artr__llama3_word(int pre, const uint8_t *s, size_t n, size_t i)
+{
+    const int none = ARTR__C_END;
+    size_t k, last, crlf = 0;
+    int c, len, len2, count;
+    if ((k = artr__contraction(s, n, i, 1)) != 0) return k;
+    c = artr__pre_at(pre, none, s, n, i, &len);
+    if (c == ARTR__C_LETTER || (s[i] != '\r' && s[i] != '\n' && c != ARTR__C_NUMBER &&
+                                artr__pre_at(pre, none, s, n, i + (size_t)len, &len2) == ARTR__C_LETTER)) {
+        k = i + (size_t)len;
+        while (artr__pre_at(pre, none, s, n, k, &len2) == ARTR__C_LETTER) k += (size_t)len2;
+        return k; /* [^\r\n\p{L}\p{N}]?\p{L}+ */
+    }
+    if (c == ARTR__C_NUMBER) { /* \p{N}{1,3} or \p{N} */
+        k = i + (size_t)len;
+        for (count = 1; count < (pre == ARTR__PRE_LLAMA3 ? 3 : 1) &&
+                        artr__pre_at(pre, none, s, n, k, &len2) == ARTR__C_NUMBER; count++)
+            k += (size_t)len2;
+        return k;
+    }
+    k = s[i] == ' ' && artr__pre_at(pre, none, s, n, i + 1, &len2) == ARTR__C_OTHER ? i + 1 : i;
+    if (artr__pre_at(pre, none, s, n, k, &len2) == ARTR__C_OTHER) { /*  ?[^\s\p{L}\p{N}]+[\r\n]* */
+        while (artr__pre_at(pre, none, s, n, k, &len2) == ARTR__C_OTHER) k += (size_t)len2;
+        while (k < n && (s[k] == '\r' || s[k] == '\n')) k++;
+        return k;
+    }
+    for (k = last = i; artr__pre_at(pre, none, s, n, k, &len2) == ARTR__C_SPACE; k += (size_t)len2) {
+        if (s[k] == '\r' || s[k] == '\n') crlf = k + 1;
         last = k;
     }
-    return k < n && last > i ? last : k; /* \s+(?!\S) leaves the last one to the next word */
+    if (crlf > i) return crlf;                  /* \s*[\r\n]+ */
+    return k < n && last > i ? last : k;        /* \s+(?!\S), else \s+ */
+}
+
+static int artr__digit(uint8_t c) /* [0-9] */
+{
+    return c >= '0' && c <= '9';
+}
+
+/* DEFAULT: a run of punctuation; else GPT2's word, its numbers split off the space
+   before them and into [0-9]{3} and the digits between. */
+static size_t artr__default_word(const uint8_t *s, size_t n, size_t i)
+{
+    const int pre = ARTR__PRE_DEFAULT;
+    int len, len2;
+    size_t k;
+    int c = artr__pre_at(pre, ARTR__C_END, s, n, i, &len);
+    if (c == ARTR__C_PUNCT) {
+        k = i + (size_t)len;
+        while (artr__pre_at(pre, ARTR__C_END, s, n, k, &len2) == ARTR__C_PUNCT) k += (size_t)len2;
+        return k;
+    }
+    if (s[i] == ' ' && artr__pre_at(pre, ARTR__C_PUNCT, s, n, i + 1, &len2) == ARTR__C_NUMBER) return i + 1;
+    if (c != ARTR__C_NUMBER) return artr__gpt2_word(pre, ARTR__C_PUNCT, s, n, i);
+    for (k = i; artr__pre_at(pre, ARTR__C_END, s, n, k, &len2) == ARTR__C_NUMBER; k += (size_t)len2) {
+        if (k + 2 < n && artr__digit(s[k]) && artr__digit(s[k + 1]) && artr__digit(s[k + 2]))
+            return k == i ? i + 3 : k;
+    }
+    return k;
+}
+
+/* End of the word at s[i], i < n, for pre-tokenizer pre. */
+static size_t artr__pre_word(int pre, const uint8_t *s, size_t n, size_t i)
+{
+    int len;
+    switch (pre) {
+    case ARTR__PRE_LLAMA3:
+    case ARTR__PRE_QWEN2:
+    case ARTR__PRE_QWEN35:
+        return artr__llama3_word(pre, s, n, i);
+    case ARTR__PRE_STARCODER:
+        if (artr__pre_at(pre, ARTR__C_END, s, n, i, &len) == ARTR__C_NUMBER) return i + (size_t)len;
+        return artr__gpt2_word(pre, ARTR__C_NUMBER, s, n, i);
+    case ARTR__PRE_DEFAULT:
+        return artr__default_word(s, n, i);
+    default:
+        return artr__gpt2_word(pre, ARTR__C_END, s, n, i);
+    }
 }
 
 /* ---- tables, built at load ---- */
@@ -7228,13 +7506,85 @@ static artr_status artr__tok_merges_build(artr__tok *tk, const artr__vocab *v, u
     return ARTR_OK;
 }
 
+/* The pre-tokenizer: the caller's name (force) or tokenizer.ggml.pre; none is GPT2,
+   byte-level BPE's own pattern (llama.cpp would take "default"). An unknown name in the
+   file still loads (artr_tokenize refuses it); an unknown forced one fails the load. */
+static artr_status artr__tok_pre_build(artr__tok *tk, const artr_model *m, const char *force,
+                                       artr_error *err)
+{
+    const artr__kv *kv = artr__kv_find(m, "tokenizer.ggml.pre");
+    const artr__pre_name *p = &artr__pre_names[0];
+    if (force) {
+        if ((p = artr__pre_find(force, strlen(force))) == NULL)
+            return ARTR__FAIL(err, ARTR_E_ARG, "artr_model_params.tokenizer_pre '%s': not a pre-tokenizer artr has (" ARTR__PRE_LIST ")",
+                              force);
+    } else if (kv && kv->type == ARTR_META_STRING) {
+        tk->pre_text = (const char *)kv->val;
+        tk->pre_len = (size_t)kv->n;
+        p = artr__pre_find(tk->pre_text, tk->pre_len);
+    }
+    tk->pre = p ? p->pre : ARTR__PRE_UNKNOWN;
+    tk->ignore_merges = p ? p->ignore_merges : 0;
+    if (m->vocab.kind == ARTR__VOCAB_BPE) tk->info.pre = p ? p->name : NULL;
+    return ARTR_OK;
+}
+
+static int artr__eog_has(const artr__tok *tk, int32_t id)
+{
+    int i;
+    for (i = 0; i < tk->n_eog; i++)
+        if (tk->eog[i] == id) return 1;
+    return 0;
+}
+
+static void artr__eog_add(artr__tok *tk, int32_t id) /* keeps eog ascending, no repeats */
+{
+    int i = tk->n_eog;
+    if (id < 0 || tk->n_eog == ARTR__MAX_EOG || artr__eog_has(tk, id)) return;
+    for (; i > 0 && tk->eog[i - 1] > id; i--) tk->eog[i] = tk->eog[i - 1];
+    tk->eog[i] = id;
+    tk->n_eog++;
+}
+
+/* End of generation: EOS, tokenizer.ggml.eot_token_id and eom_token_id, and the tokens
+   whose text ends a turn in a chat format (the list llama.cpp keeps). */
+static artr_status artr__tok_eog_build(artr__tok *tk, const artr_model *m, artr_error *err)
+{
+    static const char *const keys[2] = {"tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"};
+    static const char *const texts[] = {
+        "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<end_of_turn>", "<|end|>", "<|endoftext|>",
+        "<|end_of_text|>", "<EOT>", "<|return|>", "<|call|>", "<end_of_utterance>",
+        "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", /* DeepSeek's */
+    };
+    const artr__vocab *v = &m->vocab;
+    size_t i;
+    artr__eog_add(tk, tk->info.eos);
+    for (i = 0; i < 2; i++) {
+        const artr__kv *kv = artr__kv_find(m, keys[i]);
+        int64_t id;
+        if (!kv) continue;
+        if (kv->type == ARTR_META_ARRAY || !artr__kv_int(kv->type, kv->val, &id))
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' has type %s, expected an integer",
+                              keys[i], artr__meta_type_name(kv->type));
+        if (id < 0 || id >= v->n)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "metadata '%s' is %lld, outside the vocabulary of %d",
+                              keys[i], (long long)id, v->n);
+        artr__eog_add(tk, (int32_t)id);
+    }
+    for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        artr__eog_add(tk, artr__tok_find(v, texts[i], strlen(texts[i])));
+    tk->info.eog = tk->eog;
+    tk->info.n_eog = tk->n_eog;
+    return ARTR_OK;
+}
+
 static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_vocab, uint64_t n_merges,
-                                   uint64_t vocab_bytes, artr_error *err)
+                                   uint64_t vocab_bytes, const artr_model_params *p, artr_error *err)
 {
     artr__vocab *v = &m->vocab;
     artr__tok *tk = (artr__tok *)(void *)mem;
     artr__tok_layout l;
-    const artr__kv *pre;
+    artr_status st;
     int i;
     artr__tok_layout_of(n_vocab, n_merges, vocab_bytes, &l);
     memset(tk, 0, sizeof *tk);
@@ -7242,6 +7592,9 @@ static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_voca
     tk->space_id = -1;
     for (i = 0; i < 256; i++) tk->byte_id[i] = -1;
     artr__tok_info(tk, v);
+    if ((st = artr__tok_pre_build(tk, m, p ? p->tokenizer_pre : NULL, err)) != ARTR_OK) return st;
+    if (v->kind == ARTR__VOCAB_BPE && v->add_bos < 0 && tk->ignore_merges)
+        tk->info.add_bos = 1; /* llama.cpp: the Llama 3 names add BOS unless the file says */
     if (!v->tokens || v->n <= 0) return ARTR_OK;
     if (v->n > n_vocab) /* both come from tokenizer.ggml.tokens; only a > 2^31 count differs */
         return ARTR__FAIL(err, ARTR_E_FORMAT, "tokenizer.ggml.tokens: %d tokens, expected %d", v->n, n_vocab);
@@ -7254,6 +7607,7 @@ static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_voca
     artr__tok_hash_build(tk, v);
     artr__tok_bytes_build(tk, v);
     artr__tok_specials_build(tk, v);
+    if ((st = artr__tok_eog_build(tk, m, err)) != ARTR_OK) return st;
     for (i = 0; i < v->n; i++) {
         const artr__token *t = &v->tokens[i];
         if (v->kind == ARTR__VOCAB_SPM && artr__type_mergeable(t->type))
@@ -7261,18 +7615,10 @@ static artr_status artr__tok_build(artr_model *m, unsigned char *mem, int n_voca
         if (v->kind == ARTR__VOCAB_LLAMA2C)
             artr__tok_pairs_of_text(tk, t, 0);
     }
-    if (v->kind == ARTR__VOCAB_BPE) {
-        tk->bpe_pre_ok = 1;
-        if ((pre = artr__kv_find(m, "tokenizer.ggml.pre")) != NULL && pre->type == ARTR_META_STRING) {
-            tk->pre = (const char *)pre->val;
-            tk->pre_len = (size_t)pre->n;
-            tk->bpe_pre_ok = pre->n == 4 && memcmp(pre->val, "gpt2", 4) == 0;
-        }
-        if (v->merges && n_merges > 0) {
-            tk->merges = (artr__merge *)(void *)(mem + l.merges);
-            tk->merge_mask = l.merge_mask;
-            return artr__tok_merges_build(tk, v, n_merges, err);
-        }
+    if (v->kind == ARTR__VOCAB_BPE && v->merges && n_merges > 0) {
+        tk->merges = (artr__merge *)(void *)(mem + l.merges);
+        tk->merge_mask = l.merge_mask;
+        return artr__tok_merges_build(tk, v, n_merges, err);
     }
     return ARTR_OK;
 }
@@ -7484,12 +7830,49 @@ static void artr__spm_text(artr__enc *e, const uint8_t *s, size_t n, int prefix)
     artr__run_flush(e);
 }
 
-/* Byte-level BPE: GPT-2 words, each byte its character's token, merged word by word. */
+/* 1 if token t's text is the byte-level form of s[0..n). */
+static int artr__bpe_text_is(const artr__token *t, const uint8_t *s, size_t n)
+{
+    size_t k, at = 0;
+    uint8_t u[2];
+    for (k = 0; k < n; k++) {
+        int w = artr__utf8_put2(artr__bpe_char(s[k]), u);
+        if (at + (size_t)w > t->len || memcmp(t->text + at, u, (size_t)w) != 0) return 0;
+        at += (size_t)w;
+    }
+    return at == t->len;
+}
+
+/* The mergeable token whose text is the byte-level form of s[0..n), or -1. */
+static int32_t artr__bpe_word_token(const artr__vocab *v, const uint8_t *s, size_t n)
+{
+    const artr__tok *tk = v->tok;
+    uint32_t h = ARTR__FNV_SEED, i;
+    size_t k;
+    uint8_t u[2];
+    if (n > (size_t)v->max_token_len) return -1; /* each byte is at least one byte of text */
+    for (k = 0; k < n; k++)
+        h = artr__hash_more(h, (const char *)u, (size_t)artr__utf8_put2(artr__bpe_char(s[k]), u));
+    for (i = artr__hash_end(h);; i++) {
+        uint32_t id = tk->hash[i & tk->hash_mask];
+        if (!id) return -1;
+        if (artr__bpe_text_is(&v->tokens[id - 1], s, n))
+            return artr__type_mergeable(v->tokens[id - 1].type) ? (int32_t)(id - 1) : -1;
+    }
+}
+
+/* Byte-level BPE: the pre-tokenizer's words, each byte its character's token, merged
+   word by word (a word that is a token is kept whole under ignore_merges). */
 static void artr__bpe_text(artr__enc *e, const uint8_t *s, size_t n)
 {
     size_t i, end;
+    int32_t id;
     for (i = 0; i < n; i = end) {
-        end = artr__gpt2_word(s, n, i);
+        end = artr__pre_word(e->tk->pre, s, n, i);
+        if (e->tk->ignore_merges && (id = artr__bpe_word_token(e->v, s + i, end - i)) >= 0) {
+            artr__emit(e, id);
+            continue;
+        }
         for (; i < end; i++) artr__run_add(e, e->tk->byte_id[s[i]], s[i], s[i], NULL, 0);
         artr__run_flush(e);
     }
@@ -7619,9 +8002,9 @@ ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t 
     case ARTR__VOCAB_OTHER:
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.ggml.model is not \"llama\" or \"gpt2\": artr cannot tokenize with it");
     case ARTR__VOCAB_BPE:
-        if (!tk->bpe_pre_ok)
-            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.ggml.pre '%.*s': artr implements the GPT-2 pre-tokenizer only",
-                              artr__plen(tk->pre_len), tk->pre);
+        if (tk->pre == ARTR__PRE_UNKNOWN)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.ggml.pre '%.*s': not a pre-tokenizer artr has (" ARTR__PRE_LIST
+                              "); artr_model_params.tokenizer_pre can force one", artr__plen(tk->pre_len), tk->pre_text);
         break;
     }
     if ((flags & ARTR_TOKENIZE_BOS) && tk->info.bos < 0)
@@ -7654,6 +8037,11 @@ ARTRDEF artr_status artr_tokenize(const artr_model *m, const char *text, size_t 
 ARTRDEF const artr_vocab_info *artr_model_vocab(const artr_model *m)
 {
     return m ? &m->vocab.tok->info : NULL;
+}
+
+ARTRDEF int artr_token_is_eog(const artr_model *m, int32_t id)
+{
+    return m && artr__eog_has(m->vocab.tok, id);
 }
 
 ARTRDEF const char *artr_token_piece(const artr_model *m, int32_t id, size_t *len)
@@ -7803,6 +8191,266 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
     if (*n) memcpy(out, d->pending, *n);
     d->n_pending = 0;
     d->in_text = 0;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+/* ---- chat templates ---- */
+
+/* Each format is the text its family's published Jinja template renders (transformers'
+   apply_chat_template: trim_blocks, lstrip_blocks) with bos_token empty, checked against
+   jinja2 renderings (tests/gen_tokenizer_fixtures.py chat). Jinja's trim is Python's str.strip. */
+static const char *const artr__chat_names[] = {NULL, "chatml", "llama3", "gemma", "phi3", "phi4", "zephyr",
+                                               "mistral-v1", "mistral-v3", "mistral-v3-tekken", "mistral-v7"};
+#define ARTR__CHAT_LIST "chatml, llama3, gemma, phi3, phi4, zephyr, mistral-v1, mistral-v3, mistral-v3-tekken, mistral-v7"
+
+static int artr__contains(const char *s, size_t n, const char *lit)
+{
+    size_t k = strlen(lit), i;
+    for (i = 0; i + k <= n; i++)
+        if (memcmp(s + i, lit, k) == 0) return 1;
+    return 0;
+}
+
+/* llama.cpp's order of markers (llama-chat.cpp llm_chat_detect_template), for the formats
+   artr has; ARTR_CHAT_NONE for any other template. */
+static int artr__chat_detect(const char *t, size_t n)
+{
+    if (artr__contains(t, n, "<|im_start|>"))
+        return artr__contains(t, n, "<|im_sep|>") ? ARTR_CHAT_PHI4 : ARTR_CHAT_CHATML;
+    if (artr__contains(t, n, "[SYSTEM_PROMPT]")) return ARTR_CHAT_MISTRAL_V7;
+    if (artr__contains(t, n, "' [INST] ' + system_message") || artr__contains(t, n, "[AVAILABLE_TOOLS]")) {
+        if (artr__contains(t, n, " [INST]")) return ARTR_CHAT_MISTRAL_V1;
+        return artr__contains(t, n, "\"[INST]\"") ? ARTR_CHAT_MISTRAL_V3_TEKKEN : ARTR_CHAT_MISTRAL_V3;
+    }
+    if (artr__contains(t, n, "[INST]")) return ARTR_CHAT_NONE; /* Llama 2's variants */
+    if (artr__contains(t, n, "<|assistant|>") && artr__contains(t, n, "<|end|>")) return ARTR_CHAT_PHI3;
+    if (artr__contains(t, n, "<|user|>") && artr__contains(t, n, "<|assistant|>") &&
+        artr__contains(t, n, "eos_token"))
+        return ARTR_CHAT_ZEPHYR;
+    if (artr__contains(t, n, "<start_of_turn>")) return ARTR_CHAT_GEMMA;
+    if (artr__contains(t, n, "<|start_header_id|>") && artr__contains(t, n, "<|end_header_id|>"))
+        return ARTR_CHAT_LLAMA3;
+    return ARTR_CHAT_NONE;
+}
+
+ARTRDEF artr_status artr_chat_template(const artr_model *m, const char *name, int *tmpl, artr_error *err)
+{
+    const artr__kv *kv;
+    int i;
+    if (!tmpl || (!m && !name)) return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_template: NULL tmpl, or neither a model nor a name");
+    *tmpl = ARTR_CHAT_NONE;
+    if (name) {
+        for (i = 1; i < (int)(sizeof artr__chat_names / sizeof artr__chat_names[0]); i++)
+            if (strcmp(name, artr__chat_names[i]) == 0) *tmpl = i;
+        if (*tmpl == ARTR_CHAT_NONE)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "chat template '%s': artr has " ARTR__CHAT_LIST, name);
+    } else {
+        kv = artr__kv_find(m, "tokenizer.chat_template");
+        if (!kv || kv->type != ARTR_META_STRING)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "the model has no tokenizer.chat_template; name one of " ARTR__CHAT_LIST);
+        *tmpl = artr__chat_detect((const char *)kv->val, (size_t)kv->n);
+        if (*tmpl == ARTR_CHAT_NONE)
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tokenizer.chat_template is none artr recognises; name one of " ARTR__CHAT_LIST);
+    }
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+/* The text being formatted: the first cap bytes are stored, all are counted. */
+typedef struct artr__chat_out {
+    char *dst;
+    size_t cap, n;
+    size_t *at; /* content_at or NULL */
+} artr__chat_out;
+
+static void artr__chat_put(artr__chat_out *o, const char *s, size_t n)
+{
+    if (o->n < o->cap && n) memcpy(o->dst + o->n, s, n < o->cap - o->n ? n : o->cap - o->n);
+    o->n += n;
+}
+static void artr__chat_lit(artr__chat_out *o, const char *s)
+{
+    artr__chat_put(o, s, strlen(s));
+}
+
+static int artr__py_space(uint32_t cp) /* Python's str.isspace: White_Space and U+001C..U+001F */
+{
+    return artr__uni_class(cp) == ARTR__C_SPACE || (cp >= 0x1c && cp <= 0x1f);
+}
+
+/* Message i's content (trimmed as Jinja's trim if trim), its span noted in o->at. */
+static void artr__chat_content(artr__chat_out *o, const artr_chat_msg *msg, int i, int trim)
+{
+    const uint8_t *s = (const uint8_t *)msg->content;
+    size_t a = 0, b = strlen(msg->content), k;
+    uint32_t cp;
+    int len;
+    while (trim && a < b && (len = artr__utf8(s + a, b - a, &cp)) > 0 && artr__py_space(cp)) a += (size_t)len;
+    while (trim && b > a) {
+        for (k = b - 1; k > a && b - k < 4 && (s[k] & 0xc0) == 0x80; k--) {
+        }
+        len = artr__utf8(s + k, b - k, &cp);
+        if (k + (size_t)len != b || !artr__py_space(cp)) break;
+        b = k;
+    }
+    if (o->at) o->at[2 * i] = o->n;
+    artr__chat_put(o, msg->content + a, b - a);
+    if (o->at) o->at[2 * i + 1] = o->n;
+}
+
+static int artr__role_is(const artr_chat_msg *msg, const char *role)
+{
+    return strcmp(msg->role, role) == 0;
+}
+
+/* ChatML, Llama 3, Phi-3, Phi-4, Zephyr: every message on its own, in a role header. */
+static void artr__chat_turn(artr__chat_out *o, int tmpl, const artr_chat_msg *msg, int i, const char *eos)
+{
+    int sys = artr__role_is(msg, "system"), user = artr__role_is(msg, "user");
+    int known = sys || user || artr__role_is(msg, "assistant");
+    switch (tmpl) {
+    case ARTR_CHAT_CHATML:
+        artr__chat_lit(o, "<|im_start|>");
+        artr__chat_lit(o, msg->role);
+        artr__chat_lit(o, "\n");
+        artr__chat_content(o, msg, i, 0);
+        artr__chat_lit(o, "<|im_end|>\n");
+        break;
+    case ARTR_CHAT_LLAMA3:
+        artr__chat_lit(o, "<|start_header_id|>");
+        artr__chat_lit(o, msg->role);
+        artr__chat_lit(o, "<|end_header_id|>\n\n");
+        artr__chat_content(o, msg, i, 1);
+        artr__chat_lit(o, "<|eot_id|>");
+        break;
+    case ARTR_CHAT_PHI4:
+        if (!known) break;
+        artr__chat_lit(o, "<|im_start|>");
+        artr__chat_lit(o, msg->role);
+        artr__chat_lit(o, "<|im_sep|>");
+        artr__chat_content(o, msg, i, 0);
+        artr__chat_lit(o, "<|im_end|>");
+        break;
+    default: /* Phi-3 (an empty system message left out), Zephyr */
+        if (!known || (tmpl == ARTR_CHAT_PHI3 && sys && !msg->content[0])) break;
+        artr__chat_lit(o, "<|");
+        artr__chat_lit(o, msg->role);
+        artr__chat_lit(o, "|>\n");
+        artr__chat_content(o, msg, i, 0);
+        artr__chat_lit(o, tmpl == ARTR_CHAT_PHI3 ? "<|end|>\n" : eos);
+        if (tmpl == ARTR_CHAT_ZEPHYR) artr__chat_lit(o, "\n");
+        break;
+    }
+}
+
+/* After the messages of ChatML, Llama 3, Phi-3, Phi-4, Zephyr: the opening of the
+   assistant's turn (Zephyr's only after a message), or Phi-3's EOS text without one. */
+static void artr__chat_tail(artr__chat_out *o, int tmpl, int n_msgs, int add_assistant, const char *eos)
+{
+    static const char *const opening[ARTR_CHAT_ZEPHYR + 1] = {
+        NULL, "<|im_start|>assistant\n", "<|start_header_id|>assistant<|end_header_id|>\n\n", NULL,
+        "<|assistant|>\n", "<|im_start|>assistant<|im_sep|>", "<|assistant|>\n"};
+    if (tmpl == ARTR_CHAT_PHI3 && !add_assistant) artr__chat_lit(o, eos);
+    else if (add_assistant && opening[tmpl] && (tmpl != ARTR_CHAT_ZEPHYR || n_msgs > 0)) artr__chat_lit(o, opening[tmpl]);
+}
+
+/* Gemma: assistant is "model"; a first system message goes before the first turn's text. */
+static void artr__chat_gemma(artr__chat_out *o, const artr_chat_msg *msgs, int n, int add_assistant)
+{
+    int i, first = n > 0 && artr__role_is(&msgs[0], "system");
+    for (i = first; i < n; i++) {
+        artr__chat_lit(o, "<start_of_turn>");
+        artr__chat_lit(o, artr__role_is(&msgs[i], "assistant") ? "model" : msgs[i].role);
+        artr__chat_lit(o, "\n");
+        if (i == 1 && first) {
+            artr__chat_content(o, &msgs[0], 0, 0);
+            artr__chat_lit(o, "\n\n");
+        }
+        artr__chat_content(o, &msgs[i], i, 1);
+        artr__chat_lit(o, "<end_of_turn>\n");
+    }
+    if (add_assistant) artr__chat_lit(o, "<start_of_turn>model\n");
+}
+
+/* Mistral's [INST] formats. v1 puts a first system message in the first user turn, v3 in
+   the last message if that is a user turn; v7 writes it where it is. */
+static artr_status artr__chat_mistral(artr__chat_out *o, int tmpl, const artr_chat_msg *msgs, int n,
+                                      const char *eos, artr_error *err)
+{
+    int v1 = tmpl == ARTR_CHAT_MISTRAL_V1, v7 = tmpl == ARTR_CHAT_MISTRAL_V7;
+    int tekken = tmpl == ARTR_CHAT_MISTRAL_V3_TEKKEN, i;
+    int sys = !v7 && n > 0 && artr__role_is(&msgs[0], "system");
+    for (i = sys; i < n; i++) {
+        const artr_chat_msg *msg = &msgs[i];
+        int with_sys = sys && (v1 ? i == 1 : i == n - 1);
+        if (artr__role_is(msg, "user")) {
+            artr__chat_lit(o, v1 ? " [INST] " : tekken ? "[INST]" : "[INST] ");
+            if (with_sys) {
+                artr__chat_content(o, &msgs[0], 0, 0);
+                artr__chat_lit(o, "\n\n");
+            }
+            artr__chat_content(o, msg, i, 0);
+            artr__chat_lit(o, v1 ? " [/INST]" : "[/INST]");
+        } else if (artr__role_is(msg, "assistant")) {
+            if (!tekken) artr__chat_lit(o, " ");
+            artr__chat_content(o, msg, i, tmpl == ARTR_CHAT_MISTRAL_V3);
+            artr__chat_lit(o, eos);
+        } else if (v7 && artr__role_is(msg, "system")) {
+            artr__chat_lit(o, "[SYSTEM_PROMPT] ");
+            artr__chat_content(o, msg, i, 0);
+            artr__chat_lit(o, "[/SYSTEM_PROMPT]");
+        } else {
+            return ARTR__FAIL(err, ARTR_E_ARG, "chat template %s: message %d has role '%s' (user and assistant only, after an optional system message)",
+                              artr__chat_names[tmpl], i, msg->role);
+        }
+    }
+    return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_chat_msg *msgs, int n_msgs,
+                                     int add_assistant, char *out, size_t cap, size_t *len,
+                                     size_t *content_at, artr_error *err)
+{
+    artr__chat_out o;
+    const char *eos = tmpl == ARTR_CHAT_PHI3 ? "<|endoftext|>" : "</s>";
+    char eos_buf[64];
+    artr_status st = ARTR_OK;
+    int i;
+    if (!len || n_msgs < 0 || (!msgs && n_msgs) || (!out && cap))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_format: NULL len, msgs or out, or n_msgs < 0");
+    *len = 0;
+    if (tmpl <= ARTR_CHAT_NONE || tmpl > ARTR_CHAT_MISTRAL_V7)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_format: unknown chat format %d", tmpl);
+    for (i = 0; i < n_msgs; i++)
+        if (!msgs[i].role || !msgs[i].content)
+            return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_format: message %d has a NULL role or content", i);
+    if (m && m->vocab.tokens && m->vocab.tok->info.eos >= 0) { /* the model's own EOS text */
+        const artr__token *t = &m->vocab.tokens[m->vocab.tok->info.eos];
+        if (t->len < sizeof eos_buf && !memchr(t->text, 0, t->len)) {
+            memcpy(eos_buf, t->text, t->len);
+            eos_buf[t->len] = 0;
+            eos = eos_buf;
+        }
+    }
+    o.dst = out;
+    o.cap = cap;
+    o.n = 0;
+    o.at = content_at;
+    if (content_at) memset(content_at, 0, 2 * (size_t)n_msgs * sizeof *content_at);
+    if (tmpl == ARTR_CHAT_GEMMA) {
+        artr__chat_gemma(&o, msgs, n_msgs, add_assistant);
+    } else if (tmpl >= ARTR_CHAT_MISTRAL_V1) {
+        st = artr__chat_mistral(&o, tmpl, msgs, n_msgs, eos, err);
+    } else {
+        for (i = 0; i < n_msgs; i++) artr__chat_turn(&o, tmpl, &msgs[i], i, eos);
+        artr__chat_tail(&o, tmpl, n_msgs, add_assistant, eos);
+    }
+    if (st != ARTR_OK) return st;
+    *len = o.n;
+    if (o.n >= cap)
+        return ARTR__FAIL(err, ARTR_E_SPACE, "artr_chat_format: the prompt has %zu bytes, out has room for %zu", o.n, cap ? cap - 1 : 0);
+    out[o.n] = 0;
     artr__ok(err);
     return ARTR_OK;
 }

@@ -3,6 +3,7 @@
    artr-text -m models/shakespeare.gguf -p "ROMEO:" -n 200
    artr-text -m model.gguf --draft draft.gguf --temp 0 -p "..."   speculative decoding
    artr-text -m model.gguf --perplexity text.txt                  perplexity of a file
+   artr-text -m instruct.gguf -cnv -sys "Be brief."               chat with the model's template
    artr-text --help                                               every flag */
 #define ARTR_IMPLEMENTATION
 #include "../artr.h"
@@ -23,6 +24,8 @@
 
 typedef struct options {
     const char *model, *prompt, *prompt_file, *draft, *vocab, *perplexity;
+    const char *system_prompt, *chat_template;
+    int conversation, n_predict_given;
     int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink, kv_type;
     int interactive, ignore_eos, seed_given;
     uint64_t seed;
@@ -44,7 +47,7 @@ static void usage(FILE *f)
           "  -z, --vocab FILE         llama2.c tokenizer.bin for a llama2.c checkpoint\n"
           "  -p, --prompt TEXT        prompt (default: empty, i.e. BOS only)\n"
           "  -f, --file FILE          read the prompt from a file\n"
-          "  -n, --n-predict N        tokens to generate (default 128; -1 = until EOS or Ctrl-C)\n"
+          "  -n, --n-predict N        tokens to generate (default 128; -1 = until end of generation or Ctrl-C)\n"
           "  -c, --ctx-size N         context length (default: the model's, at most 4096)\n"
           "  -t, --threads N          threads (default: OpenMP's)\n"
           "  -s, --seed N             sampling seed (default: from the clock)\n"
@@ -61,9 +64,15 @@ static void usage(FILE *f)
           "      --spec-jacobi W      speculative Jacobi decoding with a window of W (W at most 16)\n"
           "      --kv-type f32|f16    KV cache element type (f16 halves its memory; default f32)\n"
           "      --sink N             bounded cache for endless generation: keep N sink tokens\n"
-          "      --ignore-eos         do not stop at the end-of-sequence token\n"
+          "      --ignore-eos         do not stop at end-of-generation tokens (EOS, end of turn)\n"
           "      --perplexity FILE    print the perplexity of FILE (windows of -c tokens) and exit\n"
           "  -i, --interactive        after generating, read a line and continue\n"
+          "  -cnv, --conversation     chat: each line is a user turn in the model's chat template;\n"
+          "                           replies stop at the end of the turn (-n default -1),\n"
+          "                           Ctrl-C ends a reply, /exit or end of input the chat\n"
+          "  -sys, --system-prompt T  chat: the system message\n"
+          "      --chat-template NAME chat: chatml, llama3, gemma, phi3, phi4, zephyr, mistral-v1,\n"
+          "                           mistral-v3, mistral-v3-tekken, mistral-v7 (default: the model's)\n"
           "  -h, --help               this text\n",
           f);
 }
@@ -74,7 +83,8 @@ static int known_value_option(const char *a)
                                         "--draft", "--perplexity", "-n", "--n-predict", "-c", "--ctx-size",
                                         "-t", "--threads", "--draft-n", "--self-spec", "--jacobi",
                                         "--spec-jacobi", "--sink", "--kv-type", "--repeat-last-n", "--temp", "--top-k",
-                                        "--top-p", "--min-p", "--repeat-penalty", "-s", "--seed"};
+                                        "--top-p", "--min-p", "--repeat-penalty", "-s", "--seed", "-sys",
+                                        "--system-prompt", "--chat-template"};
     return in_list(a, names, sizeof names / sizeof names[0]);
 }
 
@@ -103,6 +113,9 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (is(a, "--ignore-eos", NULL)) {
             o->ignore_eos = 1;
             takes = 0;
+        } else if (is(a, "-cnv", "--conversation")) {
+            o->conversation = 1;
+            takes = 0;
         } else if (!known_value_option(a)) {
             fprintf(stderr, "artr-text: unknown option '%s' (see --help)\n", a);
             return 2;
@@ -115,7 +128,12 @@ static int parse_args(int argc, char **argv, options *o)
         else if (is(a, "-f", "--file")) o->prompt_file = v;
         else if (is(a, "--draft", NULL)) o->draft = v;
         else if (is(a, "--perplexity", NULL)) o->perplexity = v;
-        else if (is(a, "-n", "--n-predict")) ok = parse_int(v, -1, 1 << 30, &o->n_predict);
+        else if (is(a, "-sys", "--system-prompt")) o->system_prompt = v;
+        else if (is(a, "--chat-template", NULL)) o->chat_template = v;
+        else if (is(a, "-n", "--n-predict")) {
+            ok = parse_int(v, -1, 1 << 30, &o->n_predict);
+            o->n_predict_given = 1;
+        }
         else if (is(a, "-c", "--ctx-size")) ok = parse_int(v, 8, 1 << 20, &o->n_ctx);
         else if (is(a, "-t", "--threads")) ok = parse_int(v, 1, 512, &o->n_threads);
         else if (is(a, "--draft-n", NULL)) ok = parse_int(v, 1, 64, &o->draft_n);
@@ -165,6 +183,10 @@ static int parse_args(int argc, char **argv, options *o)
                 return 2;
             }
     }
+    if ((o->system_prompt || o->chat_template) && !o->conversation)
+        return fail("-sys and --chat-template are for chat mode: add -cnv", NULL);
+    if (o->conversation && (o->prompt_file || o->perplexity || o->interactive))
+        return fail("-cnv reads its turns from the terminal: leave out -f, -i and --perplexity", NULL);
     return 0;
 }
 
@@ -198,15 +220,36 @@ static int feed(artr_ctx *c, const int32_t *ids, int n, int n_batch, artr_error 
     return 1;
 }
 
-/* Stream one token's text; returns 0 on a write error. */
-static int emit(const artr_model *m, artr_detok *d, int32_t id)
+/* Append p[0..n) to *keep (len of cap bytes, grown with realloc); 0 when out of memory. */
+static int keep_bytes(char **keep, size_t *len, size_t *cap, const char *p, size_t n)
+{
+    if (*len + n > *cap) {
+        size_t c = 2 * (*len + n) + 256;
+        char *k = (char *)realloc(*keep, c);
+        if (!k) return 0;
+        *keep = k;
+        *cap = c;
+    }
+    memcpy(*keep + *len, p, n);
+    *len += n;
+    return 1;
+}
+
+/* Stream one token's text, and keep it (keep_bytes) when keep is given; returns 0 on a
+   write error or out of memory. */
+static int emit_kept(const artr_model *m, artr_detok *d, int32_t id, char **keep, size_t *len, size_t *cap)
 {
     char buf[512];
     size_t n = 0;
     if (artr_detok_push(m, d, id, buf, sizeof buf, &n, NULL) != ARTR_OK) return 1;
     if (n && fwrite(buf, 1, n, stdout) != n) return 0;
     fflush(stdout);
-    return 1;
+    return !keep || !n || keep_bytes(keep, len, cap, buf, n);
+}
+
+static int emit(const artr_model *m, artr_detok *d, int32_t id)
+{
+    return emit_kept(m, d, id, NULL, NULL, NULL);
 }
 
 static int run_perplexity(const artr_model *m, const options *o, int n_ctx)
@@ -285,10 +328,16 @@ typedef struct session {
     artr_ctx_params cp;
     artr_detok detok;
     int n_ctx;
+    int reply_on;                 /* chat: keep the generated text in reply */
+    char *reply;                  /* (reply_len of reply_cap bytes) */
+    size_t reply_len, reply_cap;
+    int32_t ended;                /* the end-of-generation id that stopped the reply, or -1 */
+    int full;                     /* generation stopped at a full context */
 } session;
 
 static void session_free(session *s)
 {
+    free(s->reply);
     artr_ctx_free(s->d);
     artr_ctx_free(s->c);
     artr_model_free(s->dm);
@@ -455,7 +504,8 @@ static void context_full(int n_ctx)
     fprintf(stderr, "\nartr-text: the context is full (%d tokens; -c for more, --sink for endless)\n", n_ctx);
 }
 
-/* Step until n_predict tokens (counted in *n_gen), EOS, a full context or Ctrl-C,
+/* Step until n_predict tokens (counted in *n_gen), an end-of-generation token (EOS,
+   <|im_end|>, <|eot_id|>, ...: artr_token_is_eog), a full context or Ctrl-C,
    streaming the text, then flush the detokenizer. 0 on an error (printed) or a failed
    write. */
 static int generate(session *s, options *o, int *n_gen)
@@ -471,11 +521,13 @@ static int generate(session *s, options *o, int *n_gen)
         if (room > 80) room = 80;
         if (!o->sink && artr_ctx_pos(s->c) + 1 >= s->n_ctx) {
             context_full(s->n_ctx);
+            s->full = 1;
             break;
         }
         st = step(s, o, out, room, &n_out, &err);
         if (st == ARTR_E_FULL) {
             context_full(s->n_ctx);
+            s->full = 1;
             break;
         }
         if (st != ARTR_OK) {
@@ -483,17 +535,22 @@ static int generate(session *s, options *o, int *n_gen)
             return 0;
         }
         for (i = 0; i < n_out; i++) {
-            if (!o->ignore_eos && out[i] == s->vi->eos) {
+            if (!o->ignore_eos && artr_token_is_eog(s->m, out[i])) { /* EOS or end of turn */
+                int pos = artr_ctx_pos(s->c) - (n_out - i - 1); /* keep it, drop what followed */
+                artr_ctx_truncate(s->c, pos, NULL);
+                if (s->d && artr_ctx_pos(s->d) > pos) artr_ctx_truncate(s->d, pos, NULL);
+                s->ended = out[i];
                 stop = 1;
                 break;
             }
-            if (!emit(s->m, &s->detok, out[i])) return 0;
+            if (!emit_kept(s->m, &s->detok, out[i], s->reply_on ? &s->reply : NULL, &s->reply_len, &s->reply_cap))
+                return 0;
             (*n_gen)++;
         }
     }
     artr_detok_flush(s->m, &s->detok, tail, sizeof tail, &n, NULL);
     fwrite(tail, 1, n, stdout);
-    return 1;
+    return !s->reply_on || !n || keep_bytes(&s->reply, &s->reply_len, &s->reply_cap, tail, n);
 }
 
 /* -i: read a line and feed it to continue from. 1: go on; 0: stop (end of input, or the
@@ -522,6 +579,197 @@ static int read_turn(session *s)
     }
     free(more);
     return 1;
+}
+
+/* ---- chat mode (-cnv) ---- */
+
+/* The conversation: messages (their texts owned here) and how much of its formatted text
+   the context already holds. */
+typedef struct chat {
+    int tmpl;
+    artr_chat_msg *msgs;
+    int n, cap;
+    char *text;       /* the conversation as last formatted (NUL-terminated) */
+    size_t held;      /* bytes of text already in the context */
+} chat;
+
+static void chat_free(chat *ch)
+{
+    int i;
+    for (i = 0; i < ch->n; i++) free((void *)ch->msgs[i].content);
+    free(ch->msgs);
+    free(ch->text);
+}
+
+static int chat_push(chat *ch, const char *role, const char *content, size_t len)
+{
+    char *copy = (char *)malloc(len + 1);
+    if (!copy) return 0;
+    memcpy(copy, content, len);
+    copy[len] = 0;
+    if (ch->n == ch->cap) {
+        int cap = ch->cap ? 2 * ch->cap : 8;
+        artr_chat_msg *m = (artr_chat_msg *)realloc(ch->msgs, (size_t)cap * sizeof *m);
+        if (!m) {
+            free(copy);
+            return 0;
+        }
+        ch->msgs = m;
+        ch->cap = cap;
+    }
+    ch->msgs[ch->n].role = role;
+    ch->msgs[ch->n].content = copy;
+    ch->n++;
+    return 1;
+}
+
+/* Format the whole conversation into a fresh ch->text; at: 2 * n content spans (malloc). */
+static int chat_format(const session *s, chat *ch, int add_assistant, size_t **at)
+{
+    artr_error err;
+    size_t len = 0;
+    *at = (size_t *)malloc(2 * (size_t)(ch->n ? ch->n : 1) * sizeof **at);
+    if (!*at) return 0;
+    artr_chat_format(s->m, ch->tmpl, ch->msgs, ch->n, add_assistant, NULL, 0, &len, NULL, &err);
+    free(ch->text);
+    ch->text = (char *)malloc(len + 1);
+    if (!ch->text || artr_chat_format(s->m, ch->tmpl, ch->msgs, ch->n, add_assistant, ch->text, len + 1, &len,
+                                      *at, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-text: %s\n", ch->text ? err.msg : "out of memory");
+        return 0;
+    }
+    return 1;
+}
+
+/* Feed text[from, to): the template's own text with special tokens, what a user or the
+   model wrote (the content spans at) as plain text, so typing "<|im_end|>" cannot end a
+   turn. BOS first when from is 0 and the model adds one. */
+static int chat_feed(session *s, const chat *ch, const size_t *at, size_t from, size_t to)
+{
+    size_t i = from;
+    artr_error err;
+    while (i < to) {
+        size_t end = to;
+        int k, plain = 0, flags, n = 0;
+        int32_t *ids;
+        for (k = 0; k < ch->n; k++) {
+            if (at[2 * k] <= i && i < at[2 * k + 1]) { /* inside a content */
+                plain = 1;
+                if (at[2 * k + 1] < end) end = at[2 * k + 1];
+            } else if (at[2 * k] > i && at[2 * k] < end) {
+                end = at[2 * k];
+            }
+        }
+        flags = plain ? 0 : ARTR_TOKENIZE_SPECIAL;
+        if (i == 0 && s->vi->add_bos && s->vi->bos >= 0) flags |= ARTR_TOKENIZE_BOS;
+        if (i > 0) flags |= ARTR_TOKENIZE_NO_SPACE_PREFIX;
+        ids = tokenize(s->m, ch->text + i, end - i, flags, &n);
+        if (!ids) return 0;
+        if (!s->cp.n_sink && artr_ctx_pos(s->c) + n + 1 >= s->n_ctx) {
+            context_full(s->n_ctx);
+            free(ids);
+            return 0;
+        }
+        if (!feed(s->c, ids, n, s->cp.n_batch, &err) || (s->d && !feed(s->d, ids, n, s->cp.n_batch, &err))) {
+            fprintf(stderr, "artr-text: %s\n", err.msg);
+            free(ids);
+            return 0;
+        }
+        free(ids);
+        i = end;
+    }
+    return 1;
+}
+
+/* Bring the context up to the conversation with the assistant's turn opened: only the new
+   text is fed, unless the format rewrote earlier text (then all of it, from empty). */
+static int chat_prefill(session *s, chat *ch)
+{
+    size_t *at = NULL, held = ch->held;
+    char *before = ch->text;
+    int ok;
+    ch->text = NULL;
+    if (!chat_format(s, ch, 1, &at)) {
+        free(before);
+        free(at);
+        return 0;
+    }
+    if (held && (!before || strncmp(before, ch->text, held) != 0)) { /* not a continuation */
+        artr_ctx_truncate(s->c, 0, NULL);
+        if (s->d) artr_ctx_truncate(s->d, 0, NULL);
+        held = 0;
+    }
+    free(before);
+    ok = chat_feed(s, ch, at, held, strlen(ch->text));
+    ch->held = strlen(ch->text);
+    free(at);
+    return ok;
+}
+
+/* After a reply: the context holds the reply and, if generation stopped there, the token
+   that ended it; note how much of the formatted conversation that is. */
+static int chat_replied(session *s, chat *ch, int ended)
+{
+    size_t *at = NULL, end;
+    int ok = chat_format(s, ch, 0, &at);
+    if (ok) {
+        const char *piece;
+        size_t len = 0;
+        end = at[2 * (ch->n - 1) + 1];
+        piece = ended >= 0 ? artr_token_piece(s->m, ended, &len) : NULL;
+        if (piece && len <= strlen(ch->text) - end && !memcmp(ch->text + end, piece, len)) end += len;
+        ch->held = end;
+    }
+    free(at);
+    return ok;
+}
+
+/* -cnv: read a user line, answer it, keep the context between turns; /exit, an empty
+   input stream or a full context ends the chat, Ctrl-C ends the current reply. */
+static int run_chat(session *s, options *o)
+{
+    chat ch;
+    artr_error err;
+    char line[8192];
+    int rc = 1;
+    memset(&ch, 0, sizeof ch);
+    if (artr_chat_template(s->m, o->chat_template, &ch.tmpl, &err) != ARTR_OK) {
+        fprintf(stderr, "artr-text: %s (--chat-template NAME)\n", err.msg);
+        return 1;
+    }
+    if (o->system_prompt && !chat_push(&ch, "system", o->system_prompt, strlen(o->system_prompt))) goto done;
+    if (!o->n_predict_given) o->n_predict = -1;
+    s->reply_on = 1;
+    for (;;) {
+        size_t n;
+        int n_gen = 0;
+        if (o->prompt && ch.n <= (o->system_prompt != NULL)) {
+            snprintf(line, sizeof line, "%s", o->prompt);
+        } else {
+            fputs("\n> ", stdout);
+            fflush(stdout);
+            if (!fgets(line, sizeof line, stdin)) break;
+        }
+        n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+        if (!strcmp(line, "/exit")) break;
+        if (!chat_push(&ch, "user", line, n) || !chat_prefill(s, &ch)) goto done;
+        g_stop = 0;
+        s->reply_len = 0;
+        s->ended = -1;
+        memset(&s->detok, 0, sizeof s->detok); /* each reply is a stream of its own */
+        if (!generate(s, o, &n_gen)) goto done;
+        fputc('\n', stdout);
+        if (!chat_push(&ch, "assistant", s->reply ? s->reply : "", s->reply_len) ||
+            !chat_replied(s, &ch, s->ended))
+            goto done;
+        if (s->full) break;
+    }
+    rc = 0;
+done:
+    g_stop = 0;
+    chat_free(&ch);
+    return rc;
 }
 
 /* Speeds on stderr; for the faster strategies, forward calls per token and acceptance. */
@@ -555,8 +803,12 @@ int main(int argc, char **argv)
         rc = run_perplexity(s.m, &o, s.n_ctx);
         goto done;
     }
-    if (!(prompt = read_prompt(&s, &o, &n_prompt)) || !make_contexts(&s, &o)) goto done;
     o.s.rng = o.seed_given ? o.seed : (uint64_t)time(NULL);
+    if (o.conversation) {
+        if (make_contexts(&s, &o)) rc = run_chat(&s, &o);
+        goto done;
+    }
+    if (!(prompt = read_prompt(&s, &o, &n_prompt)) || !make_contexts(&s, &o)) goto done;
 
     t0 = now_s();
     if (!prefill(&s, &o, prompt, &n_prompt)) goto done;

@@ -3,7 +3,8 @@
 
    usage: bench_tokenize [TEXT [MODEL.gguf ...]]    (make bench-tokenize; run from the repo root)
      TEXT   default ../shared/data/tinyshakespeare.txt, repeated to 4 MB
-     MODEL  default tests/fixtures/tok_spm.gguf and tok_bpe.gguf, plus llama2.c's 32000-token
+     MODEL  default tests/fixtures/tok_spm.gguf, tok_bpe.gguf and the tok_pre_*.gguf of each
+            pre-tokenizer family (Llama 3, Qwen2, Qwen3.5, SmolLM, default), plus llama2.c's 32000-token
             ../shared/models/llama2-tokenizer.bin when it is there
    Prints, per tokenizer and size, the best of 3 runs: seconds, MB/s, ids, and the ratio
    of the 4 MB time to the 1 MB time (4.0 is linear). */
@@ -101,13 +102,18 @@ int main(int argc, char **argv)
             artr_model_free(m);
         }
     } else {
-        static const char *const files[2] = {"tests/fixtures/tok_spm.gguf", "tests/fixtures/tok_bpe.gguf"};
-        static const char *const names[2] = {"SPM (1500, sentencepiece)", "BPE (1500, gpt2 regex)"};
+        static const char *const files[7] = {"tests/fixtures/tok_spm.gguf", "tests/fixtures/tok_bpe.gguf",
+                                             "tests/fixtures/tok_pre_llama3.gguf", "tests/fixtures/tok_pre_qwen2.gguf",
+                                             "tests/fixtures/tok_pre_qwen35.gguf", "tests/fixtures/tok_pre_smollm.gguf",
+                                             "tests/fixtures/tok_pre_default.gguf"};
+        static const char *const names[7] = {"SPM (1500, sentencepiece)", "BPE (1500, gpt2 regex)",
+                                             "BPE (1240, llama-bpe)", "BPE (1200, qwen2)", "BPE (1200, qwen35)",
+                                             "BPE (1200, smollm)", "BPE (1200, default)"};
         static const int32_t hdr[7] = {16, 40, 1, 4, 2, 32000, 8};
         size_t ck = 28 + 4 * (size_t)(32000 * 16 + (2 * 16 + 16 * 16 * 2 + 16 * 8 * 2 + 3 * 16 * 40) + 16 + 8 * 4);
         unsigned char *ckpt;
         FILE *f;
-        for (i = 0; i < 2; i++) {
+        for (i = 0; i < 7; i++) {
             artr_model *m = NULL;
             artr_model_params p;
             artr_error err;
