@@ -2721,7 +2721,7 @@ static ARTR__UNUSED float artr__dotq_iq4_nl_ref(const void *w, const int8_t *xq,
    artr__act_scales(ARTR__ACT_Q8K, n) floats: n / 256 d's, then n / 16 sums. */
 enum { ARTR__ACT_F32, ARTR__ACT_Q8, ARTR__ACT_Q8K }; /* what a dotq kernel reads */
 
-static int artr__act_scales(int act, int n)
+static ARTR__UNUSED int artr__act_scales(int act, int n)
 {
     return act == ARTR__ACT_Q8K ? n / ARTR__QKK + n / 16 : n / ARTR__QK;
 }
@@ -2992,6 +2992,262 @@ ARTR__DOTQ_4X2(artr__dotq4x2_q4_0_avx2, 18, ARTR__Q4_UNPACK(q))
 #undef ARTR__Q4_UNPACK
 #endif
 
+#if ARTR__AVX2
+/* ---- the k-quants against Q8K activations, AVX2 ----
+   Per block of 256: the weights as unsigned bytes (their bits, before any offset), 32 at
+   a time times the activations by maddubs (unsigned x signed, pairs below 2^15), then by
+   the sub-block's scale by madd: 8 lanes of exact int32 sums. An offset q - c (Q3_K's 4,
+   Q6_K's 32) comes out of those integers through the activation sums of 16, a min (Q2_K,
+   Q4_K, Q5_K) through the same sums in floats (exact: integers below 2^24). The block
+   then adds d_x * d * lanes - d_x * dmin * mins into the row's float accumulator. A row's
+   blocks go into one accumulator in order, so the four-row kernels equal the one-row
+   kernel bit for bit; against the reference they agree to rounding (the integers are
+   the same, the float sums run in another order). */
+
+/* 32 unsigned weights q times the activations at x, times the int16 scales sc: 8 lanes. */
+static ARTR__INLINE __m256i artr__kdot_avx2(__m256i q, const int8_t *x, __m256i sc)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)x)), sc);
+}
+
+/* The scales of 32 weights as int16 lanes: bytes sel picks from the 16 signed scales s. */
+static ARTR__INLINE __m256i artr__kscale_avx2(__m128i s, __m128i sel)
+{
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(s, sel));
+}
+
+/* The first 16-lane half gets scale 0, the second scale 1 (types with a scale per 16);
+   add 2 for the next 32 weights. */
+#define ARTR__KSEL16 _mm_set_epi8(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+
+/* offset * sum over the 16 sub-blocks of scale * activation sum, as int32 lanes (the
+   activation sums are exact integers in floats). */
+static ARTR__INLINE __m256i artr__koffset_avx2(__m128i sc, const float *sums, int shift)
+{
+    __m256i lo = _mm256_mullo_epi32(_mm256_cvtepi8_epi32(sc), _mm256_cvtps_epi32(_mm256_loadu_ps(sums)));
+    __m256i hi = _mm256_mullo_epi32(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8)),
+                                    _mm256_cvtps_epi32(_mm256_loadu_ps(sums + 8)));
+    return _mm256_sll_epi32(_mm256_add_epi32(lo, hi), _mm_cvtsi32_si128(shift));
+}
+
+/* Q4_K / Q5_K's 12 scale bytes as 16: the eight 6-bit scales, then the eight mins (the
+   values of artr__k4_scale_min, four at a time). */
+static ARTR__INLINE __m128i artr__k4_scales_avx2(const uint8_t *s)
+{
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    uint32_t a = artr__le32(s), b = artr__le32(s + 4), c = artr__le32(s + 8);
+    return _mm_set_epi32((int)(((c >> 4) & m4) | ((b >> 6) & m2) << 4), (int)(b & m6),
+                         (int)((c & m4) | ((a >> 6) & m2) << 4), (int)(a & m6));
+}
+
+/* sum over j of min_j * (the activation sums of sub-block j's 32 elements): 8 lanes,
+   exact. mins: 8 bytes. */
+static ARTR__INLINE __m256 artr__kmins32_avx2(__m128i mins, const float *sums)
+{
+    /* hadd gives the pair sums in the order 0 1 4 5 2 3 6 7; the permute puts them in order */
+    __m256 h = _mm256_hadd_ps(_mm256_loadu_ps(sums), _mm256_loadu_ps(sums + 8));
+    h = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xd8));
+    return _mm256_mul_ps(h, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(mins)));
+}
+
+/* One block each: acc plus the block's products with the 256 activations x (scale dx,
+   sums of 16 at sums). */
+static ARTR__INLINE __m256 artr__kblk_q4_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+                                                float dx)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m128i sm = artr__k4_scales_avx2(b + 4), sel = _mm_setzero_si128(), one = _mm_set1_epi8(1);
+    __m256i is = _mm256_setzero_si256();
+    int j;
+    for (j = 0; j < 4; j++) { /* 64 elements: the low nibbles of 32 bytes, then the high */
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * j));
+        is = _mm256_add_epi32(is, artr__kdot_avx2(_mm256_and_si256(q, m4), x + 64 * j, artr__kscale_avx2(sm, sel)));
+        sel = _mm_add_epi8(sel, one);
+        is = _mm256_add_epi32(is, artr__kdot_avx2(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), x + 64 * j + 32,
+                                                  artr__kscale_avx2(sm, sel)));
+        sel = _mm_add_epi8(sel, one);
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b))), _mm256_cvtepi32_ps(is), acc);
+    return _mm256_fnmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 2))),
+                            artr__kmins32_avx2(_mm_srli_si128(sm, 8), sums), acc);
+}
+
+static ARTR__INLINE __m256 artr__kblk_q5_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+                                                float dx)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f), bit = _mm256_set1_epi8(1);
+    __m128i sm = artr__k4_scales_avx2(b + 4), sel = _mm_setzero_si128(), one = _mm_set1_epi8(1);
+    __m256i is = _mm256_setzero_si256(), hb = _mm256_loadu_si256((const __m256i *)(b + 16));
+    int j;
+    for (j = 0; j < 4; j++) { /* as Q4_K, each nibble with its fifth bit: bits 2j, 2j + 1 of qh */
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b + 48 + 32 * j));
+        __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(_mm256_and_si256(hb, bit), 4));
+        __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+                                     _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 1), bit), 4));
+        is = _mm256_add_epi32(is, artr__kdot_avx2(lo, x + 64 * j, artr__kscale_avx2(sm, sel)));
+        sel = _mm_add_epi8(sel, one);
+        is = _mm256_add_epi32(is, artr__kdot_avx2(hi, x + 64 * j + 32, artr__kscale_avx2(sm, sel)));
+        sel = _mm_add_epi8(sel, one);
+        hb = _mm256_srli_epi16(hb, 2);
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b))), _mm256_cvtepi32_ps(is), acc);
+    return _mm256_fnmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 2))),
+                            artr__kmins32_avx2(_mm_srli_si128(sm, 8), sums), acc);
+}
+
+static ARTR__INLINE __m256 artr__kblk_q6_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+                                                float dx)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(0x30);
+    __m128i sc = _mm_loadu_si128((const __m128i *)(b + 192)), sel = ARTR__KSEL16, two = _mm_set1_epi8(2);
+    __m256i is = _mm256_sub_epi32(_mm256_setzero_si256(), artr__koffset_avx2(sc, sums, 5)); /* q - 32 */
+    int h, c;
+    for (h = 0; h < 2; h++) { /* 128 elements: ql bytes 64h.., qh bytes 32h.. */
+        __m256i a = _mm256_loadu_si256((const __m256i *)(b + 64 * h));
+        __m256i a2 = _mm256_loadu_si256((const __m256i *)(b + 64 * h + 32));
+        __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * h));
+        __m256i q[4];
+        q[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2));
+        q[1] = _mm256_or_si256(_mm256_and_si256(a2, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2));
+        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_and_si256(qh, m2));
+        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a2, 4), m4),
+                               _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
+        for (c = 0; c < 4; c++) {
+            is = _mm256_add_epi32(is, artr__kdot_avx2(q[c], x + 128 * h + 32 * c, artr__kscale_avx2(sc, sel)));
+            sel = _mm_add_epi8(sel, two);
+        }
+    }
+    return _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 208))), _mm256_cvtepi32_ps(is), acc);
+}
+
+/* Q3_K's 16 scales (the values of artr__q3_k_scale) as signed bytes. */
+static ARTR__INLINE __m128i artr__q3_k_scales_avx2(const uint8_t *s)
+{
+    const uint32_t m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    uint32_t a = artr__le32(s), b = artr__le32(s + 4), c = artr__le32(s + 8);
+    __m128i v = _mm_set_epi32((int)(((b >> 4) & m4) | ((c >> 6) & m2) << 4), (int)(((a >> 4) & m4) | ((c >> 4) & m2) << 4),
+                              (int)((b & m4) | ((c >> 2) & m2) << 4), (int)((a & m4) | (c & m2) << 4));
+    return _mm_sub_epi8(v, _mm_set1_epi8(32));
+}
+
+static ARTR__INLINE __m256 artr__kblk_q3_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+                                                float dx)
+{
+    const __m256i m2 = _mm256_set1_epi8(3), bit = _mm256_set1_epi8(1);
+    __m128i sc = artr__q3_k_scales_avx2(b + 96), sel = ARTR__KSEL16, two = _mm_set1_epi8(2);
+    __m256i is = _mm256_sub_epi32(_mm256_setzero_si256(), artr__koffset_avx2(sc, sums, 2)); /* q - 4 */
+    __m256i hm = _mm256_loadu_si256((const __m256i *)b);
+    int h, s;
+    for (h = 0; h < 2; h++) {
+        __m256i qs = _mm256_loadu_si256((const __m256i *)(b + 32 + 32 * h));
+        for (s = 0; s < 4; s++) { /* elements 128h + 32s..: bits 2s of qs, bit 4h + s of hmask */
+            __m256i q = _mm256_or_si256(_mm256_and_si256(qs, m2), _mm256_slli_epi16(_mm256_and_si256(hm, bit), 2));
+            is = _mm256_add_epi32(is, artr__kdot_avx2(q, x + 128 * h + 32 * s, artr__kscale_avx2(sc, sel)));
+            sel = _mm_add_epi8(sel, two);
+            qs = _mm256_srli_epi16(qs, 2);
+            hm = _mm256_srli_epi16(hm, 1);
+        }
+    }
+    return _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 108))), _mm256_cvtepi32_ps(is), acc);
+}
+
+static ARTR__INLINE __m256 artr__kblk_q2_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+                                                float dx)
+{
+    const __m256i m2 = _mm256_set1_epi8(3);
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    __m128i raw = _mm_loadu_si128((const __m128i *)b), sc = _mm_and_si128(raw, m4);
+    __m128i mins = _mm_and_si128(_mm_srli_epi16(raw, 4), m4), sel = ARTR__KSEL16, two = _mm_set1_epi8(2);
+    __m256i is = _mm256_setzero_si256();
+    __m256 ms = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(mins)), _mm256_loadu_ps(sums));
+    int h, s;
+    ms = _mm256_add_ps(ms, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(mins, 8))),
+                                         _mm256_loadu_ps(sums + 8)));
+    for (h = 0; h < 2; h++) {
+        __m256i qs = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * h));
+        for (s = 0; s < 4; s++) {
+            is = _mm256_add_epi32(is, artr__kdot_avx2(_mm256_and_si256(qs, m2), x + 128 * h + 32 * s,
+                                                      artr__kscale_avx2(sc, sel)));
+            sel = _mm_add_epi8(sel, two);
+            qs = _mm256_srli_epi16(qs, 2);
+        }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 80))), _mm256_cvtepi32_ps(is), acc);
+    return _mm256_fnmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 82))), ms, acc);
+}
+
+/* IQ4_XS: the values are signed, so the products go as artr__i8dot_avx2's (|w| times x
+   with w's sign; |w| <= 127 keeps pairs below 2^15). */
+static ARTR__INLINE __m256 artr__kblk_iq4_xs_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+                                                  float dx)
+{
+    const __m256i tbl = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)artr__iq4nl_values));
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    __m256i is = _mm256_setzero_si256();
+    int j;
+    (void)sums;
+    for (j = 0; j < 8; j++) { /* sub-block j: 16 bytes, low nibbles then high */
+        __m128i v = _mm_loadu_si128((const __m128i *)(b + 8 + 16 * j));
+        __m256i idx = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, m4)),
+                                              _mm_and_si128(_mm_srli_epi16(v, 4), m4), 1);
+        __m256i w = _mm256_shuffle_epi8(tbl, idx), xv = _mm256_loadu_si256((const __m256i *)(x + 32 * j));
+        __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
+        is = _mm256_add_epi32(is, _mm256_madd_epi16(p, _mm256_set1_epi16((short)artr__iq4_xs_scale(b, j))));
+    }
+    return _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b))), _mm256_cvtepi32_ps(is), acc);
+}
+#undef ARTR__KSEL16
+
+/* The one-row and four-row kernels of each type from its block function: the four-row
+   one prefetches every line of the same block ARTR__PREFETCH_ROWS rows ahead. */
+#define ARTR__DOTQ_K(T, BYTES)                                                                      \
+    static float artr__dotq_##T##_avx2(const void *w, const int8_t *xq, const float *xd, int n)     \
+    {                                                                                               \
+        const uint8_t *b = (const uint8_t *)w;                                                      \
+        const float *sums = xd + n / ARTR__QKK;                                                     \
+        __m256 acc = _mm256_setzero_ps();                                                           \
+        int i;                                                                                      \
+        for (i = 0; i < n; i += ARTR__QKK, b += BYTES)                                              \
+            acc = artr__kblk_##T##_avx2(acc, b, xq + i, sums + i / 16, xd[i / ARTR__QKK]);          \
+        return artr__hsum_avx2(acc);                                                                \
+    }                                                                                               \
+    static void artr__dotq4_##T##_avx2(const void *w, size_t stride, const int8_t *xq, const float *xd, \
+                                       int n, float *out)                                           \
+    {                                                                                               \
+        const uint8_t *b0 = (const uint8_t *)w, *b1 = b0 + stride, *b2 = b1 + stride, *b3 = b2 + stride; \
+        const float *sums = xd + n / ARTR__QKK;                                                     \
+        size_t ahead = ARTR__PREFETCH_ROWS * stride;                                                \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                 \
+        int i, o;                                                                                   \
+        for (i = 0; i < n; i += ARTR__QKK, b0 += BYTES, b1 += BYTES, b2 += BYTES, b3 += BYTES) {     \
+            const int8_t *x = xq + i;                                                               \
+            const float *s = sums + i / 16;                                                         \
+            float dx = xd[i / ARTR__QKK];                                                           \
+            for (o = 0; o < BYTES; o += 64) {                                                       \
+                _mm_prefetch((const char *)b0 + ahead + o, _MM_HINT_T0);                            \
+                _mm_prefetch((const char *)b1 + ahead + o, _MM_HINT_T0);                            \
+                _mm_prefetch((const char *)b2 + ahead + o, _MM_HINT_T0);                            \
+                _mm_prefetch((const char *)b3 + ahead + o, _MM_HINT_T0);                            \
+            }                                                                                       \
+            a0 = artr__kblk_##T##_avx2(a0, b0, x, s, dx);                                           \
+            a1 = artr__kblk_##T##_avx2(a1, b1, x, s, dx);                                           \
+            a2 = artr__kblk_##T##_avx2(a2, b2, x, s, dx);                                           \
+            a3 = artr__kblk_##T##_avx2(a3, b3, x, s, dx);                                           \
+        }                                                                                           \
+        out[0] = artr__hsum_avx2(a0);                                                               \
+        out[1] = artr__hsum_avx2(a1);                                                               \
+        out[2] = artr__hsum_avx2(a2);                                                               \
+        out[3] = artr__hsum_avx2(a3);                                                               \
+    }
+ARTR__DOTQ_K(q2_k, 84)
+ARTR__DOTQ_K(q3_k, 110)
+ARTR__DOTQ_K(q4_k, 144)
+ARTR__DOTQ_K(q5_k, 176)
+ARTR__DOTQ_K(q6_k, 210)
+ARTR__DOTQ_K(iq4_xs, 136)
+#undef ARTR__DOTQ_K
+#endif
+
 #if ARTR__NEON
 /* 32 signed byte pairs (w0|w1, x0|x1): 4 lanes of exact integer sums, as floats; each
    int16 holds two products, below 2^15 in magnitude. */
@@ -3031,6 +3287,210 @@ static float artr__dotq_q4_0_neon(const void *w, const int8_t *xq, const float *
     }
     return artr__hsum_neon(acc);
 }
+#endif
+
+#if ARTR__NEON
+/* ---- the k-quants against Q8K activations, NEON ----
+   Per block of 256: the weights as signed bytes (offset already taken), 16 or 32 at a
+   time against the activations in int32 lanes (vdotq_s32 with the dot-product extension,
+   else vmull/vpadal: each int16 two products, below 2^15), times each sub-block's scale
+   into one int32 vector; then the block's integer sum and mins as the reference's, so
+   the float arithmetic per block is the reference's too. */
+
+/* 16 signed byte pairs: 4 int32 lanes of exact sums. */
+static ARTR__INLINE int32x4_t artr__i8dot16_neon(int8x16_t w, const int8_t *x)
+{
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(vdupq_n_s32(0), w, vld1q_s8(x));
+#else
+    int8x16_t v = vld1q_s8(x);
+    return vpaddlq_s16(vmlal_s8(vmull_s8(vget_low_s8(w), vget_low_s8(v)), vget_high_s8(w), vget_high_s8(v)));
+#endif
+}
+
+/* 32 signed byte pairs (w0|w1 against x, x + 16): 4 int32 lanes. */
+static ARTR__INLINE int32x4_t artr__i8dot32_neon(int8x16_t w0, int8x16_t w1, const int8_t *x)
+{
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, vld1q_s8(x)), w1, vld1q_s8(x + 16));
+#else
+    int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+    int16x8_t p0 = vmlal_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t p1 = vmlal_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), vget_high_s8(w1), vget_high_s8(x1));
+    return vpadalq_s16(vpaddlq_s16(p0), p1);
+#endif
+}
+
+static ARTR__INLINE int32_t artr__hsum_s32_neon(int32x4_t v)
+{
+#if defined(__aarch64__)
+    return vaddvq_s32(v);
+#else
+    int32x2_t s = vadd_s32(vget_low_s32(v), vget_high_s32(v));
+    return vget_lane_s32(vpadd_s32(s, s), 0);
+#endif
+}
+
+#define ARTR__S8(v) vreinterpretq_s8_u8(v)
+
+/* Q4_K and Q5_K (five: the qh bits), as artr__dotq_k45_ref. */
+static float artr__dotq_k45_neon(const uint8_t *b, const int8_t *xq, const float *xd, int n, int five)
+{
+    const float *sums = xd + n / ARTR__QKK;
+    const uint8x16_t m4 = vdupq_n_u8(0x0f), bit = vdupq_n_u8(0x10);
+    size_t bytes = five ? 176 : 144;
+    float s = 0;
+    int i, j, sc0, m0, sc1, m1;
+    for (i = 0; i < n; i += ARTR__QKK, b += bytes) {
+        const uint8_t *qs = b + (five ? 48 : 16);
+        const int8_t *x = xq + i;
+        const float *su = sums + i / 16;
+        uint8x16_t h0 = vld1q_u8(b + 16), h1 = vld1q_u8(b + 32); /* Q5_K's qh */
+        int32x4_t acc = vdupq_n_s32(0);
+        int32_t ms = 0;
+        for (j = 0; j < 4; j++) { /* sub-blocks 2j (low nibbles), 2j + 1 (high) */
+            uint8x16_t q0 = vld1q_u8(qs + 32 * j), q1 = vld1q_u8(qs + 32 * j + 16);
+            uint8x16_t l0 = vandq_u8(q0, m4), l1 = vandq_u8(q1, m4), u0 = vshrq_n_u8(q0, 4), u1 = vshrq_n_u8(q1, 4);
+            if (five) {
+                l0 = vorrq_u8(l0, vandq_u8(vshlq_n_u8(h0, 4), bit));
+                l1 = vorrq_u8(l1, vandq_u8(vshlq_n_u8(h1, 4), bit));
+                u0 = vorrq_u8(u0, vandq_u8(vshlq_n_u8(h0, 3), bit));
+                u1 = vorrq_u8(u1, vandq_u8(vshlq_n_u8(h1, 3), bit));
+                h0 = vshrq_n_u8(h0, 2);
+                h1 = vshrq_n_u8(h1, 2);
+            }
+            artr__k4_scale_min(b + 4, 2 * j, &sc0, &m0);
+            artr__k4_scale_min(b + 4, 2 * j + 1, &sc1, &m1);
+            acc = vmlaq_n_s32(acc, artr__i8dot32_neon(ARTR__S8(l0), ARTR__S8(l1), x + 64 * j), sc0);
+            acc = vmlaq_n_s32(acc, artr__i8dot32_neon(ARTR__S8(u0), ARTR__S8(u1), x + 64 * j + 32), sc1);
+            ms += m0 * ((int32_t)su[4 * j] + (int32_t)su[4 * j + 1]) + m1 * ((int32_t)su[4 * j + 2] + (int32_t)su[4 * j + 3]);
+        }
+        s += xd[i / ARTR__QKK] * (artr__f16_to_f32(artr__le16(b)) * (float)artr__hsum_s32_neon(acc) -
+                                  artr__f16_to_f32(artr__le16(b + 2)) * (float)ms);
+    }
+    return s;
+}
+
+static float artr__dotq_q4_k_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    return artr__dotq_k45_neon((const uint8_t *)w, xq, xd, n, 0);
+}
+
+static float artr__dotq_q5_k_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    return artr__dotq_k45_neon((const uint8_t *)w, xq, xd, n, 1);
+}
+
+static float artr__dotq_q6_k_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const uint8x16_t m4 = vdupq_n_u8(0x0f), m2 = vdupq_n_u8(0x30);
+    const int8x16_t off = vdupq_n_s8(32);
+    float s = 0;
+    int i, h, k, c;
+    for (i = 0; i < n; i += ARTR__QKK, b += 210) {
+        int32x4_t acc = vdupq_n_s32(0);
+        for (h = 0; h < 2; h++) /* 128 elements: ql bytes 64h.., qh bytes 32h.. */
+            for (k = 0; k < 2; k++) { /* 16 of each 32 */
+                const uint8_t *ql = b + 64 * h + 16 * k;
+                uint8x16_t a = vld1q_u8(ql), a2 = vld1q_u8(ql + 32), qh = vld1q_u8(b + 128 + 32 * h + 16 * k);
+                int8x16_t q[4];
+                q[0] = vsubq_s8(ARTR__S8(vorrq_u8(vandq_u8(a, m4), vandq_u8(vshlq_n_u8(qh, 4), m2))), off);
+                q[1] = vsubq_s8(ARTR__S8(vorrq_u8(vandq_u8(a2, m4), vandq_u8(vshlq_n_u8(qh, 2), m2))), off);
+                q[2] = vsubq_s8(ARTR__S8(vorrq_u8(vshrq_n_u8(a, 4), vandq_u8(qh, m2))), off);
+                q[3] = vsubq_s8(ARTR__S8(vorrq_u8(vshrq_n_u8(a2, 4), vandq_u8(vshrq_n_u8(qh, 2), m2))), off);
+                for (c = 0; c < 4; c++) { /* elements 128h + 32c + 16k.., sub-block 8h + 2c + k */
+                    int g = 8 * h + 2 * c + k;
+                    acc = vmlaq_n_s32(acc, artr__i8dot16_neon(q[c], xq + i + 16 * g), (int8_t)b[192 + g]);
+                }
+            }
+        s += xd[i / ARTR__QKK] * artr__f16_to_f32(artr__le16(b + 208)) * (float)artr__hsum_s32_neon(acc);
+    }
+    return s;
+}
+
+static float artr__dotq_q3_k_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const uint8x16_t m2 = vdupq_n_u8(3), bit = vdupq_n_u8(4);
+    const int8x16_t four = vdupq_n_s8(4);
+    float s = 0;
+    int i, h, k, t;
+    for (i = 0; i < n; i += ARTR__QKK, b += 110) {
+        int32x4_t acc = vdupq_n_s32(0);
+        for (k = 0; k < 2; k++) { /* the 16 elements of each 32 at offset 16k */
+            uint8x16_t hm = vld1q_u8(b + 16 * k);
+            for (h = 0; h < 2; h++) {
+                uint8x16_t qs = vld1q_u8(b + 32 + 32 * h + 16 * k);
+                for (t = 0; t < 4; t++) { /* elements 128h + 32t + 16k..: sub-block 8h + 2t + k */
+                    int g = 8 * h + 2 * t + k;
+                    int8x16_t q = vsubq_s8(ARTR__S8(vorrq_u8(vandq_u8(qs, m2), vandq_u8(vshlq_n_u8(hm, 2), bit))), four);
+                    acc = vmlaq_n_s32(acc, artr__i8dot16_neon(q, xq + i + 16 * g), artr__q3_k_scale(b + 96, g));
+                    qs = vshrq_n_u8(qs, 2);
+                    hm = vshrq_n_u8(hm, 1);
+                }
+            }
+        }
+        s += xd[i / ARTR__QKK] * artr__f16_to_f32(artr__le16(b + 108)) * (float)artr__hsum_s32_neon(acc);
+    }
+    return s;
+}
+
+static float artr__dotq_q2_k_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const float *sums = xd + n / ARTR__QKK;
+    const uint8x16_t m2 = vdupq_n_u8(3);
+    float s = 0;
+    int i, h, k, t, g;
+    for (i = 0; i < n; i += ARTR__QKK, b += 84) {
+        int32x4_t acc = vdupq_n_s32(0);
+        int32_t ms = 0;
+        for (h = 0; h < 2; h++)
+            for (k = 0; k < 2; k++) {
+                uint8x16_t qs = vld1q_u8(b + 16 + 32 * h + 16 * k);
+                for (t = 0; t < 4; t++) { /* elements 128h + 32t + 16k..: sub-block 8h + 2t + k */
+                    g = 8 * h + 2 * t + k;
+                    acc = vmlaq_n_s32(acc, artr__i8dot16_neon(ARTR__S8(vandq_u8(qs, m2)), xq + i + 16 * g), b[g] & 0x0f);
+                    qs = vshrq_n_u8(qs, 2);
+                }
+            }
+        for (g = 0; g < 16; g++) ms += (b[g] >> 4) * (int32_t)sums[(i + 16 * g) / 16];
+        s += xd[i / ARTR__QKK] * (artr__f16_to_f32(artr__le16(b + 80)) * (float)artr__hsum_s32_neon(acc) -
+                                  artr__f16_to_f32(artr__le16(b + 82)) * (float)ms);
+    }
+    return s;
+}
+
+static float artr__dotq_iq4_xs_neon(const void *w, const int8_t *xq, const float *xd, int n)
+{
+    const uint8_t *b = (const uint8_t *)w;
+    const uint8x16_t m4 = vdupq_n_u8(0x0f);
+    float s = 0;
+    int i, j;
+#if defined(__aarch64__)
+    const int8x16_t tbl = vld1q_s8(artr__iq4nl_values);
+#define ARTR__IQ4_LOOKUP(idx) vqtbl1q_s8(tbl, idx)
+#else
+    int8x8x2_t tbl;
+#define ARTR__IQ4_LOOKUP(idx) \
+    vcombine_s8(vtbl2_s8(tbl, vreinterpret_s8_u8(vget_low_u8(idx))), vtbl2_s8(tbl, vreinterpret_s8_u8(vget_high_u8(idx))))
+    tbl.val[0] = vld1_s8(artr__iq4nl_values);
+    tbl.val[1] = vld1_s8(artr__iq4nl_values + 8);
+#endif
+    for (i = 0; i < n; i += ARTR__QKK, b += 136) {
+        int32x4_t acc = vdupq_n_s32(0);
+        for (j = 0; j < 8; j++) { /* sub-block j: 16 bytes, low nibbles then high */
+            uint8x16_t q = vld1q_u8(b + 8 + 16 * j);
+            int8x16_t lo = ARTR__IQ4_LOOKUP(vandq_u8(q, m4)), hi = ARTR__IQ4_LOOKUP(vshrq_n_u8(q, 4));
+            acc = vmlaq_n_s32(acc, artr__i8dot32_neon(lo, hi, xq + i + 32 * j), artr__iq4_xs_scale(b, j));
+        }
+        s += xd[i / ARTR__QKK] * artr__f16_to_f32(artr__le16(b)) * (float)artr__hsum_s32_neon(acc);
+    }
+    return s;
+}
+#undef ARTR__IQ4_LOOKUP
+#undef ARTR__S8
 #endif
 
 /* Four rows per call: out[r] for rows w, w + stride, ... (artr__dotq4_*); four rows
@@ -3243,17 +3703,23 @@ static const artr__kernel_row artr__kernel_table[] = {
     {ARTR_TYPE_IQ4_NL, artr__dequant_iq4_nl_ref, artr__dot_iq4_nl_ref, artr__dot_iq4_nl_deq, NULL, NULL,
      ARTR__ACT_Q8, artr__dotq_iq4_nl_ref, artr__dotq_iq4_nl_ref, NULL, NULL},
     {ARTR_TYPE_Q2_K, artr__dequant_q2_k_ref, artr__dot_q2_k_ref, artr__dot_q2_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q2_k_ref, artr__dotq_q2_k_ref, NULL, NULL},
+     artr__dotq_q2_k_ref, ARTR__ISA(artr__dotq_q2_k_ref, artr__dotq_q2_k_avx2, artr__dotq_q2_k_neon),
+     ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), NULL},
     {ARTR_TYPE_Q3_K, artr__dequant_q3_k_ref, artr__dot_q3_k_ref, artr__dot_q3_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q3_k_ref, artr__dotq_q3_k_ref, NULL, NULL},
+     artr__dotq_q3_k_ref, ARTR__ISA(artr__dotq_q3_k_ref, artr__dotq_q3_k_avx2, artr__dotq_q3_k_neon),
+     ARTR__ISA(NULL, artr__dotq4_q3_k_avx2, NULL), NULL},
     {ARTR_TYPE_Q4_K, artr__dequant_q4_k_ref, artr__dot_q4_k_ref, artr__dot_q4_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q4_k_ref, artr__dotq_q4_k_ref, NULL, NULL},
+     artr__dotq_q4_k_ref, ARTR__ISA(artr__dotq_q4_k_ref, artr__dotq_q4_k_avx2, artr__dotq_q4_k_neon),
+     ARTR__ISA(NULL, artr__dotq4_q4_k_avx2, NULL), NULL},
     {ARTR_TYPE_Q5_K, artr__dequant_q5_k_ref, artr__dot_q5_k_ref, artr__dot_q5_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q5_k_ref, artr__dotq_q5_k_ref, NULL, NULL},
+     artr__dotq_q5_k_ref, ARTR__ISA(artr__dotq_q5_k_ref, artr__dotq_q5_k_avx2, artr__dotq_q5_k_neon),
+     ARTR__ISA(NULL, artr__dotq4_q5_k_avx2, NULL), NULL},
     {ARTR_TYPE_Q6_K, artr__dequant_q6_k_ref, artr__dot_q6_k_ref, artr__dot_q6_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q6_k_ref, artr__dotq_q6_k_ref, NULL, NULL},
+     artr__dotq_q6_k_ref, ARTR__ISA(artr__dotq_q6_k_ref, artr__dotq_q6_k_avx2, artr__dotq_q6_k_neon),
+     ARTR__ISA(NULL, artr__dotq4_q6_k_avx2, NULL), NULL},
     {ARTR_TYPE_IQ4_XS, artr__dequant_iq4_xs_ref, artr__dot_iq4_xs_ref, artr__dot_iq4_xs_deq, NULL, NULL,
-     ARTR__ACT_Q8K, artr__dotq_iq4_xs_ref, artr__dotq_iq4_xs_ref, NULL, NULL},
+     ARTR__ACT_Q8K, artr__dotq_iq4_xs_ref, ARTR__ISA(artr__dotq_iq4_xs_ref, artr__dotq_iq4_xs_avx2, artr__dotq_iq4_xs_neon),
+     ARTR__ISA(NULL, artr__dotq4_iq4_xs_avx2, NULL), NULL},
 };
 #undef ARTR__NONE_Q
 #undef ARTR__ISA_F16

@@ -134,6 +134,7 @@ static const th_test tests[] = {
     T(test_dot_f16_all_halves),
     T(test_dot_quant_extremes),
     T(test_dotq_bound),
+    T(test_dotq_extremes),
     T(test_dotq4_equals_rows),
     T(test_vec_math),
 #undef T
