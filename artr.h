@@ -2594,12 +2594,13 @@ static float artr__dot_q4_0_neon(const void *w, const float *x, int n)
    q4_0_q8_0): the matmul turns each activation row into 8-bit blocks once per call
    (artr__quantize_act_ref: per block of 32, d = max|x| / 127 kept as a float, q =
    round(x / d) in -127..127), then each block's 32 products are summed exactly in
-   integers and scaled by d_w * d_x. Used by the SIMD builds for Q8_0 and Q4_0 weights
-   (unless ARTR_NO_QUANT_ACT). Rounding moves each activation by at most 1/254 of its
+   integers and scaled by d_w * d_x. The k-quants read 256-element blocks instead
+   (ARTR__ACT_Q8K, below). Used by the SIMD builds for every block type (unless
+   ARTR_NO_QUANT_ACT). Rounding moves each activation by at most 1/254 of its
    block's largest, so a dot product by at most sum over blocks of sum|w| * d_x / 2
-   (test_kernels.c: test_dotq_bound); on the test model's logits that is up to 0.23
-   (test_forward.c: TOL_QACT_LOGITS). A token's quantized row depends on that token
-   alone, so batch equals steps still holds. */
+   (test_kernels.c: test_dotq_bound); on the test models' logits that is up to 0.31
+   (test_forward.c: TOL_QACT_LOGITS, TOL_KQ_QACT). A token's quantized row depends on
+   that token alone, so batch equals steps still holds. */
 #if (ARTR__AVX2 || ARTR__NEON) && !defined(ARTR_NO_QUANT_ACT)
 #define ARTR__QACT 1
 #endif
