@@ -15,6 +15,7 @@ this repository (llama.cpp; nothing here builds it). Makes, in tests/fixtures/:
   hf_llama256_q4_k_m.gguf  llama-quantize IN OUT Q4_K_M: llama.cpp's own mix (Q4_K, Q6_K
                            for output and some attn_v / ffn_down, and Q5_0 / Q8_0 where
                            a row length (ffn 288) is not a multiple of 256)
+  hf_llama256_q5_k_m.gguf  llama-quantize IN OUT Q5_K_M (Q5_K, Q6_K, Q5_1 / Q8_0 fallbacks)
   hf_llama256_mix.gguf     llama-quantize --tensor-type ... : every type of issue 18 on
                            some tensor (Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_XS on the rows of
                            256, Q4_1 Q5_0 Q5_1 IQ4_NL on ffn_down's rows of 288)
@@ -79,7 +80,7 @@ def main():
         arch, keys, tensors = F.convert("llama", model)
         f32 = os.path.join(tmp, "f32.gguf")
         F.write_gguf(f32, arch, keys, tensors, QT.F32)
-        outs = {"q4_k_m": ["Q4_K_M"],
+        outs = {"q4_k_m": ["Q4_K_M"], "q5_k_m": ["Q5_K_M"],
                 "mix": ["--token-embedding-type", "q5_0", "--output-tensor-type", "iq4_nl", "Q8_0"]}
         for pat, ty in MIX:
             outs["mix"] = [f"--tensor-type", f"{pat}={ty}"] + outs["mix"]

@@ -201,7 +201,7 @@ static void test_forward_weight_types(void)
 #define TOL_KQ_QACT 0.5
 static void test_forward_kquants(void)
 {
-    static const char *const names[] = {"q4_k_m", "mix"};
+    static const char *const names[] = {"q4_k_m", "q5_k_m", "mix"};
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         char gguf[64], ref[64];
