@@ -361,6 +361,11 @@ FW_MODEL   ?= models/shakespeare-draft.gguf
 FW_QUANT   ?= q8_0
 FW_N       ?= 40
 FW_PROMPT  ?= ROMEO:
+# test-firmware also runs the shipped 4.7M model as llama-quantize's Q4_K_M mix (Q4_K,
+# Q6_K, Q5_0: 2.9 MB of flash), with the arena it needs.
+FW_K_MODEL ?= models/shakespeare.gguf
+FW_K_QUANT ?= q4_k_m
+FW_K_ARENA ?= 1048576
 # The static arena (model tables + one context, n_ctx 64); README "Firmware" says why.
 FW_ARENA   ?= 393216
 FW_TIMEOUT ?= 120
@@ -412,6 +417,10 @@ firmware: $(FW)/firmware.elf $(FW)/firmware_host
 test-firmware:
 	@if command -v $(ARM_CC) >/dev/null 2>&1 && command -v $(QEMU_ARM) >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory firmware firmware-size && \
+	  TIMEOUT=$(FW_TIMEOUT) sh examples/firmware/check.sh $(FW) $(FW_N) $(FW_PROMPT) && \
+	  echo "firmware, second model: $(FW_K_MODEL) as $(FW_K_QUANT) (the k-quants' reference kernels)" && \
+	  $(MAKE) --no-print-directory firmware firmware-size FW_MODEL=$(FW_K_MODEL) FW_QUANT=$(FW_K_QUANT) \
+	    FW_ARENA=$(FW_K_ARENA) && \
 	  TIMEOUT=$(FW_TIMEOUT) sh examples/firmware/check.sh $(FW) $(FW_N) $(FW_PROMPT); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "FAIL firmware: $(ARM_CC) or $(QEMU_ARM) not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)"; exit 1; \
