@@ -2115,7 +2115,7 @@ static ARTR__UNUSED float artr__dotq_iq4_nl_ref(const void *w, const int8_t *xq,
    artr__act_scales(ARTR__ACT_Q8K, n) floats: n / 256 d's, then n / 16 sums. */
 enum { ARTR__ACT_F32, ARTR__ACT_Q8, ARTR__ACT_Q8K }; /* what a dotq kernel reads */
 
-static int artr__act_scales(int act, int n)
+static ARTR__UNUSED int artr__act_scales(int act, int n)
 {
     return act == ARTR__ACT_Q8K ? n / ARTR__QKK + n / 16 : n / ARTR__QK;
 }
