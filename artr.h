@@ -2476,10 +2476,11 @@ static ARTR__INLINE __m256i artr__q5_unpack_avx2(const uint8_t *qh, const uint8_
 /* Per block of activations x with scale dx, shared by the rows: init (kind 1) and dxv,
    [dx, dx * sum(x)] (kind 2) or [dx, 0]. */
 #define ARTR__DOTQ32_PREP(KIND, x, dx, init, dxv)                                                \
-    init = (KIND) == 1 ? _mm256_sub_epi32(_mm256_setzero_si256(),                               \
-                                          artr__u8dot_avx2(_mm256_setzero_si256(), _mm256_set1_epi8(16), x)) \
-                       : _mm256_setzero_si256();                                                 \
-    dxv = (KIND) == 2 ? _mm_set_ps(0.0f, 0.0f, (dx) * artr__xsum_avx2(x), dx) : _mm_set_ss(dx)
+    do {                                                                                         \
+        __m256i sum16_ = artr__u8dot_avx2(_mm256_setzero_si256(), _mm256_set1_epi8(16), x);        \
+        init = (KIND) == 1 ? _mm256_sub_epi32(_mm256_setzero_si256(), sum16_) : _mm256_setzero_si256(); \
+        dxv = (KIND) == 2 ? _mm_set_ps(0.0f, 0.0f, (dx) * artr__xsum_avx2(x), dx) : _mm_set_ss(dx); \
+    } while (0)
 /* A block's halves: [d, m] (kind 2), or [d, 0]. */
 #define ARTR__DOTQ32_HALVES(KIND, q) ((KIND) == 2 ? artr__f16x2_avx2(q) : artr__f16x1_avx2(q))
 /* One block into acc (and accm): h its halves, wv its weights. */
