@@ -3247,6 +3247,195 @@ ARTR__DOTQ_K(q5_k, 176)
 ARTR__DOTQ_K(q6_k, 210)
 ARTR__DOTQ_K(iq4_xs, 136)
 #undef ARTR__DOTQ_K
+
+/* Q4_1, Q5_0, Q5_1 and IQ4_NL against 8-bit activations. A block's weights are unpacked to
+   32 bytes and dotted with the block's activations in integers; the 8 lane sums are
+   scaled by d_w * d_x as the reference's. Three kinds of block:
+     0 signed weights (IQ4_NL's values): artr__i8dot_avx2.
+     1 unsigned weights q, worth q - 16 (Q5_0): the unsigned dot started at -16 times the
+       activations' lane sums (one start per block, shared by the rows), which is the
+       signed dot exactly, without artr__i8dot_avx2's sign flips.
+     2 unsigned weights with an offset m (Q4_1, Q5_1): the unsigned dot, and m * d_x *
+       sum(x) added in a second accumulator (lane 1 of accm; its other lanes are unread),
+       the two halves d, m converted together.
+   ARTR__DOTQ32_AVX2 writes the one-row, four-row and four-row-by-two-token kernels of a
+   type from the same steps, so the three give a row the same floats bit for bit. */
+
+/* init + the sums of 4 products of 32 unsigned bytes u (below 128) and 32 signed ones x,
+   in 8 exact int32 lanes. */
+static __m256i artr__u8dot_avx2(__m256i init, __m256i u, __m256i x)
+{
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+    return _mm256_dpbusd_epi32(init, u, x);
+#elif defined(__AVXVNNI__)
+    return _mm256_dpbusd_avx_epi32(init, u, x);
+#else
+    /* u <= 31 here: a pair's sum stays below 2^15 */
+    return _mm256_add_epi32(init, _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), _mm256_set1_epi16(1)));
+#endif
+}
+
+/* The sum of 32 signed bytes, exact, as a float: the unsigned sums of x + 128 by vpsadbw,
+   less 32 * 128. */
+static float artr__xsum_avx2(__m256i x)
+{
+    __m256i s = _mm256_sad_epu8(_mm256_xor_si256(x, _mm256_set1_epi8((char)0x80)), _mm256_setzero_si256());
+    __m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
+    return (float)(_mm_cvtsi128_si32(t) - 32 * 128);
+}
+
+/* The half at p as lane 0 (other lanes 0); two halves (p, p + 2) as lanes 0 and 1. */
+static __m128 artr__f16x1_avx2(const uint8_t *p)
+{
+#ifdef __F16C__
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)artr__le16(p)));
+#else
+    return _mm_set_ss(artr__f16_to_f32(artr__le16(p)));
+#endif
+}
+
+static __m128 artr__f16x2_avx2(const uint8_t *p)
+{
+#ifdef __F16C__
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)artr__le32(p)));
+#else
+    return _mm_set_ps(0.0f, 0.0f, artr__f16_to_f32(artr__le16(p + 2)), artr__f16_to_f32(artr__le16(p)));
+#endif
+}
+
+/* The 32 nibbles of the 16 bytes at q as bytes 0..15: low nibbles (elements 0..15), then
+   high (16..31). */
+static __m256i artr__nibbles_avx2(const uint8_t *q)
+{
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    __m128i v = _mm_loadu_si128((const __m128i *)q);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, mask)),
+                                   _mm_and_si128(_mm_srli_epi16(v, 4), mask), 1);
+}
+
+/* The 5-bit values of a Q5 block, 0..31: nibbles at q, fifth bits at qh (bit j: element
+   j), each bit spread to its byte and masked to 0x10. */
+static ARTR__INLINE __m256i artr__q5_unpack_avx2(const uint8_t *qh, const uint8_t *q)
+{
+    const __m256i spread = _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL,
+                                             0x0101010101010101LL, 0);
+    const __m256i others = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfeLL); /* byte k: all bits but k */
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)artr__le32(qh)), spread); /* byte j: byte j/8 */
+    __m256i bits = _mm256_cmpeq_epi8(_mm256_or_si256(v, others), _mm256_set1_epi8(-1));
+    return _mm256_or_si256(artr__nibbles_avx2(q), _mm256_and_si256(bits, _mm256_set1_epi8(0x10)));
+}
+
+/* Weights as bytes, per type (q: the block). */
+#define ARTR__Q4_1_UNPACK(q) artr__nibbles_avx2((q) + 4)
+#define ARTR__Q5_0_UNPACK(q) artr__q5_unpack_avx2((q) + 2, (q) + 6)
+#define ARTR__Q5_1_UNPACK(q) artr__q5_unpack_avx2((q) + 4, (q) + 8)
+#define ARTR__IQ4_NL_UNPACK(q)                                                                   \
+    _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)artr__iq4nl_values)), \
+                        artr__nibbles_avx2((q) + 2))
+
+/* Per block of activations x with scale dx, shared by the rows: init (kind 1) and dxv,
+   [dx, dx * sum(x)] (kind 2) or [dx, 0]. */
+#define ARTR__DOTQ32_PREP(KIND, x, dx, init, dxv)                                                \
+    do {                                                                                         \
+        __m256i sum16_ = artr__u8dot_avx2(_mm256_setzero_si256(), _mm256_set1_epi8(16), x);        \
+        init = (KIND) == 1 ? _mm256_sub_epi32(_mm256_setzero_si256(), sum16_) : _mm256_setzero_si256(); \
+        dxv = (KIND) == 2 ? _mm_set_ps(0.0f, 0.0f, (dx) * artr__xsum_avx2(x), dx) : _mm_set_ss(dx); \
+    } while (0)
+/* A block's halves: [d, m] (kind 2), or [d, 0]. */
+#define ARTR__DOTQ32_HALVES(KIND, q) ((KIND) == 2 ? artr__f16x2_avx2(q) : artr__f16x1_avx2(q))
+/* One block into acc (and accm): h its halves, wv its weights. */
+#define ARTR__DOTQ32_STEP(KIND, acc, accm, h, wv, x, init, dxv)                                  \
+    do {                                                                                         \
+        __m128 s_ = _mm_mul_ps(h, dxv); /* [d * dx, m * dx * sum(x)] */                          \
+        if ((KIND) == 2) accm = _mm_add_ps(accm, s_);                                            \
+        acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(s_),                                         \
+                              (KIND) == 0 ? artr__i8dot_avx2(wv, x)                              \
+                                          : _mm256_cvtepi32_ps(artr__u8dot_avx2(init, wv, x)), acc); \
+    } while (0)
+#define ARTR__DOTQ32_SUM(KIND, acc, accm)                                                        \
+    ((KIND) == 2 ? artr__hsum_avx2(acc) + _mm_cvtss_f32(_mm_movehdup_ps(accm)) : artr__hsum_avx2(acc))
+
+/* T: the type's name; BLOCK: bytes per block; UNPACK, KIND as above. Four rows and four
+   rows by two tokens: as ARTR__DOTQ_4ROWS and ARTR__DOTQ_4X2. */
+#define ARTR__DOTQ32_AVX2(T, BLOCK, UNPACK, KIND)                                                \
+    static float artr__dotq_##T##_avx2(const void *w, const int8_t *xq, const float *xd, int n) \
+    {                                                                                            \
+        const uint8_t *q = (const uint8_t *)w;                                                   \
+        __m256 acc = _mm256_setzero_ps();                                                        \
+        __m128 accm = _mm_setzero_ps(), dxv;                                                     \
+        int i;                                                                                   \
+        for (i = 0; i < n; i += ARTR__QK, q += BLOCK) {                                          \
+            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i)), init;                     \
+            ARTR__DOTQ32_PREP(KIND, x, xd[i / ARTR__QK], init, dxv);                             \
+            ARTR__DOTQ32_STEP(KIND, acc, accm, ARTR__DOTQ32_HALVES(KIND, q), UNPACK(q), x, init, dxv); \
+        }                                                                                        \
+        return ARTR__DOTQ32_SUM(KIND, acc, accm);                                                \
+    }                                                                                            \
+    static void artr__dotq4_##T##_avx2(const void *w, size_t stride, const int8_t *xq, const float *xd, \
+                                       int n, float *out)                                        \
+    {                                                                                            \
+        const uint8_t *b0 = (const uint8_t *)w, *b1 = b0 + stride, *b2 = b1 + stride, *b3 = b2 + stride; \
+        size_t ahead = ARTR__PREFETCH_ROWS * stride; /* the same block, rows ahead */            \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                              \
+        __m128 m0 = _mm_setzero_ps(), m1 = m0, m2 = m0, m3 = m0, dxv;                            \
+        int i;                                                                                   \
+        for (i = 0; i < n; i += ARTR__QK, b0 += BLOCK, b1 += BLOCK, b2 += BLOCK, b3 += BLOCK) {   \
+            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i)), init;                     \
+            ARTR__DOTQ32_PREP(KIND, x, xd[i / ARTR__QK], init, dxv);                             \
+            _mm_prefetch((const char *)b0 + ahead, _MM_HINT_T0);                                 \
+            _mm_prefetch((const char *)b1 + ahead, _MM_HINT_T0);                                 \
+            _mm_prefetch((const char *)b2 + ahead, _MM_HINT_T0);                                 \
+            _mm_prefetch((const char *)b3 + ahead, _MM_HINT_T0);                                 \
+            ARTR__DOTQ32_STEP(KIND, a0, m0, ARTR__DOTQ32_HALVES(KIND, b0), UNPACK(b0), x, init, dxv); \
+            ARTR__DOTQ32_STEP(KIND, a1, m1, ARTR__DOTQ32_HALVES(KIND, b1), UNPACK(b1), x, init, dxv); \
+            ARTR__DOTQ32_STEP(KIND, a2, m2, ARTR__DOTQ32_HALVES(KIND, b2), UNPACK(b2), x, init, dxv); \
+            ARTR__DOTQ32_STEP(KIND, a3, m3, ARTR__DOTQ32_HALVES(KIND, b3), UNPACK(b3), x, init, dxv); \
+        }                                                                                        \
+        out[0] = ARTR__DOTQ32_SUM(KIND, a0, m0);                                                 \
+        out[1] = ARTR__DOTQ32_SUM(KIND, a1, m1);                                                 \
+        out[2] = ARTR__DOTQ32_SUM(KIND, a2, m2);                                                 \
+        out[3] = ARTR__DOTQ32_SUM(KIND, a3, m3);                                                 \
+    }                                                                                            \
+    static void artr__dotq4x2_##T##_avx2(const void *w, size_t stride, const int8_t *xq, size_t ldq, \
+                                         const float *xd, size_t ldd, int n, float *out)         \
+    {                                                                                            \
+        const uint8_t *b[4];                                                                     \
+        __m256 acc[8];                                                                           \
+        __m128 accm[8], dxv0, dxv1;                                                              \
+        int i, r;                                                                                \
+        for (r = 0; r < 4; r++) b[r] = (const uint8_t *)w + (size_t)r * stride;                  \
+        for (r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();                                    \
+        for (r = 0; r < 8; r++) accm[r] = _mm_setzero_ps();                                      \
+        for (i = 0; i < n; i += ARTR__QK) {                                                      \
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + i)), init0;                   \
+            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + ldq + i)), init1;             \
+            ARTR__DOTQ32_PREP(KIND, x0, xd[i / ARTR__QK], init0, dxv0);                          \
+            ARTR__DOTQ32_PREP(KIND, x1, xd[ldd + i / ARTR__QK], init1, dxv1);                    \
+            for (r = 0; r < 4; r++) {                                                            \
+                const uint8_t *q = b[r] + (size_t)(i / ARTR__QK) * BLOCK;                        \
+                __m256i wv = UNPACK(q);                                                          \
+                __m128 h = ARTR__DOTQ32_HALVES(KIND, q);                                         \
+                _mm_prefetch((const char *)q + ARTR__PREFETCH_ROWS * stride, _MM_HINT_T0);       \
+                ARTR__DOTQ32_STEP(KIND, acc[r], accm[r], h, wv, x0, init0, dxv0);                \
+                ARTR__DOTQ32_STEP(KIND, acc[4 + r], accm[4 + r], h, wv, x1, init1, dxv1);        \
+            }                                                                                    \
+        }                                                                                        \
+        for (r = 0; r < 8; r++) out[r] = ARTR__DOTQ32_SUM(KIND, acc[r], accm[r]);                \
+    }
+ARTR__DOTQ32_AVX2(q4_1, 20, ARTR__Q4_1_UNPACK, 2)
+ARTR__DOTQ32_AVX2(q5_0, 22, ARTR__Q5_0_UNPACK, 1)
+ARTR__DOTQ32_AVX2(q5_1, 24, ARTR__Q5_1_UNPACK, 2)
+ARTR__DOTQ32_AVX2(iq4_nl, 18, ARTR__IQ4_NL_UNPACK, 0)
+#undef ARTR__DOTQ32_AVX2
+#undef ARTR__DOTQ32_SUM
+#undef ARTR__DOTQ32_STEP
+#undef ARTR__DOTQ32_HALVES
+#undef ARTR__DOTQ32_PREP
+#undef ARTR__Q4_1_UNPACK
+#undef ARTR__Q5_0_UNPACK
+#undef ARTR__Q5_1_UNPACK
+#undef ARTR__IQ4_NL_UNPACK
 #endif
 
 #if ARTR__NEON
@@ -3492,6 +3681,121 @@ static float artr__dotq_iq4_xs_neon(const void *w, const int8_t *xq, const float
 }
 #undef ARTR__IQ4_LOOKUP
 #undef ARTR__S8
+
+/* Q4_1, Q5_0, Q5_1 and IQ4_NL against 8-bit activations, as the AVX2 kernels above: a
+   block's weights unpacked to 32 signed bytes (w[0]: elements 0..15, w[1]: 16..31), an
+   exact integer dot, scaled by d_w * d_x, plus m_w * d_x times the activations' sum for
+   the types with an offset. */
+
+/* 32 byte pairs as artr__i8dot_neon, the activations in registers; with the dot-product
+   extension, two vdotq_s32 (the same exact sums). */
+static float32x4_t artr__i8dot2_neon(const int8x16_t *w, int8x16_t x0, int8x16_t x1)
+{
+#ifdef __ARM_FEATURE_DOTPROD
+    return vcvtq_f32_s32(vdotq_s32(vdotq_s32(vdupq_n_s32(0), w[0], x0), w[1], x1));
+#else
+    int16x8_t p0 = vmlal_s8(vmull_s8(vget_low_s8(w[0]), vget_low_s8(x0)), vget_high_s8(w[0]), vget_high_s8(x0));
+    int16x8_t p1 = vmlal_s8(vmull_s8(vget_low_s8(w[1]), vget_low_s8(x1)), vget_high_s8(w[1]), vget_high_s8(x1));
+    return vcvtq_f32_s32(vpadalq_s16(vpaddlq_s16(p0), p1));
+#endif
+}
+
+/* The sum of 32 activations, as 4 lanes of exact sums of 8. */
+static float32x4_t artr__xsum_neon(int8x16_t x0, int8x16_t x1)
+{
+    return vcvtq_f32_s32(vpaddlq_s16(vaddq_s16(vpaddlq_s8(x0), vpaddlq_s8(x1))));
+}
+
+/* The 32 nibbles of the 16 bytes at q: n[0] the low ones (elements 0..15), n[1] the high. */
+static void artr__nibbles_neon(const uint8_t *q, uint8x16_t *n)
+{
+    uint8x16_t v = vld1q_u8(q);
+    n[0] = vandq_u8(v, vdupq_n_u8(0x0f));
+    n[1] = vshrq_n_u8(v, 4);
+}
+
+/* The 32 bits at qh as bytes, 0xff where bit j is set: h[0] bits 0..15, h[1] 16..31. */
+static ARTR__INLINE void artr__bits32_neon(const uint8_t *qh, uint8x16_t *h)
+{
+    static const uint8_t bit[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    uint8x16_t m = vld1q_u8(bit);
+    uint32_t b = artr__le32(qh);
+    h[0] = vtstq_u8(vcombine_u8(vdup_n_u8((uint8_t)b), vdup_n_u8((uint8_t)(b >> 8))), m);
+    h[1] = vtstq_u8(vcombine_u8(vdup_n_u8((uint8_t)(b >> 16)), vdup_n_u8((uint8_t)(b >> 24))), m);
+}
+
+/* Weights as signed bytes, per type (q: the block). Q4_1: 0..15. Q5_0: q - 16, the nibble
+   with 0xf0 where the fifth bit is clear. Q5_1: 0..31. IQ4_NL: the values. */
+static void artr__unpack_q4_1_neon(const uint8_t *q, int8x16_t *w)
+{
+    uint8x16_t n[2];
+    artr__nibbles_neon(q + 4, n);
+    w[0] = vreinterpretq_s8_u8(n[0]);
+    w[1] = vreinterpretq_s8_u8(n[1]);
+}
+
+static void artr__unpack_q5_0_neon(const uint8_t *q, int8x16_t *w)
+{
+    uint8x16_t n[2], h[2], f0 = vdupq_n_u8(0xf0);
+    artr__nibbles_neon(q + 6, n);
+    artr__bits32_neon(q + 2, h);
+    w[0] = vreinterpretq_s8_u8(vorrq_u8(n[0], vbicq_u8(f0, h[0])));
+    w[1] = vreinterpretq_s8_u8(vorrq_u8(n[1], vbicq_u8(f0, h[1])));
+}
+
+static void artr__unpack_q5_1_neon(const uint8_t *q, int8x16_t *w)
+{
+    uint8x16_t n[2], h[2], b4 = vdupq_n_u8(0x10);
+    artr__nibbles_neon(q + 8, n);
+    artr__bits32_neon(q + 4, h);
+    w[0] = vreinterpretq_s8_u8(vorrq_u8(n[0], vandq_u8(b4, h[0])));
+    w[1] = vreinterpretq_s8_u8(vorrq_u8(n[1], vandq_u8(b4, h[1])));
+}
+
+static void artr__unpack_iq4_nl_neon(const uint8_t *q, int8x16_t *w)
+{
+    uint8x16_t n[2];
+    int r;
+#if defined(__aarch64__)
+    int8x16_t values = vld1q_s8(artr__iq4nl_values);
+    artr__nibbles_neon(q + 2, n);
+    for (r = 0; r < 2; r++) w[r] = vqtbl1q_s8(values, n[r]);
+#else
+    int8x8x2_t values;
+    values.val[0] = vld1_s8(artr__iq4nl_values);
+    values.val[1] = vld1_s8(artr__iq4nl_values + 8);
+    artr__nibbles_neon(q + 2, n);
+    for (r = 0; r < 2; r++)
+        w[r] = vcombine_s8(vtbl2_s8(values, vreinterpret_s8_u8(vget_low_u8(n[r]))),
+                           vtbl2_s8(values, vreinterpret_s8_u8(vget_high_u8(n[r]))));
+#endif
+}
+
+/* T: the type's name; BLOCK: bytes per block; OFS: 1 if it has an offset m (the half at
+   q + 2). */
+#define ARTR__DOTQ32_NEON(T, BLOCK, OFS)                                                         \
+    static float artr__dotq_##T##_neon(const void *w, const int8_t *xq, const float *xd, int n) \
+    {                                                                                            \
+        const uint8_t *q = (const uint8_t *)w;                                                   \
+        float32x4_t acc = vdupq_n_f32(0);                                                        \
+        int i;                                                                                   \
+        for (i = 0; i < n; i += ARTR__QK, q += BLOCK) {                                          \
+            int8x16_t x0 = vld1q_s8(xq + i), x1 = vld1q_s8(xq + i + 16), wv[2];                  \
+            float dx = xd[i / ARTR__QK];                                                         \
+            artr__unpack_##T##_neon(q, wv);                                                      \
+            acc = ARTR__VFMA(acc, artr__i8dot2_neon(wv, x0, x1),                                 \
+                             vdupq_n_f32(artr__f16_to_f32(artr__le16(q)) * dx));                 \
+            if (OFS)                                                                             \
+                acc = ARTR__VFMA(acc, artr__xsum_neon(x0, x1),                                   \
+                                 vdupq_n_f32(artr__f16_to_f32(artr__le16(q + 2)) * dx));         \
+        }                                                                                        \
+        return artr__hsum_neon(acc);                                                             \
+    }
+ARTR__DOTQ32_NEON(q4_1, 20, 1)
+ARTR__DOTQ32_NEON(q5_0, 22, 0)
+ARTR__DOTQ32_NEON(q5_1, 24, 1)
+ARTR__DOTQ32_NEON(iq4_nl, 18, 0)
+#undef ARTR__DOTQ32_NEON
 #endif
 
 /* Four rows per call: out[r] for rows w, w + stride, ... (artr__dotq4_*); four rows
@@ -3696,13 +4000,17 @@ static const artr__kernel_row artr__kernel_table[] = {
      artr__dotq_q4_0_ref, ARTR__ISA(artr__dotq_q4_0_ref, artr__dotq_q4_0_avx2, artr__dotq_q4_0_neon),
      ARTR__ISA(NULL, artr__dotq4_q4_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_0_avx2, NULL)},
     {ARTR_TYPE_Q4_1, artr__dequant_q4_1_ref, artr__dot_q4_1_ref, artr__dot_q4_1_deq, NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_q4_1_ref, artr__dotq_q4_1_ref, NULL, NULL},
+     artr__dotq_q4_1_ref, ARTR__ISA(artr__dotq_q4_1_ref, artr__dotq_q4_1_avx2, artr__dotq_q4_1_neon),
+     ARTR__ISA(NULL, artr__dotq4_q4_1_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_1_avx2, NULL)},
     {ARTR_TYPE_Q5_0, artr__dequant_q5_0_ref, artr__dot_q5_0_ref, artr__dot_q5_0_deq, NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_q5_0_ref, artr__dotq_q5_0_ref, NULL, NULL},
+     artr__dotq_q5_0_ref, ARTR__ISA(artr__dotq_q5_0_ref, artr__dotq_q5_0_avx2, artr__dotq_q5_0_neon),
+     ARTR__ISA(NULL, artr__dotq4_q5_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q5_0_avx2, NULL)},
     {ARTR_TYPE_Q5_1, artr__dequant_q5_1_ref, artr__dot_q5_1_ref, artr__dot_q5_1_deq, NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_q5_1_ref, artr__dotq_q5_1_ref, NULL, NULL},
-    {ARTR_TYPE_IQ4_NL, artr__dequant_iq4_nl_ref, artr__dot_iq4_nl_ref, artr__dot_iq4_nl_deq, NULL, NULL,
-     ARTR__ACT_Q8, artr__dotq_iq4_nl_ref, artr__dotq_iq4_nl_ref, NULL, NULL},
+     artr__dotq_q5_1_ref, ARTR__ISA(artr__dotq_q5_1_ref, artr__dotq_q5_1_avx2, artr__dotq_q5_1_neon),
+     ARTR__ISA(NULL, artr__dotq4_q5_1_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q5_1_avx2, NULL)},
+    {ARTR_TYPE_IQ4_NL, artr__dequant_iq4_nl_ref, artr__dot_iq4_nl_ref, artr__dot_iq4_nl_deq, NULL, NULL, ARTR__ACT_Q8,
+     artr__dotq_iq4_nl_ref, ARTR__ISA(artr__dotq_iq4_nl_ref, artr__dotq_iq4_nl_avx2, artr__dotq_iq4_nl_neon),
+     ARTR__ISA(NULL, artr__dotq4_iq4_nl_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_iq4_nl_avx2, NULL)},
     {ARTR_TYPE_Q2_K, artr__dequant_q2_k_ref, artr__dot_q2_k_ref, artr__dot_q2_k_deq, NULL, NULL, ARTR__ACT_Q8K,
      artr__dotq_q2_k_ref, ARTR__ISA(artr__dotq_q2_k_ref, artr__dotq_q2_k_avx2, artr__dotq_q2_k_neon),
      ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), NULL},

@@ -136,6 +136,7 @@ static const th_test tests[] = {
     T(test_dotq_bound),
     T(test_dotq_extremes),
     T(test_dotq4_equals_rows),
+    T(test_dotq32_extremes),
     T(test_vec_math),
 #undef T
 };

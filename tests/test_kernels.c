@@ -716,3 +716,102 @@ static void test_dotq_extremes(void)
     printf("  %d cases, %d with a non-finite reference\n", tested, nonfinite);
     CHECK(bad == 0);
 }
+
+/* The quantized-activation kernels of the 32-element types on extreme blocks: bytes all
+   0x00, all 0xff or mixed; scales (d, and m where the type has one) of either sign, the
+   largest and smallest (subnormal) halves, zero, infinities and NaN, a different one per
+   row and block; activations at +-127 with scales 1, 1e-3, a float subnormal and 0. No
+   crash; where the reference is finite the kernel is too and within TOL_DOT_REL of
+   sum (|d| 128 + |m|) |xq| d_x (128 bounds every weight value), where it is not neither is
+   the kernel; the four-row kernels equal the one-row one bit for bit, NaN included. */
+static const uint16_t th_extreme_halves[] = {0x3c00, 0xbc00, 0x0001, 0x8001, 0x7bff,
+                                             0xfbff, 0x0000, 0x7c00, 0xfc00, 0x7e00};
+#define TH_NH ((int)(sizeof th_extreme_halves / sizeof th_extreme_halves[0]))
+#define TH_NB 3 /* blocks per row */
+
+/* One case: four rows of TH_NB blocks at w (row bytes apart), tokens xq and xq + 32 TH_NB.
+   Returns the number of failures. */
+static int th_dotq_extreme_case(const artr__kernel_row *k, const uint8_t *w, size_t row, const int8_t *xq,
+                                const float *xd)
+{
+    const artr__type_info *ti = artr__type((uint32_t)k->type);
+    const int n = 32 * TH_NB;
+    float one[8], four[8];
+    int od, om, r, b, i, bad = 0;
+    th_half_offsets(k->type, &od, &om);
+    for (r = 0; r < 4; r++) {
+        const uint8_t *wr = w + (size_t)r * row;
+        float want = k->dotq_ref(wr, xq, xd, n);
+        double mag = 0;
+        one[r] = k->dotq(wr, xq, xd, n);
+        one[4 + r] = k->dotq(wr, xq + n, xd + TH_NB, n);
+        for (b = 0; b < TH_NB; b++) {
+            const uint8_t *blk = wr + (size_t)b * ti->bytes;
+            double xs = 0, dm = 128 * fabs(artr__f16_to_f32(artr__le16(blk + od)));
+            if (om >= 0) dm += fabs(artr__f16_to_f32(artr__le16(blk + om)));
+            for (i = 32 * b; i < 32 * b + 32; i++) xs += abs(xq[i]);
+            mag += dm * xs * xd[b];
+        }
+        if (!isfinite(want)) bad += isfinite(one[r]) != 0;
+        else bad += !isfinite(one[r]) || fabs((double)one[r] - want) > TOL_DOT_REL * mag + 1e-37;
+    }
+    if (k->dotq4) {
+        k->dotq4(w, row, xq, xd, n, four);
+        for (r = 0; r < 4; r++) bad += !th_same_float(four[r], one[r]);
+    }
+    if (k->dotq4x2) {
+        k->dotq4x2(w, row, xq, (size_t)n, xd, TH_NB, n, four);
+        for (r = 0; r < 8; r++) bad += !th_same_float(four[r], one[r]);
+    }
+    return bad;
+}
+
+static void test_dotq32_extremes(void)
+{
+    static const float dxs[] = {1.0f, 1e-3f, 1e-40f, 0.0f};
+    static const uint8_t fills[] = {0x00, 0xff, 0x0f, 0x5a};
+    uint8_t w[4 * 34 * TH_NB];
+    int8_t xq[2 * 32 * TH_NB];
+    float xd[2 * TH_NB];
+    int ki, f, hd, hm, di, pat, r, b, i, bad = 0, tested = 0;
+    for (ki = 0; ki < ARTR__N_KERNEL_ROWS; ki++) {
+        const artr__kernel_row *k = &artr__kernel_table[ki];
+        const artr__type_info *ti = artr__type((uint32_t)k->type);
+        size_t row = (size_t)TH_NB * ti->bytes;
+        int od, om;
+        if (k->act != ARTR__ACT_Q8) continue;
+        tested++;
+        th_half_offsets(k->type, &od, &om);
+        for (f = 0; f < 4; f++)
+            for (hd = 0; hd < TH_NH; hd++)
+                for (hm = 0; hm < (om >= 0 ? TH_NH : 1); hm++) {
+                    memset(w, fills[f], sizeof w);
+                    for (r = 0; r < 4; r++)
+                        for (b = 0; b < TH_NB; b++) {
+                            uint8_t *blk = w + (size_t)r * row + (size_t)b * ti->bytes;
+                            uint16_t d = th_extreme_halves[(hd + r + b) % TH_NH];
+                            uint16_t m = th_extreme_halves[(hm + 3 * r + b) % TH_NH];
+                            blk[od] = (uint8_t)(d & 0xff);
+                            blk[od + 1] = (uint8_t)(d >> 8);
+                            if (om < 0) continue;
+                            blk[om] = (uint8_t)(m & 0xff);
+                            blk[om + 1] = (uint8_t)(m >> 8);
+                        }
+                    for (di = 0; di < 4; di++)
+                        for (pat = 0; pat < 4; pat++) { /* +127, -127, alternating, one -127 */
+                            for (i = 0; i < 32 * TH_NB; i++) {
+                                int v = pat == 0 ? 127 : pat == 1 ? -127 : pat == 2 ? (i & 1 ? 127 : -127)
+                                                                                  : (i == 32 * TH_NB - 1 ? -127 : 0);
+                                xq[i] = (int8_t)v;
+                                xq[32 * TH_NB + i] = (int8_t)-v;
+                            }
+                            for (b = 0; b < 2 * TH_NB; b++) xd[b] = dxs[(di + b) % 4];
+                            bad += th_dotq_extreme_case(k, w, row, xq, xd);
+                        }
+                }
+    }
+    CHECK(tested == 6); /* Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL */
+    CHECK(bad == 0);
+}
+#undef TH_NB
+#undef TH_NH
