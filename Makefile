@@ -26,7 +26,7 @@ ASAN_ARCH ?= $(filter -march=% -mcpu=%,$(CFLAGS))
 # (NEON_TESTS= runs everything, about 5 minutes).
 NEON_CC  ?= aarch64-linux-gnu-gcc
 QEMU_AARCH64 ?= qemu-aarch64-static
-NEON_TESTS ?= test_f16 test_f32_to_f16 test_bf16 test_dequant test_dot test_forward test_decoding_greedy
+NEON_TESTS ?= test_f16 test_f32_to_f16 test_bf16 test_dequant test_kernel_table test_dot test_forward test_decoding_greedy
 FUZZ_CC  ?= clang
 FUZZ_SECONDS ?= 60
 FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)

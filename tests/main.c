@@ -111,6 +111,7 @@ static const th_test tests[] = {
     T(test_quantize_args),
     T(test_quantize_tool),
     T(test_quantize_mix_vs_llama),
+    T(test_quantize_shipped_types),
     T(test_quantize_tool_errors),
     T(test_bin2c_roundtrip),
     T(test_convert_llama2c_vs_hf),
