@@ -60,7 +60,7 @@
      ARTR_NO_MMAP             always read files into memory (by default they are mapped
                               on POSIX and Windows; see Memory)
      ARTR_NO_SIMD             reference kernels only (see Kernels below)
-     ARTR_NO_QUANT_ACT        SIMD builds: Q8_0/Q4_0 weights times float activations
+     ARTR_NO_QUANT_ACT        SIMD builds: block-type weights times float activations
                               (slower; no rounding of the activations to 8 bits)
      ARTR_ASSERT(x)           internal invariants (default assert); no file can fail one
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
@@ -105,18 +105,23 @@
    for F16), chosen at compile time; ARTR_NO_SIMD keeps the plain-C references. They
    add in another order than the references, so logits differ from a scalar build by
    float rounding (tested: |fast - ref| <= 1e-5 * sum |w*x| per dot product), but within
-   a build batch equals steps still holds exactly. For Q8_0 and Q4_0 weights the SIMD
+   a build batch equals steps still holds exactly. For every block type the SIMD
    builds also round each activation row to 8-bit blocks (once per matrix multiply, as
-   llama.cpp) and sum in integers: faster, but logits move by the activations' rounding
-   (bounded per dot product by sum |w| * max|x| / 254 per block; about 0.2 on the test
-   model's logits). ARTR_NO_QUANT_ACT keeps float activations.
+   llama.cpp: blocks of 32, or of 256 with sums of 16 for the k-quants) and sum in
+   integers: faster, but logits move by the activations' rounding (bounded per dot
+   product by sum |w| * max|x| / 254 per block; 0.2-0.3 on the test models' logits).
+   ARTR_NO_QUANT_ACT keeps float activations. One table (artr__kernel_table, §3) says
+   what each weight type has: its exact to-float, the reference and the build's dot
+   kernels, and the multi-row and multi-token variants.
 
    Formats.
      GGUF v2 and v3 (little-endian), every metadata type including nested arrays.
        Architectures: llama, qwen2, gpt2. Any other file opens as a plain container with
        artr_model_params.container = 1 (metadata and tensors only).
-       Weight types F32, F16, BF16, Q8_0, Q4_0; norms and biases F32. Every other ggml
-       type is recognised (sizes checked, shown by name) but not run.
+       Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K,
+       Q6_K, IQ4_NL, IQ4_XS (mixed in one file, as llama-quantize's Q4_K_M writes them);
+       norms and biases F32. Every other ggml type is recognised (sizes checked, shown
+       by name) but not run.
      llama2.c legacy (version 0) checkpoints: 7 int32 header, float32 weights, shared or
        separate classifier, plus its tokenizer.bin (artr_model_params.vocab/vocab_path).
 
@@ -341,9 +346,10 @@ ARTRDEF artr_status artr_model_tensor_at(const artr_model *m, int i, artr_tensor
                                          artr_error *err);
 ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, artr_tensor *t,
                                       artr_error *err);
-/* Convert elements [first, first + n) of a tensor (flat order) to float. F32, F16, BF16,
-   Q8_0, Q4_0, I8, I16, I32; for block types first and n must be multiples of the block
-   (32). Allocates nothing. */
+/* Convert elements [first, first + n) of a tensor (flat order) to float: every weight
+   type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL, IQ4_XS; bit for
+   bit what gguf-py's dequantize gives) and I8, I16, I32; for block types first and n
+   must be multiples of the block (32, or 256). Allocates nothing. */
 ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
                                        float *dst, artr_error *err);
 /* The other way: n floats (a multiple of the type's block: 32, or 256 for the k-quants

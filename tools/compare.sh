@@ -8,7 +8,11 @@
 #   LLAMA_CPP_DIR=/path/to/llama.cpp/build LLAMA2C_DIR=/path/to/llama2.c \
 #       tools/compare.sh [SHAPE] [TYPES]
 #
-# SHAPE: 110M (default) or 15M; TYPES: default "f32 f16 q8_0 q4_0". THREADS (default 2),
+# SHAPE: 110M (default) or 15M; TYPES: default every weight type, "f32 f16 q8_0 q4_0 q4_1
+# q5_0 q5_1 iq4_nl q2_k q3_k q4_k q5_k q6_k iq4_xs q4_k_m". The first four come from
+# tools/gen_bench_models.py; the others are made here from its F32 file by
+# build/artr-quantize (--pure: every matrix in the type; q4_k_m: llama-quantize's mix,
+# Q4_K with Q6_K output and more-bits layers) and kept in build/bench-models. THREADS (default 2),
 # REPS (default 3). LLAMA_CPP_DIR is a llama.cpp build directory holding bin/llama-bench
 # (or llama-bench); LLAMA2C_DIR a llama2.c checkout built with `make runomp`; either may
 # be left out. Build the peers yourself outside this repository, from public checkouts;
@@ -18,7 +22,7 @@
 #   python tools/gen_bench_models.py 110M
 set -u
 SHAPE=${1:-110M}
-TYPES=${2:-"f32 f16 q8_0 q4_0"}
+TYPES=${2:-"f32 f16 q8_0 q4_0 q4_1 q5_0 q5_1 iq4_nl q2_k q3_k q4_k q5_k q6_k iq4_xs q4_k_m"}
 THREADS=${THREADS:-2}
 REPS=${REPS:-3}
 DIR=build/bench-models
@@ -29,6 +33,21 @@ mkdir -p $OUT
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 [ -x $BENCH ] || die "$BENCH not built (make build/artr-bench)"
+QUANTIZE=build/artr-quantize
+
+# The model file of type $1, made from the F32 one by artr-quantize where gen_bench_models.py
+# does not write it.
+model_for() {
+    f=$DIR/stories$SHAPE-$1.gguf
+    [ -f "$f" ] && { echo "$f"; return; }
+    src=$DIR/stories$SHAPE-f32.gguf
+    [ -f "$src" ] || die "$src missing (python tools/gen_bench_models.py $SHAPE)"
+    [ -x $QUANTIZE ] || die "$QUANTIZE not built (make build/artr-quantize)"
+    T=$(echo "$1" | tr a-z A-Z)
+    if [ "$1" = q4_k_m ]; then $QUANTIZE -q "$src" "$f" Q4_K_M >&2 || die "artr-quantize $T failed"
+    else $QUANTIZE -q --pure "$src" "$f" "$T" >&2 || die "artr-quantize $T failed"; fi
+    echo "$f"
+}
 
 LLAMA_BENCH=""
 if [ -n "${LLAMA_CPP_DIR:-}" ]; then
@@ -78,8 +97,7 @@ echo "machine: $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/
 [ -n "$LLAMA2C_RUN" ] && echo "llama2.c: $LLAMA2C_RUN"
 printf "%-6s %-6s %10s %10s %8s %10s %8s\n" type test artr llama.cpp ratio llama2.c ratio
 for t in $TYPES; do
-    f=$DIR/stories$SHAPE-$t.gguf
-    [ -f "$f" ] || die "$f missing (python tools/gen_bench_models.py $SHAPE)"
+    f=$(model_for "$t") || exit 1
     set -- $(artr_run "$f"); a_pp=$1 a_tg=$2
     set -- $(llama_run "$f"); l_pp=$1 l_tg=$2
     c_tg="-"
