@@ -4381,7 +4381,8 @@ struct artr_ctx {
     float *scores;     /* (n_threads, n_ctx) attention weights, one row per thread */
     float *rope;       /* (n_rope, n_batch, head_dim) cos[hd/2], sin[hd/2] per position;
                           table 1: the sliding-window layers' (their own base) */
-    float *inv_freq;   /* (n_rope, head_dim / 2 + 1) theta^(-2i/hd) / factor_i */
+    float *inv_freq;   /* (2, head_dim / 2 + 1) theta^(-2i/hd) / factor_i: table 0, and
+                          table 1 for sliding-window layers or Phi-3's long factors */
     int n_rope;        /* rope tables: 2 with sliding-window layers, else 1 */
     int q_dim, ld_hb;  /* n_head * head_dim; row stride of hb */
     float rope_mscale; /* cos and sin times this (LongRoPE) */
@@ -4474,7 +4475,7 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     slot[6] = &l->hb;       fl[6] = fl[7] * (m->hp.fused_up ? 2u : 1u);
     slot[8] = &l->scores;   fl[8] = (uint64_t)l->n_threads * (uint64_t)l->n_ctx;
     slot[9] = &l->rope;     fl[9] = (uint64_t)n_rope * (uint64_t)l->n_batch * (uint64_t)hd;
-    slot[10] = &l->inv_freq; fl[10] = (uint64_t)n_rope * ((uint64_t)hd / 2 + 1);
+    slot[10] = &l->inv_freq; fl[10] = 2 * ((uint64_t)hd / 2 + 1);
     slot[11] = &l->hidden;  fl[11] = fl[2];
     slot[12] = &l->logits;  fl[12] = (uint64_t)l->n_batch * (uint64_t)c->n_vocab;
     slot[13] = &l->probs;   fl[13] = (uint64_t)c->n_vocab;
@@ -4517,29 +4518,40 @@ static int artr__layer_swa(const artr_model *m, int l)
     return m->hp.swa_window > 0 && (p == 0 || l % p < p - 1); /* llama.cpp's set_swa_pattern */
 }
 
-/* Rotation frequencies: theta^(-2i/hd), divided
-   by the file's per-dimension factors where it has them (llama.cpp divides theta's
-   frequencies by rope_freqs / Phi-3's LongRoPE factors). Table 1 is for the sliding-window
-   layers, with their own base and no factors or linear scaling (Gemma 3). Phi-3 takes the
-   long factors when the context is longer than the original one (llama.cpp's rule). */
+/* Rotation frequencies theta^(-2i/hd), divided by the file's per-dimension factors where
+   it has them (llama.cpp divides the frequencies by rope_freqs, as transformers' llama3
+   rope does), times the linear scale. Table 1: the sliding-window layers' own base with
+   no factors or scaling (Gemma 3), or Phi-3's long LongRoPE factors (table 0 the short). */
 static void artr__rope_init(artr_ctx *c)
 {
     const artr_model *m = c->m;
     const artr__hparams *hp = &m->hp;
-    const float *ff = hp->rope_freqs;
-    int half = c->head_dim / 2, r, i;
-    if (m->cfg.arch == ARTR_ARCH_PHI3 && ff && c->n_ctx <= hp->n_ctx_orig) ff = hp->rope_freqs_short;
+    int half = c->head_dim / 2, phi3 = m->cfg.arch == ARTR_ARCH_PHI3, r, i;
     c->rope_mscale = hp->rope_mscale > 0 ? hp->rope_mscale : 1.0f;
-    for (r = 0; r < c->n_rope; r++) {
+    for (r = 0; r < 2; r++) {
         float *inv = c->inv_freq + (size_t)r * (size_t)(half + 1);
-        float theta = r ? hp->rope_theta_swa : m->cfg.rope_theta;
+        int swa = r == 1 && hp->swa_window > 0;
+        const float *ff = phi3 ? (r ? hp->rope_freqs : hp->rope_freqs_short) : (r ? NULL : hp->rope_freqs);
+        float theta = swa ? hp->rope_theta_swa : m->cfg.rope_theta;
         for (i = 0; i < half; i++) {
             float f = (float)(1.0 / pow((double)theta, 2.0 * i / c->head_dim));
-            if (r == 0 && ff) f /= ff[i];
-            if (r == 0) f *= hp->rope_freq_scale;
+            if (ff) f /= ff[i];
+            if (!swa) f *= hp->rope_freq_scale;
             inv[i] = f;
         }
     }
+}
+
+/* The frequencies position pos rotates by in rope table r. Phi-3's LongRoPE takes the long
+   factors from the original context on: Microsoft's reference code (and transformers)
+   picks them when the sequence, max(position) + 1, exceeds it, which per position is
+   pos >= n_ctx_orig; a one-call prefill across that line gives all its tokens the long
+   ones there, and llama.cpp picks them for every position once n_ctx exceeds it. */
+static const float *artr__rope_freqs_at(const artr_ctx *c, int r, int pos)
+{
+    const artr__hparams *hp = &c->m->hp;
+    if (hp->rope_freqs_short && pos >= hp->n_ctx_orig) r = 1;
+    return c->inv_freq + (size_t)r * (size_t)(c->head_dim / 2 + 1);
 }
 
 ARTRDEF artr_status artr_ctx_bytes(const artr_model *m, const artr_ctx_params *p, size_t *bytes,
@@ -4963,7 +4975,7 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
         int j, r, half = c->head_dim / 2;
         for (r = 0; r < c->n_rope; r++) {
             float *cs = c->rope + ((size_t)r * (size_t)c->n_batch + (size_t)t) * (size_t)c->head_dim;
-            const float *inv = c->inv_freq + (size_t)r * (size_t)(half + 1);
+            const float *inv = artr__rope_freqs_at(c, r, pos0 + t);
             for (j = 0; j < half; j++) {
                 float a = (float)(pos0 + t) * inv[j];
                 cs[j] = cosf(a);
