@@ -4386,6 +4386,7 @@ struct artr_ctx {
     int n_rope;        /* rope tables: 2 with sliding-window layers, else 1 */
     int q_dim, ld_hb;  /* n_head * head_dim; row stride of hb */
     float rope_mscale; /* cos and sin times this (LongRoPE) */
+    int rope_long;     /* Phi-3 LongRoPE: the cache holds keys rotated with the long factors */
     float *hidden;     /* (n_batch, n_embd) final hidden states of the kept rows */
     int8_t *xq;        /* (n_batch, max(n_embd, n_ff)) quantized activations, or NULL */
     float *xd;         /* (n_batch, max(n_embd, n_ff) / 32) their scales */
@@ -4511,6 +4512,8 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     return ARTR_OK;
 }
 
+static void artr__longrope_switch(artr_ctx *c, int to_long);
+
 /* Whether layer l is a sliding-window layer (Gemma 3: all but every swa_period-th). */
 static int artr__layer_swa(const artr_model *m, int l)
 {
@@ -4542,15 +4545,11 @@ static void artr__rope_init(artr_ctx *c)
     }
 }
 
-/* The frequencies position pos rotates by in rope table r. Phi-3's LongRoPE takes the long
-   factors from the original context on: Microsoft's reference code (and transformers)
-   picks them when the sequence, max(position) + 1, exceeds it, which per position is
-   pos >= n_ctx_orig; a one-call prefill across that line gives all its tokens the long
-   ones there, and llama.cpp picks them for every position once n_ctx exceeds it. */
-static const float *artr__rope_freqs_at(const artr_ctx *c, int r, int pos)
+/* The frequencies of rope table r now: Phi-3's LongRoPE uses the long factors once the
+   sequence is longer than the original context (artr__forward_run). */
+static const float *artr__rope_freqs_at(const artr_ctx *c, int r)
 {
-    const artr__hparams *hp = &c->m->hp;
-    if (hp->rope_freqs_short && pos >= hp->n_ctx_orig) r = 1;
+    if (c->m->hp.rope_freqs_short && c->rope_long) r = 1;
     return c->inv_freq + (size_t)r * (size_t)(c->head_dim / 2 + 1);
 }
 
@@ -4631,6 +4630,8 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->xd = l.act ? (float *)(void *)(base + l.xd) : NULL;
     for (i = 0; i < m->cfg.n_vocab; i++) c->next_tok[i] = -1;
     artr__rope_init(c);
+    /* a bounded cache: llama.cpp's LongRoPE rule, the long factors when n_ctx exceeds the original */
+    c->rope_long = c->bounded && m->hp.rope_freqs_short && c->n_ctx > m->hp.n_ctx_orig;
     *out = c;
     artr__ok(err);
     return ARTR_OK;
@@ -4676,6 +4677,7 @@ ARTRDEF artr_status artr_ctx_truncate(artr_ctx *c, int n_pos, artr_error *err)
                           n_pos, c->n_past - (c->n_kv - c->n_sink));
     c->n_kv -= drop;
     c->n_past = n_pos;
+    if (c->rope_long && !c->bounded && c->n_kv <= c->m->hp.n_ctx_orig) artr__longrope_switch(c, 0);
     if (n_pos <= c->partial_from) c->partial_from = INT32_MAX;
     c->n_rows = 0;
     artr__ok(err);
@@ -4712,6 +4714,7 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     dst->row_pos0 = src->row_pos0;
     dst->pending = src->pending;
     dst->n_guess = src->n_guess;
+    dst->rope_long = src->rope_long;
     memcpy(dst->guess, src->guess, (size_t)(src->n_draft + 1) * sizeof(int32_t));
     memcpy(dst->qkind, src->qkind, (size_t)(src->n_draft + 1) * sizeof(int32_t));
     memcpy(dst->dists, src->dists, (size_t)src->n_guess * (size_t)cfg->n_vocab * sizeof(float));
@@ -4964,7 +4967,35 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
 }
 
 /* A validated call: it cannot fail. */
-static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
+static void artr__forward_part(artr_ctx *c, const artr_batch *b, int n_layers, int row_off);
+
+/* Phi-3 LongRoPE: switch the cache to the other factor set by replaying its positions
+   from the token history, as transformers' generate() recomputes the sequence when it
+   drops its cache at the switch: rope changes every layer's input, so re-rotating the
+   keys would not do. A cache holding caller embeddings cannot be replayed and keeps its
+   factors. The last call's kept rows stay. */
+static void artr__longrope_switch(artr_ctx *c, int to_long)
+{
+    int n = c->n_kv, rows = c->n_rows, pos0 = c->row_pos0, i;
+    artr_batch rb;
+    for (i = 0; i < n; i++)
+        if (c->hist[i] < 0) return;
+    c->rope_long = to_long;
+    c->n_kv = 0;
+    c->n_past = 0;
+    memset(&rb, 0, sizeof rb);
+    rb.logits = ARTR_LOGITS_NONE;
+    for (i = 0; i < n; i += rb.n) {
+        rb.n = n - i < c->n_batch ? n - i : c->n_batch;
+        rb.tokens = c->hist + i; /* rewritten in place with the same ids */
+        artr__forward_part(c, &rb, c->n_layers, 0);
+    }
+    c->n_rows = rows;
+    c->row_pos0 = pos0;
+}
+
+/* A validated call, its rows kept from row_off on (for a call split in two below). */
+static void artr__forward_part(artr_ctx *c, const artr_batch *b, int n_layers, int row_off)
 {
     const artr_model *m = c->m;
     const artr_config *cfg = &m->cfg;
@@ -4975,7 +5006,7 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
         int j, r, half = c->head_dim / 2;
         for (r = 0; r < c->n_rope; r++) {
             float *cs = c->rope + ((size_t)r * (size_t)c->n_batch + (size_t)t) * (size_t)c->head_dim;
-            const float *inv = artr__rope_freqs_at(c, r, pos0 + t);
+            const float *inv = artr__rope_freqs_at(c, r);
             for (j = 0; j < half; j++) {
                 float a = (float)(pos0 + t) * inv[j];
                 cs[j] = cosf(a);
@@ -4994,17 +5025,20 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
     c->n_rows = b->logits == ARTR_LOGITS_NONE ? 0 : b->n - first;
     for (t = 0; t < c->n_rows; t++) {
         const float *x = c->x + (size_t)(first + t) * (size_t)E;
-        float *h = c->hidden + (size_t)t * (size_t)E;
+        float *h = c->hidden + (size_t)(row_off + t) * (size_t)E;
         if (m->out_norm_b) artr__layernorm(h, x, (const float *)m->out_norm->data, (const float *)m->out_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(h, x, (const float *)m->out_norm->data, E, cfg->norm_eps);
     }
-    if (c->n_rows) artr__matmul(m->output, c->hidden, E, c->n_rows, c->logits, cfg->n_vocab, c->n_threads, c->xq, c->xd);
+    if (c->n_rows)
+        artr__matmul(m->output, c->hidden + (size_t)row_off * (size_t)E, E, c->n_rows,
+                     c->logits + (size_t)row_off * (size_t)cfg->n_vocab, cfg->n_vocab, c->n_threads, c->xq, c->xd);
     if (m->hp.logit_softcap > 0) { /* Gemma: cap * tanh(logit / cap) */
-        float cap = m->hp.logit_softcap;
+        float cap = m->hp.logit_softcap, *lg = c->logits + (size_t)row_off * (size_t)cfg->n_vocab;
         size_t i, nl = (size_t)c->n_rows * (size_t)cfg->n_vocab;
-        for (i = 0; i < nl; i++) c->logits[i] = cap * tanhf(c->logits[i] / cap);
+        for (i = 0; i < nl; i++) lg[i] = cap * tanhf(lg[i] / cap);
     }
-    c->row_pos0 = c->n_past + first;
+    c->n_rows += c->n_rows ? row_off : 0;
+    c->row_pos0 = c->n_past + first - row_off;
     if (n_layers < c->n_layers) {
         if (c->partial_from > c->n_past) {
             c->partial_from = c->n_past;
@@ -5016,6 +5050,34 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
     for (t = 0; t < b->n; t++) c->hist[(c->n_past + t) % c->n_ctx] = b->tokens ? b->tokens[t] : -1;
     c->n_kv += b->n;
     c->n_past += b->n;
+}
+
+/* A validated call: it cannot fail. Phi-3 with LongRoPE computes what transformers'
+   generate() (and Microsoft's modeling_phi3.py) computes: the logits after a sequence of
+   length L come from every position rotated with the long factors when L exceeds the
+   original context, else with the short ones (generate drops its cache and recomputes
+   the sequence at the switch; so does artr__longrope_switch). A call that crosses the
+   line runs as two parts. A bounded cache keeps llama.cpp's rule, fixed at creation. */
+static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
+{
+    const artr__hparams *hp = &c->m->hp;
+    int orig = hp->n_ctx_orig, k = orig - c->n_kv;
+    if (hp->rope_freqs_short && !c->bounded && !c->rope_long && c->n_kv + b->n > orig) {
+        if (k > 0) {
+            artr_batch b1 = *b, b2 = *b;
+            b1.n = k;
+            b1.logits = b->logits == ARTR_LOGITS_ALL ? ARTR_LOGITS_ALL : ARTR_LOGITS_NONE;
+            artr__forward_part(c, &b1, n_layers, 0);
+            artr__longrope_switch(c, 1);
+            b2.n = b->n - k;
+            if (b2.tokens) b2.tokens += k;
+            else b2.embd += (size_t)k * (size_t)c->m->cfg.n_embd;
+            artr__forward_part(c, &b2, n_layers, b->logits == ARTR_LOGITS_ALL ? k : 0);
+            return;
+        }
+        artr__longrope_switch(c, 1);
+    }
+    artr__forward_part(c, b, n_layers, 0);
 }
 
 /* Feed a token a decoding step left pending (validated by the caller's check). */

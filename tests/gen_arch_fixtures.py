@@ -30,13 +30,14 @@ tests/gen_forward_fixtures.py, here with n_ids 48 and n_vocab 256):
 
 Every sequence (48 ids, and 8 prompt + 32 generated) is longer than Gemma's window.
 
-Phi-3's reference logits are transformers run one token at a time with its KV cache:
-transformers (like Microsoft's modeling_phi3.py) picks the long factors when the call's
-max(position) + 1 exceeds the original context, so stepping gives each position p the
-long factors iff p >= 32, which is what artr does for any batching.  One call over all 48
-ids would rotate positions 0..31 with the long factors too; the script prints how far
-that is from the stepped logits (and how far llama.cpp's rule, long factors for every
-position once n_ctx > 32, would be).
+Phi-3's reference logits are what transformers' generate() computes: row p is the last
+row of one forward over ids[0..p].  transformers (like Microsoft's modeling_phi3.py) picks
+the long factors when the call's max(position) + 1 exceeds the original context, and its
+Phi-3 prepare_inputs_for_generation drops the KV cache when a sequence first crosses it,
+so the whole sequence is recomputed with the long factors; artr does the same (for any
+batching).  One call over all 48 ids rotates positions 0..31 with the long factors too,
+which is also llama.cpp's rule (long factors everywhere once n_ctx > 32); the script
+prints how far that is from generate()'s logits.
 
 Checks: transformers loads each converted GGUF back (from_pretrained(dir, gguf_file=...))
 and its logits are compared with the safetensors model's (printed; asserted where
@@ -120,9 +121,27 @@ def make_phi3():
 MODELS = {"llama3": (make_llama3, 5000), "qwen3": (make_qwen3, 6000),
           "gemma3": (make_gemma3, 7000), "phi3": (make_phi3, 8000)}
 
-# what transformers' GGUF reader does not take from the file (its integrations/ggml.py maps
-# no key for it): passed to from_pretrained so the check compares the weights and the rest
-GGUF_OVERRIDES = {"qwen3": dict(head_dim=24), "gemma3": dict(query_pre_attn_scalar=16)}
+
+def gguf_overrides(name, cfg):
+    """What transformers' GGUF reader does not take from the file, passed to from_pretrained
+    so that the check compares the weights and everything else: vocab_size (it reads it
+    from the tokenizer, and these files have none; llama.cpp writes {arch}.vocab_size only
+    for llama), head_dim for qwen3 (it maps no key_length there), query_pre_attn_scalar
+    (no GGUF key), Gemma's final_logit_softcapping (a llama.cpp key its gemma3 map lacks),
+    and the rope scaling behind rope_freqs / rope_factors_* (it reads neither
+    tensor)."""
+    kw = dict(vocab_size=N_VOCAB)
+    if name == "qwen3":
+        kw["head_dim"] = cfg.head_dim
+    if name == "gemma3":
+        kw["query_pre_attn_scalar"] = cfg.query_pre_attn_scalar
+        kw["final_logit_softcapping"] = cfg.final_logit_softcapping  # not in its gemma3 key map
+    if name in ("llama3", "phi3"):
+        kw["rope_parameters"] = dict(cfg.rope_parameters)
+    if name == "phi3":  # and Phi3Config's default pad id 32000 is outside this vocabulary
+        kw["original_max_position_embeddings"] = cfg.original_max_position_embeddings
+        kw["pad_token_id"] = None
+    return kw
 
 
 @torch.no_grad()
@@ -166,21 +185,16 @@ def gap2(row):
 
 
 @torch.no_grad()
-def stepped_logits(model, ids):
-    """Logits of each position, one token per call through the KV cache."""
-    past, rows = None, []
-    for i in range(len(ids)):
-        out = model(input_ids=ids[None, i:i + 1], past_key_values=past, use_cache=True)
-        past = out.past_key_values
-        rows.append(out.logits[0, -1].float().numpy())
-    return np.stack(rows)
+def prefix_logits(model, ids):
+    """Row p: the last logits of one forward over ids[0..p] (what generate() computes)."""
+    return np.stack([model(input_ids=ids[None, :i + 1]).logits[0, -1].float().numpy() for i in range(len(ids))])
 
 
 @torch.no_grad()
 def reference(name, model, ids):
     """(logits[n_ids][vocab], gen[n_gen], min greedy gap)."""
     full = model(input_ids=ids[None]).logits[0].float().numpy()
-    logits = stepped_logits(model, ids) if name == "phi3" else full
+    logits = prefix_logits(model, ids) if name == "phi3" else full
     prompt = ids[None, :N_PROMPT]
     gc = model.generation_config
     gc.eos_token_id = None
@@ -199,10 +213,10 @@ def reference(name, model, ids):
         f2 = model(input_ids=seq[None, :-1]).logits[0].float().numpy()
         for step in range(N_GEN):
             assert int(np.argmax(f2[N_PROMPT - 1 + step])) == gen[step], f"{name}: step {step}"
-    else:
-        st = stepped_logits(model, seq[:-1])
-        for step in range(N_GEN):
-            assert int(np.argmax(st[N_PROMPT - 1 + step])) == gen[step], f"{name}: step {step}"
+    else:  # generate() equals one forward per prefix (it drops the cache at the switch)
+        st = prefix_logits(model, seq[:-1])
+        for step, lg in enumerate(out.logits):
+            assert np.abs(st[N_PROMPT - 1 + step] - lg[0].float().numpy()).max() < 1e-4, f"{name}: step {step}"
     return logits, full, gen, float(min(gaps))
 
 
@@ -220,16 +234,16 @@ def write_ref(path, ids, logits, gen):
 
 
 @torch.no_grad()
-def gguf_roundtrip(name, gguf_path, ids, ref):
+def gguf_roundtrip(name, cfg, gguf_path, ids, ref):
     """transformers loads our GGUF; max |logit diff| against the safetensors model."""
-    kw = dict(GGUF_OVERRIDES.get(name, {}))
+    kw = gguf_overrides(name, cfg)
     try:
         m = AutoModelForCausalLM.from_pretrained(os.path.dirname(gguf_path), gguf_file=os.path.basename(gguf_path),
                                                  torch_dtype=torch.float32, attn_implementation="eager", **kw)
     except Exception as e:  # noqa: BLE001 -- report, do not hide
         return None, f"transformers cannot load it: {type(e).__name__}: {e}"
     m.eval()
-    lg = stepped_logits(m, ids) if name == "phi3" else m(input_ids=ids[None]).logits[0].float().numpy()
+    lg = prefix_logits(m, ids) if name == "phi3" else m(input_ids=ids[None]).logits[0].float().numpy()
     return float(np.abs(lg - ref).max()), type(m).__name__
 
 
@@ -255,14 +269,15 @@ def main():
             model.save_pretrained(d, safe_serialization=True)
             convert.convert(d, gguf_path, dtype="f32", name=f"hf_{name}", quiet=True)
         write_ref(os.path.join(OUT_DIR, f"hf_{name}.ref"), ids.numpy(), logits, gen)
-        md, how = gguf_roundtrip(name, gguf_path, ids, logits)
+        md, how = gguf_roundtrip(name, model.config, gguf_path, ids, logits)
         if md is None:
             print(f"  GGUF -> transformers: {how}")
         else:
             print(f"  GGUF -> transformers ({how}): max |logit diff| vs safetensors {md:.3e}")
+            assert md < 1e-4, f"{name}: transformers on our GGUF differs by {md}"
         if name == "phi3":
-            print(f"  one call over all {N_IDS} ids (long factors for positions < {PHI3_ORIG} too): "
-                  f"max |diff| vs stepped {np.abs(full - logits).max():.3f}")
+            print(f"  one call over all {N_IDS} ids (long factors for positions < {PHI3_ORIG} too, which is "
+                  f"llama.cpp's rule at n_ctx > {PHI3_ORIG}): max |diff| vs generate's {np.abs(full - logits).max():.3f}")
         print(f"  {gguf_path}: {os.path.getsize(gguf_path)} bytes")
 
 

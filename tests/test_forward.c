@@ -149,7 +149,7 @@ static void th_check_hf(const char *gguf, const char *ref_name, double tol, int 
 
 static void test_forward_vs_transformers(void)
 {
-    static const char *const names[] = {"llama", "llama_tied", "qwen2", "gpt2"};
+    static const char *const names[] = {"llama", "llama_tied", "qwen2", "gpt2", "llama3", "qwen3", "gemma3", "phi3"};
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         char gguf[64], ref[64];
