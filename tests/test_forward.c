@@ -212,7 +212,8 @@ static float *th_run(artr_ctx *c, const int32_t *ids, int n, int per_call)
 
 static void test_forward_batch_equals_steps(void)
 {
-    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_llama_q4_0.gguf", "quant.gguf"};
+    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_llama_q4_0.gguf", "quant.gguf",
+                                        "hf_llama3.gguf", "hf_qwen3.gguf", "hf_gemma3.gguf", "hf_phi3.gguf"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         artr_model *m = NULL;
@@ -485,7 +486,8 @@ static void test_ctx_placement_and_errors(void)
    nothing, keeps the sinks, and stays equal to the unbounded run until it first evicts. */
 static void test_ctx_bounded_cache(void)
 {
-    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf"};
+    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_llama3.gguf",
+                                        "hf_qwen3.gguf", "hf_gemma3.gguf", "hf_phi3.gguf"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         artr_model *m = NULL;
@@ -538,7 +540,8 @@ static void test_ctx_bounded_cache(void)
 #define TOL_KV_F16_BOUNDED 6e-2
 static void test_ctx_kv_f16(void)
 {
-    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf"};
+    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_qwen3.gguf",
+                                        "hf_gemma3.gguf"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         artr_model *m = NULL;
@@ -557,7 +560,7 @@ static void test_ctx_kv_f16(void)
         }
         cfg = artr_model_config(m);
         vocab = cfg->n_vocab;
-        kv_dim = cfg->n_head_kv * (cfg->n_embd / cfg->n_head);
+        kv_dim = cfg->n_head_kv * cfg->head_dim;
         for (i = 0; i < 48; i++) ids[i] = (int32_t)((i * 37 + 11) % vocab);
         memset(&cp, 0, sizeof cp);
         cp.n_ctx = 64;
