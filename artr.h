@@ -1,7 +1,7 @@
-/* artr.h - v0.4.1 - transformer inference in one file - public domain or MIT (see end)
+/* artr.h - v0.5.0 - transformer inference in one file - public domain or MIT (see end)
 
-   artr runs autoregressive decoder-only transformers (Llama, Qwen2, GPT-2 families)
-   from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
+   artr runs autoregressive decoder-only transformers (Llama 2/3, Qwen2/3, Gemma 3,
+   Phi-3, GPT-2 families) from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
 
    DOCUMENTATION
 
@@ -113,8 +113,29 @@
 
    Formats.
      GGUF v2 and v3 (little-endian), every metadata type including nested arrays.
-       Architectures: llama, qwen2, gpt2. Any other file opens as a plain container with
-       artr_model_params.container = 1 (metadata and tensors only).
+       Architectures (llama.cpp's names, keys and tensors, checked against transformers):
+         llama   Llama 2/3.x, SmolLM2, TinyLlama, Mistral-style: any rope.freq_base, Llama
+                 3's rope_freqs.weight (divisors of the rotation frequencies), linear rope
+                 scaling, tied or separate output;
+         qwen2   Qwen2/2.5 (Q/K/V biases); qwen3: per-head RMSNorm on Q and K before rope,
+                 head size attention.key_length (need not be embedding / heads);
+         gemma3  embeddings times sqrt(n_embd), norms as stored (the converter folds
+                 Gemma's 1 + w), QK norm, norms after attention and after the FFN, GeGLU,
+                 sliding-window layers (attention.sliding_window, every 6th layer global,
+                 attention.sliding_window_pattern) with rope.freq_base_swa (default 1e4),
+                 final_logit_softcapping, query scale 1/sqrt(head size) (or the
+                 gemma3.attention.query_pre_attn_scalar tools/convert.py writes when it
+                 differs; llama.cpp's 27B rule without it). The cache of a sliding-window
+                 layer still holds every position (masked exactly to the window);
+         phi3    fused attn_qkv and gate|up ffn_up, LongRoPE (rope_factors_long/_short,
+                 rope.scaling.attn_factor) as transformers' generate() computes it: the
+                 long factors for every position once the sequence is longer than
+                 rope.scaling.original_context_length, the cache recomputed from the token
+                 history at the switch (llama.cpp instead uses the long factors for every
+                 position whenever n_ctx exceeds the original context);
+         gpt2    LayerNorm with biases, learned positions, GELU MLP.
+       Any other file opens as a plain container with artr_model_params.container = 1
+       (metadata and tensors only).
        Weight types F32, F16, BF16, Q8_0, Q4_0; norms and biases F32. Every other ggml
        type is recognised (sizes checked, shown by name) but not run.
      llama2.c legacy (version 0) checkpoints: 7 int32 header, float32 weights, shared or
@@ -135,10 +156,15 @@
            if (artr_detok_push(m, &d, ids[i], buf, sizeof buf, &k, &err) == ARTR_OK)
                fwrite(buf, 1, k, stdout);
 
-   Limits. Big-endian hosts and files are refused. Rope scaling, partial rotary
-   embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
+   Limits. Big-endian hosts and files are refused. YaRN and other rope scalings but
+   linear, llama3 (rope_freqs) and Phi-3's LongRoPE, partial rotary embeddings, unequal
+   key and value head sizes, attention logit softcapping (Gemma 2), mixture-of-experts,
+   vision towers and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.5.0 (2026-12-02) architectures qwen3, gemma3, phi3 and Llama 3's rope_freqs, in the
+                        one forward pass; artr_config.head_dim; tools/convert.py converts
+                        Qwen3, Gemma 3, Phi-3 and Llama 3 rope scaling.
      0.4.1 (2026-12-02) files mapped on Windows (MapViewOfFile; ARTR_NO_MMAP still reads,
                         with 64-bit offsets); failure messages in printf syntax, checked by
                         the compiler (format attribute, fixes for 32-bit int32_t); §5 model
@@ -165,8 +191,8 @@
 #include <stdint.h>
 
 #define ARTR_VERSION_MAJOR 0
-#define ARTR_VERSION_MINOR 4
-#define ARTR_VERSION_PATCH 1
+#define ARTR_VERSION_MINOR 5
+#define ARTR_VERSION_PATCH 0
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
 #ifndef ARTRDEF
