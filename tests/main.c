@@ -59,6 +59,7 @@ static const th_test tests[] = {
     T(test_gguf_misaligned),
     T(test_gguf_file_vs_memory),
     T(test_gguf_bad_shapes),
+    T(test_gguf_new_archs),
     T(test_llama2c_matches_gguf),
     T(test_llama2c_classifier),
     T(test_llama2c_tokenizer),
