@@ -125,8 +125,10 @@
                  attention.sliding_window_pattern) with rope.freq_base_swa (default 1e4),
                  final_logit_softcapping, query scale 1/sqrt(head size) (or the
                  gemma3.attention.query_pre_attn_scalar tools/convert.py writes when it
-                 differs; llama.cpp's 27B rule without it). The cache of a sliding-window
-                 layer still holds every position (masked exactly to the window);
+                 differs; llama.cpp's 27B rule without it). A sliding-window layer's
+                 cache is a ring of window + n_batch - 1 positions (its memory does not
+                 grow with n_ctx; artr_ctx_bytes counts it), so a truncation may drop at
+                 most n_batch positions past the window (a bounded cache keeps full rows);
          phi3    fused attn_qkv and gate|up ffn_up, LongRoPE (rope_factors_long/_short,
                  rope.scaling.attn_factor) as transformers' generate() computes it: the
                  long factors for every position once the sequence is longer than
@@ -162,8 +164,9 @@
    vision towers and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
-     0.5.0 (2026-12-02) architectures qwen3, gemma3, phi3 and Llama 3's rope_freqs, in the
-                        one forward pass; artr_config.head_dim; tools/convert.py converts
+     0.5.0 (2026-12-02) architectures qwen3, gemma3 (sliding-window layers in a ring
+                        cache), phi3 and Llama 3's rope_freqs, in the one forward pass;
+                        artr_config.head_dim; tools/convert.py converts
                         Qwen3, Gemma 3, Phi-3 and Llama 3 rope scaling.
      0.4.1 (2026-12-02) files mapped on Windows (MapViewOfFile; ARTR_NO_MMAP still reads,
                         with 64-bit offsets); failure messages in printf syntax, checked by
@@ -4396,8 +4399,12 @@ struct artr_ctx {
     int head_dim, kv_dim, qkv_ld;
     int kv_type;       /* ARTR_TYPE_F32 or ARTR_TYPE_F16: the cache's elements */
     size_t kv_es;      /* bytes per cache element (4 or 2) */
-    unsigned char *k_cache; /* (n_layer, n_ctx, kv_dim) elements of kv_type */
-    unsigned char *v_cache; /* (n_layer, n_ctx, kv_dim) */
+    unsigned char *k_cache; /* per layer (n_ctx, kv_dim) elements of kv_type, a sliding-
+                               window layer (swa_rows, kv_dim): a ring, position p in row
+                               p % swa_rows (artr__kv_row) */
+    unsigned char *v_cache; /* the same for values */
+    int swa_rows;      /* rows of a sliding-window layer's ring (window + n_batch - 1), or 0:
+                          every layer holds n_ctx rows */
     float *x;          /* (n_batch, n_embd) residual stream */
     float *xb;         /* (n_batch, n_embd) normed input / sublayer output */
     float *qkv;        /* (n_batch, q_dim + 2 kv_dim) queries, keys, values */
@@ -4435,8 +4442,18 @@ typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
         logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, total;
     uint64_t act; /* activation bytes to quantize per call (artr__matmul_q), or 0 */
-    int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type;
+    int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type, swa_rows;
 } artr__ctx_layout;
+
+/* Cache rows of the layers before l: n_ctx for a global layer, swa_rows for a sliding-
+   window one (every swa_period-th layer is global, so l / period of them come first). */
+static uint64_t artr__kv_rows_before(const artr_model *m, int n_ctx, int swa_rows, int l)
+{
+    int p = m->hp.swa_period, g;
+    if (!swa_rows) return (uint64_t)l * (uint64_t)n_ctx;
+    g = p > 0 ? l / p : 0;
+    return (uint64_t)g * (uint64_t)n_ctx + (uint64_t)(l - g) * (uint64_t)swa_rows;
+}
 
 /* Whether any tensor is Q8_0 or Q4_0: the context then has room for quantized activations. */
 static ARTR__UNUSED int artr__model_has_qweights(const artr_model *m)
@@ -4491,7 +4508,14 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     if (p && (p->n_sink > 0 || p->bounded) && p->n_sink + l->n_batch > l->n_ctx)
         return ARTR__FAIL(err, ARTR_E_ARG, "n_sink %d + n_batch %d leave no room for a window in n_ctx %d",
                           p->n_sink, l->n_batch, l->n_ctx);
-    slot[0] = &l->k_cache;  fl[0] = (uint64_t)l->n_layers * (uint64_t)l->n_ctx * (uint64_t)kv_dim;
+    /* a sliding-window layer keeps a ring of window + n_batch - 1 rows: a call's n new keys
+       and the window before the first; not in a bounded cache, whose eviction moves rows */
+    l->swa_rows = 0;
+    if (m->hp.swa_window > 0 && !(p && (p->n_sink > 0 || p->bounded)) &&
+        (int64_t)m->hp.swa_window + l->n_batch - 1 < l->n_ctx)
+        l->swa_rows = m->hp.swa_window + l->n_batch - 1;
+    slot[0] = &l->k_cache;
+    fl[0] = artr__kv_rows_before(m, l->n_ctx, l->swa_rows, l->n_layers) * (uint64_t)kv_dim;
     if (l->kv_type == ARTR_TYPE_F16) fl[0] = (fl[0] + 1) / 2; /* 4-byte units */
     slot[1] = &l->v_cache;  fl[1] = fl[0];
     slot[2] = &l->x;        fl[2] = (uint64_t)l->n_batch * (uint64_t)c->n_embd;
@@ -4637,6 +4661,7 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->n_rope = m->hp.swa_window > 0 ? 2 : 1;
     c->kv_type = l.kv_type;
     c->kv_es = l.kv_type == ARTR_TYPE_F16 ? 2 : 4;
+    c->swa_rows = l.swa_rows;
     c->k_cache = base + l.k_cache;
     c->v_cache = base + l.v_cache;
 #define ARTR__CARVE(F) c->F = (float *)(void *)(base + l.F)
@@ -4701,6 +4726,12 @@ ARTRDEF artr_status artr_ctx_truncate(artr_ctx *c, int n_pos, artr_error *err)
     if (c->n_past > c->n_kv && drop > c->n_kv - c->n_sink)
         return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: positions before %d were evicted from the bounded cache",
                           n_pos, c->n_past - (c->n_kv - c->n_sink));
+    /* a sliding-window ring holds the last swa_rows positions; the window before n_pos must
+       still be there (dropping up to n_batch positions always works) */
+    if (c->swa_rows && n_pos > 0 && n_pos - c->m->hp.swa_window + 1 < c->n_kv - c->swa_rows &&
+        c->n_kv > c->swa_rows)
+        return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: the sliding-window layers keep only positions from %d (window %d + n_batch %d - 1)",
+                          n_pos, c->n_kv - c->swa_rows, c->m->hp.swa_window, c->n_batch);
     c->n_kv -= drop;
     c->n_past = n_pos;
     if (c->rope_long && !c->bounded && c->n_kv <= c->m->hp.n_ctx_orig) artr__longrope_switch(c, 0);
@@ -4725,9 +4756,10 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     row = (size_t)src->kv_dim * src->kv_es;
     rows_bytes = (size_t)src->n_kv * row;
     for (l = 0; l < src->n_layers; l++) {
-        size_t off = (size_t)l * (size_t)src->n_ctx * row;
-        memcpy(dst->k_cache + off, src->k_cache + off, rows_bytes);
-        memcpy(dst->v_cache + off, src->v_cache + off, rows_bytes);
+        size_t off = (size_t)artr__kv_rows_before(src->m, src->n_ctx, src->swa_rows, l) * row;
+        size_t n = src->swa_rows && artr__layer_swa(src->m, l) ? (size_t)src->swa_rows * row : rows_bytes;
+        memcpy(dst->k_cache + off, src->k_cache + off, n);
+        memcpy(dst->v_cache + off, src->v_cache + off, n);
     }
     memcpy(dst->hidden, src->hidden, (size_t)src->n_rows * (size_t)cfg->n_embd * sizeof(float));
     memcpy(dst->logits, src->logits, (size_t)src->n_rows * (size_t)cfg->n_vocab * sizeof(float));
@@ -4749,10 +4781,11 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     return ARTR_OK;
 }
 
-/* Cache row `pos` of layer l in cache (k_cache or v_cache). */
+/* Cache row of position `pos` of layer l in cache (k_cache or v_cache). */
 static unsigned char *artr__kv_row(const artr_ctx *c, unsigned char *cache, int l, int pos)
 {
-    return cache + ((size_t)l * (size_t)c->n_ctx + (size_t)pos) * (size_t)c->kv_dim * c->kv_es;
+    size_t slot = c->swa_rows && artr__layer_swa(c->m, l) ? (size_t)(pos % c->swa_rows) : (size_t)pos;
+    return cache + ((size_t)artr__kv_rows_before(c->m, c->n_ctx, c->swa_rows, l) + slot) * (size_t)c->kv_dim * c->kv_es;
 }
 
 /* n floats into a cache row (rounded to half for an F16 cache: the writer artr_quantize_f32
@@ -4877,6 +4910,7 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
     const artr_config *cfg = &c->m->cfg;
     int hd = c->head_dim, group = cfg->n_head / cfg->n_head_kv, task;
     int window = artr__layer_swa(c->m, l) ? c->m->hp.swa_window : 0;
+    int ring = window > 0 && c->swa_rows ? c->swa_rows : INT32_MAX; /* row of position j: j % ring */
     const unsigned char *kc = artr__kv_row(c, c->k_cache, l, 0), *vc = artr__kv_row(c, c->v_cache, l, 0);
     size_t row = (size_t)c->kv_dim * c->kv_es, head = (size_t)hd * c->kv_es;
     artr__dot_fn dot = artr__dot_for(c->kv_type);
@@ -4896,10 +4930,10 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
 #else
         float *s = c->scores;
 #endif
-        for (j = j0; j < len; j++) s[j] = dot(kc + (size_t)j * row + (size_t)g * head, q, hd) * scale;
+        for (j = j0; j < len; j++) s[j] = dot(kc + (size_t)(j % ring) * row + (size_t)g * head, q, hd) * scale;
         artr__softmax_into(s + j0, s + j0, len - j0);
         for (i = 0; i < hd; i++) out[i] = 0;
-        for (j = j0; j < len; j++) axpy(out, s[j], vc + (size_t)j * row + (size_t)g * head, hd);
+        for (j = j0; j < len; j++) axpy(out, s[j], vc + (size_t)(j % ring) * row + (size_t)g * head, hd);
     }
 }
 
@@ -4917,8 +4951,6 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
     int E = cfg->n_embd, Q = c->q_dim, KV = c->kv_dim, F = cfg->n_ff, ld = c->qkv_ld, nt = c->n_threads, t;
     int hd = c->head_dim, ldh = c->ld_hb, gpt2 = cfg->arch == ARTR_ARCH_GPT2, neox = hp->neox;
     const float *rope = c->rope + (size_t)artr__layer_swa(m, l) * (size_t)c->n_batch * (size_t)hd;
-    unsigned char *kc = artr__kv_row(c, c->k_cache, l, pos0), *vc = artr__kv_row(c, c->v_cache, l, pos0);
-    size_t kv_row = (size_t)KV * c->kv_es;
 
     for (t = 0; t < n; t++) {
         const float *x = c->x + (size_t)t * (size_t)E;
@@ -4949,8 +4981,8 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
             artr__rope(q, cfg->n_head, hd, rope + (size_t)t * (size_t)hd, neox);
             artr__rope(q + Q, cfg->n_head_kv, hd, rope + (size_t)t * (size_t)hd, neox);
         }
-        artr__kv_store(c, kc + (size_t)t * kv_row, q + Q, KV);
-        artr__kv_store(c, vc + (size_t)t * kv_row, q + Q + KV, KV);
+        artr__kv_store(c, artr__kv_row(c, c->k_cache, l, pos0 + t), q + Q, KV);
+        artr__kv_store(c, artr__kv_row(c, c->v_cache, l, pos0 + t), q + Q + KV, KV);
     }
     artr__attention(c, l, n, pos0);
     artr__matmul(w->wo, c->att, Q, n, c->xb, E, nt, c->xq, c->xd);

@@ -84,6 +84,7 @@ static const th_test tests[] = {
     T(test_ctx_placement_and_errors),
     T(test_ctx_bounded_cache),
     T(test_ctx_kv_f16),
+    T(test_ctx_sliding_window),
     T(test_forward_converted_models),
     T(test_forward_shipped_perplexity),
     T(test_sampling_vs_transformers),
