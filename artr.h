@@ -4828,7 +4828,7 @@ static void artr__ctx_evict(artr_ctx *c, int n)
         memmove(v + to, v + from, count);
         if (cfg->arch == ARTR_ARCH_GPT2) continue; /* learned positions: nothing to rotate */
         for (j = 0; j < half; j++) {               /* rotate by -d: cos(-a), sin(-a) */
-            float a = (float)d * c->inv_freq[(size_t)artr__layer_swa(c->m, l) * (size_t)(half + 1) + (size_t)j];
+            float a = (float)d * artr__rope_freqs_at(c, artr__layer_swa(c->m, l))[j];
             c->rope[j] = cosf(a);
             c->rope[half + j] = -sinf(a);
         }

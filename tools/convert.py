@@ -7,7 +7,8 @@ MODEL is either
   * a Hugging Face model directory: config.json and model.safetensors (or sharded
     model-0000i-of-0000n.safetensors), with tokenizer.model (SentencePiece) or
     tokenizer.json (BPE) when present. Architectures: LlamaForCausalLM, Qwen2ForCausalLM,
-    GPT2LMHeadModel; anything else is refused with a clear error.
+    Qwen3ForCausalLM, Gemma3ForCausalLM (text), Phi3ForCausalLM, GPT2LMHeadModel;
+    anything else is refused with a clear error.
   * a llama2.c checkpoint (legacy version-0 export, float32), with its tokenizer.bin
     (--tokenizer, or tokenizer.bin beside the checkpoint) or a tokenizer.model.
 
@@ -18,7 +19,17 @@ so what this writes loads in llama.cpp, and what llama.cpp's converter writes lo
   * Llama: Hugging Face stores q_proj/k_proj rows permuted for rotate_half; GGUF keeps
     Meta's interleaved layout, so they are permuted back (k_proj with the kv head count).
     llama2.c checkpoints are already in Meta's layout and are copied as they are.
+  * Llama 3.x (rope_type llama3): rope_freqs.weight, the per-dimension divisors of the
+    rotation frequencies llama.cpp's converter computes from the rope scaling.
   * Qwen2: no permutation (llama.cpp runs it with NeoX-style rope); q/k/v biases kept.
+  * Qwen3: as Qwen2 without biases, plus attn_q_norm / attn_k_norm and key_length.
+  * Gemma 3: every *norm.weight gets Gemma's + 1 folded in (Gemma3RMSNorm multiplies by
+    1 + w); post_attention_norm, ffn_norm (pre_feedforward), post_ffw_norm; sliding
+    window, final softcap, rope.freq_base_swa; query_pre_attn_scalar only when it is not
+    the head size (llama.cpp assumes 1/sqrt(head size)).
+  * Phi-3: qkv_proj -> attn_qkv and gate_up_proj -> ffn_up stay fused; LongRoPE factors
+    -> rope_factors_long / rope_factors_short, rope.scaling.attn_factor and
+    rope.scaling.original_context_length.
   * GPT-2: Conv1D weights are stored (in, out) and are transposed; the fused c_attn
     becomes attn_qkv; the tied lm_head is not written (output falls back to token_embd).
   * Types: 1-D tensors, norms, biases and position embeddings stay F32; other weights get
@@ -786,8 +797,10 @@ def open_model(src, tokenizer, tokenizer_pre):
         model = HfGpt2(src, cfg, st) if arch == "gpt2" else HfLlama(src, cfg, st, arch)
         spm = tokenizer if tokenizer and tokenizer.endswith(".model") else os.path.join(src, "tokenizer.model")
         tjs = tokenizer if tokenizer and tokenizer.endswith(".json") else os.path.join(src, "tokenizer.json")
-        if arch == "llama" and os.path.isfile(spm):
+        if arch in ("llama", "gemma3", "phi3") and os.path.isfile(spm):  # llama.cpp's set_vocab choices
             vocab = vocab_sentencepiece(spm, src, model.n_vocab)
+            if arch == "gemma3":
+                vocab.add_space_prefix = False
         elif os.path.isfile(tjs):
             vocab = vocab_bpe_json(tjs, src, model.n_vocab, tokenizer_pre or pre)
         elif os.path.isfile(spm):
@@ -895,7 +908,7 @@ def convert(src, out, dtype="f16", tokenizer=None, name=None, tokenizer_pre=None
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        description="Convert a Hugging Face safetensors model (Llama, Qwen2, GPT-2) or a llama2.c "
+        description="Convert a Hugging Face safetensors model (Llama, Qwen2, Qwen3, Gemma 3, Phi-3, GPT-2) or a llama2.c "
                     "checkpoint to GGUF, following llama.cpp's conventions.")
     ap.add_argument("model", help="Hugging Face model directory or llama2.c checkpoint (.bin)")
     ap.add_argument("-o", "--outfile", help="output .gguf (default: MODEL-DTYPE.gguf beside the input)")
@@ -904,7 +917,7 @@ def main(argv=None):
     ap.add_argument("--tokenizer", help="tokenizer.bin (llama2.c), tokenizer.model or tokenizer.json "
                                         "to use instead of the one beside the model")
     ap.add_argument("--tokenizer-pre", help="tokenizer.ggml.pre for a BPE tokenizer (default by "
-                                            "architecture: llama-bpe, qwen2, gpt-2)")
+                                            "architecture: llama-bpe, qwen2 (qwen3 too), gpt-2, default)")
     ap.add_argument("--name", help="general.name (default: the input's name)")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     a = ap.parse_args(argv)
