@@ -70,6 +70,7 @@ static const th_test tests[] = {
     T(test_load_file_errors),
     T(test_load_file_mapped),
     T(test_prefixes),
+    T(test_prefixes_archs),
     T(test_byte_flips),
     T(test_crafted_overflows),
     T(test_crafted_duplicates),
