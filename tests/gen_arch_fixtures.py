@@ -10,7 +10,9 @@ Run from the repository root:
 For each family a small random-init model is built from transformers' own class
 (attn_implementation="eager", float32, eval), every parameter overwritten with peaked
 random values (norm weights 1 + 0.2 randn, or 0.2 randn for Gemma's 1 + w norms;
-embeddings 0.5 randn; linear weights randn * 1.5 / sqrt(fan_in)), saved with
+embeddings 0.5 randn, Gemma's 0.5/3 randn as it scales them by sqrt(64); linear weights
+randn * 1.5 / sqrt(fan_in)); a seed is taken when the logits' std is > 1, every greedy
+step's top-1 beats the top-2 by >= 1e-3 and the continuation has >= 8 distinct tokens, saved with
 save_pretrained (safetensors) and converted by OUR tools/convert.py (--dtype f32), which
 follows llama.cpp's converter conventions.  The GGUF and transformers' outputs are
 written as tests/fixtures/hf_<name>.gguf / hf_<name>.ref (the AREF layout of
@@ -23,7 +25,8 @@ tests/gen_forward_fixtures.py, here with n_ids 48 and n_vocab 256):
           2 kv heads, q/k norms, rope 1e6, 2 layers, ffn 64, tied.
   gemma3  Gemma3ForCausalLM (text), hidden 64, 2 heads of size 16, 1 kv head, 6 layers
           (5 sliding-window layers of window 8, layer 5 global), rope 1e6 global / 1e4
-          local, query_pre_attn_scalar = head size, final logit softcap 15, ffn 32, tied.
+          local, query_pre_attn_scalar = head size, final logit softcap 15, ffn 16,
+          untied (tied, this random model's greedy path copies its input: one token).
   phi3    Phi3ForCausalLM, hidden 64, 4 heads, 2 kv heads, 2 layers, ffn 64, fused
           qkv_proj and gate_up_proj, LongRoPE (context 256, original 32, random long and
           short factors in [1, 3], attention factor sqrt(1 + ln 8 / ln 32)), untied.
@@ -65,6 +68,7 @@ N_IDS = 48
 N_PROMPT = 8
 N_GEN = 32
 MIN_GAP = 1e-3
+MIN_DISTINCT = 8  # a greedy continuation stuck on one token would test little
 REF_MAGIC = 0x46455241
 
 torch.use_deterministic_algorithms(True)
@@ -95,10 +99,10 @@ def make_qwen3():
 
 def make_gemma3():
     return Gemma3ForCausalLM(Gemma3TextConfig(
-        vocab_size=N_VOCAB, hidden_size=64, intermediate_size=32, num_hidden_layers=6,
+        vocab_size=N_VOCAB, hidden_size=64, intermediate_size=16, num_hidden_layers=6,
         num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=256,
         sliding_window=8, query_pre_attn_scalar=16, final_logit_softcapping=15.0,
-        rms_norm_eps=1e-6, tie_word_embeddings=True, **COMMON))
+        rms_norm_eps=1e-6, tie_word_embeddings=False, **COMMON))
 
 
 PHI3_ORIG = 32
@@ -158,8 +162,8 @@ def perturb(model, g, gemma):
                 v = 0.2 * r
             elif "Norm" in cls:
                 v = 0.2 * r if gemma else 1.0 + 0.2 * r
-            elif isinstance(mod, torch.nn.Embedding):
-                v = 0.5 * r
+            elif isinstance(mod, torch.nn.Embedding):  # Gemma scales them by sqrt(n_embd) = 8
+                v = (0.5 / 3 if gemma else 0.5) * r
             elif isinstance(mod, torch.nn.Linear):
                 v = r * (1.5 / math.sqrt(p.shape[1]))
             else:
@@ -258,9 +262,11 @@ def main():
             model, ids = build(name, seed)
             logits, full, gen, gap = reference(name, model, ids)
             std = float(logits.std())
-            if std > 1.0 and gap >= MIN_GAP:
+            distinct = len(set(gen.tolist()))
+            if std > 1.0 and gap >= MIN_GAP and distinct >= MIN_DISTINCT:
                 break
-            print(f"{name}: seed {seed} rejected (logit std {std:.3f}, greedy gap {gap:.2e})")
+            print(f"{name}: seed {seed} rejected (logit std {std:.3f}, greedy gap {gap:.2e}, "
+                  f"{distinct} distinct greedy tokens)")
         else:
             sys.exit(f"{name}: no acceptable seed")
         print(f"{name}: seed {seed}, logit std {std:.2f}, min greedy top-1 gap {gap:.4f}")
