@@ -2551,12 +2551,21 @@ static void artr__geglu(float *g, const float *u, int n)
     for (i = 0; i < n; i++) g[i] *= u[i];
 }
 
+/* RMSNorm in place (artr__rmsnorm's arithmetic; that kernel may not alias its arguments). */
+static void artr__rmsnorm_self(float *x, const float *w, int n, float eps)
+{
+    float ss = artr__dot_for(ARTR_TYPE_F32)(x, x, n), scale;
+    int i;
+    scale = 1.0f / sqrtf(ss / (float)n + eps);
+    for (i = 0; i < n; i++) x[i] = x[i] * scale * w[i];
+}
+
 /* RMSNorm over each of n_head heads of size hd, in place, with one weight (hd) for all
    heads (Qwen3's and Gemma 3's q_norm / k_norm). */
 static void artr__head_rmsnorm(float *v, int n_head, int hd, const float *w, float eps)
 {
     int h;
-    for (h = 0; h < n_head; h++) artr__rmsnorm(v + (size_t)h * (size_t)hd, v + (size_t)h * (size_t)hd, w, hd, eps);
+    for (h = 0; h < n_head; h++) artr__rmsnorm_self(v + (size_t)h * (size_t)hd, w, hd, eps);
 }
 
 static void artr__gelu(float *x, int n)
@@ -4989,7 +4998,7 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
     for (t = 0; t < n; t++) {
         float *x = c->x + (size_t)t * (size_t)E, *xb = c->xb + (size_t)t * (size_t)E;
         if (w->bo) artr__add(xb, (const float *)w->bo->data, E);
-        if (w->attn_post_norm) artr__rmsnorm(xb, xb, (const float *)w->attn_post_norm->data, E, cfg->norm_eps);
+        if (w->attn_post_norm) artr__rmsnorm_self(xb, (const float *)w->attn_post_norm->data, E, cfg->norm_eps);
         artr__add(x, xb, E);
         if (gpt2) artr__layernorm(xb, x, (const float *)w->ffn_norm->data, (const float *)w->ffn_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(xb, x, (const float *)w->ffn_norm->data, E, cfg->norm_eps);
@@ -5019,7 +5028,7 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
     for (t = 0; t < n; t++) {
         float *xb = c->xb + (size_t)t * (size_t)E;
         if (w->b_down) artr__add(xb, (const float *)w->b_down->data, E);
-        if (w->ffn_post_norm) artr__rmsnorm(xb, xb, (const float *)w->ffn_post_norm->data, E, cfg->norm_eps);
+        if (w->ffn_post_norm) artr__rmsnorm_self(xb, (const float *)w->ffn_post_norm->data, E, cfg->norm_eps);
         artr__add(c->x + (size_t)t * (size_t)E, xb, E);
     }
 }
