@@ -1,7 +1,8 @@
 /* artr.h - v0.5.0 - transformer inference in one file - public domain or MIT (see end)
 
    artr runs autoregressive decoder-only transformers (Llama 2/3, Qwen2/3, Gemma 3,
-   Phi-3, GPT-2 families) from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
+   Phi-3, GPT-2 families) from GGUF files or llama2.c checkpoints. C99, libc and libm
+   only; compiles as C++.
 
    DOCUMENTATION
 
@@ -3677,6 +3678,12 @@ static artr_status artr__bind_weights(artr_model *m, artr_error *err)
             continue;
         }
         if (phi3 && (st = artr__bind_blk(m, l, "attn_qkv.weight", E, Q + 2 * KV, 0, &b->wqkv, err))) return st;
+        if (phi3 && !b->wqkv) {
+            char name[64];
+            artr__format(name, sizeof name, "blk.%d.attn_q.weight", l);
+            if (!artr__tensor_find(m, name))
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "missing tensor 'blk.%d.attn_qkv.weight' (nor separate attn_q, attn_k, attn_v)", l);
+        }
         if (!b->wqkv) { /* phi3 may also come with separate q, k, v */
             if ((st = artr__bind_blk(m, l, "attn_q.weight", E, Q, 1, &b->wq, err))) return st;
             if ((st = artr__bind_blk(m, l, "attn_k.weight", E, KV, 1, &b->wk, err))) return st;

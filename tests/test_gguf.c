@@ -488,7 +488,9 @@ static void test_gguf_new_archs(void)
     th_missing_tensor("hf_gemma3.gguf", "blk.4.post_ffw_norm.weight", "missing tensor 'blk.4.post_ffw_norm.weight'");
     th_missing_tensor("hf_gemma3.gguf", "blk.0.post_attention_norm.weight", "missing tensor 'blk.0.post_attention_norm.weight'");
     th_missing_tensor("hf_phi3.gguf", "rope_factors_short.weight", "'rope_factors_short.weight' is missing");
-    th_missing_tensor("hf_phi3.gguf", "blk.1.attn_qkv.weight", "missing tensor 'blk.1.attn_q.weight'");
+    th_missing_tensor("hf_phi3.gguf", "blk.1.attn_qkv.weight", "missing tensor 'blk.1.attn_qkv.weight'");
+    th_missing_tensor("hf_phi3.gguf", "blk.0.ffn_up.weight", "missing tensor 'blk.0.ffn_up.weight'");
+    th_missing_tensor("hf_llama3.gguf", "blk.1.ffn_gate.weight", "missing tensor 'blk.1.ffn_gate.weight'");
     /* a rope_freqs divisor that is not positive */
     buf = th_fixture("hf_llama3.gguf", &size);
     if (buf) {
