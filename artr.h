@@ -1,7 +1,8 @@
-/* artr.h - v0.4.1 - transformer inference in one file - public domain or MIT (see end)
+/* artr.h - v0.5.0 - transformer inference in one file - public domain or MIT (see end)
 
-   artr runs autoregressive decoder-only transformers (Llama, Qwen2, GPT-2 families)
-   from GGUF files or llama2.c checkpoints. C99, libc and libm only; compiles as C++.
+   artr runs autoregressive decoder-only transformers (Llama 2/3, Qwen2/3, Gemma 3,
+   Phi-3, GPT-2 families) from GGUF files or llama2.c checkpoints. C99, libc and libm
+   only; compiles as C++.
 
    DOCUMENTATION
 
@@ -116,8 +117,31 @@
 
    Formats.
      GGUF v2 and v3 (little-endian), every metadata type including nested arrays.
-       Architectures: llama, qwen2, gpt2. Any other file opens as a plain container with
-       artr_model_params.container = 1 (metadata and tensors only).
+       Architectures (llama.cpp's names, keys and tensors, checked against transformers):
+         llama   Llama 2/3.x, SmolLM2, TinyLlama, Mistral-style: any rope.freq_base, Llama
+                 3's rope_freqs.weight (divisors of the rotation frequencies), linear rope
+                 scaling, tied or separate output;
+         qwen2   Qwen2/2.5 (Q/K/V biases); qwen3: per-head RMSNorm on Q and K before rope,
+                 head size attention.key_length (need not be embedding / heads);
+         gemma3  embeddings times sqrt(n_embd), norms as stored (the converter folds
+                 Gemma's 1 + w), QK norm, norms after attention and after the FFN, GeGLU,
+                 sliding-window layers (attention.sliding_window, every 6th layer global,
+                 attention.sliding_window_pattern) with rope.freq_base_swa (default 1e4),
+                 final_logit_softcapping, query scale 1/sqrt(head size) (or the
+                 gemma3.attention.query_pre_attn_scalar tools/convert.py writes when it
+                 differs; llama.cpp's 27B rule without it). A sliding-window layer's
+                 cache is a ring of window + n_batch - 1 positions (its memory does not
+                 grow with n_ctx; artr_ctx_bytes counts it), so a truncation may drop at
+                 most n_batch positions past the window (a bounded cache keeps full rows);
+         phi3    fused attn_qkv and gate|up ffn_up, LongRoPE (rope_factors_long/_short,
+                 rope.scaling.attn_factor) as transformers' generate() computes it: the
+                 long factors for every position once the sequence is longer than
+                 rope.scaling.original_context_length, the cache recomputed from the token
+                 history at the switch (llama.cpp instead uses the long factors for every
+                 position whenever n_ctx exceeds the original context);
+         gpt2    LayerNorm with biases, learned positions, GELU MLP.
+       Any other file opens as a plain container with artr_model_params.container = 1
+       (metadata and tensors only).
        Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K,
        Q6_K, IQ4_NL, IQ4_XS (mixed in one file, as llama-quantize's Q4_K_M writes them);
        norms and biases F32. Every other ggml type is recognised (sizes checked, shown
@@ -144,10 +168,16 @@
            if (artr_detok_push(m, &d, ids[i], buf, sizeof buf, &k, &err) == ARTR_OK)
                fwrite(buf, 1, k, stdout);
 
-   Limits. Big-endian hosts and files are refused. Rope scaling, partial rotary
-   embeddings, mixture-of-experts and k-quants are refused with ARTR_E_UNSUPPORTED.
+   Limits. Big-endian hosts and files are refused. YaRN and other rope scalings but
+   linear, llama3 (rope_freqs) and Phi-3's LongRoPE, partial rotary embeddings, unequal
+   key and value head sizes, attention logit softcapping (Gemma 2), mixture-of-experts,
+   vision towers and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.5.0 (2026-12-02) architectures qwen3, gemma3 (sliding-window layers in a ring
+                        cache), phi3 and Llama 3's rope_freqs, in the one forward pass;
+                        artr_config.head_dim; tools/convert.py converts
+                        Qwen3, Gemma 3, Phi-3 and Llama 3 rope scaling.
      0.4.1 (2026-12-02) files mapped on Windows (MapViewOfFile; ARTR_NO_MMAP still reads,
                         with 64-bit offsets); failure messages in printf syntax, checked by
                         the compiler (format attribute, fixes for 32-bit int32_t); §5 model
@@ -174,8 +204,8 @@
 #include <stdint.h>
 
 #define ARTR_VERSION_MAJOR 0
-#define ARTR_VERSION_MINOR 4
-#define ARTR_VERSION_PATCH 1
+#define ARTR_VERSION_MINOR 5
+#define ARTR_VERSION_PATCH 0
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
 #ifndef ARTRDEF
@@ -222,12 +252,16 @@ ARTRDEF const char *artr_status_name(artr_status s);
 
 typedef struct artr_model artr_model; /* opaque, read-only after load, shared by threads */
 
-enum { ARTR_ARCH_NONE = 0, ARTR_ARCH_LLAMA = 1, ARTR_ARCH_QWEN2 = 2, ARTR_ARCH_GPT2 = 3 };
+enum { ARTR_ARCH_NONE = 0, ARTR_ARCH_LLAMA = 1, ARTR_ARCH_QWEN2 = 2, ARTR_ARCH_GPT2 = 3,
+       ARTR_ARCH_QWEN3 = 4, ARTR_ARCH_GEMMA3 = 5, ARTR_ARCH_PHI3 = 6 };
 
-/* The transformer's shape. arch is ARTR_ARCH_NONE (and the rest 0) for a container. */
+/* The transformer's shape. arch is ARTR_ARCH_NONE (and the rest 0) for a container.
+   head_dim is the size of one attention head (GGUF attention.key_length), which need not
+   be n_embd / n_head (Qwen3, Gemma 3). */
 typedef struct artr_config {
     int arch, n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx_train;
     float rope_theta, norm_eps;
+    int head_dim;
 } artr_config;
 
 /* NULL or all zero: defaults. */
@@ -4402,6 +4436,33 @@ static void artr__swiglu(float *g, const float *u, int n)
 #endif
 }
 
+static void artr__gelu(float *x, int n);
+
+/* GeGLU: g = gelu_tanh(g) * u (Gemma's gated FFN). */
+static void artr__geglu(float *g, const float *u, int n)
+{
+    int i;
+    artr__gelu(g, n);
+    for (i = 0; i < n; i++) g[i] *= u[i];
+}
+
+/* RMSNorm in place (artr__rmsnorm's arithmetic; that kernel may not alias its arguments). */
+static void artr__rmsnorm_self(float *x, const float *w, int n, float eps)
+{
+    float ss = artr__dot_for(ARTR_TYPE_F32)(x, x, n), scale;
+    int i;
+    scale = 1.0f / sqrtf(ss / (float)n + eps);
+    for (i = 0; i < n; i++) x[i] = x[i] * scale * w[i];
+}
+
+/* RMSNorm over each of n_head heads of size hd, in place, with one weight (hd) for all
+   heads (Qwen3's and Gemma 3's q_norm / k_norm). */
+static void artr__head_rmsnorm(float *v, int n_head, int hd, const float *w, float eps)
+{
+    int h;
+    for (h = 0; h < n_head; h++) artr__rmsnorm_self(v + (size_t)h * (size_t)hd, w, hd, eps);
+}
+
 static void artr__gelu(float *x, int n)
 {
 #if ARTR__AVX2
@@ -4459,14 +4520,38 @@ typedef struct artr__vocab {
 typedef struct artr__layer {
     const artr_tensor *attn_norm, *attn_norm_b;
     const artr_tensor *wq, *wk, *wv, *bq, *bk, *bv; /* llama, qwen2 (biases: qwen2) */
-    const artr_tensor *wqkv, *bqkv;                 /* gpt2: fused */
+    const artr_tensor *wqkv, *bqkv;                 /* gpt2, phi3: fused */
+    const artr_tensor *q_norm, *k_norm;             /* qwen3, gemma3: per-head RMSNorm */
     const artr_tensor *wo, *bo;
+    const artr_tensor *attn_post_norm, *ffn_post_norm; /* gemma3: before each residual add */
     const artr_tensor *ffn_norm, *ffn_norm_b;
-    const artr_tensor *w_gate, *w_up, *w_down, *b_up, *b_down;
+    const artr_tensor *w_gate, *w_up, *w_down, *b_up, *b_down; /* phi3: w_up is gate|up */
 } artr__layer;
+
+/* What the architecture switches in the one forward pass (§6), read at load (§5). */
+typedef struct artr__hparams {
+    int q_dim, kv_dim;       /* n_head * head_dim, n_head_kv * head_dim */
+    int neox;                /* rope rotates (i, i + hd/2), not (2i, 2i+1) */
+    int geglu;               /* gated FFN with tanh-GELU (Gemma) instead of SiLU */
+    int fused_up;            /* ffn_up holds gate then up (Phi-3) */
+    int swa_window;          /* > 0: sliding-window layers attend to the last swa_window
+                                positions (the query's own included) */
+    int swa_period;          /* every swa_period-th layer (l % p == p - 1) is global; 0: none */
+    float rope_theta_swa;    /* rope base of the sliding-window layers */
+    float embd_scale;        /* token embeddings times this (Gemma: sqrt(n_embd)); 0: none */
+    float attn_scale;        /* scores = q.k * attn_scale */
+    float logit_softcap;     /* logits = c * tanh(logits / c); 0: none */
+    float rope_mscale;       /* cos and sin times this (LongRoPE's attention factor) */
+    float rope_freq_scale;   /* positions times this on global layers (linear scaling) */
+    const float *rope_freqs; /* (head_dim / 2) divisors of each rotation frequency, or NULL:
+                                Llama 3 rope_freqs, Phi-3 rope_factors_long/short */
+    const float *rope_freqs_short; /* Phi-3: the set for contexts within the original */
+    int n_ctx_orig;          /* Phi-3: the original context (rope.scaling.original_context_length) */
+} artr__hparams;
 
 struct artr_model {
     artr_config cfg;
+    artr__hparams hp;
     uint32_t gguf_version, alignment;
     int n_kv;
     artr__kv *kv;               /* (n_kv) file order */
@@ -5405,6 +5490,7 @@ static artr_status artr__gguf_config(artr_model *m, const char *arch, artr_error
     int v = 0;
     artr_status st;
     const artr__kv *kv;
+    artr__hparams *hp = &m->hp;
 #define ARTR__KEY(SUFFIX) (artr__format(key, sizeof key, "%s." SUFFIX, arch), key)
     if ((st = artr__meta_need_uint(m, ARTR__KEY("block_count"), 1, 0, 1, &c->n_layer, err))) return st;
     if ((st = artr__meta_need_uint(m, ARTR__KEY("embedding_length"), 1, 0, 1, &c->n_embd, err))) return st;
@@ -5414,14 +5500,32 @@ static artr_status artr__gguf_config(artr_model *m, const char *arch, artr_error
     if ((st = artr__meta_need_uint(m, ARTR__KEY("context_length"), 1, 0, 1, &c->n_ctx_train, err))) return st;
     if (c->n_layer > ARTR_MAX_LAYERS)
         return ARTR__FAIL(err, ARTR_E_FORMAT, "%s: %d layers, at most %d supported (ARTR_MAX_LAYERS)", key, c->n_layer, ARTR_MAX_LAYERS);
-    if (c->n_embd % c->n_head || c->n_head % c->n_head_kv)
-        return ARTR__FAIL(err, ARTR_E_FORMAT, "embedding %d, heads %d, kv heads %d: the embedding must divide into heads and heads into kv heads",
-                          c->n_embd, c->n_head, c->n_head_kv);
+    if (c->n_head % c->n_head_kv)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "heads %d, kv heads %d: the heads must divide into kv heads",
+                          c->n_head, c->n_head_kv);
+    if (c->arch == ARTR_ARCH_GPT2 && c->n_embd % c->n_head)
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "embedding %d, heads %d: the embedding must divide into heads",
+                          c->n_embd, c->n_head);
+    /* head size: attention.key_length, else embedding / heads (llama.cpp's default) */
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.key_length"), c->n_embd % c->n_head != 0,
+                                   c->n_embd / c->n_head, 1, &c->head_dim, err))) return st;
+    if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.value_length"), 0, c->head_dim, 1, &v, err))) return st;
+    if (v != c->head_dim)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d but the key length is %d: artr needs equal key and value head sizes", key, v, c->head_dim);
+    if (c->arch == ARTR_ARCH_GPT2 && c->head_dim != c->n_embd / c->n_head)
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "attention.key_length %d, not embedding/heads = %d: GPT-2 needs head size = embedding / heads", c->head_dim, c->n_embd / c->n_head);
+    if ((uint64_t)c->n_head * (uint64_t)c->head_dim > (uint64_t)(INT32_MAX / 8))
+        return ARTR__FAIL(err, ARTR_E_FORMAT, "%d heads of size %d is too large", c->n_head, c->head_dim);
+    hp->q_dim = c->n_head * c->head_dim;
+    hp->kv_dim = c->n_head_kv * c->head_dim;
+    hp->attn_scale = 1.0f / sqrtf((float)c->head_dim);
+    hp->rope_mscale = 1.0f;
+    hp->rope_freq_scale = 1.0f;
     if (c->arch == ARTR_ARCH_GPT2) {
         if ((st = artr__meta_need_float(m, ARTR__KEY("attention.layer_norm_epsilon"), 1, 0, &c->norm_eps, err))) return st;
         c->rope_theta = 0;
     } else {
-        int head_dim = c->n_embd / c->n_head;
+        int head_dim = c->head_dim;
         if ((st = artr__meta_need_float(m, ARTR__KEY("attention.layer_norm_rms_epsilon"), 1, 0, &c->norm_eps, err))) return st;
         if ((st = artr__meta_need_float(m, ARTR__KEY("rope.freq_base"), 0, 10000.0f, &c->rope_theta, err))) return st;
         if (head_dim % 2)
@@ -5429,16 +5533,45 @@ static artr_status artr__gguf_config(artr_model *m, const char *arch, artr_error
         if ((st = artr__meta_need_uint(m, ARTR__KEY("rope.dimension_count"), 0, head_dim, 0, &v, err))) return st;
         if (v != head_dim)
             return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d but the head size is %d: partial rotary embeddings are not supported", key, v, head_dim);
-        if ((kv = artr__kv_find(m, ARTR__KEY("rope.scaling.type"))) != NULL &&
-            !(kv->type == ARTR_META_STRING && kv->n == 4 && memcmp(kv->val, "none", 4) == 0))
-            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is set: rope scaling is not supported", key);
+        /* llama.cpp's rope types: NEOX (pairs i, i + hd/2) for qwen2, qwen3, gemma3, phi3 */
+        hp->neox = c->arch != ARTR_ARCH_LLAMA;
+        if ((kv = artr__kv_find(m, ARTR__KEY("rope.scaling.type"))) != NULL) {
+            int none = kv->type == ARTR_META_STRING && kv->n == 4 && memcmp(kv->val, "none", 4) == 0;
+            int linear = kv->type == ARTR_META_STRING && kv->n == 6 && memcmp(kv->val, "linear", 6) == 0;
+            int longrope = kv->type == ARTR_META_STRING && kv->n == 8 && memcmp(kv->val, "longrope", 8) == 0;
+            if (linear) {
+                float f;
+                if ((st = artr__meta_need_float(m, ARTR__KEY("rope.scaling.factor"), 0, 1.0f, &f, err))) return st;
+                hp->rope_freq_scale = 1.0f / f; /* positions divided by the factor */
+            } else if (!none && !(longrope && c->arch == ARTR_ARCH_PHI3)) {
+                artr__format(key, sizeof key, "%s.rope.scaling.type", arch);
+                return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is '%.*s': artr runs none, linear (and longrope for phi3)",
+                                  key, kv->type == ARTR_META_STRING ? artr__plen(kv->n) : 1,
+                                  kv->type == ARTR_META_STRING ? (const char *)kv->val : "?");
+            }
+        }
+        if (c->arch == ARTR_ARCH_PHI3) {
+            float af;
+            if ((st = artr__meta_need_uint(m, ARTR__KEY("rope.scaling.original_context_length"), 0, c->n_ctx_train, 1, &hp->n_ctx_orig, err))) return st;
+            if ((st = artr__meta_need_float(m, ARTR__KEY("rope.scaling.attn_factor"), 0, 0.0f, &af, err))) return st;
+            hp->rope_mscale = af; /* 0: computed from the contexts at bind (artr__bind_weights) */
+        }
+        if (c->arch == ARTR_ARCH_GEMMA3) {
+            float f;
+            if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.sliding_window"), 0, 0, 0, &hp->swa_window, err))) return st;
+            if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.sliding_window_pattern"), 0, 6, 0, &hp->swa_period, err))) return st;
+            if ((st = artr__meta_need_float(m, ARTR__KEY("rope.freq_base_swa"), 0, 10000.0f, &hp->rope_theta_swa, err))) return st;
+            if ((st = artr__meta_need_float(m, ARTR__KEY("final_logit_softcapping"), 0, 0.0f, &hp->logit_softcap, err))) return st;
+            if ((kv = artr__kv_find(m, ARTR__KEY("attention.query_pre_attn_scalar"))) != NULL) {
+                if ((st = artr__meta_need_float(m, key, 1, 0.0f, &f, err))) return st;
+                hp->attn_scale = 1.0f / sqrtf(f);
+            } else if (c->n_layer == 62) { /* llama.cpp's rule for Gemma 3 27B (gemma_pytorch config) */
+                hp->attn_scale = 1.0f / sqrtf((float)(c->n_embd / c->n_head));
+            }
+            hp->embd_scale = sqrtf((float)c->n_embd);
+            hp->geglu = 1;
+        }
     }
-    if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.key_length"), 0, c->n_embd / c->n_head, 0, &v, err))) return st;
-    if (v != c->n_embd / c->n_head)
-        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d, not embedding/heads = %d: artr needs head size = embedding / heads", key, v, c->n_embd / c->n_head);
-    if ((st = artr__meta_need_uint(m, ARTR__KEY("attention.value_length"), 0, c->n_embd / c->n_head, 0, &v, err))) return st;
-    if (v != c->n_embd / c->n_head)
-        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d, not embedding/heads = %d: artr needs head size = embedding / heads", key, v, c->n_embd / c->n_head);
     if ((st = artr__meta_need_uint(m, ARTR__KEY("expert_count"), 0, 0, 0, &v, err))) return st;
     if (v > 0)
         return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d: mixture-of-experts models are not supported", key, v);
@@ -5446,20 +5579,67 @@ static artr_status artr__gguf_config(artr_model *m, const char *arch, artr_error
     return ARTR_OK;
 }
 
-/* Map tensors to layers for llama/qwen2/gpt2 and check every shape against cfg. */
+/* A vector of hd/2 rope frequency divisors (rope_freqs, rope_factors_*): F32, finite and
+   positive, or the file is refused. */
+static artr_status artr__bind_rope_factors(const artr_model *m, const char *name, int64_t n,
+                                           const float **out, artr_error *err)
+{
+    const artr_tensor *t;
+    artr_status st;
+    int64_t i;
+    *out = NULL;
+    if ((st = artr__bind(m, name, n, 0, 0, &t, err)) != ARTR_OK || !t) return st;
+    for (i = 0; i < n; i++) {
+        float f;
+        memcpy(&f, (const unsigned char *)t->data + 4 * i, 4);
+        if (!(f > 0 && f < 1e30f))
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor '%s': element %lld is %g, expected a positive divisor", name, (long long)i, (double)f);
+    }
+    *out = (const float *)t->data;
+    return ARTR_OK;
+}
+
+/* Map tensors to layers for the architecture and check every shape against cfg. */
 static artr_status artr__bind_weights(artr_model *m, artr_error *err)
 {
     const artr_config *c = &m->cfg;
-    int64_t E = c->n_embd, F = c->n_ff, V = c->n_vocab;
-    int64_t KV = (int64_t)c->n_head_kv * (c->n_embd / c->n_head);
+    artr__hparams *hp = &m->hp;
+    int64_t E = c->n_embd, F = c->n_ff, V = c->n_vocab, HD = c->head_dim;
+    int64_t Q, KV;
     int gpt2 = c->arch == ARTR_ARCH_GPT2, qwen2 = c->arch == ARTR_ARCH_QWEN2, l;
+    int qk_norm = c->arch == ARTR_ARCH_QWEN3 || c->arch == ARTR_ARCH_GEMMA3;
+    int gemma3 = c->arch == ARTR_ARCH_GEMMA3, phi3 = c->arch == ARTR_ARCH_PHI3;
     artr_status st;
+    if (!c->head_dim) { /* llama2.c: the header's shape */
+        m->cfg.head_dim = c->n_embd / c->n_head;
+        HD = c->head_dim;
+        hp->q_dim = c->n_embd;
+        hp->kv_dim = c->n_head_kv * c->head_dim;
+        hp->attn_scale = 1.0f / sqrtf((float)c->head_dim);
+        hp->rope_mscale = 1.0f;
+        hp->rope_freq_scale = 1.0f;
+    }
+    Q = hp->q_dim;
+    KV = hp->kv_dim;
     if ((st = artr__bind(m, "token_embd.weight", E, V, 1, &m->tok_embd, err))) return st;
     if ((st = artr__bind(m, "output_norm.weight", E, 0, 1, &m->out_norm, err))) return st;
     if ((st = artr__bind(m, "output.weight", E, V, 0, &m->output, err))) return st;
     if (!m->output) m->output = m->tok_embd; /* tied embeddings */
-    if (artr__tensor_find(m, "rope_freqs.weight"))
-        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor 'rope_freqs.weight': rope frequency scaling (Llama 3.1 style) is not supported");
+    if (artr__tensor_find(m, "rope_freqs.weight") && (gpt2 || phi3))
+        return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "tensor 'rope_freqs.weight' in a %s model is not supported", gpt2 ? "gpt2" : "phi3");
+    if (!gpt2 && !phi3 && (st = artr__bind_rope_factors(m, "rope_freqs.weight", HD / 2, &hp->rope_freqs, err))) return st;
+    if (phi3) {
+        if ((st = artr__bind_rope_factors(m, "rope_factors_long.weight", HD / 2, &hp->rope_freqs, err))) return st;
+        if ((st = artr__bind_rope_factors(m, "rope_factors_short.weight", HD / 2, &hp->rope_freqs_short, err))) return st;
+        if (!hp->rope_freqs != !hp->rope_freqs_short)
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "tensor 'rope_factors_%s.weight' is missing: LongRoPE needs both the long and the short factors",
+                              hp->rope_freqs ? "short" : "long");
+        if (hp->rope_mscale == 0) { /* Phi-3's LongRoPE attention factor (its converter writes it) */
+            double s = (double)c->n_ctx_train / (double)hp->n_ctx_orig;
+            hp->rope_mscale = s > 1 && hp->n_ctx_orig > 1 ? (float)sqrt(1 + log(s) / log((double)hp->n_ctx_orig)) : 1.0f;
+        }
+        hp->fused_up = 1;
+    }
     if (gpt2) {
         if ((st = artr__bind(m, "output_norm.bias", E, 0, 1, &m->out_norm_b, err))) return st;
         if ((st = artr__bind(m, "position_embd.weight", E, c->n_ctx_train, 1, &m->pos_embd, err))) return st;
@@ -5468,8 +5648,8 @@ static artr_status artr__bind_weights(artr_model *m, artr_error *err)
         artr__layer *b = &m->layers[l];
         if ((st = artr__bind_blk(m, l, "attn_norm.weight", E, 0, 1, &b->attn_norm, err))) return st;
         if ((st = artr__bind_blk(m, l, "ffn_norm.weight", E, 0, 1, &b->ffn_norm, err))) return st;
-        if ((st = artr__bind_blk(m, l, "attn_output.weight", E, E, 1, &b->wo, err))) return st;
-        if ((st = artr__bind_blk(m, l, "ffn_up.weight", E, F, 1, &b->w_up, err))) return st;
+        if ((st = artr__bind_blk(m, l, "attn_output.weight", Q, E, 1, &b->wo, err))) return st;
+        if ((st = artr__bind_blk(m, l, "ffn_up.weight", E, phi3 ? 2 * F : F, 1, &b->w_up, err))) return st;
         if ((st = artr__bind_blk(m, l, "ffn_down.weight", F, E, 1, &b->w_down, err))) return st;
         if (gpt2) {
             if ((st = artr__bind_blk(m, l, "attn_norm.bias", E, 0, 1, &b->attn_norm_b, err))) return st;
@@ -5479,14 +5659,33 @@ static artr_status artr__bind_weights(artr_model *m, artr_error *err)
             if ((st = artr__bind_blk(m, l, "attn_output.bias", E, 0, 1, &b->bo, err))) return st;
             if ((st = artr__bind_blk(m, l, "ffn_up.bias", F, 0, 1, &b->b_up, err))) return st;
             if ((st = artr__bind_blk(m, l, "ffn_down.bias", E, 0, 1, &b->b_down, err))) return st;
-        } else {
-            if ((st = artr__bind_blk(m, l, "attn_q.weight", E, E, 1, &b->wq, err))) return st;
+            continue;
+        }
+        if (phi3 && (st = artr__bind_blk(m, l, "attn_qkv.weight", E, Q + 2 * KV, 0, &b->wqkv, err))) return st;
+        if (phi3 && !b->wqkv) {
+            char name[64];
+            artr__format(name, sizeof name, "blk.%d.attn_q.weight", l);
+            if (!artr__tensor_find(m, name))
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "missing tensor 'blk.%d.attn_qkv.weight' (nor separate attn_q, attn_k, attn_v)", l);
+        }
+        if (!b->wqkv) { /* phi3 may also come with separate q, k, v */
+            if ((st = artr__bind_blk(m, l, "attn_q.weight", E, Q, 1, &b->wq, err))) return st;
             if ((st = artr__bind_blk(m, l, "attn_k.weight", E, KV, 1, &b->wk, err))) return st;
             if ((st = artr__bind_blk(m, l, "attn_v.weight", E, KV, 1, &b->wv, err))) return st;
-            if ((st = artr__bind_blk(m, l, "ffn_gate.weight", E, F, 1, &b->w_gate, err))) return st;
-            if ((st = artr__bind_blk(m, l, "attn_q.bias", E, 0, qwen2, &b->bq, err))) return st;
-            if ((st = artr__bind_blk(m, l, "attn_k.bias", KV, 0, qwen2, &b->bk, err))) return st;
-            if ((st = artr__bind_blk(m, l, "attn_v.bias", KV, 0, qwen2, &b->bv, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_q.bias", Q, 0, qwen2, &b->bq, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_k.bias", KV, 0, qwen2 || b->bq, &b->bk, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_v.bias", KV, 0, qwen2 || b->bq, &b->bv, err))) return st;
+            if (!b->bq && (b->bk || b->bv))
+                return ARTR__FAIL(err, ARTR_E_FORMAT, "blk.%d: attn_k/attn_v biases without 'blk.%d.attn_q.bias'", l, l);
+        }
+        if (!phi3 && (st = artr__bind_blk(m, l, "ffn_gate.weight", E, F, 1, &b->w_gate, err))) return st;
+        if (qk_norm) {
+            if ((st = artr__bind_blk(m, l, "attn_q_norm.weight", HD, 0, 1, &b->q_norm, err))) return st;
+            if ((st = artr__bind_blk(m, l, "attn_k_norm.weight", HD, 0, 1, &b->k_norm, err))) return st;
+        }
+        if (gemma3) {
+            if ((st = artr__bind_blk(m, l, "post_attention_norm.weight", E, 0, 1, &b->attn_post_norm, err))) return st;
+            if ((st = artr__bind_blk(m, l, "post_ffw_norm.weight", E, 0, 1, &b->ffn_post_norm, err))) return st;
         }
     }
     return ARTR_OK;
@@ -5624,8 +5823,11 @@ static artr_status artr__model_bind(artr_model *m, const artr__plan *pl, artr__t
         if (kv->n == 5 && memcmp(kv->val, "llama", 5) == 0) c->arch = ARTR_ARCH_LLAMA;
         else if (kv->n == 5 && memcmp(kv->val, "qwen2", 5) == 0) c->arch = ARTR_ARCH_QWEN2;
         else if (kv->n == 4 && memcmp(kv->val, "gpt2", 4) == 0) c->arch = ARTR_ARCH_GPT2;
+        else if (kv->n == 5 && memcmp(kv->val, "qwen3", 5) == 0) c->arch = ARTR_ARCH_QWEN3;
+        else if (kv->n == 6 && memcmp(kv->val, "gemma3", 6) == 0) c->arch = ARTR_ARCH_GEMMA3;
+        else if (kv->n == 4 && memcmp(kv->val, "phi3", 4) == 0) c->arch = ARTR_ARCH_PHI3;
         else
-            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "architecture '%.*s' is not supported (artr runs llama, qwen2, gpt2)",
+            return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "architecture '%.*s' is not supported (artr runs llama, qwen2, qwen3, gemma3, phi3, gpt2)",
                               artr__plen(kv->n), (const char *)kv->val);
         {
             char arch[8];
@@ -6197,16 +6399,27 @@ struct artr_ctx {
     int head_dim, kv_dim, qkv_ld;
     int kv_type;       /* ARTR_TYPE_F32 or ARTR_TYPE_F16: the cache's elements */
     size_t kv_es;      /* bytes per cache element (4 or 2) */
-    unsigned char *k_cache; /* (n_layer, n_ctx, kv_dim) elements of kv_type */
-    unsigned char *v_cache; /* (n_layer, n_ctx, kv_dim) */
+    unsigned char *k_cache; /* per layer (n_ctx, kv_dim) elements of kv_type, a sliding-
+                               window layer (swa_rows, kv_dim): a ring, position p in row
+                               p % swa_rows (artr__kv_row) */
+    unsigned char *v_cache; /* the same for values */
+    int swa_rows;      /* rows of a sliding-window layer's ring (window + n_batch - 1), or 0:
+                          every layer holds n_ctx rows */
     float *x;          /* (n_batch, n_embd) residual stream */
     float *xb;         /* (n_batch, n_embd) normed input / sublayer output */
-    float *qkv;        /* (n_batch, n_embd + 2 kv_dim) queries, keys, values */
-    float *att;        /* (n_batch, n_embd) attention output */
-    float *hb, *hb2;   /* (n_batch, n_ff) feed-forward */
+    float *qkv;        /* (n_batch, q_dim + 2 kv_dim) queries, keys, values */
+    float *att;        /* (n_batch, max(n_embd, q_dim)) attention output */
+    float *hb;         /* (n_batch, n_ff, or 2 n_ff for a fused gate|up) feed-forward */
+    float *hb2;        /* (n_batch, n_ff) feed-forward */
     float *scores;     /* (n_threads, n_ctx) attention weights, one row per thread */
-    float *rope;       /* (n_batch, head_dim) cos[hd/2], sin[hd/2] per position */
-    float *inv_freq;   /* (head_dim / 2) theta^(-2i/hd) */
+    float *rope;       /* (n_rope, n_batch, head_dim) cos[hd/2], sin[hd/2] per position;
+                          table 1: the sliding-window layers' (their own base) */
+    float *inv_freq;   /* (2, head_dim / 2 + 1) theta^(-2i/hd) / factor_i: table 0, and
+                          table 1 for sliding-window layers or Phi-3's long factors */
+    int n_rope;        /* rope tables: 2 with sliding-window layers, else 1 */
+    int q_dim, ld_hb;  /* n_head * head_dim; row stride of hb */
+    float rope_mscale; /* cos and sin times this (LongRoPE) */
+    int rope_long;     /* Phi-3 LongRoPE: the cache holds keys rotated with the long factors */
     float *hidden;     /* (n_batch, n_embd) final hidden states of the kept rows */
     int8_t *xq;        /* (n_batch, max(n_embd, n_ff)) quantized activations, or NULL */
     float *xd;         /* (n_batch, max(n_embd, n_ff) / 32) their scales */
@@ -6229,8 +6442,18 @@ typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
         logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, total;
     uint64_t act; /* activation bytes to quantize per call (artr__matmul_q), or 0 */
-    int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type;
+    int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type, swa_rows;
 } artr__ctx_layout;
+
+/* Cache rows of the layers before l: n_ctx for a global layer, swa_rows for a sliding-
+   window one (every swa_period-th layer is global, so l / period of them come first). */
+static uint64_t artr__kv_rows_before(const artr_model *m, int n_ctx, int swa_rows, int l)
+{
+    int p = m->hp.swa_period, g;
+    if (!swa_rows) return (uint64_t)l * (uint64_t)n_ctx;
+    g = p > 0 ? l / p : 0;
+    return (uint64_t)g * (uint64_t)n_ctx + (uint64_t)(l - g) * (uint64_t)swa_rows;
+}
 
 /* Whether any tensor has a quantized-activation kernel: the context then has room for
    quantized activations. */
@@ -6246,14 +6469,16 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
                                         artr__ctx_layout *l, artr_error *err)
 {
     const artr_config *c = &m->cfg;
-    int kv_dim, hd;
-    uint64_t at = 0, end, fl[25];
+    int kv_dim, hd, q_dim, n_rope;
+    uint64_t at = 0, end, fl[25], act_w;
     size_t *slot[25];
     int i;
     if (c->arch == ARTR_ARCH_NONE)
         return ARTR__FAIL(err, ARTR_E_ARG, "the model was opened as a container; it has no architecture to run");
-    hd = c->n_embd / c->n_head;
-    kv_dim = c->n_head_kv * hd;
+    hd = c->head_dim;
+    kv_dim = m->hp.kv_dim;
+    q_dim = m->hp.q_dim;
+    n_rope = m->hp.swa_window > 0 ? 2 : 1;
     l->n_ctx = p && p->n_ctx > 0 ? p->n_ctx : c->n_ctx_train;
     l->n_batch = p && p->n_batch > 0 ? p->n_batch : (l->n_ctx < 128 ? l->n_ctx : 128);
     l->n_threads = p && p->n_threads > 0 ? p->n_threads : 1;
@@ -6284,18 +6509,25 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     if (p && (p->n_sink > 0 || p->bounded) && p->n_sink + l->n_batch > l->n_ctx)
         return ARTR__FAIL(err, ARTR_E_ARG, "n_sink %d + n_batch %d leave no room for a window in n_ctx %d",
                           p->n_sink, l->n_batch, l->n_ctx);
-    slot[0] = &l->k_cache;  fl[0] = (uint64_t)l->n_layers * (uint64_t)l->n_ctx * (uint64_t)kv_dim;
+    /* a sliding-window layer keeps a ring of window + n_batch - 1 rows: a call's n new keys
+       and the window before the first; not in a bounded cache, whose eviction moves rows */
+    l->swa_rows = 0;
+    if (m->hp.swa_window > 0 && !(p && (p->n_sink > 0 || p->bounded)) &&
+        (int64_t)m->hp.swa_window + l->n_batch - 1 < l->n_ctx)
+        l->swa_rows = m->hp.swa_window + l->n_batch - 1;
+    slot[0] = &l->k_cache;
+    fl[0] = artr__kv_rows_before(m, l->n_ctx, l->swa_rows, l->n_layers) * (uint64_t)kv_dim;
     if (l->kv_type == ARTR_TYPE_F16) fl[0] = (fl[0] + 1) / 2; /* 4-byte units */
     slot[1] = &l->v_cache;  fl[1] = fl[0];
     slot[2] = &l->x;        fl[2] = (uint64_t)l->n_batch * (uint64_t)c->n_embd;
     slot[3] = &l->xb;       fl[3] = fl[2];
-    slot[4] = &l->qkv;      fl[4] = (uint64_t)l->n_batch * (uint64_t)(c->n_embd + 2 * kv_dim);
-    slot[5] = &l->att;      fl[5] = fl[2];
-    slot[6] = &l->hb;       fl[6] = (uint64_t)l->n_batch * (uint64_t)c->n_ff;
-    slot[7] = &l->hb2;      fl[7] = fl[6];
+    slot[4] = &l->qkv;      fl[4] = (uint64_t)l->n_batch * (uint64_t)(q_dim + 2 * kv_dim);
+    slot[5] = &l->att;      fl[5] = (uint64_t)l->n_batch * (uint64_t)(q_dim > c->n_embd ? q_dim : c->n_embd);
+    slot[7] = &l->hb2;      fl[7] = (uint64_t)l->n_batch * (uint64_t)c->n_ff;
+    slot[6] = &l->hb;       fl[6] = fl[7] * (m->hp.fused_up ? 2u : 1u);
     slot[8] = &l->scores;   fl[8] = (uint64_t)l->n_threads * (uint64_t)l->n_ctx;
-    slot[9] = &l->rope;     fl[9] = (uint64_t)l->n_batch * (uint64_t)hd;
-    slot[10] = &l->inv_freq; fl[10] = (uint64_t)hd / 2 + 1;
+    slot[9] = &l->rope;     fl[9] = (uint64_t)n_rope * (uint64_t)l->n_batch * (uint64_t)hd;
+    slot[10] = &l->inv_freq; fl[10] = 2 * ((uint64_t)hd / 2 + 1);
     slot[11] = &l->hidden;  fl[11] = fl[2];
     slot[12] = &l->logits;  fl[12] = (uint64_t)l->n_batch * (uint64_t)c->n_vocab;
     slot[13] = &l->probs;   fl[13] = (uint64_t)c->n_vocab;
@@ -6310,8 +6542,11 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     slot[22] = &l->next_tok; fl[22] = (uint64_t)c->n_vocab;
     l->act = 0;
 #if ARTR__QACT
-    if (artr__model_has_qweights(m))
-        l->act = (uint64_t)l->n_batch * (uint64_t)(c->n_embd > c->n_ff ? c->n_embd : c->n_ff);
+    act_w = (uint64_t)(c->n_embd > c->n_ff ? c->n_embd : c->n_ff);
+    if ((uint64_t)q_dim > act_w) act_w = (uint64_t)q_dim;
+    if (artr__model_has_qweights(m)) l->act = (uint64_t)l->n_batch * act_w;
+#else
+    (void)act_w;
 #endif
     slot[23] = &l->xq;      fl[23] = (l->act + 3) / 4;     /* bytes, in 4-byte units */
     slot[24] = &l->xd;      fl[24] = l->act / 8 + 1; /* artr__act_scales: at most cols / 8 per row */
@@ -6326,6 +6561,47 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     }
     l->total = (size_t)at + 63;
     return ARTR_OK;
+}
+
+static void artr__longrope_switch(artr_ctx *c, int to_long);
+
+/* Whether layer l is a sliding-window layer (Gemma 3: all but every swa_period-th). */
+static int artr__layer_swa(const artr_model *m, int l)
+{
+    int p = m->hp.swa_period;
+    return m->hp.swa_window > 0 && (p == 0 || l % p < p - 1); /* llama.cpp's set_swa_pattern */
+}
+
+/* Rotation frequencies theta^(-2i/hd), divided by the file's per-dimension factors where
+   it has them (llama.cpp divides the frequencies by rope_freqs, as transformers' llama3
+   rope does), times the linear scale. Table 1: the sliding-window layers' own base with
+   no factors or scaling (Gemma 3), or Phi-3's long LongRoPE factors (table 0 the short). */
+static void artr__rope_init(artr_ctx *c)
+{
+    const artr_model *m = c->m;
+    const artr__hparams *hp = &m->hp;
+    int half = c->head_dim / 2, phi3 = m->cfg.arch == ARTR_ARCH_PHI3, r, i;
+    c->rope_mscale = hp->rope_mscale > 0 ? hp->rope_mscale : 1.0f;
+    for (r = 0; r < 2; r++) {
+        float *inv = c->inv_freq + (size_t)r * (size_t)(half + 1);
+        int swa = r == 1 && hp->swa_window > 0;
+        const float *ff = phi3 ? (r ? hp->rope_freqs : hp->rope_freqs_short) : (r ? NULL : hp->rope_freqs);
+        float theta = swa ? hp->rope_theta_swa : m->cfg.rope_theta;
+        for (i = 0; i < half; i++) {
+            float f = (float)(1.0 / pow((double)theta, 2.0 * i / c->head_dim));
+            if (ff) f /= ff[i];
+            if (!swa) f *= hp->rope_freq_scale;
+            inv[i] = f;
+        }
+    }
+}
+
+/* The frequencies of rope table r now: Phi-3's LongRoPE uses the long factors once the
+   sequence is longer than the original context (artr__forward_run). */
+static const float *artr__rope_freqs_at(const artr_ctx *c, int r)
+{
+    if (c->m->hp.rope_freqs_short && c->rope_long) r = 1;
+    return c->inv_freq + (size_t)r * (size_t)(c->head_dim / 2 + 1);
 }
 
 ARTRDEF artr_status artr_ctx_bytes(const artr_model *m, const artr_ctx_params *p, size_t *bytes,
@@ -6378,11 +6654,15 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->pending = -1;
     c->bounded = c->n_sink > 0 || (p && p->bounded);
     c->partial_from = INT32_MAX;
-    c->head_dim = m->cfg.n_embd / m->cfg.n_head;
-    c->kv_dim = m->cfg.n_head_kv * c->head_dim;
-    c->qkv_ld = m->cfg.n_embd + 2 * c->kv_dim;
+    c->head_dim = m->cfg.head_dim;
+    c->kv_dim = m->hp.kv_dim;
+    c->q_dim = m->hp.q_dim;
+    c->qkv_ld = c->q_dim + 2 * c->kv_dim;
+    c->ld_hb = m->cfg.n_ff * (m->hp.fused_up ? 2 : 1);
+    c->n_rope = m->hp.swa_window > 0 ? 2 : 1;
     c->kv_type = l.kv_type;
     c->kv_es = l.kv_type == ARTR_TYPE_F16 ? 2 : 4;
+    c->swa_rows = l.swa_rows;
     c->k_cache = base + l.k_cache;
     c->v_cache = base + l.v_cache;
 #define ARTR__CARVE(F) c->F = (float *)(void *)(base + l.F)
@@ -6401,8 +6681,9 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->xq = l.act ? (int8_t *)(void *)(base + l.xq) : NULL;
     c->xd = l.act ? (float *)(void *)(base + l.xd) : NULL;
     for (i = 0; i < m->cfg.n_vocab; i++) c->next_tok[i] = -1;
-    for (i = 0; i < c->head_dim / 2; i++)
-        c->inv_freq[i] = (float)(1.0 / pow((double)m->cfg.rope_theta, 2.0 * i / c->head_dim));
+    artr__rope_init(c);
+    /* a bounded cache: llama.cpp's LongRoPE rule, the long factors when n_ctx exceeds the original */
+    c->rope_long = c->bounded && m->hp.rope_freqs_short && c->n_ctx > m->hp.n_ctx_orig;
     *out = c;
     artr__ok(err);
     return ARTR_OK;
@@ -6446,8 +6727,15 @@ ARTRDEF artr_status artr_ctx_truncate(artr_ctx *c, int n_pos, artr_error *err)
     if (c->n_past > c->n_kv && drop > c->n_kv - c->n_sink)
         return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: positions before %d were evicted from the bounded cache",
                           n_pos, c->n_past - (c->n_kv - c->n_sink));
+    /* a sliding-window ring holds the last swa_rows positions; the window before n_pos must
+       still be there (dropping up to n_batch positions always works) */
+    if (c->swa_rows && n_pos > 0 && n_pos - c->m->hp.swa_window + 1 < c->n_kv - c->swa_rows &&
+        c->n_kv > c->swa_rows)
+        return ARTR__FAIL(err, ARTR_E_ARG, "truncate to %d: the sliding-window layers keep only positions from %d (window %d + n_batch %d - 1)",
+                          n_pos, c->n_kv - c->swa_rows, c->m->hp.swa_window, c->n_batch);
     c->n_kv -= drop;
     c->n_past = n_pos;
+    if (c->rope_long && !c->bounded && c->n_kv <= c->m->hp.n_ctx_orig) artr__longrope_switch(c, 0);
     if (n_pos <= c->partial_from) c->partial_from = INT32_MAX;
     c->n_rows = 0;
     artr__ok(err);
@@ -6469,9 +6757,10 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     row = (size_t)src->kv_dim * src->kv_es;
     rows_bytes = (size_t)src->n_kv * row;
     for (l = 0; l < src->n_layers; l++) {
-        size_t off = (size_t)l * (size_t)src->n_ctx * row;
-        memcpy(dst->k_cache + off, src->k_cache + off, rows_bytes);
-        memcpy(dst->v_cache + off, src->v_cache + off, rows_bytes);
+        size_t off = (size_t)artr__kv_rows_before(src->m, src->n_ctx, src->swa_rows, l) * row;
+        size_t n = src->swa_rows && artr__layer_swa(src->m, l) ? (size_t)src->swa_rows * row : rows_bytes;
+        memcpy(dst->k_cache + off, src->k_cache + off, n);
+        memcpy(dst->v_cache + off, src->v_cache + off, n);
     }
     memcpy(dst->hidden, src->hidden, (size_t)src->n_rows * (size_t)cfg->n_embd * sizeof(float));
     memcpy(dst->logits, src->logits, (size_t)src->n_rows * (size_t)cfg->n_vocab * sizeof(float));
@@ -6484,6 +6773,7 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     dst->row_pos0 = src->row_pos0;
     dst->pending = src->pending;
     dst->n_guess = src->n_guess;
+    dst->rope_long = src->rope_long;
     memcpy(dst->guess, src->guess, (size_t)(src->n_draft + 1) * sizeof(int32_t));
     memcpy(dst->qkind, src->qkind, (size_t)(src->n_draft + 1) * sizeof(int32_t));
     memcpy(dst->dists, src->dists, (size_t)src->n_guess * (size_t)cfg->n_vocab * sizeof(float));
@@ -6492,10 +6782,11 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     return ARTR_OK;
 }
 
-/* Cache row `pos` of layer l in cache (k_cache or v_cache). */
+/* Cache row of position `pos` of layer l in cache (k_cache or v_cache). */
 static unsigned char *artr__kv_row(const artr_ctx *c, unsigned char *cache, int l, int pos)
 {
-    return cache + ((size_t)l * (size_t)c->n_ctx + (size_t)pos) * (size_t)c->kv_dim * c->kv_es;
+    size_t slot = c->swa_rows && artr__layer_swa(c->m, l) ? (size_t)(pos % c->swa_rows) : (size_t)pos;
+    return cache + ((size_t)artr__kv_rows_before(c->m, c->n_ctx, c->swa_rows, l) + slot) * (size_t)c->kv_dim * c->kv_es;
 }
 
 /* n floats into a cache row (rounded to half for an F16 cache: the writer artr_quantize_f32
@@ -6525,7 +6816,7 @@ static void artr__ctx_evict(artr_ctx *c, int n)
 {
     const artr_config *cfg = &c->m->cfg;
     int window = c->n_kv - c->n_sink, d = c->n_kv + n - c->n_ctx, chunk = (c->n_ctx - c->n_sink) / 8, l, j, i;
-    int half = c->head_dim / 2, neox = cfg->arch == ARTR_ARCH_QWEN2;
+    int half = c->head_dim / 2, neox = c->m->hp.neox;
     if (d < chunk) d = chunk;
     if (d > window) d = window;
     if (d <= 0) return;
@@ -6538,7 +6829,7 @@ static void artr__ctx_evict(artr_ctx *c, int n)
         memmove(v + to, v + from, count);
         if (cfg->arch == ARTR_ARCH_GPT2) continue; /* learned positions: nothing to rotate */
         for (j = 0; j < half; j++) {               /* rotate by -d: cos(-a), sin(-a) */
-            float a = (float)d * c->inv_freq[j];
+            float a = (float)d * artr__rope_freqs_at(c, artr__layer_swa(c->m, l))[j];
             c->rope[j] = cosf(a);
             c->rope[half + j] = -sinf(a);
         }
@@ -6598,6 +6889,10 @@ static void artr__embed(artr_ctx *c, const artr_batch *b, int pos0)
         if (b->tokens) {
             const artr_tensor *te = m->tok_embd;
             artr_tensor_to_f32(te, (int64_t)b->tokens[t] * E, E, x, NULL);
+            if (m->hp.embd_scale > 0) { /* Gemma: token embeddings only, not the caller's vectors */
+                int i;
+                for (i = 0; i < E; i++) x[i] *= m->hp.embd_scale;
+            }
         } else {
             memcpy(x, b->embd + (size_t)t * (size_t)E, (size_t)E * sizeof(float));
         }
@@ -6615,41 +6910,48 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
 {
     const artr_config *cfg = &c->m->cfg;
     int hd = c->head_dim, group = cfg->n_head / cfg->n_head_kv, task;
+    int window = artr__layer_swa(c->m, l) ? c->m->hp.swa_window : 0;
+    int ring = window > 0 && c->swa_rows ? c->swa_rows : INT32_MAX; /* row of position j: j % ring */
     const unsigned char *kc = artr__kv_row(c, c->k_cache, l, 0), *vc = artr__kv_row(c, c->v_cache, l, 0);
     size_t row = (size_t)c->kv_dim * c->kv_es, head = (size_t)hd * c->kv_es;
     artr__dot_fn dot = artr__dot_for(c->kv_type);
     artr__axpy_fn axpy = artr__kernels(c->kv_type)->axpy;
-    float scale = 1.0f / sqrtf((float)hd);
+    float scale = c->m->hp.attn_scale;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(c->n_threads) \
     if (c->n_threads > 1 && (int64_t)n * cfg->n_head * (pos0 + n) * hd >= ARTR_OMP_MIN_WORK)
 #endif
     for (task = 0; task < n * cfg->n_head; task++) {
         int t = task / cfg->n_head, h = task % cfg->n_head, g = h / group, len = pos0 + t + 1, j, i;
+        int j0 = window > 0 && len > window ? len - window : 0; /* sliding window: the last `window` */
         const float *q = c->qkv + (size_t)t * (size_t)c->qkv_ld + (size_t)h * (size_t)hd;
-        float *out = c->att + (size_t)t * (size_t)cfg->n_embd + (size_t)h * (size_t)hd;
+        float *out = c->att + (size_t)t * (size_t)c->q_dim + (size_t)h * (size_t)hd;
 #ifdef _OPENMP
         float *s = c->scores + (size_t)omp_get_thread_num() * (size_t)c->n_ctx;
 #else
         float *s = c->scores;
 #endif
-        for (j = 0; j < len; j++) s[j] = dot(kc + (size_t)j * row + (size_t)g * head, q, hd) * scale;
-        artr__softmax_into(s, s, len);
+        for (j = j0; j < len; j++) s[j] = dot(kc + (size_t)(j % ring) * row + (size_t)g * head, q, hd) * scale;
+        artr__softmax_into(s + j0, s + j0, len - j0);
         for (i = 0; i < hd; i++) out[i] = 0;
-        for (j = 0; j < len; j++) axpy(out, s[j], vc + (size_t)j * row + (size_t)g * head, hd);
+        for (j = j0; j < len; j++) axpy(out, s[j], vc + (size_t)(j % ring) * row + (size_t)g * head, hd);
     }
 }
 
-/* One transformer block over n positions: attention, then the feed-forward network. */
+/* One transformer block over n positions: attention, then the feed-forward network.
+   The architecture's switches (m->hp): fused or separate Q/K/V, biases, per-head QK
+   RMSNorm before rope (Qwen3, Gemma 3), the rope table of a sliding-window layer, norms
+   after attention and after the FFN before each residual add (Gemma 3), SwiGLU or GeGLU
+   over separate or fused (Phi-3) gate and up. */
 static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
 {
     const artr_model *m = c->m;
     const artr_config *cfg = &m->cfg;
+    const artr__hparams *hp = &m->hp;
     const artr__layer *w = &m->layers[l];
-    int E = cfg->n_embd, KV = c->kv_dim, F = cfg->n_ff, ld = c->qkv_ld, nt = c->n_threads, t;
-    int gpt2 = cfg->arch == ARTR_ARCH_GPT2, neox = cfg->arch == ARTR_ARCH_QWEN2;
-    unsigned char *kc = artr__kv_row(c, c->k_cache, l, pos0), *vc = artr__kv_row(c, c->v_cache, l, pos0);
-    size_t kv_row = (size_t)KV * c->kv_es;
+    int E = cfg->n_embd, Q = c->q_dim, KV = c->kv_dim, F = cfg->n_ff, ld = c->qkv_ld, nt = c->n_threads, t;
+    int hd = c->head_dim, ldh = c->ld_hb, gpt2 = cfg->arch == ARTR_ARCH_GPT2, neox = hp->neox;
+    const float *rope = c->rope + (size_t)artr__layer_swa(m, l) * (size_t)c->n_batch * (size_t)hd;
 
     for (t = 0; t < n; t++) {
         const float *x = c->x + (size_t)t * (size_t)E;
@@ -6657,59 +6959,102 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         if (gpt2) artr__layernorm(xb, x, (const float *)w->attn_norm->data, (const float *)w->attn_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(xb, x, (const float *)w->attn_norm->data, E, cfg->norm_eps);
     }
-    if (gpt2) {
+    if (w->wqkv) {
         artr__matmul(w->wqkv, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
     } else {
         artr__matmul(w->wq, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
-        artr__matmul(w->wk, c->xb, E, n, c->qkv + E, ld, nt, c->xq, c->xd);
-        artr__matmul(w->wv, c->xb, E, n, c->qkv + E + KV, ld, nt, c->xq, c->xd);
+        artr__matmul(w->wk, c->xb, E, n, c->qkv + Q, ld, nt, c->xq, c->xd);
+        artr__matmul(w->wv, c->xb, E, n, c->qkv + Q + KV, ld, nt, c->xq, c->xd);
     }
     for (t = 0; t < n; t++) {
         float *q = c->qkv + (size_t)t * (size_t)ld;
-        if (gpt2) artr__add(q, (const float *)w->bqkv->data, E + 2 * KV);
+        if (w->bqkv) artr__add(q, (const float *)w->bqkv->data, Q + 2 * KV);
         if (w->bq) {
-            artr__add(q, (const float *)w->bq->data, E);
-            artr__add(q + E, (const float *)w->bk->data, KV);
-            artr__add(q + E + KV, (const float *)w->bv->data, KV);
+            artr__add(q, (const float *)w->bq->data, Q);
+            artr__add(q + Q, (const float *)w->bk->data, KV);
+            artr__add(q + Q + KV, (const float *)w->bv->data, KV);
+        }
+        if (w->q_norm) {
+            artr__head_rmsnorm(q, cfg->n_head, hd, (const float *)w->q_norm->data, cfg->norm_eps);
+            artr__head_rmsnorm(q + Q, cfg->n_head_kv, hd, (const float *)w->k_norm->data, cfg->norm_eps);
         }
         if (!gpt2) {
-            artr__rope(q, cfg->n_head, c->head_dim, c->rope + (size_t)t * (size_t)c->head_dim, neox);
-            artr__rope(q + E, cfg->n_head_kv, c->head_dim, c->rope + (size_t)t * (size_t)c->head_dim, neox);
+            artr__rope(q, cfg->n_head, hd, rope + (size_t)t * (size_t)hd, neox);
+            artr__rope(q + Q, cfg->n_head_kv, hd, rope + (size_t)t * (size_t)hd, neox);
         }
-        artr__kv_store(c, kc + (size_t)t * kv_row, q + E, KV);
-        artr__kv_store(c, vc + (size_t)t * kv_row, q + E + KV, KV);
+        artr__kv_store(c, artr__kv_row(c, c->k_cache, l, pos0 + t), q + Q, KV);
+        artr__kv_store(c, artr__kv_row(c, c->v_cache, l, pos0 + t), q + Q + KV, KV);
     }
     artr__attention(c, l, n, pos0);
-    artr__matmul(w->wo, c->att, E, n, c->xb, E, nt, c->xq, c->xd);
+    artr__matmul(w->wo, c->att, Q, n, c->xb, E, nt, c->xq, c->xd);
     for (t = 0; t < n; t++) {
         float *x = c->x + (size_t)t * (size_t)E, *xb = c->xb + (size_t)t * (size_t)E;
         if (w->bo) artr__add(xb, (const float *)w->bo->data, E);
+        if (w->attn_post_norm) artr__rmsnorm_self(xb, (const float *)w->attn_post_norm->data, E, cfg->norm_eps);
         artr__add(x, xb, E);
         if (gpt2) artr__layernorm(xb, x, (const float *)w->ffn_norm->data, (const float *)w->ffn_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(xb, x, (const float *)w->ffn_norm->data, E, cfg->norm_eps);
     }
-    artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
     if (gpt2) {
+        artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
         for (t = 0; t < n; t++) {
             float *h = c->hb2 + (size_t)t * (size_t)F;
             artr__add(h, (const float *)w->b_up->data, F);
             artr__gelu(h, F);
         }
         artr__matmul(w->w_down, c->hb2, F, n, c->xb, E, nt, c->xq, c->xd);
+    } else if (hp->fused_up) { /* ffn_up rows: gate then up (Phi-3's gate_up_proj) */
+        artr__matmul(w->w_up, c->xb, E, n, c->hb, ldh, nt, c->xq, c->xd);
+        for (t = 0; t < n; t++) artr__swiglu(c->hb + (size_t)t * (size_t)ldh, c->hb + (size_t)t * (size_t)ldh + F, F);
+        artr__matmul(w->w_down, c->hb, ldh, n, c->xb, E, nt, c->xq, c->xd);
     } else {
-        artr__matmul(w->w_gate, c->xb, E, n, c->hb, F, nt, c->xq, c->xd);
-        for (t = 0; t < n; t++) artr__swiglu(c->hb + (size_t)t * (size_t)F, c->hb2 + (size_t)t * (size_t)F, F);
-        artr__matmul(w->w_down, c->hb, F, n, c->xb, E, nt, c->xq, c->xd);
+        artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
+        artr__matmul(w->w_gate, c->xb, E, n, c->hb, ldh, nt, c->xq, c->xd);
+        for (t = 0; t < n; t++) {
+            float *g = c->hb + (size_t)t * (size_t)ldh, *u = c->hb2 + (size_t)t * (size_t)F;
+            if (hp->geglu) artr__geglu(g, u, F);
+            else artr__swiglu(g, u, F);
+        }
+        artr__matmul(w->w_down, c->hb, ldh, n, c->xb, E, nt, c->xq, c->xd);
     }
     for (t = 0; t < n; t++) {
         float *xb = c->xb + (size_t)t * (size_t)E;
         if (w->b_down) artr__add(xb, (const float *)w->b_down->data, E);
+        if (w->ffn_post_norm) artr__rmsnorm_self(xb, (const float *)w->ffn_post_norm->data, E, cfg->norm_eps);
         artr__add(c->x + (size_t)t * (size_t)E, xb, E);
     }
 }
 
 /* A validated call: it cannot fail. */
-static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
+static void artr__forward_part(artr_ctx *c, const artr_batch *b, int n_layers, int row_off);
+
+/* Phi-3 LongRoPE: switch the cache to the other factor set by replaying its positions
+   from the token history, as transformers' generate() recomputes the sequence when it
+   drops its cache at the switch: rope changes every layer's input, so re-rotating the
+   keys would not do. A cache holding caller embeddings cannot be replayed and keeps its
+   factors. The last call's kept rows stay. */
+static void artr__longrope_switch(artr_ctx *c, int to_long)
+{
+    int n = c->n_kv, rows = c->n_rows, pos0 = c->row_pos0, i;
+    artr_batch rb;
+    for (i = 0; i < n; i++)
+        if (c->hist[i] < 0) return;
+    c->rope_long = to_long;
+    c->n_kv = 0;
+    c->n_past = 0;
+    memset(&rb, 0, sizeof rb);
+    rb.logits = ARTR_LOGITS_NONE;
+    for (i = 0; i < n; i += rb.n) {
+        rb.n = n - i < c->n_batch ? n - i : c->n_batch;
+        rb.tokens = c->hist + i; /* rewritten in place with the same ids */
+        artr__forward_part(c, &rb, c->n_layers, 0);
+    }
+    c->n_rows = rows;
+    c->row_pos0 = pos0;
+}
+
+/* A validated call, its rows kept from row_off on (for a call split in two below). */
+static void artr__forward_part(artr_ctx *c, const artr_batch *b, int n_layers, int row_off)
 {
     const artr_model *m = c->m;
     const artr_config *cfg = &m->cfg;
@@ -6717,12 +7062,19 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
     if (c->bounded && c->n_kv + b->n > c->n_ctx) artr__ctx_evict(c, b->n);
     pos0 = c->n_kv;
     for (t = 0; t < b->n && cfg->arch != ARTR_ARCH_GPT2; t++) {
-        float *cs = c->rope + (size_t)t * (size_t)c->head_dim;
-        int j, half = c->head_dim / 2;
-        for (j = 0; j < half; j++) {
-            float a = (float)(pos0 + t) * c->inv_freq[j];
-            cs[j] = cosf(a);
-            cs[half + j] = sinf(a);
+        int j, r, half = c->head_dim / 2;
+        for (r = 0; r < c->n_rope; r++) {
+            float *cs = c->rope + ((size_t)r * (size_t)c->n_batch + (size_t)t) * (size_t)c->head_dim;
+            const float *inv = artr__rope_freqs_at(c, r);
+            for (j = 0; j < half; j++) {
+                float a = (float)(pos0 + t) * inv[j];
+                cs[j] = cosf(a);
+                cs[half + j] = sinf(a);
+                if (c->rope_mscale != 1.0f) {
+                    cs[j] *= c->rope_mscale;
+                    cs[half + j] *= c->rope_mscale;
+                }
+            }
         }
     }
     artr__embed(c, b, pos0);
@@ -6732,12 +7084,20 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
     c->n_rows = b->logits == ARTR_LOGITS_NONE ? 0 : b->n - first;
     for (t = 0; t < c->n_rows; t++) {
         const float *x = c->x + (size_t)(first + t) * (size_t)E;
-        float *h = c->hidden + (size_t)t * (size_t)E;
+        float *h = c->hidden + (size_t)(row_off + t) * (size_t)E;
         if (m->out_norm_b) artr__layernorm(h, x, (const float *)m->out_norm->data, (const float *)m->out_norm_b->data, E, cfg->norm_eps);
         else artr__rmsnorm(h, x, (const float *)m->out_norm->data, E, cfg->norm_eps);
     }
-    if (c->n_rows) artr__matmul(m->output, c->hidden, E, c->n_rows, c->logits, cfg->n_vocab, c->n_threads, c->xq, c->xd);
-    c->row_pos0 = c->n_past + first;
+    if (c->n_rows)
+        artr__matmul(m->output, c->hidden + (size_t)row_off * (size_t)E, E, c->n_rows,
+                     c->logits + (size_t)row_off * (size_t)cfg->n_vocab, cfg->n_vocab, c->n_threads, c->xq, c->xd);
+    if (m->hp.logit_softcap > 0) { /* Gemma: cap * tanh(logit / cap) */
+        float cap = m->hp.logit_softcap, *lg = c->logits + (size_t)row_off * (size_t)cfg->n_vocab;
+        size_t i, nl = (size_t)c->n_rows * (size_t)cfg->n_vocab;
+        for (i = 0; i < nl; i++) lg[i] = cap * tanhf(lg[i] / cap);
+    }
+    c->n_rows += c->n_rows ? row_off : 0;
+    c->row_pos0 = c->n_past + first - row_off;
     if (n_layers < c->n_layers) {
         if (c->partial_from > c->n_past) {
             c->partial_from = c->n_past;
@@ -6749,6 +7109,34 @@ static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
     for (t = 0; t < b->n; t++) c->hist[(c->n_past + t) % c->n_ctx] = b->tokens ? b->tokens[t] : -1;
     c->n_kv += b->n;
     c->n_past += b->n;
+}
+
+/* A validated call: it cannot fail. Phi-3 with LongRoPE computes what transformers'
+   generate() (and Microsoft's modeling_phi3.py) computes: the logits after a sequence of
+   length L come from every position rotated with the long factors when L exceeds the
+   original context, else with the short ones (generate drops its cache and recomputes
+   the sequence at the switch; so does artr__longrope_switch). A call that crosses the
+   line runs as two parts. A bounded cache keeps llama.cpp's rule, fixed at creation. */
+static void artr__forward_run(artr_ctx *c, const artr_batch *b, int n_layers)
+{
+    const artr__hparams *hp = &c->m->hp;
+    int orig = hp->n_ctx_orig, k = orig - c->n_kv;
+    if (hp->rope_freqs_short && !c->bounded && !c->rope_long && c->n_kv + b->n > orig) {
+        if (k > 0) {
+            artr_batch b1 = *b, b2 = *b;
+            b1.n = k;
+            b1.logits = b->logits == ARTR_LOGITS_ALL ? ARTR_LOGITS_ALL : ARTR_LOGITS_NONE;
+            artr__forward_part(c, &b1, n_layers, 0);
+            artr__longrope_switch(c, 1);
+            b2.n = b->n - k;
+            if (b2.tokens) b2.tokens += k;
+            else b2.embd += (size_t)k * (size_t)c->m->cfg.n_embd;
+            artr__forward_part(c, &b2, n_layers, b->logits == ARTR_LOGITS_ALL ? k : 0);
+            return;
+        }
+        artr__longrope_switch(c, 1);
+    }
+    artr__forward_part(c, b, n_layers, 0);
 }
 
 /* Feed a token a decoding step left pending (validated by the caller's check). */

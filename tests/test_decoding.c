@@ -101,6 +101,10 @@ static void test_decoding_greedy_exact(void)
     th_greedy_exact("hf_qwen2.gguf", "hf_qwen2.gguf", 200, 256);
     th_greedy_exact("hf_gpt2.gguf", "hf_gpt2.gguf", 110, 128);
     th_greedy_exact("tiny8.gguf", "tiny8_draft.gguf", 50, 64);
+    th_greedy_exact("hf_llama3.gguf", "hf_llama3.gguf", 200, 256);
+    th_greedy_exact("hf_qwen3.gguf", "hf_qwen3.gguf", 200, 256);
+    th_greedy_exact("hf_gemma3.gguf", "hf_gemma3.gguf", 200, 256);
+    th_greedy_exact("hf_phi3.gguf", "hf_phi3.gguf", 120, 256); /* crosses LongRoPE's switch at 32 */
 }
 
 /* The same on the shipped text model and its draft (models/), 200 tokens. */

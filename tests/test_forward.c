@@ -149,7 +149,7 @@ static void th_check_hf(const char *gguf, const char *ref_name, double tol, int 
 
 static void test_forward_vs_transformers(void)
 {
-    static const char *const names[] = {"llama", "llama_tied", "qwen2", "gpt2"};
+    static const char *const names[] = {"llama", "llama_tied", "qwen2", "gpt2", "llama3", "qwen3", "gemma3", "phi3"};
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         char gguf[64], ref[64];
@@ -242,7 +242,8 @@ static float *th_run(artr_ctx *c, const int32_t *ids, int n, int per_call)
 
 static void test_forward_batch_equals_steps(void)
 {
-    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_llama_q4_0.gguf", "quant.gguf"};
+    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_llama_q4_0.gguf", "quant.gguf",
+                                        "hf_llama3.gguf", "hf_qwen3.gguf", "hf_gemma3.gguf", "hf_phi3.gguf"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         artr_model *m = NULL;
@@ -515,7 +516,8 @@ static void test_ctx_placement_and_errors(void)
    nothing, keeps the sinks, and stays equal to the unbounded run until it first evicts. */
 static void test_ctx_bounded_cache(void)
 {
-    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf"};
+    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_llama3.gguf",
+                                        "hf_qwen3.gguf", "hf_gemma3.gguf", "hf_phi3.gguf"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         artr_model *m = NULL;
@@ -568,7 +570,8 @@ static void test_ctx_bounded_cache(void)
 #define TOL_KV_F16_BOUNDED 6e-2
 static void test_ctx_kv_f16(void)
 {
-    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf"};
+    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_qwen3.gguf",
+                                        "hf_gemma3.gguf"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         artr_model *m = NULL;
@@ -587,7 +590,7 @@ static void test_ctx_kv_f16(void)
         }
         cfg = artr_model_config(m);
         vocab = cfg->n_vocab;
-        kv_dim = cfg->n_head_kv * (cfg->n_embd / cfg->n_head);
+        kv_dim = cfg->n_head_kv * cfg->head_dim;
         for (i = 0; i < 48; i++) ids[i] = (int32_t)((i * 37 + 11) % vocab);
         memset(&cp, 0, sizeof cp);
         cp.n_ctx = 64;
@@ -598,7 +601,7 @@ static void test_ctx_kv_f16(void)
         cp.kv_type = ARTR_TYPE_F16;
         CHECK_STATUS(artr_ctx_bytes(m, &cp, &bytes16, &err), ARTR_OK, &err);
         CHECK_STATUS(artr_ctx_create(&c16, m, &cp, &err), ARTR_OK, &err);
-        cache32 = 2 * (size_t)cfg->n_layer * 64 * (size_t)kv_dim * sizeof(float);
+        cache32 = 2 * (size_t)artr__kv_rows_before(m, 64, c32->swa_rows, cfg->n_layer) * (size_t)kv_dim * sizeof(float);
         CHECK(bytes32 - bytes16 >= cache32 / 2 - 128 && bytes32 - bytes16 <= cache32 / 2 + 128);
         ref = th_run(c32, ids, 48, 48);
         one = th_run(c16, ids, 48, 1);
@@ -660,6 +663,71 @@ static void test_ctx_kv_f16(void)
         artr_ctx_free(c32);
         artr_model_free(m);
     }
+}
+
+/* Gemma 3's sliding-window layers keep a ring of window + n_batch - 1 rows: memory for
+   them does not grow with n_ctx, the logits equal those of a context whose rings are full
+   size (bit for bit: the same sums in the same order), copies carry the rings, and a
+   truncation further back than the rings reach is refused. */
+static void test_ctx_sliding_window(void)
+{
+    artr_model *m = NULL;
+    artr_ctx_params cp;
+    artr_ctx *r = NULL, *f = NULL, *cp2 = NULL;
+    artr_error err;
+    size_t b1 = 0, b2 = 0, kv_row;
+    int i, vocab, same = 1, ok = 1;
+    int32_t tok = 3;
+    if (artr_model_load_file(&m, th_path("hf_gemma3.gguf"), NULL, &err) != ARTR_OK) {
+        CHECK(0);
+        return;
+    }
+    vocab = artr_model_config(m)->n_vocab;
+    kv_row = (size_t)artr_model_config(m)->n_head_kv * (size_t)artr_model_config(m)->head_dim * sizeof(float);
+    memset(&cp, 0, sizeof cp);
+    cp.n_batch = 4;
+    cp.n_threads = 1;
+    cp.n_ctx = 1024;
+    CHECK_STATUS(artr_ctx_bytes(m, &cp, &b1, &err), ARTR_OK, &err);
+    cp.n_ctx = 2048;
+    CHECK_STATUS(artr_ctx_bytes(m, &cp, &b2, &err), ARTR_OK, &err);
+    /* 1024 more positions: K and V rows of the one global layer, plus the per-position
+       scores and token history (3 x 4 bytes) */
+    CHECK(b2 - b1 <= 1024 * (2 * kv_row + 12) + 3 * 64);
+    cp.n_ctx = 256;
+    CHECK_STATUS(artr_ctx_create(&r, m, &cp, &err), ARTR_OK, &err);
+    CHECK_STATUS(artr_ctx_create(&cp2, m, &cp, &err), ARTR_OK, &err);
+    CHECK(r && r->swa_rows == 8 + 4 - 1);
+    f = th_ctx(m, 256, 256, 1); /* window + n_batch - 1 >= n_ctx: full-size rows */
+    CHECK(f && f->swa_rows == 0);
+    for (i = 0; i < 200 && r && f && ok; i++) {
+        ok = artr_forward(r, &tok, 1, &err) == ARTR_OK && artr_forward(f, &tok, 1, &err) == ARTR_OK;
+        if (ok && memcmp(artr_logits(r, -1), artr_logits(f, -1), (size_t)vocab * sizeof(float))) same = 0;
+        if (ok) tok = (int32_t)th_argmax(artr_logits(f, -1), vocab);
+        if (i == 100 && cp2) CHECK_STATUS(artr_ctx_copy(cp2, r, &err), ARTR_OK, &err);
+    }
+    CHECK(ok && same);
+    if (r && cp2) {
+        /* the copy continues like the original would have from position 101 */
+        int32_t t2 = 5;
+        CHECK_STATUS(artr_ctx_truncate(r, 101, &err), ARTR_E_ARG, &err); /* the rings hold 189.. */
+        CHECK_MSG(err, "sliding-window layers keep only positions from 189");
+        CHECK(artr_ctx_pos(r) == 200);
+        CHECK_STATUS(artr_ctx_truncate(cp2, 101, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_forward(cp2, &t2, 1, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_ctx_truncate(f, 101, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_forward(f, &t2, 1, &err), ARTR_OK, &err);
+        CHECK(memcmp(artr_logits(cp2, -1), artr_logits(f, -1), (size_t)vocab * sizeof(float)) == 0);
+        /* truncation by up to n_batch positions works; further back is refused */
+        CHECK_STATUS(artr_ctx_truncate(cp2, 98, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_ctx_truncate(cp2, 40, &err), ARTR_E_ARG, &err);
+        CHECK_MSG(err, "sliding-window");
+        CHECK_STATUS(artr_ctx_truncate(cp2, 0, &err), ARTR_OK, &err);
+    }
+    artr_ctx_free(r);
+    artr_ctx_free(f);
+    artr_ctx_free(cp2);
+    artr_model_free(m);
 }
 
 /* Models converted by tools/convert.py (HF directories and a llama2.c checkpoint) give

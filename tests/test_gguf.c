@@ -444,3 +444,87 @@ static void test_gguf_bad_shapes(void)
     CHECK(m == NULL);
     free(buf);
 }
+
+/* Rename a tensor of fixture `file` (first letter to 'X'): the load names it. */
+static void th_missing_tensor(const char *file, const char *tensor, const char *msg)
+{
+    size_t size, at;
+    unsigned char *buf = th_fixture(file, &size);
+    artr_model *m = NULL;
+    artr_error err;
+    if (!buf) return;
+    at = th_find_tinfo(buf, size, tensor);
+    CHECK(at != 0);
+    if (at) {
+        buf[at - strlen(tensor)] = 'X';
+        CHECK_STATUS(artr_model_load_memory(&m, buf, size, NULL, &err), ARTR_E_FORMAT, &err);
+        CHECK_MSG(err, msg);
+        CHECK(m == NULL);
+    }
+    free(buf);
+}
+
+/* The newer families: config read from their keys, and clear errors naming the tensor or
+   key when a file is incomplete or inconsistent. */
+static void test_gguf_new_archs(void)
+{
+    static const struct { const char *file; int arch, n_layer, n_head, n_head_kv, head_dim; } ok[] = {
+        {"hf_llama3.gguf", ARTR_ARCH_LLAMA, 2, 4, 2, 16}, {"hf_qwen3.gguf", ARTR_ARCH_QWEN3, 2, 4, 2, 24},
+        {"hf_gemma3.gguf", ARTR_ARCH_GEMMA3, 6, 2, 1, 16}, {"hf_phi3.gguf", ARTR_ARCH_PHI3, 2, 4, 2, 16}};
+    size_t i, size, at;
+    unsigned char *buf;
+    artr_model *m = NULL;
+    artr_error err;
+    artr_tensor t;
+    for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        m = th_load(ok[i].file, 0);
+        if (!m) continue;
+        th_check_config(m, ok[i].arch, 256, 64, ok[i].n_layer, ok[i].n_head, ok[i].n_head_kv,
+                        artr_model_config(m)->n_ff, 256);
+        CHECK(artr_model_config(m)->head_dim == ok[i].head_dim);
+        artr_model_free(m);
+    }
+    th_missing_tensor("hf_qwen3.gguf", "blk.1.attn_k_norm.weight", "missing tensor 'blk.1.attn_k_norm.weight'");
+    th_missing_tensor("hf_gemma3.gguf", "blk.4.post_ffw_norm.weight", "missing tensor 'blk.4.post_ffw_norm.weight'");
+    th_missing_tensor("hf_gemma3.gguf", "blk.0.post_attention_norm.weight", "missing tensor 'blk.0.post_attention_norm.weight'");
+    th_missing_tensor("hf_phi3.gguf", "rope_factors_short.weight", "'rope_factors_short.weight' is missing");
+    th_missing_tensor("hf_phi3.gguf", "blk.1.attn_qkv.weight", "missing tensor 'blk.1.attn_qkv.weight'");
+    th_missing_tensor("hf_phi3.gguf", "blk.0.ffn_up.weight", "missing tensor 'blk.0.ffn_up.weight'");
+    th_missing_tensor("hf_llama3.gguf", "blk.1.ffn_gate.weight", "missing tensor 'blk.1.ffn_gate.weight'");
+    /* a rope_freqs divisor that is not positive */
+    buf = th_fixture("hf_llama3.gguf", &size);
+    if (buf) {
+        float bad = -1.0f;
+        CHECK_STATUS(artr_model_load_memory(&m, buf, size, NULL, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_model_tensor(m, "rope_freqs.weight", &t, &err), ARTR_OK, &err);
+        at = (size_t)((const unsigned char *)t.data - buf);
+        artr_model_free(m);
+        m = NULL;
+        memcpy(buf + at + 8, &bad, 4);
+        CHECK_STATUS(artr_model_load_memory(&m, buf, size, NULL, &err), ARTR_E_FORMAT, &err);
+        CHECK_MSG(err, "tensor 'rope_freqs.weight': element 2 is -1");
+        free(buf);
+    }
+    /* key and value head sizes that differ */
+    buf = th_fixture("hf_qwen3.gguf", &size);
+    if (buf) {
+        uint32_t v = 16;
+        at = th_find_tinfo(buf, size, "qwen3.attention.value_length");
+        CHECK(at != 0 && buf[at] == ARTR_META_UINT32);
+        memcpy(buf + at + 4, &v, 4);
+        CHECK_STATUS(artr_model_load_memory(&m, buf, size, NULL, &err), ARTR_E_UNSUPPORTED, &err);
+        CHECK_MSG(err, "qwen3.attention.value_length is 16 but the key length is 24");
+        free(buf);
+    }
+    /* without rope.freq_base_swa the local layers' base is llama.cpp's default */
+    buf = th_fixture("hf_gemma3.gguf", &size);
+    if (buf) {
+        at = th_find_tinfo(buf, size, "gemma3.rope.freq_base_swa");
+        CHECK(at != 0);
+        memcpy(buf + at - 8, "oops", 4); /* "gemma3.rope.freq_base_swa" -> "gemma3.rope.freq_oops_swa" */
+        CHECK_STATUS(artr_model_load_memory(&m, buf, size, NULL, &err), ARTR_OK, &err);
+        artr_model_free(m);
+        m = NULL;
+        free(buf);
+    }
+}

@@ -107,6 +107,45 @@ static void test_prefixes(void)
     CHECK(wrong == 0);
 }
 
+/* The newer families' fixtures (300 KB each): every prefix through the header (keys and
+   tensor infos, where the parser works) and every 4093rd through the tensor data. */
+static void test_prefixes_archs(void)
+{
+    static const char *const files[] = {"hf_llama3.gguf", "hf_qwen3.gguf", "hf_gemma3.gguf", "hf_phi3.gguf"};
+    size_t f, total = 0;
+    int broken = 0, wrong = 0;
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        size_t size, n, need, head;
+        artr__plan pl;
+        artr_model_params p;
+        unsigned char *buf = th_fixture(files[f], &size);
+        if (!buf) {
+            CHECK(0);
+            continue;
+        }
+        memset(&p, 0, sizeof p);
+        p.container = 1;
+        CHECK(artr__model_scan(&pl, buf, size, &p, NULL) == ARTR_OK);
+        head = pl.data_pos + 64;
+        need = th_required_end(buf, size);
+        for (n = 0; n < size; n += n < head ? 1 : 4093) {
+            unsigned char *c = th_copy(buf, n);
+            broken += artr_fuzz_one(c, n, NULL, 0);
+            if (th_prefix_loads(c, n, NULL, 0) != (n >= need)) {
+                printf("  prefix %zu of %s (needs %zu bytes): wrong outcome\n", n, files[f], need);
+                wrong++;
+            }
+            free(c);
+            total++;
+        }
+        CHECK(artr_fuzz_one(buf, size, NULL, 0) == 0);
+        free(buf);
+    }
+    printf("  %zu prefixes, each loaded 4 ways\n", total);
+    CHECK(broken == 0);
+    CHECK(wrong == 0);
+}
+
 /* Where the header ends (kv section + tensor infos): flips there reach the parser. */
 static size_t th_header_end(const unsigned char *buf, size_t size)
 {

@@ -7,7 +7,8 @@ MODEL is either
   * a Hugging Face model directory: config.json and model.safetensors (or sharded
     model-0000i-of-0000n.safetensors), with tokenizer.model (SentencePiece) or
     tokenizer.json (BPE) when present. Architectures: LlamaForCausalLM, Qwen2ForCausalLM,
-    GPT2LMHeadModel; anything else is refused with a clear error.
+    Qwen3ForCausalLM, Gemma3ForCausalLM (text), Phi3ForCausalLM, GPT2LMHeadModel;
+    anything else is refused with a clear error.
   * a llama2.c checkpoint (legacy version-0 export, float32), with its tokenizer.bin
     (--tokenizer, or tokenizer.bin beside the checkpoint) or a tokenizer.model.
 
@@ -18,7 +19,17 @@ so what this writes loads in llama.cpp, and what llama.cpp's converter writes lo
   * Llama: Hugging Face stores q_proj/k_proj rows permuted for rotate_half; GGUF keeps
     Meta's interleaved layout, so they are permuted back (k_proj with the kv head count).
     llama2.c checkpoints are already in Meta's layout and are copied as they are.
+  * Llama 3.x (rope_type llama3): rope_freqs.weight, the per-dimension divisors of the
+    rotation frequencies llama.cpp's converter computes from the rope scaling.
   * Qwen2: no permutation (llama.cpp runs it with NeoX-style rope); q/k/v biases kept.
+  * Qwen3: as Qwen2 without biases, plus attn_q_norm / attn_k_norm and key_length.
+  * Gemma 3: every *norm.weight gets Gemma's + 1 folded in (Gemma3RMSNorm multiplies by
+    1 + w); post_attention_norm, ffn_norm (pre_feedforward), post_ffw_norm; sliding
+    window, final softcap, rope.freq_base_swa; query_pre_attn_scalar only when it is not
+    the head size (llama.cpp assumes 1/sqrt(head size)).
+  * Phi-3: qkv_proj -> attn_qkv and gate_up_proj -> ffn_up stay fused; LongRoPE factors
+    -> rope_factors_long / rope_factors_short, rope.scaling.attn_factor and
+    rope.scaling.original_context_length.
   * GPT-2: Conv1D weights are stored (in, out) and are transposed; the fused c_attn
     becomes attn_qkv; the tied lm_head is not written (output falls back to token_embd).
   * Types: 1-D tensors, norms, biases and position embeddings stay F32; other weights get
@@ -32,6 +43,7 @@ Memory: tensors are memory-mapped and written one at a time.
 
 import argparse
 import json
+import math
 import os
 import re
 import struct
@@ -402,17 +414,58 @@ def _need(cfg, *keys, default=None):
     raise ConvertError(f"config.json has none of {', '.join(keys)}")
 
 
-def _rope_theta(cfg):
-    rp = cfg.get("rope_parameters") or {}
+def _rope_params(cfg, which=None):
+    """The rope parameters (transformers 5 rope_parameters, older rope_theta / rope_scaling),
+    for Gemma 3 the entry of one layer type ("full_attention", "sliding_attention")."""
+    rp = dict(cfg.get("rope_parameters") or {})
+    if which is not None and which in rp:
+        rp = dict(rp[which])
+    elif "full_attention" in rp:
+        rp = dict(rp["full_attention"])
     rs = cfg.get("rope_scaling") or {}
-    kind = rp.get("rope_type") or rs.get("rope_type") or rs.get("type") or "default"
-    if kind not in ("default", "none"):
-        raise ConvertError(f"rope scaling {kind!r} is not supported by artr")
-    return cfg.get("rope_theta") if cfg.get("rope_theta") is not None else rp.get("rope_theta")
+    for k, v in rs.items():
+        rp.setdefault(k, v)
+    if "rope_type" not in rp and "type" in rp:
+        rp["rope_type"] = rp["type"]
+    if rp.get("rope_theta") is None and cfg.get("rope_theta") is not None:
+        rp["rope_theta"] = cfg["rope_theta"]
+    rp.setdefault("rope_type", "default")
+    return rp
+
+
+def _rope_theta(cfg):
+    rp = _rope_params(cfg)
+    if rp["rope_type"] not in ("default", "none"):
+        raise ConvertError(f"rope scaling {rp['rope_type']!r} is not supported by artr")
+    return rp.get("rope_theta")
+
+
+def llama3_rope_freqs(rp, head_dim, orig_ctx):
+    """llama.cpp's LlamaModel.generate_extra_tensors: per-dimension divisors of the rotation
+    frequencies from the llama3 rope scaling (HF's _compute_llama3_parameters as divisors)."""
+    base = float(rp.get("rope_theta", 10000.0))
+    factor = float(rp.get("factor", 8.0))
+    low, high = float(rp.get("low_freq_factor", 1.0)), float(rp.get("high_freq_factor", 4.0))
+    old = float(rp.get("original_max_position_embeddings") or orig_ctx or 8192)
+    freqs = 1.0 / (base ** (np.arange(0, head_dim, 2, dtype=np.float32) / head_dim))
+    out = []
+    for f in freqs.astype(np.float64):
+        wavelen = 2 * np.pi / f
+        if wavelen < old / high:
+            out.append(1.0)
+        elif wavelen > old / low:
+            out.append(factor)
+        else:
+            smooth = (old / wavelen - low) / (high - low)
+            out.append(1.0 / ((1 - smooth) / factor + smooth))
+    return np.array(out, dtype=np.float32)
 
 
 class HfLlama(Model):
-    """LlamaForCausalLM and Qwen2ForCausalLM: llama.cpp's LlamaModel / Qwen2Model."""
+    """LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM and
+    Phi3ForCausalLM: llama.cpp's LlamaModel, Qwen2Model, Qwen3Model, Gemma3Model and
+    Phi3MiniModel (tensor names, Llama's Q/K permutation, Gemma's 1 + w norms folded into
+    the file, Phi-3's fused qkv_proj and gate_up_proj kept fused, Llama 3's rope_freqs)."""
 
     def __init__(self, d, cfg, st, arch):
         super().__init__()
@@ -423,20 +476,59 @@ class HfLlama(Model):
         self.n_vocab = _need(cfg, "vocab_size")
         self.n_layer = _need(cfg, "num_hidden_layers")
         hd = cfg.get("head_dim") or E // H
-        if hd * H != E:
-            raise ConvertError(f"head_dim {hd} x {H} heads != hidden_size {E}: artr needs head size = hidden / heads")
-        if cfg.get("mlp_bias") or (arch == "llama" and cfg.get("attention_bias")):
-            raise ConvertError("Llama with attention_bias or mlp_bias is not supported by artr")
-        if arch == "qwen2" and cfg.get("use_sliding_window"):
-            raise ConvertError("Qwen2 with use_sliding_window is not supported by artr")
-        self.rope_theta = _rope_theta(cfg)
+        self.head_dim = hd
+        if hd * H != E and arch in ("llama", "qwen2", "phi3"):
+            raise ConvertError(f"head_dim {hd} x {H} heads != hidden_size {E}: artr needs head size = hidden / heads for {arch}")
+        if cfg.get("mlp_bias") or (arch != "qwen2" and cfg.get("attention_bias")):
+            raise ConvertError(f"{arch} with attention_bias or mlp_bias is not supported by artr")
+        if arch in ("qwen2", "qwen3") and cfg.get("use_sliding_window"):
+            raise ConvertError(f"{arch} with use_sliding_window is not supported by artr")
+        if arch == "phi3" and float(cfg.get("partial_rotary_factor", 1.0)) != 1.0:
+            raise ConvertError("Phi-3 with partial_rotary_factor != 1 is not supported by artr")
+        rp = _rope_params(cfg)
+        self.rope_theta = rp.get("rope_theta")
+        self.rope_kind = rp["rope_type"]
+        self.rope_extra = []  # (gguf name, array) computed tensors
+        allowed = {"llama": ("default", "none", "llama3", "linear"), "phi3": ("default", "none", "longrope", "su"),
+                   "gemma3": ("default", "none", "linear")}.get(arch, ("default", "none"))
+        if self.rope_kind not in allowed:
+            raise ConvertError(f"rope scaling {self.rope_kind!r} is not supported by artr for {arch}")
+        if self.rope_kind == "llama3":
+            self.rope_extra.append(("rope_freqs.weight", llama3_rope_freqs(rp, hd, cfg.get("original_max_position_embeddings"))))
+        self.rope_factor = float(rp.get("factor", 1.0)) if self.rope_kind == "linear" else None
+        if arch == "phi3" and self.rope_kind in ("longrope", "su"):
+            lf, sf = rp.get("long_factor"), rp.get("short_factor")
+            if lf is None or sf is None or len(lf) != hd // 2 or len(sf) != hd // 2:
+                raise ConvertError(f"LongRoPE needs long_factor and short_factor of {hd // 2} values each")
+            self.rope_extra.append(("rope_factors_long.weight", np.array(lf, dtype=np.float32)))
+            self.rope_extra.append(("rope_factors_short.weight", np.array(sf, dtype=np.float32)))
+        if arch == "gemma3":
+            rs = _rope_params(cfg, "sliding_attention")
+            if rs["rope_type"] not in ("default", "none"):
+                raise ConvertError(f"Gemma 3 sliding-window rope scaling {rs['rope_type']!r} is not supported by artr")
+            self.rope_theta_swa = rs.get("rope_theta", cfg.get("rope_local_base_freq", 10000.0))
+            if cfg.get("attn_logit_softcapping") is not None:
+                raise ConvertError("Gemma 3 with attn_logit_softcapping is not supported by artr")
+            if cfg.get("hidden_activation", cfg.get("hidden_act", "gelu_pytorch_tanh")) not in ("gelu_pytorch_tanh", "gelu_tanh"):
+                raise ConvertError(f"Gemma 3 hidden_activation {cfg.get('hidden_activation')!r}: artr runs gelu_pytorch_tanh")
+            lt = cfg.get("layer_types")
+            if lt is not None:
+                want = ["full_attention" if (i + 1) % 6 == 0 else "sliding_attention" for i in range(self.n_layer)]
+                if cfg.get("sliding_window") and list(lt) != want:
+                    raise ConvertError("Gemma 3 layer_types differ from every-6th-layer-global (llama.cpp's pattern)")
+        for k in (n for n, _ in self.rope_extra):
+            self.add(k, (hd // 2,), (lambda a=dict(self.rope_extra)[k]: a))
         names = set(st.names())
         pre = "model."
+        shift = arch == "gemma3"  # Gemma3RMSNorm computes x * (1 + w): fold the 1 in
 
         def src(n, transform=None):
             if n not in names:
                 raise ConvertError(f"{d}: missing tensor {n!r}")
             shape = st.where[n].tensors[n]["shape"]
+            if shift and n.endswith("norm.weight"):
+                inner = transform
+                transform = (lambda w: w + np.float32(1.0)) if inner is None else (lambda w: inner(w) + np.float32(1.0))
             if transform is None:
                 return shape, lambda: st.load(n)
             return shape, lambda: transform(st.load(n))
@@ -451,24 +543,39 @@ class HfLlama(Model):
         used = set()
         put("token_embd.weight", pre + "embed_tokens.weight")
         put("output_norm.weight", pre + "norm.weight")
-        if not cfg.get("tie_word_embeddings", False) or "lm_head.weight" in names:
-            put("output.weight", "lm_head.weight", optional=cfg.get("tie_word_embeddings", False))
+        tied = cfg.get("tie_word_embeddings", arch == "gemma3")
+        if not tied or "lm_head.weight" in names:
+            put("output.weight", "lm_head.weight", optional=tied)
         permute = arch == "llama"
         q_t = (lambda w: unpermute(w, H)) if permute else None
         k_t = (lambda w: unpermute(w, Hkv)) if permute else None
         for i in range(self.n_layer):
             p, b = f"{pre}layers.{i}.", f"blk.{i}."
             put(b + "attn_norm.weight", p + "input_layernorm.weight")
-            put(b + "attn_q.weight", p + "self_attn.q_proj.weight", q_t)
-            put(b + "attn_k.weight", p + "self_attn.k_proj.weight", k_t)
-            put(b + "attn_v.weight", p + "self_attn.v_proj.weight")
-            put(b + "attn_q.bias", p + "self_attn.q_proj.bias", q_t, optional=True)
-            put(b + "attn_k.bias", p + "self_attn.k_proj.bias", k_t, optional=True)
-            put(b + "attn_v.bias", p + "self_attn.v_proj.bias", optional=True)
+            if arch == "phi3":
+                put(b + "attn_qkv.weight", p + "self_attn.qkv_proj.weight")
+            else:
+                put(b + "attn_q.weight", p + "self_attn.q_proj.weight", q_t)
+                put(b + "attn_k.weight", p + "self_attn.k_proj.weight", k_t)
+                put(b + "attn_v.weight", p + "self_attn.v_proj.weight")
+                put(b + "attn_q.bias", p + "self_attn.q_proj.bias", q_t, optional=True)
+                put(b + "attn_k.bias", p + "self_attn.k_proj.bias", k_t, optional=True)
+                put(b + "attn_v.bias", p + "self_attn.v_proj.bias", optional=True)
+            if arch in ("qwen3", "gemma3"):
+                put(b + "attn_q_norm.weight", p + "self_attn.q_norm.weight")
+                put(b + "attn_k_norm.weight", p + "self_attn.k_norm.weight")
             put(b + "attn_output.weight", p + "self_attn.o_proj.weight")
-            put(b + "ffn_norm.weight", p + "post_attention_layernorm.weight")
-            put(b + "ffn_gate.weight", p + "mlp.gate_proj.weight")
-            put(b + "ffn_up.weight", p + "mlp.up_proj.weight")
+            if arch == "gemma3":
+                put(b + "post_attention_norm.weight", p + "post_attention_layernorm.weight")
+                put(b + "ffn_norm.weight", p + "pre_feedforward_layernorm.weight")
+                put(b + "post_ffw_norm.weight", p + "post_feedforward_layernorm.weight")
+            else:
+                put(b + "ffn_norm.weight", p + "post_attention_layernorm.weight")
+            if arch == "phi3":
+                put(b + "ffn_up.weight", p + "mlp.gate_up_proj.weight")
+            else:
+                put(b + "ffn_gate.weight", p + "mlp.gate_proj.weight")
+                put(b + "ffn_up.weight", p + "mlp.up_proj.weight")
             put(b + "ffn_down.weight", p + "mlp.down_proj.weight")
         extra = sorted(n for n in names - used if not n.endswith("rotary_emb.inv_freq"))
         if extra:
@@ -488,12 +595,34 @@ class HfLlama(Model):
         if self.rope_theta is not None:
             w.add_rope_freq_base(float(self.rope_theta))
         w.add_layer_norm_rms_eps(float(_need(c, "rms_norm_eps")))
-        if c.get("head_dim") is not None:
-            w.add_key_length(c["head_dim"])
-            w.add_value_length(c["head_dim"])
+        if c.get("head_dim") is not None or self.arch == "gemma3":
+            w.add_key_length(self.head_dim)
+            w.add_value_length(self.head_dim)
+        if self.rope_factor is not None:
+            w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+            w.add_rope_scaling_factor(self.rope_factor)
         if self.arch == "llama":
             w.add_vocab_size(self.n_vocab)
-            w.add_rope_dimension_count(c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"])
+            w.add_rope_dimension_count(self.head_dim)
+        if self.arch == "gemma3":
+            if c.get("final_logit_softcapping"):
+                w.add_final_logit_softcapping(float(c["final_logit_softcapping"]))
+            if c.get("sliding_window"):
+                w.add_sliding_window(int(c["sliding_window"]))
+            # not written by llama.cpp's converter, read by llama.cpp (freq_base_swa) and artr
+            w.add_rope_freq_base_swa(float(self.rope_theta_swa))
+            qs = c.get("query_pre_attn_scalar")
+            if qs is not None and qs != self.head_dim:  # llama.cpp assumes 1/sqrt(head_dim)
+                w.add_float32("gemma3.attention.query_pre_attn_scalar", float(qs))
+        if self.arch == "phi3":
+            w.add_rope_dimension_count(self.head_dim)
+            orig = c.get("original_max_position_embeddings") or _rope_params(c).get("original_max_position_embeddings")
+            if orig is not None:
+                w.add_rope_scaling_orig_ctx_len(int(orig))
+            w.add_sliding_window(int(c.get("sliding_window") or 0))
+            if self.rope_kind in ("longrope", "su"):
+                scale = n_ctx / orig
+                w.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(scale) / math.log(orig)) if scale > 1.0 else 1.0)
 
 
 class HfGpt2(Model):
@@ -628,14 +757,17 @@ class Llama2c(Model):
 
 # HF "architectures" -> (gguf arch, BPE pre-tokenizer name llama.cpp uses)
 HF_ARCHS = {"LlamaForCausalLM": ("llama", "llama-bpe"), "Qwen2ForCausalLM": ("qwen2", "qwen2"),
-            "GPT2LMHeadModel": ("gpt2", "gpt-2")}
+            "Qwen3ForCausalLM": ("qwen3", "qwen2"), "Gemma3ForCausalLM": ("gemma3", "default"),
+            "Phi3ForCausalLM": ("phi3", "default"), "GPT2LMHeadModel": ("gpt2", "gpt-2")}
 
 
 def canonical_order(tensors):
     """Global tensors first, then layer by layer in a fixed order, so that two sources of
     the same weights give the same file."""
-    order = ["token_embd", "position_embd", "output_norm", "output", "attn_norm", "attn_q", "attn_k",
-             "attn_v", "attn_qkv", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"]
+    order = ["token_embd", "position_embd", "output_norm", "output", "rope_freqs", "rope_factors_long",
+             "rope_factors_short", "attn_norm", "attn_q", "attn_k", "attn_v", "attn_qkv", "attn_q_norm",
+             "attn_k_norm", "attn_output", "post_attention_norm", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down",
+             "post_ffw_norm"]
 
     def key(t):
         parts = t[0].split(".")
@@ -665,8 +797,10 @@ def open_model(src, tokenizer, tokenizer_pre):
         model = HfGpt2(src, cfg, st) if arch == "gpt2" else HfLlama(src, cfg, st, arch)
         spm = tokenizer if tokenizer and tokenizer.endswith(".model") else os.path.join(src, "tokenizer.model")
         tjs = tokenizer if tokenizer and tokenizer.endswith(".json") else os.path.join(src, "tokenizer.json")
-        if arch == "llama" and os.path.isfile(spm):
+        if arch in ("llama", "gemma3", "phi3") and os.path.isfile(spm):  # llama.cpp's set_vocab choices
             vocab = vocab_sentencepiece(spm, src, model.n_vocab)
+            if arch == "gemma3":
+                vocab.add_space_prefix = False
         elif os.path.isfile(tjs):
             vocab = vocab_bpe_json(tjs, src, model.n_vocab, tokenizer_pre or pre)
         elif os.path.isfile(spm):
@@ -774,7 +908,7 @@ def convert(src, out, dtype="f16", tokenizer=None, name=None, tokenizer_pre=None
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        description="Convert a Hugging Face safetensors model (Llama, Qwen2, GPT-2) or a llama2.c "
+        description="Convert a Hugging Face safetensors model (Llama, Qwen2, Qwen3, Gemma 3, Phi-3, GPT-2) or a llama2.c "
                     "checkpoint to GGUF, following llama.cpp's conventions.")
     ap.add_argument("model", help="Hugging Face model directory or llama2.c checkpoint (.bin)")
     ap.add_argument("-o", "--outfile", help="output .gguf (default: MODEL-DTYPE.gguf beside the input)")
@@ -783,7 +917,7 @@ def main(argv=None):
     ap.add_argument("--tokenizer", help="tokenizer.bin (llama2.c), tokenizer.model or tokenizer.json "
                                         "to use instead of the one beside the model")
     ap.add_argument("--tokenizer-pre", help="tokenizer.ggml.pre for a BPE tokenizer (default by "
-                                            "architecture: llama-bpe, qwen2, gpt-2)")
+                                            "architecture: llama-bpe, qwen2 (qwen3 too), gpt-2, default)")
     ap.add_argument("--name", help="general.name (default: the input's name)")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     a = ap.parse_args(argv)

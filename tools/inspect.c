@@ -223,14 +223,25 @@ int main(int argc, char **argv)
     }
     {
         const artr_config *c = artr_model_config(m);
-        static const char *const arch[] = {"none", "llama", "qwen2", "gpt2"};
+        static const char *const arch[] = {"none", "llama", "qwen2", "gpt2", "qwen3", "gemma3", "phi3"};
         size_t bytes = 0;
         artr_model_bytes_file(path, &p, &bytes, NULL);
         if (!ok) print_tensors(m, all);
-        printf("model: arch %s, vocab %d, embd %d, layers %d, heads %d, kv heads %d, ffn %d, "
+        printf("model: arch %s, vocab %d, embd %d, layers %d, heads %d, kv heads %d, head size %d, ffn %d, "
                "context %d, rope theta %g, norm eps %g\n",
-               arch[c->arch], c->n_vocab, c->n_embd, c->n_layer, c->n_head, c->n_head_kv,
+               c->arch >= 0 && c->arch < (int)(sizeof arch / sizeof arch[0]) ? arch[c->arch] : "?",
+               c->n_vocab, c->n_embd, c->n_layer, c->n_head, c->n_head_kv, c->head_dim,
                c->n_ff, c->n_ctx_train, c->rope_theta, c->norm_eps);
+        {
+            static const char *const family[] = {
+                "", "Llama (RMSNorm, rope, grouped-query attention, SwiGLU; Llama 3 rope_freqs)",
+                "Qwen2 (Llama with Q/K/V biases, NEOX rope)", "GPT-2 (LayerNorm, learned positions, GELU MLP)",
+                "Qwen3 (Llama with per-head Q/K RMSNorm, NEOX rope)",
+                "Gemma 3 (scaled embeddings, QK norm, sandwich norms, GeGLU, sliding-window layers, softcap)",
+                "Phi-3 (fused QKV and gate|up, LongRoPE)"};
+            if (c->arch > 0 && c->arch < (int)(sizeof family / sizeof family[0]))
+                printf("family: %s\n", family[c->arch]);
+        }
         printf("model tables: %zu bytes (artr_model_bytes)\n", bytes);
         printf("OK: artr loads this model\n");
     }
