@@ -3045,6 +3045,14 @@ ARTR__DOTQ_4X2(artr__dotq4x2_q4_0_avx2, 18, ARTR__Q4_UNPACK(q))
    kernel bit for bit; against the reference they agree to rounding (the integers are
    the same, the float sums run in another order). */
 
+/* The block kernels below are inlined into each one-row and four-row kernel (gcc 12 keeps
+   some of them out of line otherwise, which halves Q5_K's speed). */
+#if defined(__GNUC__)
+#define ARTR__KINLINE ARTR__INLINE __attribute__((always_inline))
+#else
+#define ARTR__KINLINE ARTR__INLINE
+#endif
+
 /* 32 unsigned weights q times the activations at x, times the int16 scales sc: 8 lanes. */
 static ARTR__INLINE __m256i artr__kdot_avx2(__m256i q, const int8_t *x, __m256i sc)
 {
@@ -3093,7 +3101,7 @@ static ARTR__INLINE __m256 artr__kmins32_avx2(__m128i mins, const float *sums)
 
 /* One block each: acc plus the block's products with the 256 activations x (scale dx,
    sums of 16 at sums). */
-static ARTR__INLINE __m256 artr__kblk_q4_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+static ARTR__KINLINE __m256 artr__kblk_q4_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
                                                 float dx)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
@@ -3113,7 +3121,7 @@ static ARTR__INLINE __m256 artr__kblk_q4_k_avx2(__m256 acc, const uint8_t *b, co
                             artr__kmins32_avx2(_mm_srli_si128(sm, 8), sums), acc);
 }
 
-static ARTR__INLINE __m256 artr__kblk_q5_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+static ARTR__KINLINE __m256 artr__kblk_q5_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
                                                 float dx)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0f), bit = _mm256_set1_epi8(1);
@@ -3136,7 +3144,7 @@ static ARTR__INLINE __m256 artr__kblk_q5_k_avx2(__m256 acc, const uint8_t *b, co
                             artr__kmins32_avx2(_mm_srli_si128(sm, 8), sums), acc);
 }
 
-static ARTR__INLINE __m256 artr__kblk_q6_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+static ARTR__KINLINE __m256 artr__kblk_q6_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
                                                 float dx)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(0x30);
@@ -3171,7 +3179,7 @@ static ARTR__INLINE __m128i artr__q3_k_scales_avx2(const uint8_t *s)
     return _mm_sub_epi8(v, _mm_set1_epi8(32));
 }
 
-static ARTR__INLINE __m256 artr__kblk_q3_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+static ARTR__KINLINE __m256 artr__kblk_q3_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
                                                 float dx)
 {
     const __m256i m2 = _mm256_set1_epi8(3), bit = _mm256_set1_epi8(1);
@@ -3192,7 +3200,7 @@ static ARTR__INLINE __m256 artr__kblk_q3_k_avx2(__m256 acc, const uint8_t *b, co
     return _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 108))), _mm256_cvtepi32_ps(is), acc);
 }
 
-static ARTR__INLINE __m256 artr__kblk_q2_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+static ARTR__KINLINE __m256 artr__kblk_q2_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
                                                 float dx)
 {
     const __m256i m2 = _mm256_set1_epi8(3);
@@ -3219,7 +3227,7 @@ static ARTR__INLINE __m256 artr__kblk_q2_k_avx2(__m256 acc, const uint8_t *b, co
 
 /* IQ4_XS: the values are signed, so the products go as artr__i8dot_avx2's (|w| times x
    with w's sign; |w| <= 127 keeps pairs below 2^15). */
-static ARTR__INLINE __m256 artr__kblk_iq4_xs_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
+static ARTR__KINLINE __m256 artr__kblk_iq4_xs_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
                                                   float dx)
 {
     const __m256i tbl = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)artr__iq4nl_values));
