@@ -8731,7 +8731,7 @@ static artr_status artr__tok_eog_build(artr__tok *tk, const artr_model *m, artr_
     static const char *const texts[] = {
         "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<end_of_turn>", "<|end|>", "<|endoftext|>",
         "<|end_of_text|>", "<EOT>", "<|return|>", "<|call|>", "<end_of_utterance>",
-        "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", /* DeepSeek's */
+        "<\xef\xbd\234end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", /* DeepSeek's (\234: 0x9c) */
     };
     const artr__vocab *v = &m->vocab;
     size_t i;

@@ -393,7 +393,7 @@ static void test_tok_llama2c(void)
         "I believe the meaning of life is",
         "Simply put, the theory of relativity states that ",
         "A brief message congratulating the team on the launch:\n\n        Hi everyone,\n\n        I just ",
-        "Translate English to French:\n\n        sea otter => loutre de mer\n        peppermint => menthe poivr\xc3\xa9" "e\n        plush girafe => girafe peluche\n        cheese =>"};
+        "Translate English to French:\n\n        sea otter => loutre de mer\n        peppermint => menthe poivr\xc3\251e\n        plush girafe => girafe peluche\n        cheese =>"};
     static const int32_t e0[] = {1}, e1[] = {1, 306, 4658, 278, 6593, 310, 2834, 338};
     static const int32_t e2[] = {1, 3439, 17632, 1925, 29892, 278, 6368, 310, 14215, 537, 5922, 393, 29871};
     static const int32_t e3[] = {1, 319, 11473, 2643, 378, 629, 271, 18099, 278, 3815, 373, 278, 6826, 29901,
