@@ -177,7 +177,15 @@
      0.5.0 (2026-12-02) architectures qwen3, gemma3 (sliding-window layers in a ring
                         cache), phi3 and Llama 3's rope_freqs, in the one forward pass;
                         artr_config.head_dim; tools/convert.py converts
-                        Qwen3, Gemma 3, Phi-3 and Llama 3 rope scaling.
+                        Qwen3, Gemma 3, Phi-3 and Llama 3 rope scaling. Weight types Q4_1,
+                        Q5_0, Q5_1, IQ4_NL, Q2_K..Q6_K, IQ4_XS (dequantized bit for bit as
+                        gguf-py; reference, AVX2 and NEON kernels; Q8K activations for the
+                        k-quants) chosen in one kernel table; artr_quantize_f32 writes them
+                        all (llama-quantize's blocks). Pre-tokenizers by tokenizer.ggml.pre
+                        (Llama 3, Qwen2, Qwen3.5, StarCoder, default; artr_model_params.
+                        tokenizer_pre), end-of-generation ids (artr_token_is_eog), chat
+                        templates (artr_chat_template, artr_chat_format). GGUF structural
+                        rules (names <= 64 bytes, no overlapping tensor data, bools 0/1).
      0.4.1 (2026-12-02) files mapped on Windows (MapViewOfFile; ARTR_NO_MMAP still reads,
                         with 64-bit offsets); failure messages in printf syntax, checked by
                         the compiler (format attribute, fixes for 32-bit int32_t); §5 model
