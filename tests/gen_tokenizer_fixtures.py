@@ -66,6 +66,23 @@ tok_pre_<f>.words The same format for the pre-tokenizer alone (tokenizers'
                  pre_tokenize_str, no special tokens): count of words and FNV-1a 32 of
                  the byte offsets where they end; also for "gpt2" (ByteLevel's regex).
 
+Gemma-like SentencePiece (`python tests/gen_tokenizer_fixtures.py gemma` writes only these):
+tok_gemma.gguf   A SentencePiece BPE model (vocab GEMMA_VOCAB) with Gemma 3's trainer
+                 options: byte_fallback, add_dummy_prefix off, remove_extra_whitespaces
+                 off, identity normalization, split_digits, whitespace-only pieces,
+                 user_defined_symbols GEMMA_USER (<start_of_turn>, <end_of_turn>, ...),
+                 control symbols GEMMA_CONTROL, pad 0 eos 1 bos 2 unk 3; trained on
+                 tinyshakespeare, MULTI, chat turns and indented lines; written as
+                 convert_hf_to_gguf.py writes Gemma 3 (add_space_prefix false, the
+                 user-defined symbols USER_DEFINED).
+tok_gemma_cases.bin More texts (ARTC format): MULTI, whitespace runs of 1..40, chat
+                 turns, user-defined and control symbols among words and spaces.
+tok_gemma.ids    sp.encode(text) (ARTI format) for every text of tok_cases.bin, then of
+                 tok_gemma_cases.bin.
+tok_gemma_special.ids The same texts with ARTR_TOKENIZE_SPECIAL: control, unknown and
+                 user-defined symbols cut out whole (leftmost, then longest), sp.encode
+                 of the text between; no expectation for texts without control text.
+
 Chat templates (`python tests/gen_tokenizer_fixtures.py chat`, needs jinja2):
 chat_cases.bin   CONVERSATIONS rendered by each of CHAT_TEMPLATES (the published
                  templates of the families artr_chat_format writes) with jinja2 set up
@@ -624,6 +641,164 @@ def main_chat():
           % (os.path.getsize(path), len(cases), skipped))
 
 
+# ---- Gemma-like SentencePiece (`python tests/gen_tokenizer_fixtures.py gemma`) --------
+
+GEMMA_VOCAB = 2000
+GEMMA_USER = ["<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
+              "<unused0>", "<unused1>", "<b>", "</b>", "<br>"]
+GEMMA_CONTROL = ["<mask>", "[@BOS@]"]
+
+
+def gemma_training_file(text):
+    """tinyshakespeare, MULTI, chat turns and whitespace-heavy code, as build/gemma_corpus.txt."""
+    path = os.path.join(ROOT, "build", "gemma_corpus.txt")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    rng = random.Random(31)
+    lines = [l for l in text.split("\n") if l.strip()]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+        for _ in range(30):
+            f.write("\n".join(MULTI) + "\n")
+        for _ in range(400):
+            a, b = rng.choice(lines), rng.choice(lines)
+            f.write("<start_of_turn>user\n%s<end_of_turn>\n<start_of_turn>model\n%s<end_of_turn>\n" % (a, b))
+            f.write(" " * rng.randint(2, 24) + rng.choice(lines) + "\t" * rng.randint(1, 4) + "\n")
+    return path
+
+
+def train_gemma(path):
+    """Gemma's trainer options: byte fallback, no dummy prefix, no whitespace folding,
+    identity normalization, split digits, whitespace-only pieces, user-defined symbols;
+    Gemma's special ids (pad 0, eos 1, bos 2, unk 3)."""
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        input=path, model_writer=buf, model_type="bpe", vocab_size=GEMMA_VOCAB,
+        normalization_rule_name="identity", remove_extra_whitespaces=False,
+        add_dummy_prefix=False, byte_fallback=True, split_digits=True,
+        allow_whitespace_only_pieces=True, character_coverage=0.9995,
+        user_defined_symbols=GEMMA_USER, control_symbols=GEMMA_CONTROL,
+        pad_id=0, eos_id=1, bos_id=2, unk_id=3,
+        pad_piece="<pad>", eos_piece="<eos>", bos_piece="<bos>", unk_piece="<unk>",
+        max_sentence_length=100000, num_threads=1, minloglevel=2)
+    return spm.SentencePieceProcessor(model_proto=buf.getvalue())
+
+
+def write_gemma_gguf(sp, path):
+    """As convert_hf_to_gguf.py writes Gemma 3 (_set_vocab_sentencepiece, then
+    add_space_prefix false); user-defined symbols get USER_DEFINED as the converter gives
+    the added tokens that are not special."""
+    w = gguf.GGUFWriter(path, "gemma3")
+    w.add_tokenizer_model("llama")
+    w.add_tokenizer_pre("default")
+    tokens, scores, types = [], [], []
+    for i in range(sp.get_piece_size()):
+        piece = sp.id_to_piece(i)
+        tokens.append(piece.encode("utf-8"))
+        scores.append(sp.get_score(i))
+        t = gguf.TokenType.NORMAL
+        if sp.is_unknown(i):
+            t = gguf.TokenType.UNKNOWN
+        elif sp.is_control(i):
+            t = gguf.TokenType.CONTROL
+        elif sp.is_unused(i):
+            t = gguf.TokenType.UNUSED
+        elif sp.is_byte(i):
+            t = gguf.TokenType.BYTE
+        elif piece in GEMMA_USER:
+            t = gguf.TokenType.USER_DEFINED
+        types.append(int(t))
+    w.add_token_list(tokens)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(sp.bos_id())
+    w.add_eos_token_id(sp.eos_id())
+    w.add_unk_token_id(sp.unk_id())
+    w.add_pad_token_id(sp.pad_id())
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_add_space_prefix(False)
+    finish(w)
+
+
+def gemma_cases(text):
+    """Texts for the Gemma-like vocabulary: chat turns, user-defined and control symbols
+    next to words, spaces and each other, whitespace runs of every length, characters
+    the vocabulary lacks (byte fallback)."""
+    rng = random.Random(33)
+    words = text.split()
+    multi_words = " ".join(MULTI).split()
+    syms = GEMMA_USER + GEMMA_CONTROL + ["<bos>", "<eos>", "<pad>", "<unk>"]
+    out = list(MULTI)
+    for n in range(1, 41):
+        out += [" " * n, "a" + " " * n + "b", "\t" * n, "\n" * n, " " * n + "x", "x" + " " * n]
+    out += ["<start_of_turn>user\nHello!<end_of_turn>\n<start_of_turn>model\n",
+            "<start_of_turn>", "<end_of_turn>", "<start_of_turn><end_of_turn>",
+            " <start_of_turn> ", "x<start_of_turn>y", "<start_of_turn", "start_of_turn>",
+            "<<start_of_turn>>", "<b><br></b>", "<b>bold</b> and <br> break", "<bos>", "<mask>",
+            "text<mask>more", "[@BOS@]", "<unused0><unused1><unused2>", "<start_of_image>",
+            "\u2581", "\u2581\u2581x", "<0x41>", "\U0001F600\U0001F9EC\u4E2D\uD55C\u0E01"]
+    for _ in range(500):
+        parts = []
+        for _ in range(rng.randint(1, 10)):
+            r = rng.random()
+            if r < 0.2:
+                parts.append(rng.choice(syms))
+            elif r < 0.45:
+                parts.append(rng.choice(multi_words))
+            elif r < 0.6:
+                parts.append(rng.choice(POOL))
+            elif r < 0.7:
+                parts.append(str(rng.randint(0, 10 ** rng.randint(1, 12))))
+            else:
+                parts.append(rng.choice(words))
+            parts.append(rng.choice(SEP2 + [" " * rng.randint(2, 40), "\n" * rng.randint(1, 5)]))
+        out.append("".join(parts))
+    for alphabet in (" a", "  \t", " \n", "<b> ", "x<br>", "\u00e9\U0001F600 "):
+        for n in (100, 300):
+            out.append("".join(rng.choice(alphabet) for _ in range(n)))
+    return out
+
+
+def special_split(sp, text):
+    """sp.encode of the text between control, unknown and user-defined symbols, each
+    cut out whole, longest at the leftmost place first (ARTR_TOKENIZE_SPECIAL)."""
+    specials = {}
+    for i in range(sp.get_piece_size()):
+        p = sp.id_to_piece(i)
+        if sp.is_control(i) or sp.is_unknown(i) or p in GEMMA_USER:
+            specials.setdefault(p, i)
+    ids, i, start = [], 0, 0
+    while i < len(text):
+        best = max((p for p in specials if text.startswith(p, i)), key=len, default=None)
+        if best is None:
+            i += 1
+            continue
+        if i > start:
+            ids += sp.encode(text[start:i])
+        ids.append(specials[best])
+        i += len(best)
+        start = i
+    if start < len(text):
+        ids += sp.encode(text[start:])
+    return ids
+
+
+def main_gemma(text):
+    base = cases(text)
+    extra = gemma_cases(text)
+    texts = base + extra
+    write_cases(os.path.join(OUT, "tok_gemma_cases.bin"), extra)
+    sp = train_gemma(gemma_training_file(text))
+    write_gemma_gguf(sp, os.path.join(OUT, "tok_gemma.gguf"))
+    write_ids(os.path.join(OUT, "tok_gemma.ids"), [sp.encode(t) for t in texts])
+    controls = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if sp.is_control(i) or sp.is_unknown(i)]
+    write_ids(os.path.join(OUT, "tok_gemma_special.ids"),
+              [special_split(sp, t) if any(c in t for c in controls) else None for t in texts])
+    for name in ("tok_gemma_cases.bin", "tok_gemma.gguf", "tok_gemma.ids", "tok_gemma_special.ids"):
+        print("%-22s %7d bytes" % (name, os.path.getsize(os.path.join(OUT, name))))
+    print("%d texts (%d + %d)" % (len(texts), len(base), len(extra)))
+
+
 # ---- main -----------------------------------------------------------------------------
 
 def main():
@@ -634,6 +809,8 @@ def main():
         return main_pre(text)
     if sys.argv[1:] == ["chat"]:
         return main_chat()
+    if sys.argv[1:] == ["gemma"]:
+        return main_gemma(text)
     texts = cases(text)
     write_cases(os.path.join(OUT, "tok_cases.bin"), texts)
 

@@ -213,6 +213,108 @@ static void test_tok_spm_vs_sentencepiece(void)
     artr_model_free(m);
 }
 
+/* ---- Gemma-like SentencePiece (tests/gen_tokenizer_fixtures.py gemma) ---- */
+
+/* The texts of two case files as one list (the second's after the first's). */
+static int th_cases_join(th_cases *c, const th_cases *a, const th_cases *b)
+{
+    int i;
+    memset(c, 0, sizeof *c);
+    c->n = a->n + b->n;
+    c->text = (const char **)malloc((size_t)c->n * sizeof *c->text);
+    c->len = (size_t *)malloc((size_t)c->n * sizeof *c->len);
+    if (!c->text || !c->len) return 0;
+    for (i = 0; i < c->n; i++) {
+        c->text[i] = i < a->n ? a->text[i] : b->text[i - a->n];
+        c->len[i] = i < a->n ? a->len[i] : b->len[i - a->n];
+    }
+    return 1;
+}
+
+static int th_has_bytes(const char *s, size_t n, const char *p, size_t len)
+{
+    size_t i;
+    for (i = 0; p && i + len <= n; i++)
+        if (!memcmp(s + i, p, len)) return 1;
+    return 0;
+}
+
+/* 1 if the text holds the piece of id (a user-defined symbol). */
+static int th_text_has(const artr_model *m, const char *s, size_t n, int32_t id)
+{
+    size_t len;
+    const char *p = artr_token_piece(m, id, &len);
+    return th_has_bytes(s, n, p, len);
+}
+
+/* Gemma 3's tokenizer options (no space prefix, byte fallback, user-defined symbols,
+   whitespace-only pieces, pad 0 eos 1 bos 2 unk 3): ids equal sp.encode for the texts
+   of tok_cases.bin and tok_gemma_cases.bin; with ARTR_TOKENIZE_SPECIAL the control
+   symbols are cut out too; every text round-trips. */
+static void test_tok_gemma_vs_sentencepiece(void)
+{
+    th_cases a, b, c;
+    th_ids x, y;
+    artr_model *m = th_load_tok("tok_gemma.gguf");
+    int total, matched, i, n_user = 0, n_bytes = 0, n_runs = 0, n_lit;
+    int32_t *out = (int32_t *)malloc(sizeof(int32_t) * 8192);
+    CHECK(th_cases_load_named(&a, "tok_cases.bin"));
+    CHECK(th_cases_load_named(&b, "tok_gemma_cases.bin"));
+    CHECK(th_cases_join(&c, &a, &b));
+    CHECK(th_ids_load(&x, "tok_gemma.ids", c.n));
+    CHECK(th_ids_load(&y, "tok_gemma_special.ids", c.n));
+    if (m && x.at && y.at && out) {
+        const artr_vocab_info *vi = artr_model_vocab(m);
+        int32_t user0 = 6, user_end = 15; /* <start_of_turn> .. <br>: USER_DEFINED */
+        size_t len;
+        const char *p = artr_token_piece(m, user0, &len);
+        CHECK(vi->kind == ARTR_VOCAB_SPM && vi->n_vocab == 2000);
+        CHECK(vi->pad == 0 && vi->eos == 1 && vi->bos == 2 && vi->unk == 3);
+        CHECK(vi->add_bos == 1 && vi->add_eos == 0 && vi->add_space_prefix == 0);
+        CHECK(p && len == 15 && !memcmp(p, "<start_of_turn>", 15));
+        total = th_compare(m, &c, &x, 0, "sp.encode", &matched);
+        printf("  %d of %d texts: ids equal sentencepiece's sp.encode (Gemma options)\n", matched, total);
+        CHECK(total == c.n && total >= 3000 && matched == total);
+        /* what the texts exercised: user-defined symbols, byte fallback, space runs */
+        for (i = 0; i < c.n; i++) {
+            int n = 0, k, has_user = 0, has_byte = 0, has_run = 0;
+            int32_t u;
+            if (artr_tokenize(m, c.text[i], c.len[i], 0, out, 8192, &n, NULL) != ARTR_OK) continue;
+            for (k = 0; k < n; k++) {
+                size_t pl;
+                const char *pc = artr_token_piece(m, out[k], &pl);
+                if (out[k] >= user0 && out[k] < user_end) has_user = 1;
+                if (out[k] >= 15 && out[k] < 15 + 256) has_byte = 1;
+                if (pc && pl >= 6 && !memcmp(pc, "\xe2\x96\x81\xe2\x96\x81", 6)) has_run = 1;
+            }
+            for (u = user0; u < user_end && !has_user; u++) CHECK(!th_text_has(m, c.text[i], c.len[i], u));
+            n_user += has_user;
+            n_bytes += has_byte;
+            n_runs += has_run;
+        }
+        printf("  texts with user-defined symbols %d, byte fallback %d, multi-space pieces %d\n",
+               n_user, n_bytes, n_runs);
+        CHECK(n_user >= 100 && n_bytes >= 100 && n_runs >= 100);
+        total = th_compare(m, &c, &y, ARTR_TOKENIZE_SPECIAL, "split + sp.encode", &matched);
+        printf("  %d of %d texts with control-symbol text: ids equal with ARTR_TOKENIZE_SPECIAL\n",
+               matched, total);
+        CHECK(total >= 100 && matched == total);
+        for (i = 0, n_lit = 0; i < c.n; i++) /* a "▁" in the text comes back as a space */
+            n_lit += th_has_bytes(c.text[i], c.len[i], "\xe2\x96\x81", 3);
+        i = th_roundtrip(m, &c, 0, 0);
+        printf("  round trips: %d of %d texts (%d hold a literal U+2581)\n", i, c.n, n_lit);
+        CHECK(i == c.n - n_lit && n_lit <= 3);
+    }
+    free(out);
+    th_ids_free(&x);
+    th_ids_free(&y);
+    free((void *)c.text);
+    free(c.len);
+    th_cases_free(&a);
+    th_cases_free(&b);
+    artr_model_free(m);
+}
+
 /* ---- pre-tokenizer families (tests/gen_tokenizer_fixtures.py pre) ---- */
 
 static uint32_t th_fnv32(const int32_t *ids, int n)
