@@ -121,6 +121,7 @@ static const th_test tests[] = {
     T(test_convert_fixtures),
     T(test_tok_spm_vs_sentencepiece),
     T(test_tok_gemma_vs_sentencepiece),
+    T(test_tok_spm_262k),
     T(test_tok_bpe_vs_tokenizers),
     T(test_tok_llama2c),
     T(test_tok_roundtrip),

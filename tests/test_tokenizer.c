@@ -1561,3 +1561,240 @@ static void test_tok_crafted_no_space_piece(void)
     CHECK(out[0] == 3 + 0xe2 && out[1] == 3 + 0x96 && out[2] == 3 + 0x81 && out[3] == 259 && out[7] == 259);
     artr_model_free(m);
 }
+
+/* ---- a 262,144-piece SentencePiece vocabulary (Gemma 3's size), built here ---- */
+
+typedef struct th_set {          /* text -> id, open addressing over (offset, length) */
+    const char *base;
+    uint32_t *slot, mask;        /* id + 1, 0 empty */
+    uint32_t *at, *len;
+} th_set;
+
+static uint32_t th_set_hash(const char *s, size_t n)
+{
+    uint32_t h = 0x811c9dc5u;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 0x01000193u;
+    return h;
+}
+static int32_t th_set_find(const th_set *t, const char *s, size_t n)
+{
+    uint32_t h = th_set_hash(s, n);
+    for (;; h++) {
+        uint32_t id = t->slot[h & t->mask];
+        if (!id) return -1;
+        if (t->len[id - 1] == n && !memcmp(t->base + t->at[id - 1], s, n)) return (int32_t)id - 1;
+    }
+}
+static void th_set_add(th_set *t, uint32_t id, uint32_t at, uint32_t n)
+{
+    uint32_t h = th_set_hash(t->base + at, n);
+    while (t->slot[h & t->mask]) h++;
+    t->slot[h & t->mask] = id + 1;
+    t->at[id] = at;
+    t->len[id] = n;
+}
+
+/* The definition, slowly: merge the adjacent pair whose text is a piece of highest
+   score (leftmost on ties) until none is; a symbol that is no piece becomes bytes. */
+static int th_spm_naive(const th_set *t, const float *score, int first_piece, const char *s,
+                        size_t n, int32_t *out)
+{
+    static size_t st[4096], en[4096];
+    int k = 0, i, n_out = 0;
+    size_t j = 0;
+    while (j < n) {
+        uint32_t cp;
+        int len = artr__utf8((const uint8_t *)s + j, n - j, &cp);
+        st[k] = j;
+        en[k++] = j + (size_t)len;
+        j += (size_t)len;
+    }
+    for (;;) {
+        int best = -1;
+        float bs = 0;
+        for (i = 0; i + 1 < k; i++) {
+            int32_t id = th_set_find(t, s + st[i], en[i + 1] - st[i]);
+            if (id >= first_piece && (best < 0 || score[id] > bs)) {
+                best = i;
+                bs = score[id];
+            }
+        }
+        if (best < 0) break;
+        en[best] = en[best + 1];
+        for (i = best + 1; i + 1 < k; i++) {
+            st[i] = st[i + 1];
+            en[i] = en[i + 1];
+        }
+        k--;
+    }
+    for (i = 0; i < k; i++) {
+        int32_t id = th_set_find(t, s + st[i], en[i] - st[i]);
+        if (id >= first_piece) {
+            out[n_out++] = id;
+        } else {
+            for (j = st[i]; j < en[i]; j++) out[n_out++] = 4 + (uint8_t)s[j];
+        }
+    }
+    return n_out;
+}
+
+/* 262,144 pieces: <pad> <eos> <bos> <unk>, the 256 byte pieces, then substrings of 1 to
+   8 characters of the test texts (spaces as "▁") in order of first appearance, scores
+   falling. Ids equal the slow definition (byte fallback, no space prefix) on every text
+   up to 300 bytes; prints the model's table bytes, load time and tokenize speed. */
+static void test_tok_spm_262k(void)
+{
+    enum { N = 262144, FIRST = 4 + 256 };
+    th_cases a, b;
+    th_buf corpus, g;
+    th_set set;
+    float *score = (float *)malloc(sizeof(float) * N);
+    int32_t *x = (int32_t *)malloc(sizeof(int32_t) * 65536), *y = (int32_t *)malloc(sizeof(int32_t) * 65536);
+    uint32_t n_tok = 0, i, k;
+    int list, kind, same = 0, total = 0;
+    artr_model *m = NULL;
+    artr_model_params p;
+    artr_error err;
+    memset(&corpus, 0, sizeof corpus);
+    memset(&g, 0, sizeof g);
+    memset(&set, 0, sizeof set);
+    CHECK(th_cases_load_named(&a, "tok_cases.bin"));
+    CHECK(th_cases_load_named(&b, "tok_gemma_cases.bin"));
+    for (list = 0; list < 2; list++) { /* the escaped texts, one after another */
+        const th_cases *c = list ? &b : &a;
+        for (i = 0; i < (uint32_t)c->n; i++)
+            for (k = 0; k < c->len[i]; k++) {
+                if (c->text[i][k] == ' ') th_put(&corpus, "\xe2\x96\x81", 3);
+                else th_put(&corpus, c->text[i] + k, 1);
+            }
+    }
+    th_put(&corpus, "<pad><eos><bos><unk><0x00>", 26);
+    set.base = (const char *)corpus.p;
+    set.mask = (1u << 20) - 1;
+    set.slot = (uint32_t *)calloc(set.mask + 1, 4);
+    set.at = (uint32_t *)malloc(4 * N);
+    set.len = (uint32_t *)malloc(4 * N);
+    {
+        static const char *const sp[4] = {"<pad>", "<eos>", "<bos>", "<unk>"};
+        size_t base = corpus.n - 26;
+        for (i = 0; i < 4; i++) th_set_add(&set, n_tok++, (uint32_t)(base + 5 * i), 5);
+        for (i = 0; i < 256; i++) { set.at[n_tok] = 0; set.len[n_tok++] = 0; } /* bytes: not in the set */
+        (void)sp;
+    }
+    for (i = 0; i < corpus.n - 26 && n_tok < N; i++) {
+        size_t at = i, end = i;
+        int c;
+        if ((corpus.p[i] & 0xc0) == 0x80) continue;
+        for (c = 0; c < 8 && end < corpus.n - 26 && n_tok < N; c++) {
+            uint32_t cp;
+            end += (size_t)artr__utf8(corpus.p + end, corpus.n - 26 - end, &cp);
+            if (th_set_find(&set, (const char *)corpus.p + at, end - at) < 0)
+                th_set_add(&set, n_tok++, (uint32_t)at, (uint32_t)(end - at));
+        }
+    }
+    CHECK(n_tok == N);
+    for (i = 0; i < N; i++) score[i] = i < FIRST ? 0.0f : -(float)(i - FIRST);
+    /* the GGUF */
+    th_put(&g, "GGUF", 4);
+    th_put32(&g, 3);
+    {
+        uint64_t zero = 0, n_kv = 9, n = N;
+        th_put(&g, &zero, 8);
+        th_put(&g, &n_kv, 8);
+        th_put_key(&g, "tokenizer.ggml.model", ARTR_META_STRING);
+        th_put_str(&g, "llama", 5);
+        for (kind = 0; kind < 3; kind++) {
+            static const char *const keys[3] = {"tokenizer.ggml.tokens", "tokenizer.ggml.scores",
+                                                "tokenizer.ggml.token_type"};
+            static const uint32_t types[3] = {ARTR_META_STRING, ARTR_META_FLOAT32, ARTR_META_INT32};
+            th_put_key(&g, keys[kind], ARTR_META_ARRAY);
+            th_put32(&g, types[kind]);
+            th_put(&g, &n, 8);
+            for (i = 0; i < N; i++) {
+                if (kind == 1) {
+                    th_put(&g, &score[i], 4);
+                } else if (kind == 2) {
+                    th_put32(&g, i == 3 ? 2 : i < 4 ? 3 : i < FIRST ? 6 : 1);
+                } else if (i >= 4 && i < FIRST) {
+                    char name[7];
+                    snprintf(name, sizeof name, "<0x%02X>", (unsigned)(i - 4));
+                    th_put_str(&g, name, 6);
+                } else {
+                    th_put_str(&g, set.base + set.at[i], set.len[i]);
+                }
+            }
+        }
+        th_put_key(&g, "tokenizer.ggml.pad_token_id", ARTR_META_UINT32);
+        th_put32(&g, 0);
+        th_put_key(&g, "tokenizer.ggml.eos_token_id", ARTR_META_UINT32);
+        th_put32(&g, 1);
+        th_put_key(&g, "tokenizer.ggml.bos_token_id", ARTR_META_UINT32);
+        th_put32(&g, 2);
+        th_put_key(&g, "tokenizer.ggml.unknown_token_id", ARTR_META_UINT32);
+        th_put32(&g, 3);
+        th_put_key(&g, "tokenizer.ggml.add_space_prefix", ARTR_META_BOOL);
+        th_put(&g, "", 1);
+    }
+    memset(&p, 0, sizeof p);
+    p.container = 1;
+    {
+        size_t bytes = 0;
+        clock_t t0 = clock();
+        double load_s, tok_s;
+        size_t in_bytes = 0;
+        int n_ids = 0, rep;
+        CHECK_STATUS(artr_model_bytes(g.p, g.n, &p, &bytes, &err), ARTR_OK, &err);
+        CHECK_STATUS(artr_model_load_memory(&m, g.p, g.n, &p, &err), ARTR_OK, &err);
+        load_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        if (!m) goto done;
+        CHECK(artr_model_vocab(m)->n_vocab == N && artr_model_vocab(m)->add_space_prefix == 0);
+        t0 = clock();
+        for (rep = 0; rep < 3; rep++) {
+            int n = 0;
+            CHECK_STATUS(artr_tokenize(m, (const char *)a.buf + 8, a.size - 8, 0, NULL, 0, &n, &err), ARTR_E_SPACE, &err);
+            in_bytes += a.size - 8;
+            n_ids += n;
+        }
+        tok_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        printf("  262,144 pieces: GGUF %.1f MB, model block %.1f MB (tokenizer tables %.1f MB), load %.2f s, "
+               "tokenize %.1f MB/s (%d ids)\n", g.n / 1048576.0, bytes / 1048576.0,
+               (double)artr__tok_bytes(N, 0, (uint64_t)g.n) / 1048576.0, load_s,
+               in_bytes / 1048576.0 / (tok_s > 0 ? tok_s : 1e-9), n_ids / 3);
+    }
+    for (list = 0; list < 2; list++) {
+        const th_cases *c = list ? &b : &a;
+        for (i = 0; i < (uint32_t)c->n; i++) {
+            int nx = 0, ny;
+            if (c->len[i] > 300) continue;
+            total++;
+            artr_tokenize(m, c->text[i], c->len[i], 0, x, 65536, &nx, &err);
+            {   /* escape spaces for the slow path */
+                th_buf e;
+                memset(&e, 0, sizeof e);
+                for (k = 0; k < c->len[i]; k++) {
+                    if (c->text[i][k] == ' ') th_put(&e, "\xe2\x96\x81", 3);
+                    else th_put(&e, c->text[i] + k, 1);
+                }
+                ny = th_spm_naive(&set, score, FIRST, (const char *)e.p, e.n, y);
+                free(e.p);
+            }
+            if (nx == ny && !memcmp(x, y, 4 * (size_t)nx)) same++;
+            else if (total - same <= 3) printf("  case %u of list %d differs: %d vs %d ids\n", i, list, nx, ny);
+        }
+    }
+    printf("  262,144 pieces: ids equal the slow definition on %d of %d texts\n", same, total);
+    CHECK(same == total && total > 2500);
+done:
+    artr_model_free(m);
+    free(g.p);
+    free(corpus.p);
+    free(set.slot);
+    free(set.at);
+    free(set.len);
+    free(score);
+    free(x);
+    free(y);
+    th_cases_free(&a);
+    th_cases_free(&b);
+}
