@@ -104,5 +104,24 @@ expect_error "a window wider than the context's batch" 1 $BIN -m "$MODEL" -c 8 -
 OTHER=tests/fixtures/hf_llama.gguf
 expect_error "draft with another vocabulary" 1 $BIN -m "$MODEL" --draft $OTHER -n 4
 if grep -q "draft '$OTHER'" $OUT/err.txt; then ok "the vocabulary message names the draft"; else bad "the vocabulary message names the draft: $(head -1 $OUT/err.txt)"; fi
+# chat mode: a system prompt and two turns from stdin, then /exit; each reply follows a
+# "> " prompt; the same input gives the same transcript; the errors are one line
+printf 'Who art thou?\nAnd whence comest thou?\n/exit\n' > $OUT/chat.in
+rm -f $OUT/chat1.txt $OUT/chat2.txt
+$BIN -m "$MODEL" -cnv --chat-template chatml -sys "Speak as a king." -n 12 --temp 0 < $OUT/chat.in > $OUT/chat1.txt 2> $OUT/chat1.err
+rc1=$?
+$BIN -m "$MODEL" -cnv --chat-template chatml -sys "Speak as a king." -n 12 --temp 0 < $OUT/chat.in > $OUT/chat2.txt 2> $OUT/chat2.err
+rc2=$?
+turns=$(grep -c '^> ' $OUT/chat1.txt)
+words=$(tr -d '> \n' < $OUT/chat1.txt | wc -c)
+if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ "$turns" -ge 2 ] && [ "$words" -gt 10 ] && cmp -s $OUT/chat1.txt $OUT/chat2.txt; then
+    ok "chat mode: two turns answered after '> ' prompts ($words bytes of replies), the same transcript twice"
+else
+    bad "chat mode (exit $rc1/$rc2, $turns prompts, $words bytes; $(head -2 $OUT/chat1.err))"
+fi
+expect_error "-sys without -cnv" 2 $BIN -m "$MODEL" -sys "hi" -p x
+expect_error "an unknown chat template" 1 sh -c "printf '/exit\n' | $BIN -m $MODEL -cnv --chat-template nosuch"
+if grep -q "chatml" $OUT/err.txt; then ok "the template message lists the names"; else bad "the template message lists the names: $(head -1 $OUT/err.txt)"; fi
+expect_error "chat mode on a model without a template" 1 sh -c "printf '/exit\n' | $BIN -m $MODEL -cnv"
 echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]
