@@ -155,7 +155,8 @@
    default and their aliases), or llama2.c's tokenizer.bin. It allocates nothing and is
    linear in the text. artr_token_is_eog says which ids end generation (EOS, eot/eom,
    <|im_end|>, <|eot_id|>, <end_of_turn>, ...). artr_chat_format writes a conversation
-   in the model's chat format (ChatML, Llama 3, Gemma, Phi-3/4, Zephyr, Mistral; found
+   in the model's chat format (ChatML, Llama 2/3, Gemma, Phi-3/4, Zephyr, Mistral,
+   DeepSeek V2/R1; found
    in tokenizer.chat_template by artr_chat_template) without a Jinja engine. artr_detok_push streams ids back to text, holding back a UTF-8
    character split over byte tokens until it is whole.
 
@@ -642,8 +643,8 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
 /* ---- chat templates ------------------------------------------------------------- */
 
 /* One message of a conversation; role and content NUL-terminated UTF-8. Roles: "system",
-   "user", "assistant" (ChatML, Llama 3 and Gemma pass others through, Phi and Zephyr
-   leave them out, Mistral refuses them). */
+   "user", "assistant" (ChatML, Llama 3 and Gemma pass others through, Phi, Zephyr and
+   DeepSeek leave them out, Mistral and Llama 2 refuse them; DeepSeek-R1 also takes "tool"). */
 typedef struct artr_chat_msg {
     const char *role;
     const char *content;
@@ -652,10 +653,12 @@ typedef struct artr_chat_msg {
 /* Chat formats: what each family's published Jinja template renders, written out. */
 enum { ARTR_CHAT_NONE = 0, ARTR_CHAT_CHATML = 1, ARTR_CHAT_LLAMA3 = 2, ARTR_CHAT_GEMMA = 3,
        ARTR_CHAT_PHI3 = 4, ARTR_CHAT_PHI4 = 5, ARTR_CHAT_ZEPHYR = 6, ARTR_CHAT_MISTRAL_V1 = 7,
-       ARTR_CHAT_MISTRAL_V3 = 8, ARTR_CHAT_MISTRAL_V3_TEKKEN = 9, ARTR_CHAT_MISTRAL_V7 = 10 };
+       ARTR_CHAT_MISTRAL_V3 = 8, ARTR_CHAT_MISTRAL_V3_TEKKEN = 9, ARTR_CHAT_MISTRAL_V7 = 10,
+       ARTR_CHAT_LLAMA2 = 11, ARTR_CHAT_LLAMA2_SYS = 12, ARTR_CHAT_DEEPSEEK2 = 13, ARTR_CHAT_DEEPSEEK3 = 14 };
 
 /* The chat format called name ("chatml", "llama3", "gemma", "phi3", "phi4", "zephyr",
-   "mistral-v1", "mistral-v3", "mistral-v3-tekken", "mistral-v7") or, with name NULL, the
+   "mistral-v1", "mistral-v3", "mistral-v3-tekken", "mistral-v7", "llama2", "llama2-sys",
+   "deepseek2", "deepseek3") or, with name NULL, the
    one m's tokenizer.chat_template is recognised as (by llama.cpp's markers), in *tmpl.
    ARTR_E_UNSUPPORTED, with the list of names, when there is none. */
 ARTRDEF artr_status artr_chat_template(const artr_model *m, const char *name, int *tmpl, artr_error *err);
@@ -9386,8 +9389,10 @@ ARTRDEF artr_status artr_detok_flush(const artr_model *m, artr_detok *d, char *o
    apply_chat_template: trim_blocks, lstrip_blocks) with bos_token empty, checked against
    jinja2 renderings (tests/gen_tokenizer_fixtures.py chat). Jinja's trim is Python's str.strip. */
 static const char *const artr__chat_names[] = {NULL, "chatml", "llama3", "gemma", "phi3", "phi4", "zephyr",
-                                               "mistral-v1", "mistral-v3", "mistral-v3-tekken", "mistral-v7"};
-#define ARTR__CHAT_LIST "chatml, llama3, gemma, phi3, phi4, zephyr, mistral-v1, mistral-v3, mistral-v3-tekken, mistral-v7"
+                                               "mistral-v1", "mistral-v3", "mistral-v3-tekken", "mistral-v7",
+                                               "llama2", "llama2-sys", "deepseek2", "deepseek3"};
+#define ARTR__CHAT_LIST "chatml, llama3, gemma, phi3, phi4, zephyr, mistral-v1, mistral-v3, mistral-v3-tekken, mistral-v7, " \
+                        "llama2, llama2-sys, deepseek2, deepseek3"
 
 static int artr__contains(const char *s, size_t n, const char *lit)
 {
@@ -9396,6 +9401,10 @@ static int artr__contains(const char *s, size_t n, const char *lit)
         if (memcmp(s + i, lit, k) == 0) return 1;
     return 0;
 }
+
+#define ARTR__DS_USER "<\xef\xbd\x9cUser\xef\xbd\x9c>" /* DeepSeek's bars are U+FF5C, its spaces U+2581 */
+#define ARTR__DS_ASSISTANT "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>"
+#define ARTR__DS_EOS "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
 
 /* llama.cpp's order of markers (llama-chat.cpp llm_chat_detect_template), for the formats
    artr has; ARTR_CHAT_NONE for any other template. */
@@ -9408,7 +9417,11 @@ static int artr__chat_detect(const char *t, size_t n)
         if (artr__contains(t, n, " [INST]")) return ARTR_CHAT_MISTRAL_V1;
         return artr__contains(t, n, "\"[INST]\"") ? ARTR_CHAT_MISTRAL_V3_TEKKEN : ARTR_CHAT_MISTRAL_V3;
     }
-    if (artr__contains(t, n, "[INST]")) return ARTR_CHAT_NONE; /* Llama 2's variants */
+    if (artr__contains(t, n, "[INST]")) /* Llama 2: llama.cpp's -sys, -sys-bos, -sys-strip are one here */
+        return artr__contains(t, n, "<<SYS>>") || artr__contains(t, n, "bos_token + '[INST]") ||
+                       artr__contains(t, n, "content.strip()")
+                   ? ARTR_CHAT_LLAMA2_SYS
+                   : ARTR_CHAT_LLAMA2;
     if (artr__contains(t, n, "<|assistant|>") && artr__contains(t, n, "<|end|>")) return ARTR_CHAT_PHI3;
     if (artr__contains(t, n, "<|user|>") && artr__contains(t, n, "<|assistant|>") &&
         artr__contains(t, n, "eos_token"))
@@ -9416,6 +9429,10 @@ static int artr__chat_detect(const char *t, size_t n)
     if (artr__contains(t, n, "<start_of_turn>")) return ARTR_CHAT_GEMMA;
     if (artr__contains(t, n, "<|start_header_id|>") && artr__contains(t, n, "<|end_header_id|>"))
         return ARTR_CHAT_LLAMA3;
+    if (artr__contains(t, n, "'Assistant: ' + message['content'] + eos_token")) return ARTR_CHAT_DEEPSEEK2;
+    if (artr__contains(t, n, ARTR__DS_ASSISTANT) && artr__contains(t, n, ARTR__DS_USER) &&
+        artr__contains(t, n, ARTR__DS_EOS))
+        return ARTR_CHAT_DEEPSEEK3;
     return ARTR_CHAT_NONE;
 }
 
@@ -9464,14 +9481,15 @@ static int artr__py_space(uint32_t cp) /* Python's str.isspace: White_Space and 
     return artr__uni_class(cp) == ARTR__C_SPACE || (cp >= 0x1c && cp <= 0x1f);
 }
 
-/* Message i's content (trimmed as Jinja's trim if trim), its span noted in o->at. */
-static void artr__chat_content(artr__chat_out *o, const artr_chat_msg *msg, int i, int trim)
+/* Message i's content from byte a0 (trimmed as Jinja's trim if trim is 1, at its end
+   only if 2), its span noted in o->at; the bytes written. */
+static size_t artr__chat_content_from(artr__chat_out *o, const artr_chat_msg *msg, int i, int trim, size_t a0)
 {
     const uint8_t *s = (const uint8_t *)msg->content;
-    size_t a = 0, b = strlen(msg->content), k;
+    size_t a = a0, b = strlen(msg->content), k;
     uint32_t cp;
     int len;
-    while (trim && a < b && (len = artr__utf8(s + a, b - a, &cp)) > 0 && artr__py_space(cp)) a += (size_t)len;
+    while (trim == 1 && a < b && (len = artr__utf8(s + a, b - a, &cp)) > 0 && artr__py_space(cp)) a += (size_t)len;
     while (trim && b > a) {
         for (k = b - 1; k > a && b - k < 4 && (s[k] & 0xc0) == 0x80; k--) {
         }
@@ -9482,6 +9500,11 @@ static void artr__chat_content(artr__chat_out *o, const artr_chat_msg *msg, int 
     if (o->at) o->at[2 * i] = o->n;
     artr__chat_put(o, msg->content + a, b - a);
     if (o->at) o->at[2 * i + 1] = o->n;
+    return b - a;
+}
+static void artr__chat_content(artr__chat_out *o, const artr_chat_msg *msg, int i, int trim)
+{
+    artr__chat_content_from(o, msg, i, trim, 0);
 }
 
 static int artr__role_is(const artr_chat_msg *msg, const char *role)
@@ -9593,19 +9616,123 @@ static artr_status artr__chat_mistral(artr__chat_out *o, int tmpl, const artr_ch
     return ARTR_OK;
 }
 
+/* Llama 2's [INST] formats. llama2 (Mistral-7B-Instruct's first template) puts a first
+   system message, and "\n", in the first user turn, as llama.cpp does (the template
+   refuses one). llama2-sys is Meta's Llama-2-chat template: the system message in <<SYS>>
+   in the first user turn, which is then stripped as a whole (Python's strip), replies
+   stripped between spaces, and the BOS text before each [INST] but the first. */
+static artr_status artr__chat_llama2(artr__chat_out *o, int tmpl, const artr_chat_msg *msgs, int n,
+                                     const char *bos, const char *eos, artr_error *err)
+{
+    int meta = tmpl == ARTR_CHAT_LLAMA2_SYS, i;
+    int sys = n > 0 && artr__role_is(&msgs[0], "system");
+    for (i = sys; i < n; i++) {
+        const artr_chat_msg *msg = &msgs[i];
+        if (artr__role_is(msg, "user")) {
+            if (meta && i > sys) artr__chat_lit(o, bos);
+            artr__chat_lit(o, "[INST] ");
+            if (sys && i == 1 && meta) { /* "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content, stripped */
+                artr__chat_out probe = {NULL, 0, 0, NULL};
+                artr__chat_lit(o, "<<SYS>>\n");
+                artr__chat_content(o, &msgs[0], 0, 0);
+                artr__chat_lit(o, "\n<</SYS>>");
+                if (artr__chat_content_from(&probe, msg, i, 2, 0)) {
+                    artr__chat_lit(o, "\n\n");
+                    artr__chat_content_from(o, msg, i, 2, 0);
+                } else if (o->at) {
+                    o->at[2 * i] = o->at[2 * i + 1] = 0;
+                }
+            } else {
+                if (sys && i == 1) {
+                    artr__chat_content(o, &msgs[0], 0, 0);
+                    artr__chat_lit(o, "\n");
+                }
+                artr__chat_content(o, msg, i, meta);
+            }
+            artr__chat_lit(o, " [/INST]");
+        } else if (artr__role_is(msg, "assistant")) {
+            if (meta) artr__chat_lit(o, " ");
+            artr__chat_content(o, msg, i, meta);
+            if (meta) artr__chat_lit(o, " ");
+            artr__chat_lit(o, eos);
+        } else {
+            return ARTR__FAIL(err, ARTR_E_ARG, "chat template %s: message %d has role '%s' (user and assistant only, after an optional system message)",
+                              artr__chat_names[tmpl], i, msg->role);
+        }
+    }
+    return ARTR_OK;
+}
+
+/* DeepSeek. deepseek2 (DeepSeek-V2-Chat): "User: ", "Assistant: " and the EOS text, a
+   system message where it is. deepseek3 (DeepSeek-R1 and its distills): the last system
+   message first, then the turns; a reply is its text after the last "</think>"; tool
+   outputs are wrapped as the template wraps them (and the reply after them goes without
+   <｜Assistant｜>, as there); add_assistant opens "<｜Assistant｜><think>\n" unless tool
+   outputs are open. */
+static void artr__chat_deepseek(artr__chat_out *o, int tmpl, const artr_chat_msg *msgs, int n,
+                                int add_assistant, const char *eos)
+{
+    int i, last_sys = -1, in_tool = 0, tool_first = 1;
+    if (tmpl == ARTR_CHAT_DEEPSEEK2) {
+        for (i = 0; i < n; i++) {
+            int user = artr__role_is(&msgs[i], "user"), asst = artr__role_is(&msgs[i], "assistant");
+            if (!user && !asst && !artr__role_is(&msgs[i], "system")) continue;
+            artr__chat_lit(o, user ? "User: " : asst ? "Assistant: " : "");
+            artr__chat_content(o, &msgs[i], i, 0);
+            artr__chat_lit(o, asst ? eos : "\n\n");
+        }
+        if (add_assistant) artr__chat_lit(o, "Assistant:");
+        return;
+    }
+    for (i = 0; i < n; i++)
+        if (artr__role_is(&msgs[i], "system")) last_sys = i;
+    if (last_sys >= 0) artr__chat_content(o, &msgs[last_sys], last_sys, 0);
+    for (i = 0; i < n; i++) {
+        const artr_chat_msg *msg = &msgs[i];
+        if (artr__role_is(msg, "user")) {
+            in_tool = 0;
+            artr__chat_lit(o, ARTR__DS_USER);
+            artr__chat_content(o, msg, i, 0);
+        } else if (artr__role_is(msg, "assistant")) {
+            size_t from = 0, k, len = strlen(msg->content);
+            if (in_tool) {
+                artr__chat_lit(o, "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81" "end\xef\xbd\x9c>");
+                in_tool = 0;
+            } else {
+                for (k = 0; k + 8 <= len; k++)
+                    if (!memcmp(msg->content + k, "</think>", 8)) from = k + 8;
+                artr__chat_lit(o, ARTR__DS_ASSISTANT);
+            }
+            artr__chat_content_from(o, msg, i, 0, from);
+            artr__chat_lit(o, ARTR__DS_EOS);
+        } else if (artr__role_is(msg, "tool")) {
+            in_tool = 1;
+            artr__chat_lit(o, tool_first ? "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81" "begin\xef\xbd\x9c>"
+                                         : "\n");
+            artr__chat_lit(o, "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81" "begin\xef\xbd\x9c>");
+            tool_first = 0;
+            artr__chat_content(o, msg, i, 0);
+            artr__chat_lit(o, "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81" "end\xef\xbd\x9c>");
+        }
+    }
+    if (in_tool) artr__chat_lit(o, "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81" "end\xef\xbd\x9c>");
+    else if (add_assistant) artr__chat_lit(o, ARTR__DS_ASSISTANT "<think>\n");
+}
+
 ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_chat_msg *msgs, int n_msgs,
                                      int add_assistant, char *out, size_t cap, size_t *len,
                                      size_t *content_at, artr_error *err)
 {
     artr__chat_out o;
-    const char *eos = tmpl == ARTR_CHAT_PHI3 ? "<|endoftext|>" : "</s>";
-    char eos_buf[64];
+    const char *eos = tmpl == ARTR_CHAT_PHI3 ? "<|endoftext|>" : tmpl == ARTR_CHAT_DEEPSEEK2 ? ARTR__DS_EOS : "</s>";
+    const char *bos = "<s>";
+    char eos_buf[64], bos_buf[64];
     artr_status st = ARTR_OK;
     int i;
     if (!len || n_msgs < 0 || (!msgs && n_msgs) || (!out && cap))
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_format: NULL len, msgs or out, or n_msgs < 0");
     *len = 0;
-    if (tmpl <= ARTR_CHAT_NONE || tmpl > ARTR_CHAT_MISTRAL_V7)
+    if (tmpl <= ARTR_CHAT_NONE || tmpl > ARTR_CHAT_DEEPSEEK3)
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_chat_format: unknown chat format %d", tmpl);
     for (i = 0; i < n_msgs; i++)
         if (!msgs[i].role || !msgs[i].content)
@@ -9618,6 +9745,14 @@ ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_c
             eos = eos_buf;
         }
     }
+    if (m && m->vocab.tokens && m->vocab.tok->info.bos >= 0) { /* and its BOS text */
+        const artr__token *t = &m->vocab.tokens[m->vocab.tok->info.bos];
+        if (t->len < sizeof bos_buf && !memchr(t->text, 0, t->len)) {
+            memcpy(bos_buf, t->text, t->len);
+            bos_buf[t->len] = 0;
+            bos = bos_buf;
+        }
+    }
     o.dst = out;
     o.cap = cap;
     o.n = 0;
@@ -9625,6 +9760,10 @@ ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_c
     if (content_at) memset(content_at, 0, 2 * (size_t)n_msgs * sizeof *content_at);
     if (tmpl == ARTR_CHAT_GEMMA) {
         artr__chat_gemma(&o, msgs, n_msgs, add_assistant);
+    } else if (tmpl >= ARTR_CHAT_DEEPSEEK2) {
+        artr__chat_deepseek(&o, tmpl, msgs, n_msgs, add_assistant, eos);
+    } else if (tmpl >= ARTR_CHAT_LLAMA2) {
+        st = artr__chat_llama2(&o, tmpl, msgs, n_msgs, bos, eos, err);
     } else if (tmpl >= ARTR_CHAT_MISTRAL_V1) {
         st = artr__chat_mistral(&o, tmpl, msgs, n_msgs, eos, err);
     } else {

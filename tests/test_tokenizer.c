@@ -951,7 +951,7 @@ static void th_chat_random(void)
     for (r = 0; r < 3000; r++) {
         artr_chat_msg msgs[6];
         size_t len = 0, len2 = 0, at[12], k;
-        int n = (int)(th_rng(&rng) % 7), i, tmpl = 1 + (int)(th_rng(&rng) % ARTR_CHAT_MISTRAL_V7), add = r & 1;
+        int n = (int)(th_rng(&rng) % 7), i, tmpl = 1 + (int)(th_rng(&rng) % ARTR_CHAT_DEEPSEEK3), add = r & 1;
         size_t cap = (size_t)(th_rng(&rng) % 300);
         artr_status st;
         for (i = 0; i < n; i++) {
