@@ -666,7 +666,8 @@ ARTRDEF artr_status artr_chat_template(const artr_model *m, const char *name, in
 /* The prompt text for msgs[0 .. n_msgs) in format tmpl, into out (cap bytes, NUL added):
    *len bytes. add_assistant: end with the opening of the assistant's turn. BOS is not
    written (tokenize with ARTR_TOKENIZE_BOS when the model adds one); the end-of-sequence
-   text some formats write is m's EOS token ("</s>", "<|endoftext|>" when m is NULL).
+   text some formats write is m's EOS token ("</s>", "<|endoftext|>", "<｜end▁of▁sentence｜>" when
+   m is NULL), and llama2-sys writes m's BOS text ("<s>") before each [INST] but the first.
    content_at (NULL, or 2 * n_msgs): where each content starts and ends in out (0, 0 if
    the format leaves it out), so a caller can tokenize what users typed without special
    tokens. cap too small: ARTR_E_SPACE, the length needed in *len. Allocates nothing. */
