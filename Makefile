@@ -31,6 +31,8 @@ FUZZ_CC  ?= clang
 FUZZ_SECONDS ?= 60
 FIXTURES := $(wildcard tests/fixtures/*.gguf tests/fixtures/*.bin)
 REGRESS  := $(wildcard tests/fuzz/regress/*)
+TOK_CORPUS  := $(wildcard tests/fuzz/tokenize/*)
+CHAT_CORPUS := $(wildcard tests/fuzz/chat/*)
 TEST_SRC := tests/main.c tests/harness.h tests/fuzz_load.c $(wildcard tests/test_*.c) artr.h \
             tools/quantize.c tools/bin2c.c
 TOOLS    := $(B)/artr-text $(B)/artr-image $(B)/artr-series $(B)/artr-inspect $(B)/artr-quantize \
@@ -47,7 +49,7 @@ OPENMP   ?= $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o 
 
 .PHONY: test-cli test-cli-bad test-simple test-image bench-image test-series
 .PHONY: all run test test-asan test-scalar test-neon test-windows bench-kernels check-compile check-cortexm check-readme \
-        check-bin2c fuzz bench bench-tokenize clean install test-package check-package test-firmware \
+        check-bin2c fuzz fuzz-merge bench bench-tokenize clean install test-package check-package test-firmware \
         check-riscv firmware firmware-size FORCE
 
 all: $(TOOLS) $(B)/artr-simple
@@ -120,6 +122,12 @@ $(B)/fuzz_replay: tests/fuzz_load.c artr.h | $(B)
 $(B)/fuzz_replay-asan: tests/fuzz_load.c artr.h | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
 
+$(B)/fuzz_%_replay: tests/fuzz_%.c artr.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -DARTR_FUZZ_REPLAY -o $@ $< $(LDLIBS)
+
+$(B)/fuzz_%_replay-asan: tests/fuzz_%.c artr.h | $(B)
+	$(ASAN_CC) $(WARN) $(ASAN) -DARTR_FUZZ_REPLAY -o $@ $< $(LDLIBS)
+
 $(B)/cli_greedy: tests/cli_greedy.c artr.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -o $@ tests/cli_greedy.c $(LDLIBS)
 
@@ -158,8 +166,11 @@ test-series: $(B)/artr-series $(B)/series_check
 	@sh tests/test_series.sh $(SERIES_MODEL)
 
 # The whole suite; the last line printed is "N passed, N failed, N skipped".
-test: check-compile check-bin2c check-package test-simple test-cli test-cli-bad test-image test-series test-windows $(B)/fuzz_replay $(B)/test
+test: check-compile check-bin2c check-package test-simple test-cli test-cli-bad test-image test-series test-windows $(B)/fuzz_replay \
+      $(B)/fuzz_tokenize_replay $(B)/fuzz_chat_replay $(B)/test
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
+	./$(B)/fuzz_tokenize_replay $(TOK_CORPUS)
+	./$(B)/fuzz_chat_replay $(CHAT_CORPUS)
 	./$(B)/test
 
 $(B)/artr-simple-asan: examples/simple.c artr.h | $(B)
@@ -184,8 +195,11 @@ test-cli-bad: $(B)/artr-text $(B)/artr-series $(B)/artr-image
 
 # artr-simple's error paths too: LeakSanitizer (clang: libclang-rt-14-dev) sees any leak;
 # the CLIs on bad input (tests/test_cli_bad.sh on the sanitizer builds).
-test-asan: $(B)/fuzz_replay-asan $(B)/test-asan $(B)/artr-simple-asan $(CLI_ASAN)
+test-asan: $(B)/fuzz_replay-asan $(B)/fuzz_tokenize_replay-asan $(B)/fuzz_chat_replay-asan \
+           $(B)/test-asan $(B)/artr-simple-asan $(CLI_ASAN)
 	./$(B)/fuzz_replay-asan $(FIXTURES) $(REGRESS)
+	./$(B)/fuzz_tokenize_replay-asan $(TOK_CORPUS)
+	./$(B)/fuzz_chat_replay-asan $(CHAT_CORPUS)
 	@BIN=$(B)/artr-simple-asan sh tests/test_simple.sh $(MODEL)
 	@SUFFIX=-asan sh tests/test_cli_bad.sh
 	./$(B)/test-asan
@@ -473,19 +487,40 @@ check-package:
 	fi
 
 # ---- fuzzing (libFuzzer; clang) -----------------------------------------------------
-# make fuzz FUZZ_SECONDS=600. The corpus grows in tests/fuzz/work/ (not committed);
-# copy any crash input it reports into tests/fuzz/regress/ so make test replays it.
+# make fuzz FUZZ_SECONDS=600: each of the three targets (loaders, tokenizer, chat formats)
+# in turn. Corpora grow in tests/fuzz/work/ (not committed); copy any crash input it
+# reports into tests/fuzz/regress/ (loader) or tests/fuzz/tokenize/, tests/fuzz/chat/
+# so make test replays it. Re-minimise those with make fuzz-merge.
+FUZZ_FLAGS := -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -DARTR_FUZZ_LIBFUZZER
 
 $(B)/fuzz_load: tests/fuzz_load.c artr.h | $(B)
-	$(FUZZ_CC) -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  -DARTR_FUZZ_LIBFUZZER -o $@ tests/fuzz_load.c $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz_load.c $(LDLIBS)
 
-fuzz: $(B)/fuzz_load
-	@mkdir -p tests/fuzz/work/corpus tests/fuzz/work/artifacts
+$(B)/fuzz_tokenize: tests/fuzz_tokenize.c artr.h | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz_tokenize.c $(LDLIBS)
+
+$(B)/fuzz_chat: tests/fuzz_chat.c artr.h | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz_chat.c $(LDLIBS)
+
+fuzz: $(B)/fuzz_load $(B)/fuzz_tokenize $(B)/fuzz_chat
+	@mkdir -p tests/fuzz/work/corpus tests/fuzz/work/artifacts tests/fuzz/work/tokenize tests/fuzz/work/chat
 	@cp -n $(FIXTURES) tests/fuzz/work/corpus/ 2>/dev/null || true
-	@printf 'V' | cat - tests/fixtures/tok32.bin > tests/fuzz/work/corpus/vocab-tok32 
+	@printf 'V' | cat - tests/fixtures/tok32.bin > tests/fuzz/work/corpus/vocab-tok32
 	./$(B)/fuzz_load -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -artifact_prefix=tests/fuzz/work/artifacts/ tests/fuzz/work/corpus tests/fuzz/regress
+	./$(B)/fuzz_tokenize -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=5 \
+	  -artifact_prefix=tests/fuzz/work/artifacts/ tests/fuzz/work/tokenize tests/fuzz/tokenize
+	./$(B)/fuzz_chat -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=5 \
+	  -artifact_prefix=tests/fuzz/work/artifacts/ tests/fuzz/work/chat tests/fuzz/chat
+
+# Minimise the committed tokenizer and chat corpora (with what tests/fuzz/work/ found).
+fuzz-merge: $(B)/fuzz_tokenize $(B)/fuzz_chat
+	@mkdir -p tests/fuzz/work/tokenize tests/fuzz/work/chat tests/fuzz/work/m
+	rm -rf tests/fuzz/work/m/t tests/fuzz/work/m/c && mkdir -p tests/fuzz/work/m/t tests/fuzz/work/m/c
+	./$(B)/fuzz_tokenize -merge=1 -max_len=1024 tests/fuzz/work/m/t tests/fuzz/tokenize tests/fuzz/work/tokenize
+	./$(B)/fuzz_chat -merge=1 -max_len=2048 tests/fuzz/work/m/c tests/fuzz/chat tests/fuzz/work/chat
+	rm -f tests/fuzz/tokenize/* tests/fuzz/chat/*
+	cp tests/fuzz/work/m/t/* tests/fuzz/tokenize/ && cp tests/fuzz/work/m/c/* tests/fuzz/chat/
 
 clean:
 	rm -rf $(B)
