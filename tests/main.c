@@ -83,6 +83,7 @@ static const th_test tests[] = {
     T(test_crafted_overflows),
     T(test_crafted_duplicates),
     T(test_gguf_spec_rules),
+    T(test_rope_dims_contradict),
     T(test_fuzz_regressions),
     T(test_forward_vs_transformers),
     T(test_forward_weight_types),
