@@ -178,6 +178,9 @@ static void th_exact_joint(const artr_model *m, const artr_sampler *s, const int
     artr_ctx_free(c);
 }
 
+static double th_counts_p(const long *counts, int runs, const double *joint);
+#define TH_POWER_RUNS 20000 /* runs of each rule in test_decoding_distribution_power */
+
 /* p-value of n seeded runs of a strategy against the exact joint distribution. */
 static double th_joint_p(th_strategy how, const artr_model *m, const artr_model *dm, artr_sampler *s, int k, int runs,
                          const double *joint, const int32_t *prompt, int n_prompt)
@@ -186,8 +189,7 @@ static double th_joint_p(th_strategy how, const artr_model *m, const artr_model 
     artr_ctx *base = th_prefilled(m, 64, prompt, n_prompt, 0), *c = th_prefilled(m, 64, prompt, n_prompt, 0);
     artr_ctx *dbase = dm ? th_prefilled(dm, 64, prompt, n_prompt, 0) : NULL;
     artr_ctx *d = dm ? th_prefilled(dm, 64, prompt, n_prompt, 0) : NULL;
-    double chi = 0, e_pool = 0, o_pool = 0;
-    int r, i, df = 0, failed = 0;
+    int r, failed = 0;
     memset(counts, 0, sizeof counts);
     for (r = 0; r < runs; r++) {
         int32_t out[3];
@@ -200,6 +202,19 @@ static double th_joint_p(th_strategy how, const artr_model *m, const artr_model 
         counts[out[0] * 64 + out[1] * 8 + out[2]]++;
     }
     CHECK(failed == 0);
+    artr_ctx_free(base);
+    artr_ctx_free(c);
+    artr_ctx_free(dbase);
+    artr_ctx_free(d);
+    return th_counts_p(counts, runs, joint);
+}
+
+/* Chi-square p-value of counts of n runs against the exact joint distribution (cells
+   expecting under 5 pooled). */
+static double th_counts_p(const long *counts, int runs, const double *joint)
+{
+    double chi = 0, e_pool = 0, o_pool = 0;
+    int i, df = 0;
     for (i = 0; i < 512; i++) {
         double e = joint[i] * runs;
         if (e < 5) {
@@ -214,10 +229,6 @@ static double th_joint_p(th_strategy how, const artr_model *m, const artr_model 
         chi += (o_pool - e_pool) * (o_pool - e_pool) / e_pool;
         df++;
     }
-    artr_ctx_free(base);
-    artr_ctx_free(c);
-    artr_ctx_free(dbase);
-    artr_ctx_free(d);
     return th_chi2_p(chi, df - 1);
 }
 
@@ -253,6 +264,102 @@ static void test_decoding_distribution(void)
         printf("  setting %d: speculative Jacobi, W 4    p = %.3f\n", setting, p);
         CHECK(p > 1e-3);
     }
+    artr_model_free(m);
+    artr_model_free(dm);
+}
+
+/* A draw from an 8-cell distribution (need not sum to 1). */
+static int32_t th_draw8(const float *p, uint64_t *rng)
+{
+    double sum = 0, u;
+    int i;
+    for (i = 0; i < 8; i++) sum += p[i];
+    u = (double)artr_rng_uniform(rng) * sum;
+    for (i = 0; i < 7; i++) {
+        if (u < p[i]) return i;
+        u -= p[i];
+    }
+    return 7;
+}
+
+/* The speculative step rebuilt on the public API (artr_probs, artr_forward) with the
+   acceptance rule min(1, factor * p / q): the first 3 tokens of n runs, draft k = 3 - the
+   tokens so far, each round restarted from copies of the prefilled contexts. */
+static double th_spec_rule_p(const artr_model *m, const artr_model *dm, const artr_sampler *s, double factor, int runs,
+                             const double *joint, const int32_t *prompt, int n_prompt)
+{
+    static long counts[512];
+    artr_ctx *base = th_prefilled(m, 64, prompt, n_prompt, 0), *c = th_prefilled(m, 64, prompt, n_prompt, 0);
+    artr_ctx *dbase = th_prefilled(dm, 64, prompt, n_prompt, 0), *d = th_prefilled(dm, 64, prompt, n_prompt, 0);
+    uint64_t rng = 4242;
+    int r, failed = 0;
+    memset(counts, 0, sizeof counts);
+    for (r = 0; r < runs; r++) {
+        int32_t out[3], x[3];
+        float q[3][8], p[8];
+        int got = 0, ok = 1;
+        while (ok && got < 3) {
+            int k = 3 - got, j;
+            ok = artr_ctx_copy(c, base, NULL) == ARTR_OK && artr_ctx_copy(d, dbase, NULL) == ARTR_OK &&
+                 (got == 0 || (artr_forward(c, out, got, NULL) == ARTR_OK && artr_forward(d, out, got, NULL) == ARTR_OK));
+            for (j = 0; ok && j < k; j++) { /* the draft proposes k tokens */
+                ok = artr_probs(d, s, -1, q[j], NULL) == ARTR_OK;
+                x[j] = th_draw8(q[j], &rng);
+                if (ok && j + 1 < k) ok = artr_forward(d, &x[j], 1, NULL) == ARTR_OK;
+            }
+            for (j = 0; ok && j < k; j++) { /* the target verifies them in order */
+                double a;
+                ok = artr_probs(c, s, -1, p, NULL) == ARTR_OK;
+                a = factor * p[x[j]] / q[j][x[j]];
+                if ((double)artr_rng_uniform(&rng) < a) {
+                    out[got++] = x[j];
+                    if (got < 3) ok = ok && artr_forward(c, &x[j], 1, NULL) == ARTR_OK;
+                } else { /* rejected: resample from norm(max(0, p - q)) */
+                    int i;
+                    for (i = 0; i < 8; i++) p[i] = p[i] > q[j][i] ? p[i] - q[j][i] : 0;
+                    out[got++] = th_draw8(p, &rng);
+                    break;
+                }
+            }
+        }
+        if (!ok) {
+            failed++;
+            continue;
+        }
+        counts[out[0] * 64 + out[1] * 8 + out[2]]++;
+    }
+    CHECK(failed == 0);
+    artr_ctx_free(base);
+    artr_ctx_free(c);
+    artr_ctx_free(dbase);
+    artr_ctx_free(d);
+    return th_counts_p(counts, runs, joint);
+}
+
+/* Power of the distribution test: the speculative step rebuilt with the right rule
+   passes it; with the rule broken to min(1, 2p/q) it gives p < 0.001. */
+static void test_decoding_distribution_power(void)
+{
+    artr_model *m = NULL, *dm = NULL;
+    int32_t prompt[3] = {1, 4, 6};
+    static double joint[512];
+    artr_sampler s;
+    double p;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK ||
+        artr_model_load_file(&dm, th_path("tiny8_draft.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        artr_model_free(m);
+        return;
+    }
+    memset(&s, 0, sizeof s);
+    s.temperature = 1.0f;
+    th_exact_joint(m, &s, prompt, 3, joint);
+    p = th_spec_rule_p(m, dm, &s, 1.0, TH_POWER_RUNS, joint, prompt, 3);
+    printf("  rebuilt speculative, min(1, p/q)     p = %.3f\n", p);
+    CHECK(p > 1e-3);
+    p = th_spec_rule_p(m, dm, &s, 2.0, TH_POWER_RUNS, joint, prompt, 3);
+    printf("  rebuilt speculative, min(1, 2p/q)    p = %.3g\n", p);
+    CHECK(p < 1e-3);
     artr_model_free(m);
     artr_model_free(dm);
 }
