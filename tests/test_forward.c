@@ -186,8 +186,11 @@ static void test_forward_weight_types(void)
        their rounding (TOL_QACT_LOGITS) */
     th_check_hf("hf_llama_q8_0.gguf", "hf_llama_q8_0.ref", TOL_QUANT_LOGITS, TH_QUANT_GREEDY, &md, &top1, &greedy);
     printf("  Q8_0 vs transformers on its dequantized weights: max |diff| %.2e, greedy %d/32\n", md, greedy);
+    CHECK(greedy >= 16); /* with 8-bit activations too; measured 32/32 */
     th_check_hf("hf_llama_q4_0.gguf", "hf_llama_q4_0.ref", TOL_QUANT_LOGITS, TH_QUANT_GREEDY, &md, &top1, &greedy);
     printf("  Q4_0 vs transformers on its dequantized weights: max |diff| %.2e, greedy %d/32\n", md, greedy);
+    /* with 8-bit activations greedy is not exact; measured 5/32 (Q8_0: 32/32, above) */
+    CHECK(greedy >= 4);
 }
 
 /* Logits of every row of a call, copied out (n x vocab). */
