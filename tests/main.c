@@ -107,6 +107,7 @@ static const th_test tests[] = {
     T(test_decoding_shipped_greedy),
     T(test_decoding_distribution),
     T(test_decoding_distribution_power),
+    T(test_decoding_steps_allocate_nothing),
     T(test_decoding_rejection_caches),
     T(test_decoding_guidance_bounded_errors),
     T(test_quantize_vs_gguf_py),

@@ -364,6 +364,36 @@ static void test_decoding_distribution_power(void)
     artr_model_free(dm);
 }
 
+/* Steps allocate nothing: every strategy, sampled, after the contexts exist (the
+   allocation hook counts). */
+static void test_decoding_steps_allocate_nothing(void)
+{
+    artr_model *m = NULL, *dm = NULL;
+    int32_t prompt[3] = {1, 4, 6}, out[40];
+    artr_sampler s;
+    int how;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK ||
+        artr_model_load_file(&dm, th_path("tiny8_draft.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        artr_model_free(m);
+        return;
+    }
+    memset(&s, 0, sizeof s);
+    s.temperature = 1.0f;
+    s.rng = 5;
+    for (how = TH_PLAIN; how <= TH_SJD; how++) {
+        artr_ctx *c = th_prefilled(m, 64, prompt, 3, 0), *d = th_prefilled(dm, 64, prompt, 3, 0);
+        long a0 = th_allocs;
+        s.temperature = how == TH_JACOBI ? 0.0f : 1.0f; /* Jacobi iterations are greedy */
+        CHECK(c && d && th_generate((th_strategy)how, c, d, &s, 4, out, 40));
+        CHECK(th_allocs == a0);
+        artr_ctx_free(c);
+        artr_ctx_free(d);
+    }
+    artr_model_free(m);
+    artr_model_free(dm);
+}
+
 /* After steps with rejections, both caches equal those of a fresh run on the accepted
    tokens (bit for bit: batch equals steps). */
 static void test_decoding_rejection_caches(void)
