@@ -5551,6 +5551,8 @@ static artr_status artr__gguf_config(artr_model *m, const char *arch, artr_error
         if (head_dim % 2)
             return ARTR__FAIL(err, ARTR_E_FORMAT, "head size %d is odd; rotary embeddings need it even", head_dim);
         if ((st = artr__meta_need_uint(m, ARTR__KEY("rope.dimension_count"), 0, head_dim, 0, &v, err))) return st;
+        if (v % 2 || v > head_dim) /* rotated in pairs, within one head: the file contradicts itself */
+            return ARTR__FAIL(err, ARTR_E_FORMAT, "%s is %d, expected an even count of at most the head size %d", key, v, head_dim);
         if (v != head_dim)
             return ARTR__FAIL(err, ARTR_E_UNSUPPORTED, "%s is %d but the head size is %d: partial rotary embeddings are not supported", key, v, head_dim);
         /* llama.cpp's rope types: NEOX (pairs i, i + hd/2) for qwen2, qwen3, gemma3, phi3 */

@@ -41,9 +41,43 @@ static artr_ctx *th_prefilled(const artr_model *m, int n_ctx, const int32_t *pro
     return c;
 }
 
-/* Greedy: every strategy, several k / windows, equals plain greedy token for token. */
+/* A draft unlike its target though of the same vocabulary: the fixture with every F32
+   matrix's weights scaled by 1 + u, u uniform in [-amount, amount] (seeded). The model
+   points into *buf, which the caller frees after the model. */
+static artr_model *th_perturbed(const char *file, double amount, unsigned char **buf)
+{
+    size_t size = 0, offs[512], lens[512];
+    int n = 0, i;
+    uint64_t rng = 12345;
+    artr_model *m = NULL;
+    *buf = th_fixture(file, &size);
+    if (!*buf || artr_model_load_memory(&m, *buf, size, NULL, NULL) != ARTR_OK) return NULL;
+    for (i = 0; i < artr_model_tensor_count(m) && n < 512; i++) {
+        artr_tensor t;
+        const unsigned char *d;
+        artr_model_tensor_at(m, i, &t, NULL);
+        d = (const unsigned char *)t.data;
+        if (t.type != ARTR_TYPE_F32 || t.n_dims != 2 || d < *buf || d + t.n_bytes > *buf + size) continue;
+        offs[n] = (size_t)(d - *buf);
+        lens[n++] = t.n_bytes / 4;
+    }
+    artr_model_free(m);
+    m = NULL;
+    for (i = 0; i < n; i++) {
+        float *w = (float *)(void *)(*buf + offs[i]);
+        size_t j;
+        for (j = 0; j < lens[i]; j++) w[j] *= (float)(1.0 + amount * (2.0 * (double)(th_rng(&rng) >> 11) / 9007199254740992.0 - 1.0));
+    }
+    if (artr_model_load_memory(&m, *buf, size, NULL, NULL) != ARTR_OK) return NULL;
+    return m;
+}
+
+/* Greedy: every strategy, several k / windows, equals plain greedy token for token. A
+   draft_file of NULL: the target's fixture perturbed (th_perturbed) drafts. Wherever the
+   draft is another model, its guesses are both accepted and rejected. */
 static void th_greedy_exact(const char *target_file, const char *draft_file, int n_gen, int n_ctx)
 {
+    unsigned char *draft_buf = NULL;
     artr_model *m = NULL, *dm = NULL;
     int32_t prompt[8] = {1, 7, 13, 2, 40, 5, 9, 30}, want[256], got[256];
     static const int ks[] = {1, 3, 8};
@@ -52,9 +86,11 @@ static void th_greedy_exact(const char *target_file, const char *draft_file, int
     size_t i;
     /* a name with a '/' is a path from the repository root (a shipped model) */
     if (artr_model_load_file(&m, strchr(target_file, '/') ? target_file : th_path(target_file), NULL, NULL) != ARTR_OK ||
-        artr_model_load_file(&dm, strchr(draft_file, '/') ? draft_file : th_path(draft_file), NULL, NULL) != ARTR_OK) {
+        (draft_file ? artr_model_load_file(&dm, strchr(draft_file, '/') ? draft_file : th_path(draft_file), NULL, NULL) != ARTR_OK
+                    : (dm = th_perturbed(target_file, 0.2, &draft_buf)) == NULL)) {
         CHECK(0);
         artr_model_free(m);
+        free(draft_buf);
         return;
     }
     for (i = 0; i < 8; i++) prompt[i] %= artr_model_config(m)->n_vocab;
@@ -80,6 +116,10 @@ static void th_greedy_exact(const char *target_file, const char *draft_file, int
                 printf("  %s: strategy %d, k %d differs from plain greedy at token %d\n", target_file, strat, k, at);
                 CHECK(0);
             }
+            if (c && strat == 0 && (!draft_file || strcmp(draft_file, target_file))) {
+                artr_ctx_stats(c, &st);
+                CHECK(st.accepted > 0 && st.accepted < st.drafted); /* both paths ran */
+            }
             if (c && k == 8) {
                 artr_ctx_stats(c, &st);
                 printf("  %-16s %-17s k %d: %3d tokens in %3lld target calls (%.2f tokens/call), accepted %lld/%lld guesses\n",
@@ -93,18 +133,19 @@ static void th_greedy_exact(const char *target_file, const char *draft_file, int
     }
     artr_model_free(m);
     artr_model_free(dm);
+    free(draft_buf);
 }
 
 static void test_decoding_greedy_exact(void)
 {
     th_greedy_exact("hf_llama.gguf", "hf_llama_q4_0.gguf", 200, 256);
-    th_greedy_exact("hf_qwen2.gguf", "hf_qwen2.gguf", 200, 256);
-    th_greedy_exact("hf_gpt2.gguf", "hf_gpt2.gguf", 110, 128);
+    th_greedy_exact("hf_qwen2.gguf", NULL, 200, 256);
+    th_greedy_exact("hf_gpt2.gguf", NULL, 110, 128); /* its position table has 128 rows */
     th_greedy_exact("tiny8.gguf", "tiny8_draft.gguf", 50, 64);
-    th_greedy_exact("hf_llama3.gguf", "hf_llama3.gguf", 200, 256);
-    th_greedy_exact("hf_qwen3.gguf", "hf_qwen3.gguf", 200, 256);
-    th_greedy_exact("hf_gemma3.gguf", "hf_gemma3.gguf", 200, 256);
-    th_greedy_exact("hf_phi3.gguf", "hf_phi3.gguf", 120, 256); /* crosses LongRoPE's switch at 32 */
+    th_greedy_exact("hf_llama3.gguf", NULL, 200, 256);
+    th_greedy_exact("hf_qwen3.gguf", NULL, 200, 256);
+    th_greedy_exact("hf_gemma3.gguf", NULL, 200, 256);
+    th_greedy_exact("hf_phi3.gguf", NULL, 120, 256); /* crosses LongRoPE's switch at 32 */
 }
 
 /* The same on the shipped text model and its draft (models/), 200 tokens. */
@@ -137,6 +178,9 @@ static void th_exact_joint(const artr_model *m, const artr_sampler *s, const int
     artr_ctx_free(c);
 }
 
+static double th_counts_p(const long *counts, int runs, const double *joint);
+#define TH_POWER_RUNS 20000 /* runs of each rule in test_decoding_distribution_power */
+
 /* p-value of n seeded runs of a strategy against the exact joint distribution. */
 static double th_joint_p(th_strategy how, const artr_model *m, const artr_model *dm, artr_sampler *s, int k, int runs,
                          const double *joint, const int32_t *prompt, int n_prompt)
@@ -145,8 +189,7 @@ static double th_joint_p(th_strategy how, const artr_model *m, const artr_model 
     artr_ctx *base = th_prefilled(m, 64, prompt, n_prompt, 0), *c = th_prefilled(m, 64, prompt, n_prompt, 0);
     artr_ctx *dbase = dm ? th_prefilled(dm, 64, prompt, n_prompt, 0) : NULL;
     artr_ctx *d = dm ? th_prefilled(dm, 64, prompt, n_prompt, 0) : NULL;
-    double chi = 0, e_pool = 0, o_pool = 0;
-    int r, i, df = 0, failed = 0;
+    int r, failed = 0;
     memset(counts, 0, sizeof counts);
     for (r = 0; r < runs; r++) {
         int32_t out[3];
@@ -159,6 +202,19 @@ static double th_joint_p(th_strategy how, const artr_model *m, const artr_model 
         counts[out[0] * 64 + out[1] * 8 + out[2]]++;
     }
     CHECK(failed == 0);
+    artr_ctx_free(base);
+    artr_ctx_free(c);
+    artr_ctx_free(dbase);
+    artr_ctx_free(d);
+    return th_counts_p(counts, runs, joint);
+}
+
+/* Chi-square p-value of counts of n runs against the exact joint distribution (cells
+   expecting under 5 pooled). */
+static double th_counts_p(const long *counts, int runs, const double *joint)
+{
+    double chi = 0, e_pool = 0, o_pool = 0;
+    int i, df = 0;
     for (i = 0; i < 512; i++) {
         double e = joint[i] * runs;
         if (e < 5) {
@@ -173,10 +229,6 @@ static double th_joint_p(th_strategy how, const artr_model *m, const artr_model 
         chi += (o_pool - e_pool) * (o_pool - e_pool) / e_pool;
         df++;
     }
-    artr_ctx_free(base);
-    artr_ctx_free(c);
-    artr_ctx_free(dbase);
-    artr_ctx_free(d);
     return th_chi2_p(chi, df - 1);
 }
 
@@ -211,6 +263,132 @@ static void test_decoding_distribution(void)
         p = th_joint_p(TH_SJD, m, NULL, &s, 4, 100000, joint, prompt, 3);
         printf("  setting %d: speculative Jacobi, W 4    p = %.3f\n", setting, p);
         CHECK(p > 1e-3);
+    }
+    artr_model_free(m);
+    artr_model_free(dm);
+}
+
+/* A draw from an 8-cell distribution (need not sum to 1). */
+static int32_t th_draw8(const float *p, uint64_t *rng)
+{
+    double sum = 0, u;
+    int i;
+    for (i = 0; i < 8; i++) sum += p[i];
+    u = (double)artr_rng_uniform(rng) * sum;
+    for (i = 0; i < 7; i++) {
+        if (u < p[i]) return i;
+        u -= p[i];
+    }
+    return 7;
+}
+
+/* The speculative step rebuilt on the public API (artr_probs, artr_forward) with the
+   acceptance rule min(1, factor * p / q): the first 3 tokens of n runs, draft k = 3 - the
+   tokens so far, each round restarted from copies of the prefilled contexts. */
+static double th_spec_rule_p(const artr_model *m, const artr_model *dm, const artr_sampler *s, double factor, int runs,
+                             const double *joint, const int32_t *prompt, int n_prompt)
+{
+    static long counts[512];
+    artr_ctx *base = th_prefilled(m, 64, prompt, n_prompt, 0), *c = th_prefilled(m, 64, prompt, n_prompt, 0);
+    artr_ctx *dbase = th_prefilled(dm, 64, prompt, n_prompt, 0), *d = th_prefilled(dm, 64, prompt, n_prompt, 0);
+    uint64_t rng = 4242;
+    int r, failed = 0;
+    memset(counts, 0, sizeof counts);
+    for (r = 0; r < runs; r++) {
+        int32_t out[3], x[3];
+        float q[3][8], p[8];
+        int got = 0, ok = 1;
+        while (ok && got < 3) {
+            int k = 3 - got, j;
+            ok = artr_ctx_copy(c, base, NULL) == ARTR_OK && artr_ctx_copy(d, dbase, NULL) == ARTR_OK &&
+                 (got == 0 || (artr_forward(c, out, got, NULL) == ARTR_OK && artr_forward(d, out, got, NULL) == ARTR_OK));
+            for (j = 0; ok && j < k; j++) { /* the draft proposes k tokens */
+                ok = artr_probs(d, s, -1, q[j], NULL) == ARTR_OK;
+                x[j] = th_draw8(q[j], &rng);
+                if (ok && j + 1 < k) ok = artr_forward(d, &x[j], 1, NULL) == ARTR_OK;
+            }
+            for (j = 0; ok && j < k; j++) { /* the target verifies them in order */
+                double a;
+                ok = artr_probs(c, s, -1, p, NULL) == ARTR_OK;
+                a = factor * p[x[j]] / q[j][x[j]];
+                if ((double)artr_rng_uniform(&rng) < a) {
+                    out[got++] = x[j];
+                    if (got < 3) ok = ok && artr_forward(c, &x[j], 1, NULL) == ARTR_OK;
+                } else { /* rejected: resample from norm(max(0, p - q)) */
+                    int i;
+                    for (i = 0; i < 8; i++) p[i] = p[i] > q[j][i] ? p[i] - q[j][i] : 0;
+                    out[got++] = th_draw8(p, &rng);
+                    break;
+                }
+            }
+        }
+        if (!ok) {
+            failed++;
+            continue;
+        }
+        counts[out[0] * 64 + out[1] * 8 + out[2]]++;
+    }
+    CHECK(failed == 0);
+    artr_ctx_free(base);
+    artr_ctx_free(c);
+    artr_ctx_free(dbase);
+    artr_ctx_free(d);
+    return th_counts_p(counts, runs, joint);
+}
+
+/* Power of the distribution test: the speculative step rebuilt with the right rule
+   passes it; with the rule broken to min(1, 2p/q) it gives p < 0.001. */
+static void test_decoding_distribution_power(void)
+{
+    artr_model *m = NULL, *dm = NULL;
+    int32_t prompt[3] = {1, 4, 6};
+    static double joint[512];
+    artr_sampler s;
+    double p;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK ||
+        artr_model_load_file(&dm, th_path("tiny8_draft.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        artr_model_free(m);
+        return;
+    }
+    memset(&s, 0, sizeof s);
+    s.temperature = 1.0f;
+    th_exact_joint(m, &s, prompt, 3, joint);
+    p = th_spec_rule_p(m, dm, &s, 1.0, TH_POWER_RUNS, joint, prompt, 3);
+    printf("  rebuilt speculative, min(1, p/q)     p = %.3f\n", p);
+    CHECK(p > 1e-3);
+    p = th_spec_rule_p(m, dm, &s, 2.0, TH_POWER_RUNS, joint, prompt, 3);
+    printf("  rebuilt speculative, min(1, 2p/q)    p = %.3g\n", p);
+    CHECK(p < 1e-3);
+    artr_model_free(m);
+    artr_model_free(dm);
+}
+
+/* Steps allocate nothing: every strategy, sampled, after the contexts exist (the
+   allocation hook counts). */
+static void test_decoding_steps_allocate_nothing(void)
+{
+    artr_model *m = NULL, *dm = NULL;
+    int32_t prompt[3] = {1, 4, 6}, out[40];
+    artr_sampler s;
+    int how;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK ||
+        artr_model_load_file(&dm, th_path("tiny8_draft.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        artr_model_free(m);
+        return;
+    }
+    memset(&s, 0, sizeof s);
+    s.temperature = 1.0f;
+    s.rng = 5;
+    for (how = TH_PLAIN; how <= TH_SJD; how++) {
+        artr_ctx *c = th_prefilled(m, 64, prompt, 3, 0), *d = th_prefilled(dm, 64, prompt, 3, 0);
+        long a0 = th_allocs;
+        s.temperature = how == TH_JACOBI ? 0.0f : 1.0f; /* Jacobi iterations are greedy */
+        CHECK(c && d && th_generate((th_strategy)how, c, d, &s, 4, out, 40));
+        CHECK(th_allocs == a0);
+        artr_ctx_free(c);
+        artr_ctx_free(d);
     }
     artr_model_free(m);
     artr_model_free(dm);

@@ -186,8 +186,11 @@ static void test_forward_weight_types(void)
        their rounding (TOL_QACT_LOGITS) */
     th_check_hf("hf_llama_q8_0.gguf", "hf_llama_q8_0.ref", TOL_QUANT_LOGITS, TH_QUANT_GREEDY, &md, &top1, &greedy);
     printf("  Q8_0 vs transformers on its dequantized weights: max |diff| %.2e, greedy %d/32\n", md, greedy);
+    CHECK(greedy >= 16); /* with 8-bit activations too; measured 32/32 */
     th_check_hf("hf_llama_q4_0.gguf", "hf_llama_q4_0.ref", TOL_QUANT_LOGITS, TH_QUANT_GREEDY, &md, &top1, &greedy);
     printf("  Q4_0 vs transformers on its dequantized weights: max |diff| %.2e, greedy %d/32\n", md, greedy);
+    /* with 8-bit activations greedy is not exact; measured 5/32 (Q8_0: 32/32, above) */
+    CHECK(greedy >= 4);
 }
 
 /* Logits of every row of a call, copied out (n x vocab). */
@@ -564,10 +567,10 @@ static void test_ctx_bounded_cache(void)
    holds keys and values rounded to half), same greedy tokens, batch equals steps bit for
    bit, half the cache bytes, a bounded F16 cache evicts and re-rotates keys, and
    mismatched copies and bad types are refused. */
-#define TOL_KV_F16_LOGITS 2e-2
+#define TOL_KV_F16_LOGITS 1.5e-2 /* README; measured 1.45e-2 (hf_qwen2) */
 /* a bounded cache re-rotates (and so re-rounds) kept keys at every eviction: with window
    28 and chunks of 3 a key is rounded up to ~10 times */
-#define TOL_KV_F16_BOUNDED 6e-2
+#define TOL_KV_F16_BOUNDED 3.5e-2 /* README; measured 3.30e-2 (hf_qwen2) */
 static void test_ctx_kv_f16(void)
 {
     static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_qwen3.gguf",

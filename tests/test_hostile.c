@@ -582,6 +582,42 @@ static void test_gguf_spec_rules(void)
     CHECK_MSG(err, "has byte 0xc3 at position 3");
 }
 
+/* Metadata that contradicts itself is malformed, not unsupported: a rope dimension count
+   that is odd or larger than the head size (llama.gguf: head size 4) is FORMAT; a smaller
+   even one is well formed but partial rotary embeddings, which artr does not run. */
+static void test_rope_dims_contradict(void)
+{
+    static const struct { uint32_t dims; artr_status want; const char *msg; } cases[] = {
+        {4, ARTR_OK, NULL},
+        {3, ARTR_E_FORMAT, "llama.rope.dimension_count is 3, expected an even count of at most the head size 4"},
+        {1, ARTR_E_FORMAT, "is 1, expected an even count"},
+        {8, ARTR_E_FORMAT, "is 8, expected an even count of at most the head size 4"},
+        {6, ARTR_E_FORMAT, "is 6, expected"},
+        {2, ARTR_E_UNSUPPORTED, "partial rotary embeddings are not supported"},
+    };
+    static const char key[] = "llama.rope.dimension_count";
+    size_t size = 0, at, i;
+    unsigned char *orig = th_fixture("llama.gguf", &size), *buf;
+    if (!orig) {
+        CHECK(0);
+        return;
+    }
+    for (at = 0; at + sizeof key + 8 <= size && memcmp(orig + at, key, sizeof key - 1); at++) {}
+    at += sizeof key - 1; /* then the value's type (UINT32) and the value */
+    CHECK(at + 8 <= size && orig[at] == ARTR_META_UINT32);
+    for (i = 0; at + 8 <= size && i < sizeof cases / sizeof cases[0]; i++) {
+        artr_model *m = NULL;
+        artr_error err;
+        buf = th_copy(orig, size);
+        buf[at + 4] = (unsigned char)cases[i].dims;
+        CHECK_STATUS(artr_model_load_memory(&m, buf, size, NULL, &err), cases[i].want, &err);
+        if (cases[i].msg) CHECK_MSG(err, cases[i].msg);
+        artr_model_free(m);
+        free(buf);
+    }
+    free(orig);
+}
+
 /* The names in a directory, one at a time: FindFirstFileA on Windows, dirent elsewhere.
    th_dir_next gives NULL at the end; entries starting with '.' are skipped. */
 #ifdef _WIN32
