@@ -1174,30 +1174,33 @@ done:
 
 /* 10 MB texts: hostile (one run with no space, random bytes) and ordinary. Each must
    finish quickly and give a count that matches a second, counting-only call. */
-/* Every pre-tokenizer family on 10 MB of digits, of whitespace, of marks, of random
-   bytes: time stays linear (a quadratic split would not finish). */
+/* Every pre-tokenizer family on 10 MB of digits, of whitespace, of marks, of one emoji
+   (no space anywhere), of overlong and truncated UTF-8, of random bytes: the run ends and
+   gives ids (a quadratic split would not finish). */
 static void th_pre_10mb(char *text, int32_t *ids, size_t size)
 {
     static const char *const fams[4] = {"tok_pre_llama3.gguf", "tok_pre_qwen35.gguf", "tok_pre_smollm.gguf",
                                         "tok_pre_default.gguf"};
-    static const char *const pats[3] = {"1234567890\xd9\xa1\xd9\xa2 ", " \t\n\r\xe3\x80\x80  \n", "a\xcc\201e\xcc\x81 "};
+    static const char *const pats[5] = {"1234567890\xd9\xa1\xd9\xa2 ", " \t\n\r\xe3\x80\x80  \n", "a\xcc\201e\xcc\x81 ",
+                                        "\xf0\x9f\x98\x80", "\xc0\xaf\xe0\x80\xaf\xf0\x9f\x98"};
     int f, k;
     uint64_t rng = 9;
     for (f = 0; f < 4; f++) {
         artr_model *m = th_load_pre(fams[f], NULL);
         double t = 0;
         if (!m) continue;
-        for (k = 0; k < 4; k++) {
-            size_t i, len = k < 3 ? strlen(pats[k]) : 0;
+        for (k = 0; k < 6; k++) {
+            size_t i, len = k < 5 ? strlen(pats[k]) : 0;
             int n = 0;
             artr_error err;
             clock_t t0 = clock();
-            for (i = 0; i < size; i++) text[i] = k < 3 ? pats[k][i % len] : (char)(th_rng(&rng) & 0xff);
+            for (i = 0; i < size; i++) text[i] = k < 5 ? pats[k][i % len] : (char)(th_rng(&rng) & 0xff);
             CHECK_STATUS(artr_tokenize(m, text, size, 0, ids, (int)size + 3, &n, &err), ARTR_OK, &err);
             CHECK(n > 0 && (size_t)n <= size);
             t += (double)(clock() - t0) / CLOCKS_PER_SEC;
         }
-        printf("  %s, 10 MB each of digits, whitespace, marks, random bytes: %.2f s\n", artr_model_vocab(m)->pre, t);
+        printf("  %s, 10 MB each of digits, whitespace, marks, one emoji, bad UTF-8, random bytes: %.2f s\n",
+               artr_model_vocab(m)->pre, t);
         artr_model_free(m);
     }
 }
