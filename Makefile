@@ -116,16 +116,16 @@ $(B)/test-asan: $(TEST_SRC) | $(B)
 $(B)/test-scalar: $(TEST_SRC) | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -DARTR_NO_SIMD -DARTR_NO_MMAP -DARTR_TOKENIZE_RUN=32 -o $@ tests/main.c $(LDLIBS)
 
-$(B)/fuzz_replay: tests/fuzz_load.c artr.h | $(B)
+$(B)/fuzz_replay: tests/fuzz_load.c artr.h tests/fuzz_replay.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
 
-$(B)/fuzz_replay-asan: tests/fuzz_load.c artr.h | $(B)
+$(B)/fuzz_replay-asan: tests/fuzz_load.c artr.h tests/fuzz_replay.h | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
 
-$(B)/fuzz_%_replay: tests/fuzz_%.c artr.h | $(B)
+$(B)/fuzz_%_replay: tests/fuzz_%.c artr.h tests/fuzz_replay.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -DARTR_FUZZ_REPLAY -o $@ $< $(LDLIBS)
 
-$(B)/fuzz_%_replay-asan: tests/fuzz_%.c artr.h | $(B)
+$(B)/fuzz_%_replay-asan: tests/fuzz_%.c artr.h tests/fuzz_replay.h | $(B)
 	$(ASAN_CC) $(WARN) $(ASAN) -DARTR_FUZZ_REPLAY -o $@ $< $(LDLIBS)
 
 $(B)/cli_greedy: tests/cli_greedy.c artr.h | $(B)

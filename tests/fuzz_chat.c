@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef ARTR_FUZZ_REPLAY
+#include "fuzz_replay.h"
+#endif
 
 #define ARTR_FUZZ_CHAT_MAX 8
 
@@ -186,22 +189,9 @@ int main(int argc, char **argv)
     int i, bad = 0;
     if (artr_fuzz_chat_init()) return 2;
     for (i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        unsigned char *buf;
-        long n;
-        if (!f) {
-            fprintf(stderr, "fuzz_chat_replay: cannot open %s\n", argv[i]);
-            return 2;
-        }
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        buf = (unsigned char *)malloc(n > 0 ? (size_t)n : 1);
-        if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            fprintf(stderr, "fuzz_chat_replay: cannot read %s\n", argv[i]);
-            return 2;
-        }
-        fclose(f);
+        size_t n;
+        unsigned char *buf = fuzz_read_file("fuzz_chat_replay", argv[i], &n);
+        if (!buf) return 2;
         if (artr_fuzz_chat_one(buf, (size_t)n)) {
             printf("fuzz_chat_replay: %s breaks a chat-format promise\n", argv[i]);
             bad++;

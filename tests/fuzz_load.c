@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef ARTR_FUZZ_REPLAY
+#include "fuzz_replay.h"
+#endif
 
 static int artr_fuzz_valid_status(artr_status s)
 {
@@ -166,23 +169,10 @@ int main(int argc, char **argv)
 {
     int i, bad = 0;
     for (i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        unsigned char *buf;
-        long n;
-        if (!f) {
-            fprintf(stderr, "fuzz_replay: cannot open %s\n", argv[i]);
-            return 2;
-        }
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        buf = (unsigned char *)malloc(n > 0 ? (size_t)n : 1);
-        if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            fprintf(stderr, "fuzz_replay: cannot read %s\n", argv[i]);
-            return 2;
-        }
-        fclose(f);
-        if (artr_fuzz_one(buf, (size_t)n, NULL, 0)) {
+        size_t n;
+        unsigned char *buf = fuzz_read_file("fuzz_replay", argv[i], &n);
+        if (!buf) return 2;
+        if (artr_fuzz_one(buf, n, NULL, 0)) {
             printf("fuzz_replay: %s breaks a loader promise\n", argv[i]);
             bad++;
         }

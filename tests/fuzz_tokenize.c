@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef ARTR_FUZZ_REPLAY
+#include "fuzz_replay.h"
+#endif
 
 #define ARTR_FUZZ_MAX_TEXT 8192
 #define ARTR_FUZZ_MAX_IDS (4 * ARTR_FUZZ_MAX_TEXT + 8)
@@ -144,22 +147,9 @@ int main(int argc, char **argv)
     int i, bad = 0;
     if (artr_fuzz_tok_init()) return 2;
     for (i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        unsigned char *buf;
-        long n;
-        if (!f) {
-            fprintf(stderr, "fuzz_tokenize_replay: cannot open %s\n", argv[i]);
-            return 2;
-        }
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        buf = (unsigned char *)malloc(n > 0 ? (size_t)n : 1);
-        if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            fprintf(stderr, "fuzz_tokenize_replay: cannot read %s\n", argv[i]);
-            return 2;
-        }
-        fclose(f);
+        size_t n;
+        unsigned char *buf = fuzz_read_file("fuzz_tokenize_replay", argv[i], &n);
+        if (!buf) return 2;
         if (artr_fuzz_tok_one(buf, (size_t)n)) {
             printf("fuzz_tokenize_replay: %s breaks a tokenizer promise\n", argv[i]);
             bad++;
