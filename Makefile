@@ -116,6 +116,12 @@ $(B)/test-asan: $(TEST_SRC) | $(B)
 $(B)/test-scalar: $(TEST_SRC) | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(TESTDEFS) -DARTR_NO_SIMD -DARTR_NO_MMAP -DARTR_TOKENIZE_RUN=32 -o $@ tests/main.c $(LDLIBS)
 
+# The suite as a user's plain `cc -O2` build compiles it (no -march): on x86 the AVX2
+# kernels are then chosen at run time (test_kernels_choice checks which ran).
+PORTABLE_CFLAGS ?= -O2
+$(B)/test-portable: $(TEST_SRC) | $(B)
+	$(CC) $(WARN) $(PORTABLE_CFLAGS) $(OPENMP) $(TESTDEFS) -o $@ tests/main.c $(LDLIBS)
+
 $(B)/fuzz_replay: tests/fuzz_load.c artr.h tests/fuzz_replay.h | $(B)
 	$(CC) $(WARN) $(CFLAGS) -DARTR_FUZZ_REPLAY -o $@ tests/fuzz_load.c $(LDLIBS)
 
@@ -167,10 +173,11 @@ test-series: $(B)/artr-series $(B)/series_check
 
 # The whole suite; the last line printed is "N passed, N failed, N skipped".
 test: check-compile check-bin2c check-package test-simple test-cli test-cli-bad test-image test-series test-windows $(B)/fuzz_replay \
-      $(B)/fuzz_tokenize_replay $(B)/fuzz_chat_replay $(B)/test
+      $(B)/fuzz_tokenize_replay $(B)/fuzz_chat_replay $(B)/test $(B)/test-portable
 	./$(B)/fuzz_replay $(FIXTURES) $(REGRESS)
 	./$(B)/fuzz_tokenize_replay $(TOK_CORPUS)
 	./$(B)/fuzz_chat_replay $(CHAT_CORPUS)
+	./$(B)/test-portable test_kernel test_dot test_vec test_forward test_decoding
 	./$(B)/test
 
 $(B)/artr-simple-asan: examples/simple.c artr.h | $(B)

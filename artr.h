@@ -427,7 +427,13 @@ typedef struct artr_ctx_params {
                          to half precision as they are stored)                          */
     void *mem;        /* place the context here (any alignment; see artr_ctx_bytes)     */
     size_t mem_size;
+    int kernels;      /* ARTR_KERNELS_AUTO (0): the build's SIMD kernels where this CPU
+                         has them (on x86 a build without -mavx2 checks for AVX2/FMA/F16C
+                         at creation); ARTR_KERNELS_SCALAR: the plain-C references, with
+                         float activations (a scalar build's arithmetic)               */
 } artr_ctx_params;
+
+enum { ARTR_KERNELS_AUTO = 0, ARTR_KERNELS_SCALAR = 1 };
 
 /* Bytes a context of model m with params p needs (cache, activations, logits), so it can
    live in p->mem. */
@@ -455,6 +461,9 @@ typedef struct artr_stats {
 } artr_stats;
 ARTRDEF void artr_ctx_stats(const artr_ctx *c, artr_stats *st);
 ARTRDEF const artr_model *artr_ctx_model(const artr_ctx *c);
+/* The kernels the context runs: "avx2", "avx2 (chosen at run time)" (an x86 build without
+   -mavx2 on a CPU with AVX2, FMA and F16C), "neon" or "scalar" ("" for NULL). */
+ARTRDEF const char *artr_ctx_kernels(const artr_ctx *c);
 ARTRDEF void artr_ctx_free(artr_ctx *c);
 
 /* ---- forward pass ------------------------------------------------------------------ */
@@ -801,14 +810,45 @@ ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_c
 #include <omp.h>
 #endif
 
+/* x86 SIMD. ARTR__AVX2: the AVX2/FMA kernels are compiled. Either the compiler targets
+   AVX2 and FMA (-mavx2 -mfma, -march=native: ARTR__AVX2_NATIVE, the kernels are the only
+   ones used), or it does not and it is GCC or Clang on x86 (ARTR__X86_DISPATCH): then
+   the kernels are compiled for AVX2, FMA and F16C by target attributes (ARTR__AVX2_BEGIN
+   .. _END around each AVX2 part) and each context picks them at creation when the CPU
+   has those features (artr__cpu_avx2), so a plain `cc -O2` build runs them too.
+   ARTR_NO_DISPATCH: no run-time choice (reference kernels without -mavx2). ARTR__F16C:
+   the AVX2 code may convert halves with F16C. */
 #if !defined(ARTR_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
 #define ARTR__AVX2 1
+#define ARTR__AVX2_NATIVE 1
+#if defined(__F16C__)
+#define ARTR__F16C 1
+#endif
+#elif !defined(ARTR_NO_SIMD) && !defined(ARTR_NO_DISPATCH) && (defined(__x86_64__) || defined(__i386__)) && \
+    (defined(__clang__) ? (__clang_major__ >= 6) : (defined(__GNUC__) && __GNUC__ >= 5))
+#define ARTR__AVX2 1
+#define ARTR__X86_DISPATCH 1
+#define ARTR__F16C 1
 #endif
 #if !defined(ARTR_NO_SIMD) && defined(__ARM_NEON)
 #define ARTR__NEON 1
 #endif
 #if ARTR__AVX2
 #include <immintrin.h>
+#endif
+#if ARTR__X86_DISPATCH
+#include <cpuid.h>
+#if defined(__clang__)
+#define ARTR__AVX2_BEGIN \
+    _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c\"))), apply_to = function)")
+#define ARTR__AVX2_END _Pragma("clang attribute pop")
+#else
+#define ARTR__AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,f16c\")")
+#define ARTR__AVX2_END _Pragma("GCC pop_options")
+#endif
+#else
+#define ARTR__AVX2_BEGIN
+#define ARTR__AVX2_END
 #endif
 #if ARTR__NEON
 #include <arm_neon.h>
@@ -2267,6 +2307,7 @@ typedef float (*artr__dot_fn)(const void *w, const float *x, int n);
    end), so they agree with the reference to rounding, not bit for bit. Every matmul
    output still comes from one kernel call, so batch equals steps whatever the build. */
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 /* Sum of the 8 lanes. */
 static float artr__hsum_avx2(__m256 v)
 {
@@ -2279,7 +2320,7 @@ static float artr__hsum_avx2(__m256 v)
 /* One half to float: F16C when the build has it (exact, as artr__f16_to_f32). */
 static float artr__f16_one_avx2(uint16_t h)
 {
-#ifdef __F16C__
+#if ARTR__F16C
     return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)));
 #else
     return artr__f16_to_f32(h);
@@ -2291,6 +2332,7 @@ static __m256 artr__i8x8_avx2(const uint8_t *p)
 {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
+ARTR__AVX2_END
 #endif
 
 #if ARTR__NEON
@@ -2332,6 +2374,7 @@ static ARTR__UNUSED float artr__dot_f32_ref(const void *w, const float *x, int n
 }
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 /* Two accumulators over 16 floats, then 8, a tree, a scalar tail. artr__dot4t_f32_avx2
    repeats exactly this per token, so both give the same bits. */
 static float artr__dot_f32_avx2(const void *w, const float *x, int n)
@@ -2397,6 +2440,7 @@ static float artr__dot_f32_avx2(const void *w, const float *x, int n)
 ARTR__DOT4T(artr__dot4t_f32_avx2, float, ARTR__F32_LOAD8, ARTR__F32_ONE)
 #undef ARTR__F32_LOAD8
 #undef ARTR__F32_ONE
+ARTR__AVX2_END
 #endif
 
 #if ARTR__NEON
@@ -2428,7 +2472,8 @@ static ARTR__UNUSED float artr__dot_f16_ref(const void *w, const float *x, int n
     return s;
 }
 
-#if ARTR__AVX2 && defined(__F16C__)
+#if ARTR__AVX2 && ARTR__F16C
+ARTR__AVX2_BEGIN
 #define ARTR__F16_AVX2 1
 static float artr__dot_f16_avx2(const void *w, const float *x, int n)
 {
@@ -2448,14 +2493,17 @@ static float artr__dot_f16_avx2(const void *w, const float *x, int n)
     for (; i < n; i++) s += artr__f16_one_avx2(a[i]) * x[i];
     return s;
 }
+ARTR__AVX2_END
 #endif
 
 #if ARTR__F16_AVX2
+ARTR__AVX2_BEGIN
 #define ARTR__F16_LOAD8(i) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + (i))))
 #define ARTR__F16_ONE(i) artr__f16_one_avx2(a[i])
 ARTR__DOT4T(artr__dot4t_f16_avx2, uint16_t, ARTR__F16_LOAD8, ARTR__F16_ONE)
 #undef ARTR__F16_LOAD8
 #undef ARTR__F16_ONE
+ARTR__AVX2_END
 #endif
 #undef ARTR__DOT4T
 
@@ -2490,6 +2538,7 @@ static ARTR__UNUSED float artr__dot_bf16_ref(const void *w, const float *x, int 
 }
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 /* 8 bfloat16 at p to floats: widen to 32 bits, shift into the high half. */
 static __m256 artr__bf16x8_avx2(const uint16_t *p)
 {
@@ -2512,6 +2561,7 @@ static float artr__dot_bf16_avx2(const void *w, const float *x, int n)
     for (; i < n; i++) s += artr__bf16_to_f32(a[i]) * x[i];
     return s;
 }
+ARTR__AVX2_END
 #endif
 
 #if ARTR__NEON
@@ -2549,6 +2599,7 @@ static ARTR__UNUSED float artr__dot_q8_0_ref(const void *w, const float *x, int 
 }
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 static float artr__dot_q8_0_avx2(const void *w, const float *x, int n)
 {
     const uint8_t *b = (const uint8_t *)w;
@@ -2563,6 +2614,7 @@ static float artr__dot_q8_0_avx2(const void *w, const float *x, int n)
     }
     return artr__hsum_avx2(acc);
 }
+ARTR__AVX2_END
 #endif
 
 #if ARTR__NEON
@@ -2599,6 +2651,7 @@ static ARTR__UNUSED float artr__dot_q4_0_ref(const void *w, const float *x, int 
 }
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 static float artr__dot_q4_0_avx2(const void *w, const float *x, int n)
 {
     const uint8_t *b = (const uint8_t *)w;
@@ -2619,6 +2672,7 @@ static float artr__dot_q4_0_avx2(const void *w, const float *x, int n)
     }
     return artr__hsum_avx2(acc);
 }
+ARTR__AVX2_END
 #endif
 
 #if ARTR__NEON
@@ -2913,6 +2967,7 @@ static ARTR__UNUSED float artr__dotq_iq4_xs_ref(const void *w, const int8_t *xq,
 }
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 /* 32 signed byte pairs: 8 lanes of exact integer sums (4 products each), as floats.
    maddubs wants unsigned x signed, so |w| times x with w's sign; |w| <= 128 and
    |x| <= 127 keep each pair's sum below 2^15. */
@@ -3006,9 +3061,11 @@ static float artr__dotq_q4_0_avx2(const void *w, const int8_t *xq, const float *
 #define ARTR__Q4_UNPACK(q) artr__q4_unpack_avx2((q) + 2)
 ARTR__DOTQ_4ROWS(artr__dotq4_q8_0_avx2, 34, ARTR__Q8_UNPACK)
 ARTR__DOTQ_4ROWS(artr__dotq4_q4_0_avx2, 18, ARTR__Q4_UNPACK)
+ARTR__AVX2_END
 #endif
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 /* Four rows times two tokens (activation rows xq and xq + ldq, scales xd and xd + ldd):
    each weight block is unpacked once for both tokens. out[t * 4 + r] equals the one-row,
    one-token kernel's result bit for bit (same accumulator sequence per row and token). */
@@ -3043,9 +3100,11 @@ ARTR__DOTQ_4X2(artr__dotq4x2_q4_0_avx2, 18, ARTR__Q4_UNPACK(q))
 #undef ARTR__DOTQ_4ROWS
 #undef ARTR__Q8_UNPACK
 #undef ARTR__Q4_UNPACK
+ARTR__AVX2_END
 #endif
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 /* ---- the k-quants against Q8K activations, AVX2 ----
    Per block of 256: the weights as unsigned bytes (their bits, before any offset), 32 at
    a time times the activations by maddubs (unsigned x signed, pairs below 2^15), then by
@@ -3348,7 +3407,7 @@ static float artr__xsum_avx2(__m256i x)
 /* The half at p as lane 0 (other lanes 0); two halves (p, p + 2) as lanes 0 and 1. */
 static __m128 artr__f16x1_avx2(const uint8_t *p)
 {
-#ifdef __F16C__
+#if ARTR__F16C
     return _mm_cvtph_ps(_mm_cvtsi32_si128((int)artr__le16(p)));
 #else
     return _mm_set_ss(artr__f16_to_f32(artr__le16(p)));
@@ -3357,7 +3416,7 @@ static __m128 artr__f16x1_avx2(const uint8_t *p)
 
 static __m128 artr__f16x2_avx2(const uint8_t *p)
 {
-#ifdef __F16C__
+#if ARTR__F16C
     return _mm_cvtph_ps(_mm_cvtsi32_si128((int)artr__le32(p)));
 #else
     return _mm_set_ps(0.0f, 0.0f, artr__f16_to_f32(artr__le16(p + 2)), artr__f16_to_f32(artr__le16(p)));
@@ -3496,6 +3555,7 @@ ARTR__DOTQ32_AVX2(iq4_nl, 18, ARTR__IQ4_NL_UNPACK, 0)
 #undef ARTR__Q5_0_UNPACK
 #undef ARTR__Q5_1_UNPACK
 #undef ARTR__IQ4_NL_UNPACK
+ARTR__AVX2_END
 #endif
 
 #if ARTR__NEON
@@ -3884,6 +3944,7 @@ static ARTR__UNUSED void artr__axpy_f16_ref(float *out, float a, const void *v, 
 }
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 static void artr__axpy_f32_avx2(float *out, float a, const void *v, int n)
 {
     const float *b = (const float *)v;
@@ -3893,9 +3954,11 @@ static void artr__axpy_f32_avx2(float *out, float a, const void *v, int n)
         _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(b + i), _mm256_loadu_ps(out + i)));
     for (; i < n; i++) out[i] += a * b[i];
 }
+ARTR__AVX2_END
 #endif
 
 #if ARTR__F16_AVX2
+ARTR__AVX2_BEGIN
 static void artr__axpy_f16_avx2(float *out, float a, const void *v, int n)
 {
     const uint16_t *b = (const uint16_t *)v;
@@ -3907,6 +3970,7 @@ static void artr__axpy_f16_avx2(float *out, float a, const void *v, int n)
     }
     for (; i < n; i++) out[i] += a * artr__f16_one_avx2(b[i]);
 }
+ARTR__AVX2_END
 #endif
 
 #if ARTR__NEON
@@ -3954,29 +4018,28 @@ typedef void (*artr__dot4t_fn)(const void *w, const float *x, size_t ldx, int n,
         }                                                                                    \
         return s;                                                                            \
     }
+#define ARTR__DOT_DEQUANT_ALL(SUFFIX, F32DOT)                                               \
+    ARTR__DOT_DEQUANT(artr__dot_q4_1_##SUFFIX, artr__dequant_q4_1_ref, 32, 20, F32DOT)           \
+    ARTR__DOT_DEQUANT(artr__dot_q5_0_##SUFFIX, artr__dequant_q5_0_ref, 32, 22, F32DOT)           \
+    ARTR__DOT_DEQUANT(artr__dot_q5_1_##SUFFIX, artr__dequant_q5_1_ref, 32, 24, F32DOT)           \
+    ARTR__DOT_DEQUANT(artr__dot_iq4_nl_##SUFFIX, artr__dequant_iq4_nl_ref, 32, 18, F32DOT)       \
+    ARTR__DOT_DEQUANT(artr__dot_q2_k_##SUFFIX, artr__dequant_q2_k_ref, 256, 84, F32DOT)          \
+    ARTR__DOT_DEQUANT(artr__dot_q3_k_##SUFFIX, artr__dequant_q3_k_ref, 256, 110, F32DOT)         \
+    ARTR__DOT_DEQUANT(artr__dot_q4_k_##SUFFIX, artr__dequant_q4_k_ref, 256, 144, F32DOT)         \
+    ARTR__DOT_DEQUANT(artr__dot_q5_k_##SUFFIX, artr__dequant_q5_k_ref, 256, 176, F32DOT)         \
+    ARTR__DOT_DEQUANT(artr__dot_q6_k_##SUFFIX, artr__dequant_q6_k_ref, 256, 210, F32DOT)         \
+    ARTR__DOT_DEQUANT(artr__dot_iq4_xs_##SUFFIX, artr__dequant_iq4_xs_ref, 256, 136, F32DOT)
+ARTR__DOT_DEQUANT_ALL(ref, artr__dot_f32_ref)
 #if ARTR__AVX2
-#define ARTR__F32DOT artr__dot_f32_avx2
-#elif ARTR__NEON
-#define ARTR__F32DOT artr__dot_f32_neon
-#else
-#define ARTR__F32DOT artr__dot_f32_ref
+ARTR__AVX2_BEGIN
+ARTR__DOT_DEQUANT_ALL(avx2, artr__dot_f32_avx2)
+ARTR__AVX2_END
 #endif
-#define ARTR__DOT_DEQUANT2(T, BLOCK, BYTES)                                                  \
-    ARTR__DOT_DEQUANT(artr__dot_##T##_ref, artr__dequant_##T##_ref, BLOCK, BYTES, artr__dot_f32_ref) \
-    ARTR__DOT_DEQUANT(artr__dot_##T##_deq, artr__dequant_##T##_ref, BLOCK, BYTES, ARTR__F32DOT)
-ARTR__DOT_DEQUANT2(q4_1, 32, 20)
-ARTR__DOT_DEQUANT2(q5_0, 32, 22)
-ARTR__DOT_DEQUANT2(q5_1, 32, 24)
-ARTR__DOT_DEQUANT2(iq4_nl, 32, 18)
-ARTR__DOT_DEQUANT2(q2_k, 256, 84)
-ARTR__DOT_DEQUANT2(q3_k, 256, 110)
-ARTR__DOT_DEQUANT2(q4_k, 256, 144)
-ARTR__DOT_DEQUANT2(q5_k, 256, 176)
-ARTR__DOT_DEQUANT2(q6_k, 256, 210)
-ARTR__DOT_DEQUANT2(iq4_xs, 256, 136)
-#undef ARTR__DOT_DEQUANT2
+#if ARTR__NEON
+ARTR__DOT_DEQUANT_ALL(neon, artr__dot_f32_neon)
+#endif
+#undef ARTR__DOT_DEQUANT_ALL
 #undef ARTR__DOT_DEQUANT
-#undef ARTR__F32DOT
 
 /* to_f32 of the element types, in the table's signature (a block is one element). */
 static void artr__dequant_f32_ref(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst, int64_t n)
@@ -4026,89 +4089,181 @@ typedef struct artr__kernel_row {
     artr__dotq4x2_fn dotq4x2;
 } artr__kernel_row;
 
-#if ARTR__AVX2
-#define ARTR__ISA(ref, avx2, neon) avx2
-#elif ARTR__NEON
-#define ARTR__ISA(ref, avx2, neon) neon
-#else
-#define ARTR__ISA(ref, avx2, neon) ref
-#endif
+/* The rows, written once with ARTR__ISA(ref, avx2, neon) for each kernel that has SIMD
+   variants, then laid out as two tables: the references' (ARTR__ISA picks ref) and the
+   build's SIMD one (avx2 or neon) where the build has SIMD kernels. */
+#define ARTR__NONE_Q ARTR__ACT_F32, NULL, NULL, NULL, NULL /* no quantized-activation kernels */
+#define ARTR__KERNEL_ROWS \
+    {ARTR_TYPE_F32, artr__dequant_f32_ref, artr__dot_f32_ref, \
+     ARTR__ISA(artr__dot_f32_ref, artr__dot_f32_avx2, artr__dot_f32_neon), \
+     ARTR__ISA(NULL, artr__dot4t_f32_avx2, NULL), \
+     ARTR__ISA(artr__axpy_f32_ref, artr__axpy_f32_avx2, artr__axpy_f32_neon), ARTR__NONE_Q}, \
+    {ARTR_TYPE_F16, artr__dequant_f16_ref, artr__dot_f16_ref, \
+     ARTR__ISA_F16(artr__dot_f16_ref, artr__dot_f16_avx2, artr__dot_f16_neon), \
+     ARTR__ISA_F16(NULL, artr__dot4t_f16_avx2, NULL), \
+     ARTR__ISA_F16(artr__axpy_f16_ref, artr__axpy_f16_avx2, artr__axpy_f16_neon), ARTR__NONE_Q}, \
+    {ARTR_TYPE_BF16, artr__dequant_bf16_ref, artr__dot_bf16_ref, \
+     ARTR__ISA(artr__dot_bf16_ref, artr__dot_bf16_avx2, artr__dot_bf16_neon), NULL, NULL, ARTR__NONE_Q}, \
+    {ARTR_TYPE_Q8_0, artr__dequant_q8_0_ref, artr__dot_q8_0_ref, \
+     ARTR__ISA(artr__dot_q8_0_ref, artr__dot_q8_0_avx2, artr__dot_q8_0_neon), NULL, NULL, ARTR__ACT_Q8, \
+     artr__dotq_q8_0_ref, ARTR__ISA(artr__dotq_q8_0_ref, artr__dotq_q8_0_avx2, artr__dotq_q8_0_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q8_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q8_0_avx2, NULL)}, \
+    {ARTR_TYPE_Q4_0, artr__dequant_q4_0_ref, artr__dot_q4_0_ref, \
+     ARTR__ISA(artr__dot_q4_0_ref, artr__dot_q4_0_avx2, artr__dot_q4_0_neon), NULL, NULL, ARTR__ACT_Q8, \
+     artr__dotq_q4_0_ref, ARTR__ISA(artr__dotq_q4_0_ref, artr__dotq_q4_0_avx2, artr__dotq_q4_0_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q4_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_0_avx2, NULL)}, \
+    {ARTR_TYPE_Q4_1, artr__dequant_q4_1_ref, artr__dot_q4_1_ref, \
+     ARTR__ISA(artr__dot_q4_1_ref, artr__dot_q4_1_avx2, artr__dot_q4_1_neon), NULL, NULL, ARTR__ACT_Q8, \
+     artr__dotq_q4_1_ref, ARTR__ISA(artr__dotq_q4_1_ref, artr__dotq_q4_1_avx2, artr__dotq_q4_1_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q4_1_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_1_avx2, NULL)}, \
+    {ARTR_TYPE_Q5_0, artr__dequant_q5_0_ref, artr__dot_q5_0_ref, \
+     ARTR__ISA(artr__dot_q5_0_ref, artr__dot_q5_0_avx2, artr__dot_q5_0_neon), NULL, NULL, ARTR__ACT_Q8, \
+     artr__dotq_q5_0_ref, ARTR__ISA(artr__dotq_q5_0_ref, artr__dotq_q5_0_avx2, artr__dotq_q5_0_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q5_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q5_0_avx2, NULL)}, \
+    {ARTR_TYPE_Q5_1, artr__dequant_q5_1_ref, artr__dot_q5_1_ref, \
+     ARTR__ISA(artr__dot_q5_1_ref, artr__dot_q5_1_avx2, artr__dot_q5_1_neon), NULL, NULL, ARTR__ACT_Q8, \
+     artr__dotq_q5_1_ref, ARTR__ISA(artr__dotq_q5_1_ref, artr__dotq_q5_1_avx2, artr__dotq_q5_1_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q5_1_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q5_1_avx2, NULL)}, \
+    {ARTR_TYPE_IQ4_NL, artr__dequant_iq4_nl_ref, artr__dot_iq4_nl_ref, \
+     ARTR__ISA(artr__dot_iq4_nl_ref, artr__dot_iq4_nl_avx2, artr__dot_iq4_nl_neon), NULL, NULL, ARTR__ACT_Q8, \
+     artr__dotq_iq4_nl_ref, ARTR__ISA(artr__dotq_iq4_nl_ref, artr__dotq_iq4_nl_avx2, artr__dotq_iq4_nl_neon), \
+     ARTR__ISA(NULL, artr__dotq4_iq4_nl_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_iq4_nl_avx2, NULL)}, \
+    {ARTR_TYPE_Q2_K, artr__dequant_q2_k_ref, artr__dot_q2_k_ref, \
+     ARTR__ISA(artr__dot_q2_k_ref, artr__dot_q2_k_avx2, artr__dot_q2_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
+     artr__dotq_q2_k_ref, ARTR__ISA(artr__dotq_q2_k_ref, artr__dotq_q2_k_avx2, artr__dotq_q2_k_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), NULL}, \
+    {ARTR_TYPE_Q3_K, artr__dequant_q3_k_ref, artr__dot_q3_k_ref, \
+     ARTR__ISA(artr__dot_q3_k_ref, artr__dot_q3_k_avx2, artr__dot_q3_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
+     artr__dotq_q3_k_ref, ARTR__ISA(artr__dotq_q3_k_ref, artr__dotq_q3_k_avx2, artr__dotq_q3_k_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q3_k_avx2, NULL), NULL}, \
+    {ARTR_TYPE_Q4_K, artr__dequant_q4_k_ref, artr__dot_q4_k_ref, \
+     ARTR__ISA(artr__dot_q4_k_ref, artr__dot_q4_k_avx2, artr__dot_q4_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
+     artr__dotq_q4_k_ref, ARTR__ISA(artr__dotq_q4_k_ref, artr__dotq_q4_k_avx2, artr__dotq_q4_k_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q4_k_avx2, NULL), NULL}, \
+    {ARTR_TYPE_Q5_K, artr__dequant_q5_k_ref, artr__dot_q5_k_ref, \
+     ARTR__ISA(artr__dot_q5_k_ref, artr__dot_q5_k_avx2, artr__dot_q5_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
+     artr__dotq_q5_k_ref, ARTR__ISA(artr__dotq_q5_k_ref, artr__dotq_q5_k_avx2, artr__dotq_q5_k_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q5_k_avx2, NULL), NULL}, \
+    {ARTR_TYPE_Q6_K, artr__dequant_q6_k_ref, artr__dot_q6_k_ref, \
+     ARTR__ISA(artr__dot_q6_k_ref, artr__dot_q6_k_avx2, artr__dot_q6_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
+     artr__dotq_q6_k_ref, ARTR__ISA(artr__dotq_q6_k_ref, artr__dotq_q6_k_avx2, artr__dotq_q6_k_neon), \
+     ARTR__ISA(NULL, artr__dotq4_q6_k_avx2, NULL), NULL}, \
+    {ARTR_TYPE_IQ4_XS, artr__dequant_iq4_xs_ref, artr__dot_iq4_xs_ref, \
+     ARTR__ISA(artr__dot_iq4_xs_ref, artr__dot_iq4_xs_avx2, artr__dot_iq4_xs_neon), NULL, NULL, \
+     ARTR__ACT_Q8K, artr__dotq_iq4_xs_ref, ARTR__ISA(artr__dotq_iq4_xs_ref, artr__dotq_iq4_xs_avx2, artr__dotq_iq4_xs_neon), \
+     ARTR__ISA(NULL, artr__dotq4_iq4_xs_avx2, NULL), NULL},
 #if ARTR__F16_AVX2 || ARTR__F16_NEON
 #define ARTR__ISA_F16(ref, avx2, neon) ARTR__ISA(ref, avx2, neon)
 #else
 #define ARTR__ISA_F16(ref, avx2, neon) ref
 #endif
-#define ARTR__NONE_Q ARTR__ACT_F32, NULL, NULL, NULL, NULL /* no quantized-activation kernels */
-
-static const artr__kernel_row artr__kernel_table[] = {
-    {ARTR_TYPE_F32, artr__dequant_f32_ref, artr__dot_f32_ref,
-     ARTR__ISA(artr__dot_f32_ref, artr__dot_f32_avx2, artr__dot_f32_neon),
-     ARTR__ISA(NULL, artr__dot4t_f32_avx2, NULL),
-     ARTR__ISA(artr__axpy_f32_ref, artr__axpy_f32_avx2, artr__axpy_f32_neon), ARTR__NONE_Q},
-    {ARTR_TYPE_F16, artr__dequant_f16_ref, artr__dot_f16_ref,
-     ARTR__ISA_F16(artr__dot_f16_ref, artr__dot_f16_avx2, artr__dot_f16_neon),
-     ARTR__ISA_F16(NULL, artr__dot4t_f16_avx2, NULL),
-     ARTR__ISA_F16(artr__axpy_f16_ref, artr__axpy_f16_avx2, artr__axpy_f16_neon), ARTR__NONE_Q},
-    {ARTR_TYPE_BF16, artr__dequant_bf16_ref, artr__dot_bf16_ref,
-     ARTR__ISA(artr__dot_bf16_ref, artr__dot_bf16_avx2, artr__dot_bf16_neon), NULL, NULL, ARTR__NONE_Q},
-    {ARTR_TYPE_Q8_0, artr__dequant_q8_0_ref, artr__dot_q8_0_ref,
-     ARTR__ISA(artr__dot_q8_0_ref, artr__dot_q8_0_avx2, artr__dot_q8_0_neon), NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_q8_0_ref, ARTR__ISA(artr__dotq_q8_0_ref, artr__dotq_q8_0_avx2, artr__dotq_q8_0_neon),
-     ARTR__ISA(NULL, artr__dotq4_q8_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q8_0_avx2, NULL)},
-    {ARTR_TYPE_Q4_0, artr__dequant_q4_0_ref, artr__dot_q4_0_ref,
-     ARTR__ISA(artr__dot_q4_0_ref, artr__dot_q4_0_avx2, artr__dot_q4_0_neon), NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_q4_0_ref, ARTR__ISA(artr__dotq_q4_0_ref, artr__dotq_q4_0_avx2, artr__dotq_q4_0_neon),
-     ARTR__ISA(NULL, artr__dotq4_q4_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_0_avx2, NULL)},
-    {ARTR_TYPE_Q4_1, artr__dequant_q4_1_ref, artr__dot_q4_1_ref, artr__dot_q4_1_deq, NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_q4_1_ref, ARTR__ISA(artr__dotq_q4_1_ref, artr__dotq_q4_1_avx2, artr__dotq_q4_1_neon),
-     ARTR__ISA(NULL, artr__dotq4_q4_1_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_1_avx2, NULL)},
-    {ARTR_TYPE_Q5_0, artr__dequant_q5_0_ref, artr__dot_q5_0_ref, artr__dot_q5_0_deq, NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_q5_0_ref, ARTR__ISA(artr__dotq_q5_0_ref, artr__dotq_q5_0_avx2, artr__dotq_q5_0_neon),
-     ARTR__ISA(NULL, artr__dotq4_q5_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q5_0_avx2, NULL)},
-    {ARTR_TYPE_Q5_1, artr__dequant_q5_1_ref, artr__dot_q5_1_ref, artr__dot_q5_1_deq, NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_q5_1_ref, ARTR__ISA(artr__dotq_q5_1_ref, artr__dotq_q5_1_avx2, artr__dotq_q5_1_neon),
-     ARTR__ISA(NULL, artr__dotq4_q5_1_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q5_1_avx2, NULL)},
-    {ARTR_TYPE_IQ4_NL, artr__dequant_iq4_nl_ref, artr__dot_iq4_nl_ref, artr__dot_iq4_nl_deq, NULL, NULL, ARTR__ACT_Q8,
-     artr__dotq_iq4_nl_ref, ARTR__ISA(artr__dotq_iq4_nl_ref, artr__dotq_iq4_nl_avx2, artr__dotq_iq4_nl_neon),
-     ARTR__ISA(NULL, artr__dotq4_iq4_nl_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_iq4_nl_avx2, NULL)},
-    {ARTR_TYPE_Q2_K, artr__dequant_q2_k_ref, artr__dot_q2_k_ref, artr__dot_q2_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q2_k_ref, ARTR__ISA(artr__dotq_q2_k_ref, artr__dotq_q2_k_avx2, artr__dotq_q2_k_neon),
-     ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), NULL},
-    {ARTR_TYPE_Q3_K, artr__dequant_q3_k_ref, artr__dot_q3_k_ref, artr__dot_q3_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q3_k_ref, ARTR__ISA(artr__dotq_q3_k_ref, artr__dotq_q3_k_avx2, artr__dotq_q3_k_neon),
-     ARTR__ISA(NULL, artr__dotq4_q3_k_avx2, NULL), NULL},
-    {ARTR_TYPE_Q4_K, artr__dequant_q4_k_ref, artr__dot_q4_k_ref, artr__dot_q4_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q4_k_ref, ARTR__ISA(artr__dotq_q4_k_ref, artr__dotq_q4_k_avx2, artr__dotq_q4_k_neon),
-     ARTR__ISA(NULL, artr__dotq4_q4_k_avx2, NULL), NULL},
-    {ARTR_TYPE_Q5_K, artr__dequant_q5_k_ref, artr__dot_q5_k_ref, artr__dot_q5_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q5_k_ref, ARTR__ISA(artr__dotq_q5_k_ref, artr__dotq_q5_k_avx2, artr__dotq_q5_k_neon),
-     ARTR__ISA(NULL, artr__dotq4_q5_k_avx2, NULL), NULL},
-    {ARTR_TYPE_Q6_K, artr__dequant_q6_k_ref, artr__dot_q6_k_ref, artr__dot_q6_k_deq, NULL, NULL, ARTR__ACT_Q8K,
-     artr__dotq_q6_k_ref, ARTR__ISA(artr__dotq_q6_k_ref, artr__dotq_q6_k_avx2, artr__dotq_q6_k_neon),
-     ARTR__ISA(NULL, artr__dotq4_q6_k_avx2, NULL), NULL},
-    {ARTR_TYPE_IQ4_XS, artr__dequant_iq4_xs_ref, artr__dot_iq4_xs_ref, artr__dot_iq4_xs_deq, NULL, NULL,
-     ARTR__ACT_Q8K, artr__dotq_iq4_xs_ref, ARTR__ISA(artr__dotq_iq4_xs_ref, artr__dotq_iq4_xs_avx2, artr__dotq_iq4_xs_neon),
-     ARTR__ISA(NULL, artr__dotq4_iq4_xs_avx2, NULL), NULL},
-};
+#define ARTR__ISA(ref, avx2, neon) ref
+static const artr__kernel_row artr__kernel_table_ref[] = {ARTR__KERNEL_ROWS};
+#undef ARTR__ISA
+#if ARTR__AVX2
+#define ARTR__ISA(ref, avx2, neon) avx2
+#elif ARTR__NEON
+#define ARTR__ISA(ref, avx2, neon) neon
+#endif
+#ifdef ARTR__ISA
+static const artr__kernel_row artr__kernel_table_simd[] = {ARTR__KERNEL_ROWS};
+#undef ARTR__ISA
+#endif
+#undef ARTR__KERNEL_ROWS
 #undef ARTR__NONE_Q
 #undef ARTR__ISA_F16
-#undef ARTR__ISA
-#define ARTR__N_KERNEL_ROWS ((int)(sizeof artr__kernel_table / sizeof artr__kernel_table[0]))
+#define ARTR__N_KERNEL_ROWS ((int)(sizeof artr__kernel_table_ref / sizeof artr__kernel_table_ref[0]))
 
-/* The table's row for a type, or NULL: a type artr does not multiply with. */
-static const artr__kernel_row *artr__kernels(int type)
+/* A context's kernels (artr__kset_for picks them once, at creation): a table of rows, the
+   vector helpers (softmax, SwiGLU, GELU) of the same ISA, and whether matmuls quantize
+   activations (qact: SIMD kernels, unless ARTR_NO_QUANT_ACT). */
+enum { ARTR__SIMD_NONE, ARTR__SIMD_AVX2, ARTR__SIMD_NEON };
+typedef struct artr__kset {
+    const artr__kernel_row *rows;
+    int simd, qact;
+    const char *name;
+} artr__kset;
+
+static const artr__kset artr__kset_ref = {artr__kernel_table_ref, ARTR__SIMD_NONE, 0, "scalar"};
+#if ARTR__QACT
+#define ARTR__SIMD_QACT 1
+#else
+#define ARTR__SIMD_QACT 0
+#endif
+#if ARTR__AVX2
+static const artr__kset artr__kset_simd = {artr__kernel_table_simd, ARTR__SIMD_AVX2, ARTR__SIMD_QACT,
+#if ARTR__X86_DISPATCH
+                                           "avx2 (chosen at run time)"};
+#else
+                                           "avx2"};
+#endif
+#elif ARTR__NEON
+static const artr__kset artr__kset_simd = {artr__kernel_table_simd, ARTR__SIMD_NEON, ARTR__SIMD_QACT, "neon"};
+#endif
+#undef ARTR__SIMD_QACT
+
+#if ARTR__X86_DISPATCH
+/* Whether this CPU runs the AVX2 kernels: AVX2, FMA and F16C, and an OS that saves the
+   YMM registers (OSXSAVE, then XCR0 bits 1 and 2). */
+static int artr__cpu_avx2(void)
+{
+    unsigned a, b, c, d, lo, hi;
+    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    __cpuid(1, a, b, c, d);
+    if (!(c & (1u << 27)) || !(c & (1u << 28)) || !(c & (1u << 12)) || !(c & (1u << 29))) return 0;
+    __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    if ((lo & 6u) != 6u) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & (1u << 5)) != 0;
+}
+#endif
+
+/* The kernels for a context: the references when asked (ARTR_KERNELS_SCALAR), else the
+   build's SIMD ones (on x86 without -mavx2: where this CPU has AVX2). */
+static const artr__kset *artr__kset_for(int kernels)
+{
+    if (kernels == ARTR_KERNELS_SCALAR) return &artr__kset_ref;
+#if ARTR__X86_DISPATCH
+    return artr__cpu_avx2() ? &artr__kset_simd : &artr__kset_ref;
+#elif ARTR__AVX2 || ARTR__NEON
+    return &artr__kset_simd;
+#else
+    return &artr__kset_ref;
+#endif
+}
+
+/* The build's default kernels without asking the CPU: the native SIMD table, or the
+   references (a dispatching build, a scalar one). For what every table shares (to_f32,
+   act) and for tests. */
+#if ARTR__AVX2_NATIVE || ARTR__NEON
+#define artr__kernel_table artr__kernel_table_simd
+#define ARTR__KSET_BUILD (&artr__kset_simd)
+#else
+#define artr__kernel_table artr__kernel_table_ref
+#define ARTR__KSET_BUILD (&artr__kset_ref)
+#endif
+
+/* A table's row for a type, or NULL: a type artr does not multiply with. */
+static const artr__kernel_row *artr__kernels_in(const artr__kernel_row *table, int type)
 {
     int i;
     for (i = 0; i < ARTR__N_KERNEL_ROWS; i++)
-        if (artr__kernel_table[i].type == type) return &artr__kernel_table[i];
+        if (table[i].type == type) return &table[i];
     return NULL;
 }
 
-/* The build's float-activation dot of a type in the table (F32 for anything else). */
-static artr__dot_fn artr__dot_for(int type)
+/* The build's default row (artr__kernel_table) for a type, or NULL. */
+static const artr__kernel_row *artr__kernels(int type)
 {
-    const artr__kernel_row *k = artr__kernels(type);
-    return k ? k->dot : artr__kernel_table[0].dot;
+    return artr__kernels_in(artr__kernel_table, type);
+}
+
+/* The float-activation dot of a type in a context's kernels (F32 for anything else). */
+static artr__dot_fn artr__dot_for(const artr__kset *ks, int type)
+{
+    const artr__kernel_row *k = artr__kernels_in(ks->rows, type);
+    return k ? k->dot : ks->rows[0].dot;
 }
 
 ARTRDEF artr_status artr_tensor_to_f32(const artr_tensor *t, int64_t first, int64_t n,
@@ -4233,17 +4388,17 @@ static void artr__matmul_q(const artr_tensor *w, const artr__kernel_row *k_row, 
    Each weight row is read once per call and dotted with all n inputs by the same
    kernel, so every output is bit-identical whatever n and the thread count are.
    xq, xd: scratch for n quantized activation rows (artr__matmul_q), or NULL. */
-static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, float *out,
-                         int ldo, int n_threads, int8_t *xq, float *xd)
+static void artr__matmul(const artr__kset *ks, const artr_tensor *w, const float *x, int ldx, int n,
+                         float *out, int ldo, int n_threads, int8_t *xq, float *xd)
 {
     int rows = (int)w->ne[1], cols = (int)w->ne[0], blocks = (rows + ARTR__MM_ROWS - 1) / ARTR__MM_ROWS, bl;
     size_t row_bytes = w->n_bytes / (size_t)rows;
-    const artr__kernel_row *k_row = artr__kernels(w->type);
+    const artr__kernel_row *k_row = artr__kernels_in(ks->rows, w->type);
     artr__dot_fn dot = k_row->dot;
     artr__dot4t_fn dot4t = k_row->dot4t;
     (void)n_threads;
 #if ARTR__QACT
-    if (xq && k_row->dotq) {
+    if (ks->qact && xq && k_row->dotq) {
         artr__matmul_q(w, k_row, x, ldx, n, out, ldo, n_threads, xq, xd);
         return;
     }
@@ -4272,9 +4427,9 @@ static void artr__matmul(const artr_tensor *w, const float *x, int ldx, int n, f
 }
 
 /* out = x / rms(x) * w  (RMSNorm, as Llama). */
-static void artr__rmsnorm(float *out, const float *x, const float *w, int n, float eps)
+static void artr__rmsnorm(const artr__kset *ks, float *out, const float *x, const float *w, int n, float eps)
 {
-    float ss = artr__dot_for(ARTR_TYPE_F32)(x, x, n), scale; /* the build's F32 dot kernel */
+    float ss = ks->rows[0].dot(x, x, n), scale; /* the context's F32 dot kernel */
     int i;
     scale = 1.0f / sqrtf(ss / (float)n + eps);
     for (i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
@@ -4348,6 +4503,7 @@ static ARTR__UNUSED void artr__gelu_ref(float *x, int n)
 }
 
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
 /* exp of 8 floats: x = n ln2 + r, |r| <= ln2 / 2 (ln2 split in two for an exact n ln2),
    exp(r) by Cephes' degree-6 polynomial, times 2^n through the exponent bits. Within
    2 ulp of expf (tested over [-87, 88.72] in test_vec_math); below -87.34 (where expf goes
@@ -4435,41 +4591,48 @@ static void artr__gelu_avx2(float *x, int n)
     }
     artr__gelu_ref(x + i, n - i);
 }
+ARTR__AVX2_END
 #endif
 
 /* The build's softmax, SwiGLU and GELU (AVX2 where built, else the references). */
-static void artr__softmax_into(const float *l, float *p, int n)
+static void artr__softmax_into(const artr__kset *ks, const float *l, float *p, int n)
 {
 #if ARTR__AVX2
-    artr__softmax_avx2(l, p, n);
-#else
+    if (ks->simd == ARTR__SIMD_AVX2) {
+        artr__softmax_avx2(l, p, n);
+        return;
+    }
+#endif
+    (void)ks;
     artr__softmax_ref(l, p, n);
-#endif
 }
 
-static void artr__swiglu(float *g, const float *u, int n)
+static void artr__swiglu(const artr__kset *ks, float *g, const float *u, int n)
 {
 #if ARTR__AVX2
-    artr__swiglu_avx2(g, u, n);
-#else
-    artr__swiglu_ref(g, u, n);
+    if (ks->simd == ARTR__SIMD_AVX2) {
+        artr__swiglu_avx2(g, u, n);
+        return;
+    }
 #endif
+    (void)ks;
+    artr__swiglu_ref(g, u, n);
 }
 
-static void artr__gelu(float *x, int n);
+static void artr__gelu(const artr__kset *ks, float *x, int n);
 
 /* GeGLU: g = gelu_tanh(g) * u (Gemma's gated FFN). */
-static void artr__geglu(float *g, const float *u, int n)
+static void artr__geglu(const artr__kset *ks, float *g, const float *u, int n)
 {
     int i;
-    artr__gelu(g, n);
+    artr__gelu(ks, g, n);
     for (i = 0; i < n; i++) g[i] *= u[i];
 }
 
 /* RMSNorm in place (artr__rmsnorm's arithmetic; that kernel may not alias its arguments). */
-static void artr__rmsnorm_self(float *x, const float *w, int n, float eps)
+static void artr__rmsnorm_self(const artr__kset *ks, float *x, const float *w, int n, float eps)
 {
-    float ss = artr__dot_for(ARTR_TYPE_F32)(x, x, n), scale;
+    float ss = ks->rows[0].dot(x, x, n), scale;
     int i;
     scale = 1.0f / sqrtf(ss / (float)n + eps);
     for (i = 0; i < n; i++) x[i] = x[i] * scale * w[i];
@@ -4477,19 +4640,22 @@ static void artr__rmsnorm_self(float *x, const float *w, int n, float eps)
 
 /* RMSNorm over each of n_head heads of size hd, in place, with one weight (hd) for all
    heads (Qwen3's and Gemma 3's q_norm / k_norm). */
-static void artr__head_rmsnorm(float *v, int n_head, int hd, const float *w, float eps)
+static void artr__head_rmsnorm(const artr__kset *ks, float *v, int n_head, int hd, const float *w, float eps)
 {
     int h;
-    for (h = 0; h < n_head; h++) artr__rmsnorm_self(v + (size_t)h * (size_t)hd, w, hd, eps);
+    for (h = 0; h < n_head; h++) artr__rmsnorm_self(ks, v + (size_t)h * (size_t)hd, w, hd, eps);
 }
 
-static void artr__gelu(float *x, int n)
+static void artr__gelu(const artr__kset *ks, float *x, int n)
 {
 #if ARTR__AVX2
-    artr__gelu_avx2(x, n);
-#else
-    artr__gelu_ref(x, n);
+    if (ks->simd == ARTR__SIMD_AVX2) {
+        artr__gelu_avx2(x, n);
+        return;
+    }
 #endif
+    (void)ks;
+    artr__gelu_ref(x, n);
 }
 
 /* ---- §4 loaders: GGUF, llama2.c -------------------------------------------------- */
@@ -6420,6 +6586,7 @@ struct artr_ctx {
     artr_stats stats;
     int head_dim, kv_dim, qkv_ld;
     int kv_type;       /* ARTR_TYPE_F32 or ARTR_TYPE_F16: the cache's elements */
+    const artr__kset *ks; /* kernels, chosen at creation (artr__kset_for) */
     size_t kv_es;      /* bytes per cache element (4 or 2) */
     unsigned char *k_cache; /* per layer (n_ctx, kv_dim) elements of kv_type, a sliding-
                                window layer (swa_rows, kv_dim): a ring, position p in row
@@ -6464,6 +6631,7 @@ typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
         logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, total;
     uint64_t act; /* activation bytes to quantize per call (artr__matmul_q), or 0 */
+    const artr__kset *ks; /* the kernels (artr__kset_for) */
     int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type, swa_rows;
 } artr__ctx_layout;
 
@@ -6479,7 +6647,7 @@ static uint64_t artr__kv_rows_before(const artr_model *m, int n_ctx, int swa_row
 
 /* Whether any tensor has a quantized-activation kernel: the context then has room for
    quantized activations. */
-static ARTR__UNUSED int artr__model_has_qweights(const artr_model *m)
+static int artr__model_has_qweights(const artr_model *m)
 {
     int i;
     for (i = 0; i < m->n_tensors; i++)
@@ -6517,6 +6685,9 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     l->kv_type = p ? p->kv_type : ARTR_TYPE_F32;
     if (l->kv_type != ARTR_TYPE_F32 && l->kv_type != ARTR_TYPE_F16)
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_params.kv_type %d: the cache holds ARTR_TYPE_F32 (0) or ARTR_TYPE_F16 (1)", l->kv_type);
+    if (p && p->kernels != ARTR_KERNELS_AUTO && p->kernels != ARTR_KERNELS_SCALAR)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_params.kernels %d: ARTR_KERNELS_AUTO (0) or ARTR_KERNELS_SCALAR (1)", p->kernels);
+    l->ks = artr__kset_for(p ? p->kernels : ARTR_KERNELS_AUTO);
     if (l->n_ctx > (1 << 24))
         return ARTR__FAIL(err, ARTR_E_ARG, "n_ctx %d is larger than artr supports (2^24)", l->n_ctx);
     if (c->arch == ARTR_ARCH_GPT2 && l->n_ctx > c->n_ctx_train)
@@ -6563,13 +6734,9 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     slot[21] = &l->feed;    fl[21] = (uint64_t)l->n_batch;
     slot[22] = &l->next_tok; fl[22] = (uint64_t)c->n_vocab;
     l->act = 0;
-#if ARTR__QACT
     act_w = (uint64_t)(c->n_embd > c->n_ff ? c->n_embd : c->n_ff);
     if ((uint64_t)q_dim > act_w) act_w = (uint64_t)q_dim;
-    if (artr__model_has_qweights(m)) l->act = (uint64_t)l->n_batch * act_w;
-#else
-    (void)act_w;
-#endif
+    if (l->ks->qact && artr__model_has_qweights(m)) l->act = (uint64_t)l->n_batch * act_w;
     slot[23] = &l->xq;      fl[23] = (l->act + 3) / 4;     /* bytes, in 4-byte units */
     slot[24] = &l->xd;      fl[24] = l->act / 8 + 1; /* artr__act_scales: at most cols / 8 per row */
     l->ctx = 0;
@@ -6682,6 +6849,7 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->qkv_ld = c->q_dim + 2 * c->kv_dim;
     c->ld_hb = m->cfg.n_ff * (m->hp.fused_up ? 2 : 1);
     c->n_rope = m->hp.swa_window > 0 ? 2 : 1;
+    c->ks = l.ks;
     c->kv_type = l.kv_type;
     c->kv_es = l.kv_type == ARTR_TYPE_F16 ? 2 : 4;
     c->swa_rows = l.swa_rows;
@@ -6726,6 +6894,11 @@ ARTRDEF void artr_ctx_stats(const artr_ctx *c, artr_stats *st)
     if (!st) return;
     if (c) *st = c->stats;
     else memset(st, 0, sizeof *st);
+}
+
+ARTRDEF const char *artr_ctx_kernels(const artr_ctx *c)
+{
+    return c ? c->ks->name : "";
 }
 
 ARTRDEF const artr_model *artr_ctx_model(const artr_ctx *c)
@@ -6773,8 +6946,8 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     if (dst == src) return ARTR_OK;
     if (dst->m != src->m || dst->n_ctx != src->n_ctx || dst->n_batch != src->n_batch ||
         dst->n_sink != src->n_sink || dst->bounded != src->bounded || dst->n_layers != src->n_layers ||
-        dst->n_draft != src->n_draft || dst->kv_type != src->kv_type)
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: contexts differ in model, n_ctx, n_batch, n_sink, n_layers, n_draft or kv_type");
+        dst->n_draft != src->n_draft || dst->kv_type != src->kv_type || dst->ks != src->ks)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_copy: contexts differ in model, n_ctx, n_batch, n_sink, n_layers, n_draft, kv_type or kernels");
     cfg = &src->m->cfg;
     row = (size_t)src->kv_dim * src->kv_es;
     rows_bytes = (size_t)src->n_kv * row;
@@ -6936,8 +7109,8 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
     int ring = window > 0 && c->swa_rows ? c->swa_rows : INT32_MAX; /* row of position j: j % ring */
     const unsigned char *kc = artr__kv_row(c, c->k_cache, l, 0), *vc = artr__kv_row(c, c->v_cache, l, 0);
     size_t row = (size_t)c->kv_dim * c->kv_es, head = (size_t)hd * c->kv_es;
-    artr__dot_fn dot = artr__dot_for(c->kv_type);
-    artr__axpy_fn axpy = artr__kernels(c->kv_type)->axpy;
+    artr__dot_fn dot = artr__dot_for(c->ks, c->kv_type);
+    artr__axpy_fn axpy = artr__kernels_in(c->ks->rows, c->kv_type)->axpy;
     float scale = c->m->hp.attn_scale;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(c->n_threads) \
@@ -6954,7 +7127,7 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
         float *s = c->scores;
 #endif
         for (j = j0; j < len; j++) s[j] = dot(kc + (size_t)(j % ring) * row + (size_t)g * head, q, hd) * scale;
-        artr__softmax_into(s + j0, s + j0, len - j0);
+        artr__softmax_into(c->ks, s + j0, s + j0, len - j0);
         for (i = 0; i < hd; i++) out[i] = 0;
         for (j = j0; j < len; j++) axpy(out, s[j], vc + (size_t)(j % ring) * row + (size_t)g * head, hd);
     }
@@ -6979,14 +7152,14 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         const float *x = c->x + (size_t)t * (size_t)E;
         float *xb = c->xb + (size_t)t * (size_t)E;
         if (gpt2) artr__layernorm(xb, x, (const float *)w->attn_norm->data, (const float *)w->attn_norm_b->data, E, cfg->norm_eps);
-        else artr__rmsnorm(xb, x, (const float *)w->attn_norm->data, E, cfg->norm_eps);
+        else artr__rmsnorm(c->ks, xb, x, (const float *)w->attn_norm->data, E, cfg->norm_eps);
     }
     if (w->wqkv) {
-        artr__matmul(w->wqkv, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->wqkv, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
     } else {
-        artr__matmul(w->wq, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
-        artr__matmul(w->wk, c->xb, E, n, c->qkv + Q, ld, nt, c->xq, c->xd);
-        artr__matmul(w->wv, c->xb, E, n, c->qkv + Q + KV, ld, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->wq, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->wk, c->xb, E, n, c->qkv + Q, ld, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->wv, c->xb, E, n, c->qkv + Q + KV, ld, nt, c->xq, c->xd);
     }
     for (t = 0; t < n; t++) {
         float *q = c->qkv + (size_t)t * (size_t)ld;
@@ -6997,8 +7170,8 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
             artr__add(q + Q + KV, (const float *)w->bv->data, KV);
         }
         if (w->q_norm) {
-            artr__head_rmsnorm(q, cfg->n_head, hd, (const float *)w->q_norm->data, cfg->norm_eps);
-            artr__head_rmsnorm(q + Q, cfg->n_head_kv, hd, (const float *)w->k_norm->data, cfg->norm_eps);
+            artr__head_rmsnorm(c->ks, q, cfg->n_head, hd, (const float *)w->q_norm->data, cfg->norm_eps);
+            artr__head_rmsnorm(c->ks, q + Q, cfg->n_head_kv, hd, (const float *)w->k_norm->data, cfg->norm_eps);
         }
         if (!gpt2) {
             artr__rope(q, cfg->n_head, hd, rope + (size_t)t * (size_t)hd, neox);
@@ -7008,41 +7181,41 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         artr__kv_store(c, artr__kv_row(c, c->v_cache, l, pos0 + t), q + Q + KV, KV);
     }
     artr__attention(c, l, n, pos0);
-    artr__matmul(w->wo, c->att, Q, n, c->xb, E, nt, c->xq, c->xd);
+    artr__matmul(c->ks, w->wo, c->att, Q, n, c->xb, E, nt, c->xq, c->xd);
     for (t = 0; t < n; t++) {
         float *x = c->x + (size_t)t * (size_t)E, *xb = c->xb + (size_t)t * (size_t)E;
         if (w->bo) artr__add(xb, (const float *)w->bo->data, E);
-        if (w->attn_post_norm) artr__rmsnorm_self(xb, (const float *)w->attn_post_norm->data, E, cfg->norm_eps);
+        if (w->attn_post_norm) artr__rmsnorm_self(c->ks, xb, (const float *)w->attn_post_norm->data, E, cfg->norm_eps);
         artr__add(x, xb, E);
         if (gpt2) artr__layernorm(xb, x, (const float *)w->ffn_norm->data, (const float *)w->ffn_norm_b->data, E, cfg->norm_eps);
-        else artr__rmsnorm(xb, x, (const float *)w->ffn_norm->data, E, cfg->norm_eps);
+        else artr__rmsnorm(c->ks, xb, x, (const float *)w->ffn_norm->data, E, cfg->norm_eps);
     }
     if (gpt2) {
-        artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
         for (t = 0; t < n; t++) {
             float *h = c->hb2 + (size_t)t * (size_t)F;
             artr__add(h, (const float *)w->b_up->data, F);
-            artr__gelu(h, F);
+            artr__gelu(c->ks, h, F);
         }
-        artr__matmul(w->w_down, c->hb2, F, n, c->xb, E, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_down, c->hb2, F, n, c->xb, E, nt, c->xq, c->xd);
     } else if (hp->fused_up) { /* ffn_up rows: gate then up (Phi-3's gate_up_proj) */
-        artr__matmul(w->w_up, c->xb, E, n, c->hb, ldh, nt, c->xq, c->xd);
-        for (t = 0; t < n; t++) artr__swiglu(c->hb + (size_t)t * (size_t)ldh, c->hb + (size_t)t * (size_t)ldh + F, F);
-        artr__matmul(w->w_down, c->hb, ldh, n, c->xb, E, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb, ldh, nt, c->xq, c->xd);
+        for (t = 0; t < n; t++) artr__swiglu(c->ks, c->hb + (size_t)t * (size_t)ldh, c->hb + (size_t)t * (size_t)ldh + F, F);
+        artr__matmul(c->ks, w->w_down, c->hb, ldh, n, c->xb, E, nt, c->xq, c->xd);
     } else {
-        artr__matmul(w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
-        artr__matmul(w->w_gate, c->xb, E, n, c->hb, ldh, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_gate, c->xb, E, n, c->hb, ldh, nt, c->xq, c->xd);
         for (t = 0; t < n; t++) {
             float *g = c->hb + (size_t)t * (size_t)ldh, *u = c->hb2 + (size_t)t * (size_t)F;
-            if (hp->geglu) artr__geglu(g, u, F);
-            else artr__swiglu(g, u, F);
+            if (hp->geglu) artr__geglu(c->ks, g, u, F);
+            else artr__swiglu(c->ks, g, u, F);
         }
-        artr__matmul(w->w_down, c->hb, ldh, n, c->xb, E, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_down, c->hb, ldh, n, c->xb, E, nt, c->xq, c->xd);
     }
     for (t = 0; t < n; t++) {
         float *xb = c->xb + (size_t)t * (size_t)E;
         if (w->b_down) artr__add(xb, (const float *)w->b_down->data, E);
-        if (w->ffn_post_norm) artr__rmsnorm_self(xb, (const float *)w->ffn_post_norm->data, E, cfg->norm_eps);
+        if (w->ffn_post_norm) artr__rmsnorm_self(c->ks, xb, (const float *)w->ffn_post_norm->data, E, cfg->norm_eps);
         artr__add(c->x + (size_t)t * (size_t)E, xb, E);
     }
 }
@@ -7108,10 +7281,10 @@ static void artr__forward_part(artr_ctx *c, const artr_batch *b, int n_layers, i
         const float *x = c->x + (size_t)(first + t) * (size_t)E;
         float *h = c->hidden + (size_t)(row_off + t) * (size_t)E;
         if (m->out_norm_b) artr__layernorm(h, x, (const float *)m->out_norm->data, (const float *)m->out_norm_b->data, E, cfg->norm_eps);
-        else artr__rmsnorm(h, x, (const float *)m->out_norm->data, E, cfg->norm_eps);
+        else artr__rmsnorm(c->ks, h, x, (const float *)m->out_norm->data, E, cfg->norm_eps);
     }
     if (c->n_rows)
-        artr__matmul(m->output, c->hidden + (size_t)row_off * (size_t)E, E, c->n_rows,
+        artr__matmul(c->ks, m->output, c->hidden + (size_t)row_off * (size_t)E, E, c->n_rows,
                      c->logits + (size_t)row_off * (size_t)cfg->n_vocab, cfg->n_vocab, c->n_threads, c->xq, c->xd);
     if (m->hp.logit_softcap > 0) { /* Gemma: cap * tanh(logit / cap) */
         float cap = m->hp.logit_softcap, *lg = c->logits + (size_t)row_off * (size_t)cfg->n_vocab;
@@ -7287,7 +7460,7 @@ static void artr__top_p(float *l, float *p, uint32_t *order, int n, float top_p)
     if (!(top_p > 0 && top_p < 1)) return;
     for (i = 0; i < n; i++) order[i] = (uint32_t)i;
     artr__heapsort(order, (size_t)n, artr__logit_greater, l); /* largest first */
-    artr__softmax_into(l, p, n);
+    artr__softmax_into(ARTR__KSET_BUILD, l, p, n);
     for (i = n - 1; i > 0; i--) {
         cum += p[order[i]];
         if (cum > 1.0f - top_p) break;
@@ -7301,7 +7474,7 @@ static void artr__min_p(float *l, float *p, int n, float min_p)
     float pmax = 0;
     int i;
     if (!(min_p > 0)) return;
-    artr__softmax_into(l, p, n);
+    artr__softmax_into(ARTR__KSET_BUILD, l, p, n);
     for (i = 0; i < n; i++)
         if (p[i] > pmax) pmax = p[i];
     for (i = 0; i < n; i++)
@@ -7350,7 +7523,7 @@ static artr_status artr__probs(const float *logits, const float *uncond, int n_v
     artr__top_p(work, p, order, n_vocab, s->top_p);
     artr__min_p(work, p, n_vocab, s->min_p);
     for (i = 0; i < n_vocab; i++) work[i] /= s->temperature;
-    artr__softmax_into(work, p, n_vocab);
+    artr__softmax_into(ARTR__KSET_BUILD, work, p, n_vocab);
     return ARTR_OK;
 }
 

@@ -13,13 +13,9 @@
    hf_llama), and this random-weight model's near-tied greedy path is not asserted.
    tests/test_kernels.c bounds the kernel's error exactly (test_dotq_bound). */
 #define TOL_QACT_LOGITS 0.5
-#if ARTR__QACT
-#define TOL_QUANT_LOGITS TOL_QACT_LOGITS
-#define TH_QUANT_GREEDY 0
-#else
-#define TOL_QUANT_LOGITS TOL_F32_LOGITS
-#define TH_QUANT_GREEDY 1
-#endif
+#define TH_QACT (artr__kset_for(ARTR_KERNELS_AUTO)->qact) /* contexts quantize activations */
+#define TOL_QUANT_LOGITS (TH_QACT ? TOL_QACT_LOGITS : TOL_F32_LOGITS)
+#define TH_QUANT_GREEDY (!TH_QACT)
 
 /* tests/fixtures/hf_<name>.ref (little-endian):
    int32 magic 'AREF' (0x46455241), int32 version 1, int32 n_ids, int32 n_vocab,
@@ -54,12 +50,15 @@ static int th_ref_load(const char *name, th_ref *r)
     return at + 8 + 4 * (size_t)r->n_gen == size;
 }
 
+static int th_kernels = ARTR_KERNELS_AUTO; /* what th_ctx's contexts run */
+
 static artr_ctx *th_ctx(const artr_model *m, int n_ctx, int n_batch, int n_threads)
 {
     artr_ctx_params cp;
     artr_ctx *c = NULL;
     artr_error err;
     memset(&cp, 0, sizeof cp);
+    cp.kernels = th_kernels;
     cp.n_ctx = n_ctx;
     cp.n_batch = n_batch;
     cp.n_threads = n_threads;
@@ -212,16 +211,64 @@ static void test_forward_kquants(void)
         int greedy;
         snprintf(gguf, sizeof gguf, "hf_llama256_%s.gguf", names[i]);
         snprintf(ref, sizeof ref, "hf_llama256_%s.ref", names[i]);
-#if ARTR__QACT
-        th_check_hf(gguf, ref, TOL_KQ_QACT, 0, &md, &top1, &greedy);
-        printf("  %-7s (8-bit activations): max |diff| %.2e, top-1 %.1f%%, greedy %d/32\n", names[i], md,
-               100 * top1, greedy);
-        CHECK(top1 >= 0.9);
-#else
-        th_check_hf(gguf, ref, TOL_KQ_FLOAT, 1, &md, &top1, &greedy);
-        printf("  %-7s (float activations): max |diff| %.2e, greedy %d/32\n", names[i], md, greedy);
-#endif
+        if (TH_QACT) {
+            th_check_hf(gguf, ref, TOL_KQ_QACT, 0, &md, &top1, &greedy);
+            printf("  %-7s (8-bit activations): max |diff| %.2e, top-1 %.1f%%, greedy %d/32\n", names[i], md,
+                   100 * top1, greedy);
+            CHECK(top1 >= 0.9);
+        } else {
+            th_check_hf(gguf, ref, TOL_KQ_FLOAT, 1, &md, &top1, &greedy);
+            printf("  %-7s (float activations): max |diff| %.2e, greedy %d/32\n", names[i], md, greedy);
+        }
     }
+}
+
+/* The kernels a context runs (artr_ctx_params.kernels): the default is the build's SIMD
+   where this CPU has it (an x86 build without -mavx2 asks the CPU: compared here with
+   the compiler's own __builtin_cpu_supports), ARTR_KERNELS_SCALAR the references with
+   float activations in any build, which then match transformers on the dequantized
+   weights as a scalar build does; anything else is E_ARG. */
+static void test_kernels_choice(void)
+{
+    artr_model *m = NULL;
+    artr_ctx *c = NULL;
+    artr_ctx_params cp;
+    artr_error err;
+    const char *want;
+    double md, top1;
+    int greedy;
+#if ARTR__X86_DISPATCH
+    want = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2 (chosen at run time)" : "scalar";
+#elif ARTR__AVX2
+    want = "avx2";
+#elif ARTR__NEON
+    want = "neon";
+#else
+    want = "scalar";
+#endif
+    CHECK_STATUS(artr_model_load_file(&m, th_path("hf_llama_q8_0.gguf"), NULL, &err), ARTR_OK, &err);
+    if (!m) return;
+    memset(&cp, 0, sizeof cp);
+    cp.n_ctx = 64;
+    CHECK_STATUS(artr_ctx_create(&c, m, &cp, &err), ARTR_OK, &err);
+    printf("  this build and CPU: %s\n", artr_ctx_kernels(c));
+    CHECK(c && !strcmp(artr_ctx_kernels(c), want));
+    artr_ctx_free(c);
+    cp.kernels = ARTR_KERNELS_SCALAR;
+    CHECK_STATUS(artr_ctx_create(&c, m, &cp, &err), ARTR_OK, &err);
+    CHECK(c && !strcmp(artr_ctx_kernels(c), "scalar"));
+    artr_ctx_free(c);
+    cp.kernels = 2;
+    CHECK_STATUS(artr_ctx_create(&c, m, &cp, &err), ARTR_E_ARG, &err);
+    CHECK(!c && strstr(err.msg, "kernels 2"));
+    CHECK(!strcmp(artr_ctx_kernels(NULL), ""));
+    artr_model_free(m);
+    th_kernels = ARTR_KERNELS_SCALAR;
+    th_check_hf("hf_llama_q8_0.gguf", "hf_llama_q8_0.ref", TOL_F32_LOGITS, 1, &md, &top1, &greedy);
+    printf("  Q8_0, scalar kernels: max |diff| %.2e vs transformers, greedy %d/32\n", md, greedy);
+    th_check_hf("hf_llama256_q4_k_m.gguf", "hf_llama256_q4_k_m.ref", TOL_KQ_FLOAT, 1, &md, &top1, &greedy);
+    printf("  Q4_K_M, scalar kernels: max |diff| %.2e vs transformers, greedy %d/32\n", md, greedy);
+    th_kernels = ARTR_KERNELS_AUTO;
 }
 
 static float *th_run(artr_ctx *c, const int32_t *ids, int n, int per_call)

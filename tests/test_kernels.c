@@ -1,5 +1,9 @@
 /* Number formats and dequantization, against gguf-py (fixtures/dequant.gguf). */
 
+/* The kernel table a context gets by default on this CPU (the SIMD one where the build
+   and the CPU have it, chosen at run time in an x86 build without -mavx2). */
+#define TEST_KT (artr__kset_for(ARTR_KERNELS_AUTO)->rows)
+
 static void test_status_names(void)
 {
     CHECK(!strcmp(artr_status_name(ARTR_OK), "OK"));
@@ -174,7 +178,7 @@ static void test_kernel_table(void)
     int i;
     CHECK(ARTR__N_KERNEL_ROWS == (int)(sizeof weights / sizeof weights[0]));
     for (i = 0; i < (int)(sizeof weights / sizeof weights[0]); i++) {
-        const artr__kernel_row *k = artr__kernels(weights[i]);
+        const artr__kernel_row *k = artr__kernels_in(TEST_KT, weights[i]);
         const artr__type_info *ti = artr__type((uint32_t)weights[i]);
         CHECK(k != NULL && artr__type_is_weight(weights[i]));
         if (!k) continue;
@@ -184,8 +188,8 @@ static void test_kernel_table(void)
         CHECK(k->act != ARTR__ACT_Q8K || ti->block == 256);
         CHECK(!k->dotq4x2 || k->dotq4);
     }
-    CHECK(artr__kernels(ARTR_TYPE_F32)->axpy && artr__kernels(ARTR_TYPE_F16)->axpy);
-    CHECK(!artr__kernels(ARTR_TYPE_Q8_K) && !artr__kernels(ARTR_TYPE_IQ2_XXS) && !artr__kernels(ARTR_TYPE_I8));
+    CHECK(artr__kernels_in(TEST_KT, ARTR_TYPE_F32)->axpy && artr__kernels_in(TEST_KT, ARTR_TYPE_F16)->axpy);
+    CHECK(!artr__kernels_in(TEST_KT, ARTR_TYPE_Q8_K) && !artr__kernels_in(TEST_KT, ARTR_TYPE_IQ2_XXS) && !artr__kernels_in(TEST_KT, ARTR_TYPE_I8));
 }
 
 static void test_tensor_to_f32_args(void)
@@ -250,10 +254,10 @@ static int th_dot_kernels(th_dot_kernel *k)
 {
     int i;
     for (i = 0; i < ARTR__N_KERNEL_ROWS; i++) {
-        k[i].type = artr__kernel_table[i].type;
+        k[i].type = TEST_KT[i].type;
         k[i].name = artr_type_name(k[i].type);
-        k[i].ref = artr__kernel_table[i].dot_ref;
-        k[i].fast = artr__kernel_table[i].dot;
+        k[i].ref = TEST_KT[i].dot_ref;
+        k[i].fast = TEST_KT[i].dot;
     }
     return ARTR__N_KERNEL_ROWS;
 }
@@ -377,7 +381,7 @@ static void test_dot_simd_vs_ref(void)
    infinities and NaN included; in every lane and in the scalar tail (n = 9). */
 static void test_dot_f16_all_halves(void)
 {
-    artr__dot_fn dot = artr__dot_for(ARTR_TYPE_F16);
+    artr__dot_fn dot = artr__dot_for(artr__kset_for(ARTR_KERNELS_AUTO), ARTR_TYPE_F16);
     uint16_t w[9];
     float x[9];
     uint32_t h;
@@ -400,7 +404,7 @@ static void test_dot_f16_all_halves(void)
 static void test_dot_quant_extremes(void)
 {
     static const uint16_t scales[] = {0x3c00, 0xbc00, 0x0001, 0x7bff, 0x0000};
-    artr__dot_fn q8 = artr__dot_for(ARTR_TYPE_Q8_0), q4 = artr__dot_for(ARTR_TYPE_Q4_0);
+    artr__dot_fn q8 = artr__dot_for(artr__kset_for(ARTR_KERNELS_AUTO), ARTR_TYPE_Q8_0), q4 = artr__dot_for(artr__kset_for(ARTR_KERNELS_AUTO), ARTR_TYPE_Q4_0);
     uint8_t b8[34], b4[18];
     float x[32];
     int s, j, bad = 0;
@@ -434,7 +438,7 @@ static void test_dotq4_equals_rows(void)
     int ki, bad = 0, c, have = 0;
     th_rng_state = 4242;
     for (ki = 0; ki < ARTR__N_KERNEL_ROWS; ki++) {
-        const artr__kernel_row *k = &artr__kernel_table[ki];
+        const artr__kernel_row *k = &TEST_KT[ki];
         const artr__type_info *ti = artr__type((uint32_t)k->type);
         if (!k->dotq4 || !k->dotq) continue;
         have++;
@@ -485,9 +489,10 @@ static void test_dotq4_equals_rows(void)
    [-87, 88.72], exact special values. Scalar builds have nothing to compare. */
 #define TOL_EXP_ULP 1.0 /* README: "within 1 ulp of expf"; measured 1.00 */
 #define TOL_VEC_REL 1e-6
-static void test_vec_math(void)
-{
 #if ARTR__AVX2
+ARTR__AVX2_BEGIN
+static void test_vec_math_avx2(void)
+{
     float in[1024], a[1024], b[1024], u[1024];
     double worst_ulp = 0, worst_sm = 0, worst_sw = 0, worst_ge = 0;
     int i, n, bad = 0;
@@ -549,6 +554,15 @@ static void test_vec_math(void)
     CHECK(bad == 0);
     CHECK(worst_ulp <= TOL_EXP_ULP);
     CHECK(worst_sm <= TOL_VEC_REL && worst_sw <= TOL_VEC_REL && worst_ge <= TOL_VEC_REL);
+}
+ARTR__AVX2_END
+#endif
+
+static void test_vec_math(void)
+{
+#if ARTR__AVX2
+    if (artr__kset_for(ARTR_KERNELS_AUTO)->simd == ARTR__SIMD_AVX2) test_vec_math_avx2();
+    else th_skip_build("this CPU lacks AVX2/FMA/F16C: softmax, SwiGLU and GELU are the references");
 #else
     th_skip_build("a scalar build: softmax, SwiGLU and GELU are the references");
 #endif
@@ -569,7 +583,7 @@ static void test_dotq_bound(void)
     int ki, bad = 0, c, tested = 0;
     th_rng_state = 777;
     for (ki = 0; ki < ARTR__N_KERNEL_ROWS; ki++) {
-        const artr__kernel_row *k = &artr__kernel_table[ki];
+        const artr__kernel_row *k = &TEST_KT[ki];
         const artr__type_info *ti = artr__type((uint32_t)k->type);
         int ab = k->act == ARTR__ACT_Q8K ? 256 : 32; /* elements per activation scale */
         double worst = 0, worst_ref = 0;
@@ -653,7 +667,7 @@ static void test_dotq_extremes(void)
     int ki, bad = 0, nonfinite = 0, tested = 0;
     th_rng_state = 999;
     for (ki = 0; ki < ARTR__N_KERNEL_ROWS; ki++) {
-        const artr__kernel_row *k = &artr__kernel_table[ki];
+        const artr__kernel_row *k = &TEST_KT[ki];
         const artr__type_info *ti = artr__type((uint32_t)k->type);
         size_t row = (size_t)N / ti->block * ti->bytes;
         uint8_t *wq = (uint8_t *)malloc(4 * row);
@@ -775,7 +789,7 @@ static void test_dotq32_extremes(void)
     float xd[2 * TH_NB];
     int ki, f, hd, hm, di, pat, r, b, i, bad = 0, tested = 0;
     for (ki = 0; ki < ARTR__N_KERNEL_ROWS; ki++) {
-        const artr__kernel_row *k = &artr__kernel_table[ki];
+        const artr__kernel_row *k = &TEST_KT[ki];
         const artr__type_info *ti = artr__type((uint32_t)k->type);
         size_t row = (size_t)TH_NB * ti->bytes;
         int od, om;

@@ -158,6 +158,7 @@ static void bench_kernels(const artr_model *m, int n_ctx, int n_threads)
     printf("model: %d layers, embd %d, ffn %d, vocab %d; weights %.1f MB; context %d (%s cache): %.1f MB\n",
            cfg->n_layer, cfg->n_embd, cfg->n_ff, cfg->n_vocab, wbytes / 1e6, n_ctx,
            kv_type == ARTR_TYPE_F16 ? "F16" : "F32", ctx_bytes / 1e6);
+    printf("kernels: %s\n", artr_ctx_kernels(c));
     (void)model_bytes;
     for (pp = 128; pp <= 512; pp *= 4) {
         double t;
