@@ -2966,141 +2966,12 @@ static ARTR__UNUSED float artr__dotq_iq4_xs_ref(const void *w, const int8_t *xq,
     return s;
 }
 
-#if ARTR__AVX2
-ARTR__AVX2_BEGIN
-/* 32 signed byte pairs: 8 lanes of exact integer sums (4 products each), as floats.
-   maddubs wants unsigned x signed, so |w| times x with w's sign; |w| <= 128 and
-   |x| <= 127 keep each pair's sum below 2^15. */
-static __m256 artr__i8dot_avx2(__m256i w, __m256i x)
-{
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-    /* VNNI: the same four-product lane sums in one instruction (exact: same result) */
-    return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)));
-#elif defined(__AVXVNNI__)
-    return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)));
-#else
-    __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
-#endif
-}
-
-static float artr__dotq_q8_0_avx2(const void *w, const int8_t *xq, const float *xd, int n)
-{
-    const uint8_t *b = (const uint8_t *)w;
-    __m256 acc = _mm256_setzero_ps();
-    int i;
-    for (i = 0; i < n; i += ARTR__QK, b += 34) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)(b + 2));
-        __m256 d = _mm256_set1_ps(artr__f16_one_avx2(artr__le16(b)) * xd[i / ARTR__QK]);
-        acc = _mm256_fmadd_ps(d, artr__i8dot_avx2(q, _mm256_loadu_si256((const __m256i *)(xq + i))), acc);
-    }
-    return artr__hsum_avx2(acc);
-}
-
-/* 32 Q4_0 weights (16 bytes at q) as signed bytes: low nibbles, then high, minus 8. */
-static __m256i artr__q4_unpack_avx2(const uint8_t *q)
-{
-    const __m128i mask = _mm_set1_epi8(0x0f);
-    __m128i v = _mm_loadu_si128((const __m128i *)q);
-    __m256i lh = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, mask)),
-                                         _mm_and_si128(_mm_srli_epi16(v, 4), mask), 1);
-    return _mm256_sub_epi8(lh, _mm256_set1_epi8(8));
-}
-
-static float artr__dotq_q4_0_avx2(const void *w, const int8_t *xq, const float *xd, int n)
-{
-    const uint8_t *b = (const uint8_t *)w;
-    __m256 acc = _mm256_setzero_ps();
-    int i;
-    for (i = 0; i < n; i += ARTR__QK, b += 18) {
-        __m256 d = _mm256_set1_ps(artr__f16_one_avx2(artr__le16(b)) * xd[i / ARTR__QK]);
-        acc = _mm256_fmadd_ps(d, artr__i8dot_avx2(artr__q4_unpack_avx2(b + 2),
-                                                  _mm256_loadu_si256((const __m256i *)(xq + i))), acc);
-    }
-    return artr__hsum_avx2(acc);
-}
-
-/* Four rows at once (w, w + stride, ...): out[r] is bit for bit what the one-row kernel
-   gives for row r (same blocks, same order, one accumulator per row), but four
-   independent chains and four streams keep one core busy instead of waiting on memory.
-   Each row prefetches the same block ARTR__PREFETCH_ROWS rows ahead (two groups on):
-   together 5.6x faster decode of a 110M Q4_0 model on one core than one row at a time. */
+/* The SIMD kernels that stream rows prefetch the same block ARTR__PREFETCH_ROWS rows
+   ahead (the next group of rows): several independent streams keep a core busy instead
+   of waiting on memory (5.6x faster decode of a 110M Q4_0 model on one core than one row
+   at a time, when it was measured on the four-row kernels). */
 #ifndef ARTR__PREFETCH_ROWS
 #define ARTR__PREFETCH_ROWS 8
-#endif
-/* BLOCK: bytes per block; UNPACK(q): the 32 weights of the block at q as signed bytes. */
-#define ARTR__DOTQ_4ROWS(NAME, BLOCK, UNPACK)                                                       \
-    static void NAME(const void *w, size_t stride, const int8_t *xq, const float *xd, int n, float *out) \
-    {                                                                                              \
-        const uint8_t *b0 = (const uint8_t *)w, *b1 = b0 + stride, *b2 = b1 + stride, *b3 = b2 + stride; \
-        size_t ahead = ARTR__PREFETCH_ROWS * stride; /* the same block, rows ahead */              \
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                \
-        int i;                                                                                     \
-        for (i = 0; i < n; i += ARTR__QK, b0 += BLOCK, b1 += BLOCK, b2 += BLOCK, b3 += BLOCK) {     \
-            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i));                             \
-            float dx = xd[i / ARTR__QK];                                                           \
-            _mm_prefetch((const char *)b0 + ahead, _MM_HINT_T0);                                   \
-            _mm_prefetch((const char *)b1 + ahead, _MM_HINT_T0);                                   \
-            _mm_prefetch((const char *)b2 + ahead, _MM_HINT_T0);                                   \
-            _mm_prefetch((const char *)b3 + ahead, _MM_HINT_T0);                                   \
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b0)) * dx),         \
-                                 artr__i8dot_avx2(UNPACK(b0), x), a0);                             \
-            a1 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b1)) * dx),         \
-                                 artr__i8dot_avx2(UNPACK(b1), x), a1);                             \
-            a2 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b2)) * dx),         \
-                                 artr__i8dot_avx2(UNPACK(b2), x), a2);                             \
-            a3 = _mm256_fmadd_ps(_mm256_set1_ps(artr__f16_one_avx2(artr__le16(b3)) * dx),         \
-                                 artr__i8dot_avx2(UNPACK(b3), x), a3);                             \
-        }                                                                                          \
-        out[0] = artr__hsum_avx2(a0);                                                              \
-        out[1] = artr__hsum_avx2(a1);                                                              \
-        out[2] = artr__hsum_avx2(a2);                                                              \
-        out[3] = artr__hsum_avx2(a3);                                                              \
-    }
-#define ARTR__Q8_UNPACK(q) _mm256_loadu_si256((const __m256i *)((q) + 2))
-#define ARTR__Q4_UNPACK(q) artr__q4_unpack_avx2((q) + 2)
-ARTR__DOTQ_4ROWS(artr__dotq4_q8_0_avx2, 34, ARTR__Q8_UNPACK)
-ARTR__DOTQ_4ROWS(artr__dotq4_q4_0_avx2, 18, ARTR__Q4_UNPACK)
-ARTR__AVX2_END
-#endif
-
-#if ARTR__AVX2
-ARTR__AVX2_BEGIN
-/* Four rows times two tokens (activation rows xq and xq + ldq, scales xd and xd + ldd):
-   each weight block is unpacked once for both tokens. out[t * 4 + r] equals the one-row,
-   one-token kernel's result bit for bit (same accumulator sequence per row and token). */
-#define ARTR__DOTQ_4X2(NAME, BLOCK, UNPACK)                                                          \
-    static void NAME(const void *w, size_t stride, const int8_t *xq, size_t ldq, const float *xd,   \
-                     size_t ldd, int n, float *out)                                                 \
-    {                                                                                               \
-        const uint8_t *b[4];                                                                        \
-        __m256 acc[8];                                                                              \
-        int i, r;                                                                                   \
-        for (r = 0; r < 4; r++) b[r] = (const uint8_t *)w + (size_t)r * stride;                     \
-        for (r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();                                       \
-        for (i = 0; i < n; i += ARTR__QK) {                                                         \
-            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + i));                             \
-            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + ldq + i));                       \
-            float d0 = xd[i / ARTR__QK], d1 = xd[ldd + i / ARTR__QK];                               \
-            for (r = 0; r < 4; r++) {                                                               \
-                const uint8_t *q = b[r] + (size_t)(i / ARTR__QK) * BLOCK;                           \
-                __m256i wv = UNPACK;                                                                \
-                _mm_prefetch((const char *)q + ARTR__PREFETCH_ROWS * stride, _MM_HINT_T0);          \
-                float dw = artr__f16_one_avx2(artr__le16(q));                                       \
-                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * d0), artr__i8dot_avx2(wv, x0), acc[r]); \
-                acc[4 + r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * d1), artr__i8dot_avx2(wv, x1),     \
-                                             acc[4 + r]);                                           \
-            }                                                                                       \
-        }                                                                                           \
-        for (r = 0; r < 8; r++) out[r] = artr__hsum_avx2(acc[r]);                                   \
-    }
-ARTR__DOTQ_4X2(artr__dotq4x2_q8_0_avx2, 34, ARTR__Q8_UNPACK(q))
-ARTR__DOTQ_4X2(artr__dotq4x2_q4_0_avx2, 18, ARTR__Q4_UNPACK(q))
-#undef ARTR__DOTQ_4X2
-#undef ARTR__DOTQ_4ROWS
-#undef ARTR__Q8_UNPACK
-#undef ARTR__Q4_UNPACK
-ARTR__AVX2_END
 #endif
 
 #if ARTR__AVX2
@@ -3367,18 +3238,7 @@ ARTR__DOTQ_K(q6_k, 210)
 ARTR__DOTQ_K(iq4_xs, 136)
 #undef ARTR__DOTQ_K
 
-/* Q4_1, Q5_0, Q5_1 and IQ4_NL against 8-bit activations. A block's weights are unpacked to
-   32 bytes and dotted with the block's activations in integers; the 8 lane sums are
-   scaled by d_w * d_x as the reference's. Three kinds of block:
-     0 signed weights (IQ4_NL's values): artr__i8dot_avx2.
-     1 unsigned weights q, worth q - 16 (Q5_0): the unsigned dot started at -16 times the
-       activations' lane sums (one start per block, shared by the rows), which is the
-       signed dot exactly, without artr__i8dot_avx2's sign flips.
-     2 unsigned weights with an offset m (Q4_1, Q5_1): the unsigned dot, and m * d_x *
-       sum(x) added in a second accumulator (lane 1 of accm; its other lanes are unread),
-       the two halves d, m converted together.
-   ARTR__DOTQ32_AVX2 writes the one-row, four-row and four-row-by-two-token kernels of a
-   type from the same steps, so the three give a row the same floats bit for bit. */
+/* Helpers of the 32-element block kernels (ARTR__R8_KERNELS below). */
 
 /* init + the sums of 4 products of 32 unsigned bytes u (below 128) and 32 signed ones x,
    in 8 exact int32 lanes. */
@@ -3394,17 +3254,7 @@ static __m256i artr__u8dot_avx2(__m256i init, __m256i u, __m256i x)
 #endif
 }
 
-/* The sum of 32 signed bytes, exact, as a float: the unsigned sums of x + 128 by vpsadbw,
-   less 32 * 128. */
-static float artr__xsum_avx2(__m256i x)
-{
-    __m256i s = _mm256_sad_epu8(_mm256_xor_si256(x, _mm256_set1_epi8((char)0x80)), _mm256_setzero_si256());
-    __m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
-    return (float)(_mm_cvtsi128_si32(t) - 32 * 128);
-}
-
-/* The half at p as lane 0 (other lanes 0); two halves (p, p + 2) as lanes 0 and 1. */
+/* The half at p as lane 0 (other lanes 0). */
 static __m128 artr__f16x1_avx2(const uint8_t *p)
 {
 #if ARTR__F16C
@@ -3414,14 +3264,6 @@ static __m128 artr__f16x1_avx2(const uint8_t *p)
 #endif
 }
 
-static __m128 artr__f16x2_avx2(const uint8_t *p)
-{
-#if ARTR__F16C
-    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)artr__le32(p)));
-#else
-    return _mm_set_ps(0.0f, 0.0f, artr__f16_to_f32(artr__le16(p + 2)), artr__f16_to_f32(artr__le16(p)));
-#endif
-}
 
 /* The 32 nibbles of the 16 bytes at q as bytes 0..15: low nibbles (elements 0..15), then
    high (16..31). */
@@ -3445,116 +3287,288 @@ static ARTR__INLINE __m256i artr__q5_unpack_avx2(const uint8_t *qh, const uint8_
     return _mm256_or_si256(artr__nibbles_avx2(q), _mm256_and_si256(bits, _mm256_set1_epi8(0x10)));
 }
 
-/* Weights as bytes, per type (q: the block). */
-#define ARTR__Q4_1_UNPACK(q) artr__nibbles_avx2((q) + 4)
-#define ARTR__Q5_0_UNPACK(q) artr__q5_unpack_avx2((q) + 2, (q) + 6)
-#define ARTR__Q5_1_UNPACK(q) artr__q5_unpack_avx2((q) + 4, (q) + 8)
-#define ARTR__IQ4_NL_UNPACK(q)                                                                   \
-    _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)artr__iq4nl_values)), \
-                        artr__nibbles_avx2((q) + 2))
+ARTR__AVX2_END
+#endif
 
-/* Per block of activations x with scale dx, shared by the rows: init (kind 1) and dxv,
-   [dx, dx * sum(x)] (kind 2) or [dx, 0]. */
-#define ARTR__DOTQ32_PREP(KIND, x, dx, init, dxv)                                                \
-    do {                                                                                         \
-        __m256i sum16_ = artr__u8dot_avx2(_mm256_setzero_si256(), _mm256_set1_epi8(16), x);        \
-        init = (KIND) == 1 ? _mm256_sub_epi32(_mm256_setzero_si256(), sum16_) : _mm256_setzero_si256(); \
-        dxv = (KIND) == 2 ? _mm_set_ps(0.0f, 0.0f, (dx) * artr__xsum_avx2(x), dx) : _mm_set_ss(dx); \
-    } while (0)
-/* A block's halves: [d, m] (kind 2), or [d, 0]. */
-#define ARTR__DOTQ32_HALVES(KIND, q) ((KIND) == 2 ? artr__f16x2_avx2(q) : artr__f16x1_avx2(q))
-/* One block into acc (and accm): h its halves, wv its weights. */
-#define ARTR__DOTQ32_STEP(KIND, acc, accm, h, wv, x, init, dxv)                                  \
-    do {                                                                                         \
-        __m128 s_ = _mm_mul_ps(h, dxv); /* [d * dx, m * dx * sum(x)] */                          \
-        if ((KIND) == 2) accm = _mm_add_ps(accm, s_);                                            \
-        acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(s_),                                         \
-                              (KIND) == 0 ? artr__i8dot_avx2(wv, x)                              \
-                                          : _mm256_cvtepi32_ps(artr__u8dot_avx2(init, wv, x)), acc); \
-    } while (0)
-#define ARTR__DOTQ32_SUM(KIND, acc, accm)                                                        \
-    ((KIND) == 2 ? artr__hsum_avx2(acc) + _mm_cvtss_f32(_mm_movehdup_ps(accm)) : artr__hsum_avx2(acc))
+/* Eight rows at a time, for the 32-element block types (AVX2). A block's dot product is
+   an exact integer (its 32 products) times d_w * d_x; these kernels keep that integer
+   whole and add one float per row and block into a lane of its own: for each block b,
+   in order,
+       acc = fma(d_w * d_x, (float)(isum - OFF * sx), acc)     (OFF: the type's offset)
+       acc = fma(m_w * d_x, (float)sx, acc)                    (Q4_1, Q5_1: the min)
+   with sx the sum of the block's 32 activations. Every kernel of these types (one row,
+   eight rows, one token or many) does exactly this per row and token, so they agree bit
+   for bit. The weights are read in a stored form: unsigned bytes and an integer offset
+   (Q4_0 q with 8, Q5_0 with 16, Q4_1 and Q5_1 none; Q8_0 and IQ4_NL as w + 128 with 128
+   where the CPU has VNNI's unsigned x signed dot), else signed bytes (Q8_0, IQ4_NL).
+   For two or more tokens the eight rows are first repacked into a tile (artr__r8_pack:
+   per block and 8-byte chunk, the chunks of rows 0,1,4,5 then of 2,3,6,7), so that one
+   32-byte load serves four rows and a broadcast activation chunk, and the integer sums
+   land in lanes that one hadd turns into the eight rows (as llama.cpp's and
+   ik_llama.cpp's row-interleaved layouts do, here built per call in a small buffer, the
+   weights in place). */
+typedef struct artr__qacts {
+    const int8_t *q;  /* token rows of quantized activations, ldq bytes apart */
+    const float *d;   /* their block scales, ldd floats apart */
+    const int32_t *s; /* their block sums (of the 32 q's), lds apart */
+    size_t ldq, ldd, lds;
+} artr__qacts;
+/* out[t * ldo + r] for rows r < 8 (stride bytes apart) and tokens t < n_tok; tile: room
+   for ARTR__TILE_BYTES(n). */
+typedef void (*artr__dotq8_fn)(const void *w, size_t stride, int n, const artr__qacts *x, int n_tok,
+                               float *out, size_t ldo, uint8_t *tile);
+#define ARTR__TILE_BYTES(n) ((size_t)(n) * 8 + (size_t)((n) / ARTR__QK) * 64) /* + 8 d's, 8 m's a block */
 
-/* T: the type's name; BLOCK: bytes per block; UNPACK, KIND as above. Four rows and four
-   rows by two tokens: as ARTR__DOTQ_4ROWS and ARTR__DOTQ_4X2. */
-#define ARTR__DOTQ32_AVX2(T, BLOCK, UNPACK, KIND)                                                \
-    static float artr__dotq_##T##_avx2(const void *w, const int8_t *xq, const float *xd, int n) \
-    {                                                                                            \
-        const uint8_t *q = (const uint8_t *)w;                                                   \
-        __m256 acc = _mm256_setzero_ps();                                                        \
-        __m128 accm = _mm_setzero_ps(), dxv;                                                     \
-        int i;                                                                                   \
-        for (i = 0; i < n; i += ARTR__QK, q += BLOCK) {                                          \
-            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i)), init;                     \
-            ARTR__DOTQ32_PREP(KIND, x, xd[i / ARTR__QK], init, dxv);                             \
-            ARTR__DOTQ32_STEP(KIND, acc, accm, ARTR__DOTQ32_HALVES(KIND, q), UNPACK(q), x, init, dxv); \
-        }                                                                                        \
-        return ARTR__DOTQ32_SUM(KIND, acc, accm);                                                \
-    }                                                                                            \
-    static void artr__dotq4_##T##_avx2(const void *w, size_t stride, const int8_t *xq, const float *xd, \
-                                       int n, float *out)                                        \
-    {                                                                                            \
-        const uint8_t *b0 = (const uint8_t *)w, *b1 = b0 + stride, *b2 = b1 + stride, *b3 = b2 + stride; \
-        size_t ahead = ARTR__PREFETCH_ROWS * stride; /* the same block, rows ahead */            \
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                              \
-        __m128 m0 = _mm_setzero_ps(), m1 = m0, m2 = m0, m3 = m0, dxv;                            \
-        int i;                                                                                   \
-        for (i = 0; i < n; i += ARTR__QK, b0 += BLOCK, b1 += BLOCK, b2 += BLOCK, b3 += BLOCK) {   \
-            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i)), init;                     \
-            ARTR__DOTQ32_PREP(KIND, x, xd[i / ARTR__QK], init, dxv);                             \
-            _mm_prefetch((const char *)b0 + ahead, _MM_HINT_T0);                                 \
-            _mm_prefetch((const char *)b1 + ahead, _MM_HINT_T0);                                 \
-            _mm_prefetch((const char *)b2 + ahead, _MM_HINT_T0);                                 \
-            _mm_prefetch((const char *)b3 + ahead, _MM_HINT_T0);                                 \
-            ARTR__DOTQ32_STEP(KIND, a0, m0, ARTR__DOTQ32_HALVES(KIND, b0), UNPACK(b0), x, init, dxv); \
-            ARTR__DOTQ32_STEP(KIND, a1, m1, ARTR__DOTQ32_HALVES(KIND, b1), UNPACK(b1), x, init, dxv); \
-            ARTR__DOTQ32_STEP(KIND, a2, m2, ARTR__DOTQ32_HALVES(KIND, b2), UNPACK(b2), x, init, dxv); \
-            ARTR__DOTQ32_STEP(KIND, a3, m3, ARTR__DOTQ32_HALVES(KIND, b3), UNPACK(b3), x, init, dxv); \
-        }                                                                                        \
-        out[0] = ARTR__DOTQ32_SUM(KIND, a0, m0);                                                 \
-        out[1] = ARTR__DOTQ32_SUM(KIND, a1, m1);                                                 \
-        out[2] = ARTR__DOTQ32_SUM(KIND, a2, m2);                                                 \
-        out[3] = ARTR__DOTQ32_SUM(KIND, a3, m3);                                                 \
-    }                                                                                            \
-    static void artr__dotq4x2_##T##_avx2(const void *w, size_t stride, const int8_t *xq, size_t ldq, \
-                                         const float *xd, size_t ldd, int n, float *out)         \
-    {                                                                                            \
-        const uint8_t *b[4];                                                                     \
-        __m256 acc[8];                                                                           \
-        __m128 accm[8], dxv0, dxv1;                                                              \
-        int i, r;                                                                                \
-        for (r = 0; r < 4; r++) b[r] = (const uint8_t *)w + (size_t)r * stride;                  \
-        for (r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();                                    \
-        for (r = 0; r < 8; r++) accm[r] = _mm_setzero_ps();                                      \
-        for (i = 0; i < n; i += ARTR__QK) {                                                      \
-            __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq + i)), init0;                   \
-            __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq + ldq + i)), init1;             \
-            ARTR__DOTQ32_PREP(KIND, x0, xd[i / ARTR__QK], init0, dxv0);                          \
-            ARTR__DOTQ32_PREP(KIND, x1, xd[ldd + i / ARTR__QK], init1, dxv1);                    \
-            for (r = 0; r < 4; r++) {                                                            \
-                const uint8_t *q = b[r] + (size_t)(i / ARTR__QK) * BLOCK;                        \
-                __m256i wv = UNPACK(q);                                                          \
-                __m128 h = ARTR__DOTQ32_HALVES(KIND, q);                                         \
-                _mm_prefetch((const char *)q + ARTR__PREFETCH_ROWS * stride, _MM_HINT_T0);       \
-                ARTR__DOTQ32_STEP(KIND, acc[r], accm[r], h, wv, x0, init0, dxv0);                \
-                ARTR__DOTQ32_STEP(KIND, acc[4 + r], accm[4 + r], h, wv, x1, init1, dxv1);        \
-            }                                                                                    \
-        }                                                                                        \
-        for (r = 0; r < 8; r++) out[r] = ARTR__DOTQ32_SUM(KIND, acc[r], accm[r]);                \
+/* The block sums of n quantized activations. */
+static ARTR__UNUSED void artr__act_sums(const int8_t *q, int n, int32_t *s)
+{
+    int i, j;
+    for (i = 0; i < n; i += ARTR__QK) {
+        int32_t t = 0;
+        for (j = 0; j < ARTR__QK; j++) t += q[i + j];
+        s[i / ARTR__QK] = t;
     }
-ARTR__DOTQ32_AVX2(q4_1, 20, ARTR__Q4_1_UNPACK, 2)
-ARTR__DOTQ32_AVX2(q5_0, 22, ARTR__Q5_0_UNPACK, 1)
-ARTR__DOTQ32_AVX2(q5_1, 24, ARTR__Q5_1_UNPACK, 2)
-ARTR__DOTQ32_AVX2(iq4_nl, 18, ARTR__IQ4_NL_UNPACK, 0)
-#undef ARTR__DOTQ32_AVX2
-#undef ARTR__DOTQ32_SUM
-#undef ARTR__DOTQ32_STEP
-#undef ARTR__DOTQ32_HALVES
-#undef ARTR__DOTQ32_PREP
-#undef ARTR__Q4_1_UNPACK
-#undef ARTR__Q5_0_UNPACK
-#undef ARTR__Q5_1_UNPACK
-#undef ARTR__IQ4_NL_UNPACK
+}
+
+#if ARTR__AVX2
+ARTR__AVX2_BEGIN
+#if (defined(__AVX512VNNI__) && defined(__AVX512VL__)) || defined(__AVXVNNI__)
+#define ARTR__VNNI 1
+#else
+#define ARTR__VNNI 0
+#endif
+
+/* acc + sums of 4 products of signed bytes w and x per lane, exact (|w| <= 128). */
+static ARTR__KINLINE __m256i artr__s8dot_avx2(__m256i acc, __m256i aw, __m256i w, __m256i x)
+{
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(x, w)),
+                                                   _mm256_set1_epi16(1)));
+}
+
+/* The sum of 32 signed bytes, exact. */
+static ARTR__KINLINE int32_t artr__xsum_i_avx2(__m256i x)
+{
+    __m256i s = _mm256_sad_epu8(_mm256_xor_si256(x, _mm256_set1_epi8((char)0x80)), _mm256_setzero_si256());
+    __m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
+    return _mm_cvtsi128_si32(t) - 32 * 128;
+}
+
+/* The 8 lane sums of each of p0..p7, in that order. */
+static ARTR__KINLINE __m256i artr__sum8_epi32(__m256i p0, __m256i p1, __m256i p2, __m256i p3, __m256i p4,
+                                              __m256i p5, __m256i p6, __m256i p7)
+{
+    __m256i e = _mm256_hadd_epi32(_mm256_hadd_epi32(p0, p1), _mm256_hadd_epi32(p2, p3));
+    __m256i f = _mm256_hadd_epi32(_mm256_hadd_epi32(p4, p5), _mm256_hadd_epi32(p6, p7));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(e, f, 0x20), _mm256_permute2x128_si256(e, f, 0x31));
+}
+
+/* The halves at p[r] + off for r < 8, as floats. */
+static ARTR__KINLINE __m256 artr__f16x8_rows_avx2(const uint8_t *const *p, size_t off)
+{
+#if ARTR__F16C
+    return _mm256_cvtph_ps(_mm_set_epi16((short)artr__le16(p[7] + off), (short)artr__le16(p[6] + off),
+                                         (short)artr__le16(p[5] + off), (short)artr__le16(p[4] + off),
+                                         (short)artr__le16(p[3] + off), (short)artr__le16(p[2] + off),
+                                         (short)artr__le16(p[1] + off), (short)artr__le16(p[0] + off)));
+#else
+    return _mm256_set_ps(artr__f16_to_f32(artr__le16(p[7] + off)), artr__f16_to_f32(artr__le16(p[6] + off)),
+                         artr__f16_to_f32(artr__le16(p[5] + off)), artr__f16_to_f32(artr__le16(p[4] + off)),
+                         artr__f16_to_f32(artr__le16(p[3] + off)), artr__f16_to_f32(artr__le16(p[2] + off)),
+                         artr__f16_to_f32(artr__le16(p[1] + off)), artr__f16_to_f32(artr__le16(p[0] + off)));
+#endif
+}
+
+static ARTR__KINLINE float artr__f16_at_avx2(const uint8_t *p)
+{
+    return _mm_cvtss_f32(artr__f16x1_avx2(p));
+}
+
+/* Where row r's 8-byte chunks go in a tile's 64 bytes per chunk: rows 0,1,4,5 in the
+   first 32 bytes, 2,3,6,7 in the second (then one hadd gives rows 0..7 in order). */
+#define ARTR__R8_SLOT(r) ((((r) >> 1) & 1) * 32 + ((((r) & 1) | (((r) >> 2) << 1)) * 8))
+
+/* The stored-form weights of one block: T's type, q the block. */
+#define ARTR__R8_FLIP (ARTR__VNNI ? (char)0x80 : 0)
+#define ARTR__R8_W_q8_0(q) _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)((q) + 2)), _mm256_set1_epi8(ARTR__R8_FLIP))
+#define ARTR__R8_W_q4_0(q) artr__nibbles_avx2((q) + 2)
+#define ARTR__R8_W_q4_1(q) artr__nibbles_avx2((q) + 4)
+#define ARTR__R8_W_q5_0(q) artr__q5_unpack_avx2((q) + 2, (q) + 6)
+#define ARTR__R8_W_q5_1(q) artr__q5_unpack_avx2((q) + 4, (q) + 8)
+#define ARTR__R8_W_iq4_nl(q)                                                                          \
+    _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)artr__iq4nl_values)), \
+                                         artr__nibbles_avx2((q) + 2)),                                  \
+                     _mm256_set1_epi8(ARTR__R8_FLIP))
+/* acc + the stored-form dot of w and x per lane (signed types without VNNI: w's sign). */
+#define ARTR__R8_DOT(SIGNED, acc, w, x) \
+    ((SIGNED) ? artr__s8dot_avx2(acc, _mm256_sign_epi8(w, w), w, x) : artr__u8dot_avx2(acc, w, x))
+
+/* One token's chunk (8 activations at p, broadcast) into the two halves' sums. */
+#define ARTR__R8_TOK(SIGNED, i0, i1, s0, s1, w0, w1, p)                                            \
+    do {                                                                                            \
+        __m256i xv_ = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(p))); \
+        if (SIGNED) {                                                                               \
+            i0 = artr__s8dot_avx2(i0, s0, w0, xv_);                                                 \
+            i1 = artr__s8dot_avx2(i1, s1, w1, xv_);                                                 \
+        } else {                                                                                    \
+            i0 = artr__u8dot_avx2(i0, w0, xv_);                                                     \
+            i1 = artr__u8dot_avx2(i1, w1, xv_);                                                     \
+        }                                                                                           \
+    } while (0)
+/* One token's block j into acc: the eight rows' integers, then the float steps. */
+#define ARTR__R8_FIN(OFF, MIN, acc, i0, i1, dw, tm, x, t, j)                                       \
+    do {                                                                                            \
+        __m256i is_ = _mm256_hadd_epi32(i0, i1);                                                    \
+        int32_t sx_ = (x)->s[(size_t)(t) * (x)->lds + (size_t)(j)];                                 \
+        __m256 dx_ = _mm256_set1_ps((x)->d[(size_t)(t) * (x)->ldd + (size_t)(j)]);                  \
+        if (OFF) is_ = _mm256_sub_epi32(is_, _mm256_set1_epi32((OFF) * sx_));                       \
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx_), _mm256_cvtepi32_ps(is_), acc);                \
+        if (MIN)                                                                                    \
+            acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps((tm) + (size_t)(j) * 8), dx_),      \
+                                  _mm256_set1_ps((float)sx_), acc);                                 \
+    } while (0)
+/* T: type; BLOCK: bytes; SIGNED, OFF, MIN as above (OFF, MIN constants). */
+#define ARTR__R8_KERNELS(T, BLOCK, SIGNED, OFF, MIN)                                                  \
+    static float artr__dotq_##T##_avx2(const void *w, const int8_t *xq, const float *xd, int n)     \
+    {                                                                                                \
+        const uint8_t *q = (const uint8_t *)w;                                                       \
+        __m128 s = _mm_setzero_ps();                                                                 \
+        int i;                                                                                       \
+        for (i = 0; i < n; i += ARTR__QK, q += BLOCK) {                                              \
+            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i));                               \
+            __m256i p = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(q), x);          \
+            __m128i h = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));    \
+            int32_t sx = (OFF) || (MIN) ? artr__xsum_i_avx2(x) : 0, is;                              \
+            __m128 dx = _mm_set_ss(xd[i / ARTR__QK]);                                                \
+            h = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));                                          \
+            is = _mm_cvtsi128_si32(_mm_add_epi32(h, _mm_shuffle_epi32(h, 1))) - (OFF) * sx;          \
+            s = _mm_fmadd_ss(_mm_mul_ss(artr__f16x1_avx2(q), dx), _mm_cvtsi32_ss(_mm_setzero_ps(), is), s); \
+            if (MIN)                                                                                 \
+                s = _mm_fmadd_ss(_mm_mul_ss(artr__f16x1_avx2(q + 2), dx), _mm_cvtsi32_ss(_mm_setzero_ps(), sx), s); \
+        }                                                                                            \
+        return _mm_cvtss_f32(s);                                                                     \
+    }                                                                                                \
+    /* one token, the rows read in place */                                                          \
+    static ARTR__KINLINE void artr__r8_direct_##T(const uint8_t *const *b, size_t ahead, int n,      \
+                                                  const int8_t *xq, const float *xd, const int32_t *xs, \
+                                                  float *out)                                        \
+    {                                                                                                \
+        __m256 acc = _mm256_setzero_ps();                                                            \
+        int i, k;                                                                                    \
+        for (i = 0; i < n; i += ARTR__QK) {                                                          \
+            const size_t o = (size_t)(i / ARTR__QK) * BLOCK;                                         \
+            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + i)), p[8], is;                     \
+            __m256 dx = _mm256_set1_ps(xd[i / ARTR__QK]);                                            \
+            for (k = 0; k < 8; k++) _mm_prefetch((const char *)b[k] + o + ahead, _MM_HINT_T0);       \
+            p[0] = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(b[0] + o), x);        \
+            p[1] = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(b[1] + o), x);        \
+            p[2] = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(b[2] + o), x);        \
+            p[3] = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(b[3] + o), x);        \
+            p[4] = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(b[4] + o), x);        \
+            p[5] = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(b[5] + o), x);        \
+            p[6] = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(b[6] + o), x);        \
+            p[7] = ARTR__R8_DOT(SIGNED, _mm256_setzero_si256(), ARTR__R8_W_##T(b[7] + o), x);        \
+            is = artr__sum8_epi32(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);                   \
+            if (OFF) is = _mm256_sub_epi32(is, _mm256_set1_epi32((OFF) * xs[i / ARTR__QK]));         \
+            acc = _mm256_fmadd_ps(_mm256_mul_ps(artr__f16x8_rows_avx2(b, o), dx), _mm256_cvtepi32_ps(is), acc); \
+            if (MIN)                                                                                 \
+                acc = _mm256_fmadd_ps(_mm256_mul_ps(artr__f16x8_rows_avx2(b, o + 2), dx),            \
+                                      _mm256_set1_ps((float)xs[i / ARTR__QK]), acc);                 \
+        }                                                                                            \
+        _mm256_storeu_ps(out, acc);                                                                  \
+    }                                                                                                \
+    /* the eight rows into a tile: per block 4 chunks x 64 bytes, then 8 d's (and 8 m's) per   \
+       block as floats after all the chunks */                                                   \
+    static void artr__r8_pack_##T(const uint8_t *const *b, size_t ahead, int n, uint8_t *tile)       \
+    {                                                                                                \
+        int nb = n / ARTR__QK, j, r;                                                                 \
+        float *td = (float *)(void *)(tile + (size_t)nb * 256), *tm = td + (size_t)nb * 8;           \
+        for (j = 0; j < nb; j++)                                                                     \
+            for (r = 0; r < 8; r++) {                                                                \
+                const uint8_t *q = b[r] + (size_t)j * BLOCK;                                         \
+                __m256i v = ARTR__R8_W_##T(q);                                                       \
+                _mm_prefetch((const char *)q + ahead, _MM_HINT_T0);                                  \
+                __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);         \
+                uint8_t *dst = tile + (size_t)j * 256 + ARTR__R8_SLOT(r);                            \
+                _mm_storel_epi64((__m128i *)(void *)dst, lo);                                        \
+                _mm_storel_epi64((__m128i *)(void *)(dst + 64), _mm_unpackhi_epi64(lo, lo));          \
+                _mm_storel_epi64((__m128i *)(void *)(dst + 128), hi);                                \
+                _mm_storel_epi64((__m128i *)(void *)(dst + 192), _mm_unpackhi_epi64(hi, hi));         \
+                td[(size_t)j * 8 + r] = artr__f16_at_avx2(q);                                        \
+                if (MIN) tm[(size_t)j * 8 + r] = artr__f16_at_avx2(q + 2);                           \
+            }                                                                                        \
+    }                                                                                                \
+    /* NT tokens (x rows t0.., NT <= 4 a constant) from a packed tile; one variable per     \
+       token so that they stay in registers */                                                   \
+    static ARTR__KINLINE void artr__r8_tile_##T(const uint8_t *tile, int n, const artr__qacts *x, int t0, \
+                                                const int NT, float *out, size_t ldo)                \
+    {                                                                                                \
+        int nb = n / ARTR__QK, j, c;                                                                 \
+        const float *td = (const float *)(const void *)(tile + (size_t)nb * 256), *tm = td + (size_t)nb * 8; \
+        const int8_t *q0 = x->q + (size_t)t0 * x->ldq, *q1 = q0 + x->ldq, *q2 = q1 + x->ldq, *q3 = q2 + x->ldq; \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                    \
+        for (j = 0; j < nb; j++) {                                                                   \
+            const uint8_t *tj = tile + (size_t)j * 256;                                              \
+            __m256i a00 = _mm256_setzero_si256(), a01 = a00, a02 = a00, a03 = a00;                   \
+            __m256i a10 = a00, a11 = a00, a12 = a00, a13 = a00;                                      \
+            __m256 dw = _mm256_loadu_ps(td + (size_t)j * 8);                                         \
+            for (c = 0; c < 4; c++) {                                                                \
+                __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(tj + 64 * c));       \
+                __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(tj + 64 * c + 32));  \
+                __m256i s0 = (SIGNED) ? _mm256_sign_epi8(w0, w0) : w0;                               \
+                __m256i s1 = (SIGNED) ? _mm256_sign_epi8(w1, w1) : w1;                               \
+                size_t o = 32 * (size_t)j + 8 * (size_t)c;                                           \
+                ARTR__R8_TOK(SIGNED, a00, a10, s0, s1, w0, w1, q0 + o);                              \
+                if (NT > 1) ARTR__R8_TOK(SIGNED, a01, a11, s0, s1, w0, w1, q1 + o);                  \
+                if (NT > 2) ARTR__R8_TOK(SIGNED, a02, a12, s0, s1, w0, w1, q2 + o);                  \
+                if (NT > 3) ARTR__R8_TOK(SIGNED, a03, a13, s0, s1, w0, w1, q3 + o);                  \
+            }                                                                                        \
+            ARTR__R8_FIN(OFF, MIN, acc0, a00, a10, dw, tm, x, t0 + 0, j);                            \
+            if (NT > 1) ARTR__R8_FIN(OFF, MIN, acc1, a01, a11, dw, tm, x, t0 + 1, j);                \
+            if (NT > 2) ARTR__R8_FIN(OFF, MIN, acc2, a02, a12, dw, tm, x, t0 + 2, j);                \
+            if (NT > 3) ARTR__R8_FIN(OFF, MIN, acc3, a03, a13, dw, tm, x, t0 + 3, j);                \
+        }                                                                                            \
+        _mm256_storeu_ps(out + (size_t)t0 * ldo, acc0);                                              \
+        if (NT > 1) _mm256_storeu_ps(out + (size_t)(t0 + 1) * ldo, acc1);                            \
+        if (NT > 2) _mm256_storeu_ps(out + (size_t)(t0 + 2) * ldo, acc2);                            \
+        if (NT > 3) _mm256_storeu_ps(out + (size_t)(t0 + 3) * ldo, acc3);                            \
+    }                                                                                                \
+    static void artr__dotq8_##T##_avx2(const void *w, size_t stride, int n, const artr__qacts *x, int n_tok, \
+                                       float *out, size_t ldo, uint8_t *tile)                        \
+    {                                                                                                \
+        const uint8_t *b[8];                                                                         \
+        int r, t = 0;                                                                                \
+        for (r = 0; r < 8; r++) b[r] = (const uint8_t *)w + (size_t)r * stride;                      \
+        if (n_tok < 2) {                                                                             \
+            for (; t < n_tok; t++)                                                                   \
+                artr__r8_direct_##T(b, 2 * ARTR__PREFETCH_ROWS * stride, n, x->q + (size_t)t * x->ldq, x->d + (size_t)t * x->ldd,      \
+                                    x->s + (size_t)t * x->lds, out + (size_t)t * ldo);                \
+            return;                                                                                  \
+        }                                                                                            \
+        artr__r8_pack_##T(b, 2 * ARTR__PREFETCH_ROWS * stride, n, tile);                             \
+        for (; t + 4 <= n_tok; t += 4) artr__r8_tile_##T(tile, n, x, t, 4, out, ldo);                \
+        if (n_tok - t == 3) artr__r8_tile_##T(tile, n, x, t, 3, out, ldo);                           \
+        else if (n_tok - t == 2) artr__r8_tile_##T(tile, n, x, t, 2, out, ldo);                      \
+        else if (n_tok - t == 1) artr__r8_tile_##T(tile, n, x, t, 1, out, ldo);                      \
+    }
+ARTR__R8_KERNELS(q8_0, 34, !ARTR__VNNI, (ARTR__VNNI ? 128 : 0), 0)
+ARTR__R8_KERNELS(q4_0, 18, 0, 8, 0)
+ARTR__R8_KERNELS(q4_1, 20, 0, 0, 1)
+ARTR__R8_KERNELS(q5_0, 22, 0, 16, 0)
+ARTR__R8_KERNELS(q5_1, 24, 0, 0, 1)
+ARTR__R8_KERNELS(iq4_nl, 18, !ARTR__VNNI, (ARTR__VNNI ? 128 : 0), 0)
+#undef ARTR__R8_KERNELS
+#undef ARTR__R8_DOT
+#undef ARTR__R8_TOK
+#undef ARTR__R8_FIN
+#undef ARTR__R8_W_q8_0
+#undef ARTR__R8_W_q4_0
+#undef ARTR__R8_W_q4_1
+#undef ARTR__R8_W_q5_0
+#undef ARTR__R8_W_q5_1
+#undef ARTR__R8_W_iq4_nl
+#undef ARTR__R8_FLIP
+#undef ARTR__R8_SLOT
 ARTR__AVX2_END
 #endif
 
@@ -4074,6 +4088,8 @@ static void artr__dequant_bf16_ref(const uint8_t *ARTR__RESTRICT src, float *ART
               (ARTR__QACT: SIMD builds without ARTR_NO_QUANT_ACT), else dot
      dotq4    four rows per call, bit for bit dotq's; NULL: dotq row by row
      dotq4x2  four rows times two tokens, bit for bit dotq's; NULL: dotq4 per token
+     dotq8    eight rows times any number of tokens (ARTR__R8_KERNELS), bit for bit
+              dotq's; where set, matmuls use it (and dotq for leftover rows) instead
    ARTR__ISA(ref, avx2, neon) names the build's variant of a kernel. */
 typedef void (*artr__to_f32_fn)(const uint8_t *ARTR__RESTRICT src, float *ARTR__RESTRICT dst, int64_t n_blocks);
 
@@ -4087,12 +4103,13 @@ typedef struct artr__kernel_row {
     artr__dotq_fn dotq_ref, dotq;
     artr__dotq4_fn dotq4;
     artr__dotq4x2_fn dotq4x2;
+    artr__dotq8_fn dotq8;
 } artr__kernel_row;
 
 /* The rows, written once with ARTR__ISA(ref, avx2, neon) for each kernel that has SIMD
    variants, then laid out as two tables: the references' (ARTR__ISA picks ref) and the
    build's SIMD one (avx2 or neon) where the build has SIMD kernels. */
-#define ARTR__NONE_Q ARTR__ACT_F32, NULL, NULL, NULL, NULL /* no quantized-activation kernels */
+#define ARTR__NONE_Q ARTR__ACT_F32, NULL, NULL, NULL, NULL, NULL /* no quantized-activation kernels */
 #define ARTR__KERNEL_ROWS \
     {ARTR_TYPE_F32, artr__dequant_f32_ref, artr__dot_f32_ref, \
      ARTR__ISA(artr__dot_f32_ref, artr__dot_f32_avx2, artr__dot_f32_neon), \
@@ -4107,51 +4124,51 @@ typedef struct artr__kernel_row {
     {ARTR_TYPE_Q8_0, artr__dequant_q8_0_ref, artr__dot_q8_0_ref, \
      ARTR__ISA(artr__dot_q8_0_ref, artr__dot_q8_0_avx2, artr__dot_q8_0_neon), NULL, NULL, ARTR__ACT_Q8, \
      artr__dotq_q8_0_ref, ARTR__ISA(artr__dotq_q8_0_ref, artr__dotq_q8_0_avx2, artr__dotq_q8_0_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q8_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q8_0_avx2, NULL)}, \
+     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q8_0_avx2, NULL)}, \
     {ARTR_TYPE_Q4_0, artr__dequant_q4_0_ref, artr__dot_q4_0_ref, \
      ARTR__ISA(artr__dot_q4_0_ref, artr__dot_q4_0_avx2, artr__dot_q4_0_neon), NULL, NULL, ARTR__ACT_Q8, \
      artr__dotq_q4_0_ref, ARTR__ISA(artr__dotq_q4_0_ref, artr__dotq_q4_0_avx2, artr__dotq_q4_0_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q4_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_0_avx2, NULL)}, \
+     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q4_0_avx2, NULL)}, \
     {ARTR_TYPE_Q4_1, artr__dequant_q4_1_ref, artr__dot_q4_1_ref, \
      ARTR__ISA(artr__dot_q4_1_ref, artr__dot_q4_1_avx2, artr__dot_q4_1_neon), NULL, NULL, ARTR__ACT_Q8, \
      artr__dotq_q4_1_ref, ARTR__ISA(artr__dotq_q4_1_ref, artr__dotq_q4_1_avx2, artr__dotq_q4_1_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q4_1_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q4_1_avx2, NULL)}, \
+     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q4_1_avx2, NULL)}, \
     {ARTR_TYPE_Q5_0, artr__dequant_q5_0_ref, artr__dot_q5_0_ref, \
      ARTR__ISA(artr__dot_q5_0_ref, artr__dot_q5_0_avx2, artr__dot_q5_0_neon), NULL, NULL, ARTR__ACT_Q8, \
      artr__dotq_q5_0_ref, ARTR__ISA(artr__dotq_q5_0_ref, artr__dotq_q5_0_avx2, artr__dotq_q5_0_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q5_0_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q5_0_avx2, NULL)}, \
+     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q5_0_avx2, NULL)}, \
     {ARTR_TYPE_Q5_1, artr__dequant_q5_1_ref, artr__dot_q5_1_ref, \
      ARTR__ISA(artr__dot_q5_1_ref, artr__dot_q5_1_avx2, artr__dot_q5_1_neon), NULL, NULL, ARTR__ACT_Q8, \
      artr__dotq_q5_1_ref, ARTR__ISA(artr__dotq_q5_1_ref, artr__dotq_q5_1_avx2, artr__dotq_q5_1_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q5_1_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_q5_1_avx2, NULL)}, \
+     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q5_1_avx2, NULL)}, \
     {ARTR_TYPE_IQ4_NL, artr__dequant_iq4_nl_ref, artr__dot_iq4_nl_ref, \
      ARTR__ISA(artr__dot_iq4_nl_ref, artr__dot_iq4_nl_avx2, artr__dot_iq4_nl_neon), NULL, NULL, ARTR__ACT_Q8, \
      artr__dotq_iq4_nl_ref, ARTR__ISA(artr__dotq_iq4_nl_ref, artr__dotq_iq4_nl_avx2, artr__dotq_iq4_nl_neon), \
-     ARTR__ISA(NULL, artr__dotq4_iq4_nl_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_iq4_nl_avx2, NULL)}, \
+     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_iq4_nl_avx2, NULL)}, \
     {ARTR_TYPE_Q2_K, artr__dequant_q2_k_ref, artr__dot_q2_k_ref, \
      ARTR__ISA(artr__dot_q2_k_ref, artr__dot_q2_k_avx2, artr__dot_q2_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q2_k_ref, ARTR__ISA(artr__dotq_q2_k_ref, artr__dotq_q2_k_avx2, artr__dotq_q2_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), NULL, NULL}, \
     {ARTR_TYPE_Q3_K, artr__dequant_q3_k_ref, artr__dot_q3_k_ref, \
      ARTR__ISA(artr__dot_q3_k_ref, artr__dot_q3_k_avx2, artr__dot_q3_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q3_k_ref, ARTR__ISA(artr__dotq_q3_k_ref, artr__dotq_q3_k_avx2, artr__dotq_q3_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q3_k_avx2, NULL), NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q3_k_avx2, NULL), NULL, NULL}, \
     {ARTR_TYPE_Q4_K, artr__dequant_q4_k_ref, artr__dot_q4_k_ref, \
      ARTR__ISA(artr__dot_q4_k_ref, artr__dot_q4_k_avx2, artr__dot_q4_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q4_k_ref, ARTR__ISA(artr__dotq_q4_k_ref, artr__dotq_q4_k_avx2, artr__dotq_q4_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q4_k_avx2, NULL), NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q4_k_avx2, NULL), NULL, NULL}, \
     {ARTR_TYPE_Q5_K, artr__dequant_q5_k_ref, artr__dot_q5_k_ref, \
      ARTR__ISA(artr__dot_q5_k_ref, artr__dot_q5_k_avx2, artr__dot_q5_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q5_k_ref, ARTR__ISA(artr__dotq_q5_k_ref, artr__dotq_q5_k_avx2, artr__dotq_q5_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q5_k_avx2, NULL), NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q5_k_avx2, NULL), NULL, NULL}, \
     {ARTR_TYPE_Q6_K, artr__dequant_q6_k_ref, artr__dot_q6_k_ref, \
      ARTR__ISA(artr__dot_q6_k_ref, artr__dot_q6_k_avx2, artr__dot_q6_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q6_k_ref, ARTR__ISA(artr__dotq_q6_k_ref, artr__dotq_q6_k_avx2, artr__dotq_q6_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q6_k_avx2, NULL), NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q6_k_avx2, NULL), NULL, NULL}, \
     {ARTR_TYPE_IQ4_XS, artr__dequant_iq4_xs_ref, artr__dot_iq4_xs_ref, \
      ARTR__ISA(artr__dot_iq4_xs_ref, artr__dot_iq4_xs_avx2, artr__dot_iq4_xs_neon), NULL, NULL, \
      ARTR__ACT_Q8K, artr__dotq_iq4_xs_ref, ARTR__ISA(artr__dotq_iq4_xs_ref, artr__dotq_iq4_xs_avx2, artr__dotq_iq4_xs_neon), \
-     ARTR__ISA(NULL, artr__dotq4_iq4_xs_avx2, NULL), NULL},
+     ARTR__ISA(NULL, artr__dotq4_iq4_xs_avx2, NULL), NULL, NULL},
 #if ARTR__F16_AVX2 || ARTR__F16_NEON
 #define ARTR__ISA_F16(ref, avx2, neon) ARTR__ISA(ref, avx2, neon)
 #else
@@ -4321,24 +4338,75 @@ static int artr__type_is_weight(int type)
 #define ARTR_OMP_MIN_WORK 65536 /* multiply-adds below which a matmul stays on one thread */
 #endif
 
+/* What a context lends its matmuls: room for n_batch quantized activation rows (xq; xd
+   their scales, xs their block sums) and one tile (ARTR__TILE_BYTES of the widest matrix)
+   per thread, tile_bytes apart. All NULL where the context does not quantize. */
+typedef struct artr__mm_scratch {
+    int8_t *xq;
+    float *xd;
+    int32_t *xs;
+    uint8_t *tile;
+    size_t tile_bytes;
+} artr__mm_scratch;
+
 #if ARTR__QACT
+/* This thread's tile (OpenMP's thread number; 0 without OpenMP). */
+static uint8_t *artr__my_tile(const artr__mm_scratch *sc)
+{
+#ifdef _OPENMP
+    return sc->tile + (size_t)omp_get_thread_num() * sc->tile_bytes;
+#else
+    return sc->tile;
+#endif
+}
+
 /* artr__matmul for weights with a quantized-activation kernel (k->dotq): each activation
-   row quantized once into k->act's format (into xq, xd: n rows of cols bytes and
-   artr__act_scales floats), then the integer kernels. */
+   row quantized once into k->act's format (into sc->xq, xd: n rows of cols bytes and
+   artr__act_scales floats; for dotq8 also the block sums, xs), then the integer
+   kernels: dotq8 on eight rows at a time (every token of the call before the next eight
+   rows, so their weights are read once), or the four-row kernels. */
 static void artr__matmul_q(const artr_tensor *w, const artr__kernel_row *k_row, const float *x, int ldx,
-                           int n, float *out, int ldo, int n_threads, int8_t *xq, float *xd)
+                           int n, float *out, int ldo, int n_threads, const artr__mm_scratch *sc)
 {
     int rows = (int)w->ne[1], cols = (int)w->ne[0], groups, units, blocks, bl, t;
     size_t row_bytes = w->n_bytes / (size_t)rows, nb = (size_t)artr__act_scales(k_row->act, cols);
     artr__dotq_fn dot = k_row->dotq;
     artr__dotq4_fn dot4 = k_row->dotq4;
     artr__dotq4x2_fn dot4x2 = k_row->dotq4x2;
+    int8_t *xq = sc->xq;
+    float *xd = sc->xd;
     (void)n_threads;
     for (t = 0; t < n; t++) {
         if (k_row->act == ARTR__ACT_Q8K)
             artr__quantize_act_k_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
         else
             artr__quantize_act_ref(x + (size_t)t * ldx, cols, xq + (size_t)t * cols, xd + (size_t)t * nb);
+        if (k_row->dotq8) artr__act_sums(xq + (size_t)t * cols, cols, sc->xs + (size_t)t * nb);
+    }
+    if (k_row->dotq8) {
+        artr__qacts a;
+        int g8 = rows / 8, g;
+        a.q = xq;
+        a.d = xd;
+        a.s = sc->xs;
+        a.ldq = (size_t)cols;
+        a.ldd = a.lds = nb;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(n_threads) \
+    if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
+#endif
+        for (g = 0; g < g8 + (rows % 8); g++) {
+            if (g < g8) {
+                k_row->dotq8((const uint8_t *)w->data + (size_t)(8 * g) * row_bytes, row_bytes, cols, &a, n,
+                             out + 8 * g, (size_t)ldo, artr__my_tile(sc));
+            } else { /* the rows after the last eight */
+                int rr = 8 * g8 + (g - g8), v;
+                for (v = 0; v < n; v++)
+                    out[(size_t)v * ldo + rr] = dot((const uint8_t *)w->data + (size_t)rr * row_bytes,
+                                                    xq + (size_t)v * cols, xd + (size_t)v * nb, cols);
+            }
+        }
+        return;
     }
     /* units: groups of four rows (the four-row kernels) then leftover single rows; a
        block of ARTR__MM_UNITS units runs every token before the next block, so its weights
@@ -4387,9 +4455,9 @@ static void artr__matmul_q(const artr_tensor *w, const artr__kernel_row *k_row, 
 /* out[t * ldo + r] = row r of w . x[t * ldx ...], for rows r < w->ne[1], tokens t < n.
    Each weight row is read once per call and dotted with all n inputs by the same
    kernel, so every output is bit-identical whatever n and the thread count are.
-   xq, xd: scratch for n quantized activation rows (artr__matmul_q), or NULL. */
+   sc: the context's scratch for quantized activations (artr__matmul_q). */
 static void artr__matmul(const artr__kset *ks, const artr_tensor *w, const float *x, int ldx, int n,
-                         float *out, int ldo, int n_threads, int8_t *xq, float *xd)
+                         float *out, int ldo, int n_threads, const artr__mm_scratch *sc)
 {
     int rows = (int)w->ne[1], cols = (int)w->ne[0], blocks = (rows + ARTR__MM_ROWS - 1) / ARTR__MM_ROWS, bl;
     size_t row_bytes = w->n_bytes / (size_t)rows;
@@ -4398,13 +4466,12 @@ static void artr__matmul(const artr__kset *ks, const artr_tensor *w, const float
     artr__dot4t_fn dot4t = k_row->dot4t;
     (void)n_threads;
 #if ARTR__QACT
-    if (ks->qact && xq && k_row->dotq) {
-        artr__matmul_q(w, k_row, x, ldx, n, out, ldo, n_threads, xq, xd);
+    if (ks->qact && sc->xq && k_row->dotq) {
+        artr__matmul_q(w, k_row, x, ldx, n, out, ldo, n_threads, sc);
         return;
     }
 #endif
-    (void)xq;
-    (void)xd;
+    (void)sc;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(n_threads) \
     if (n_threads > 1 && (int64_t)rows * cols * n >= ARTR_OMP_MIN_WORK)
@@ -6610,8 +6677,9 @@ struct artr_ctx {
     float rope_mscale; /* cos and sin times this (LongRoPE) */
     int rope_long;     /* Phi-3 LongRoPE: the cache holds keys rotated with the long factors */
     float *hidden;     /* (n_batch, n_embd) final hidden states of the kept rows */
-    int8_t *xq;        /* (n_batch, max(n_embd, n_ff)) quantized activations, or NULL */
-    float *xd;         /* (n_batch, max(n_embd, n_ff) / 32) their scales */
+    artr__mm_scratch mm; /* quantized activations (n_batch rows of the widest input), their
+                            scales and block sums, a tile per thread; NULLs when the
+                            kernels use float activations */
     float *logits;     /* (n_batch, n_vocab) logits of the kept rows */
     float *probs;      /* (n_vocab) sampler: the transformed logits */
     float *dist;       /* (n_vocab) sampler: the distribution artr_sample draws from */
@@ -6629,7 +6697,8 @@ struct artr_ctx {
 
 typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
-        logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, total;
+        logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, xs, tile,
+        tile_bytes, total;
     uint64_t act; /* activation bytes to quantize per call (artr__matmul_q), or 0 */
     const artr__kset *ks; /* the kernels (artr__kset_for) */
     int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type, swa_rows;
@@ -6660,8 +6729,8 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
 {
     const artr_config *c = &m->cfg;
     int kv_dim, hd, q_dim, n_rope;
-    uint64_t at = 0, end, fl[25], act_w;
-    size_t *slot[25];
+    uint64_t at = 0, end, fl[27], act_w;
+    size_t *slot[27];
     int i;
     if (c->arch == ARTR_ARCH_NONE)
         return ARTR__FAIL(err, ARTR_E_ARG, "the model was opened as a container; it has no architecture to run");
@@ -6739,9 +6808,12 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     if (l->ks->qact && artr__model_has_qweights(m)) l->act = (uint64_t)l->n_batch * act_w;
     slot[23] = &l->xq;      fl[23] = (l->act + 3) / 4;     /* bytes, in 4-byte units */
     slot[24] = &l->xd;      fl[24] = l->act / 8 + 1; /* artr__act_scales: at most cols / 8 per row */
+    slot[25] = &l->xs;      fl[25] = l->act / ARTR__QK + 1; /* block sums (artr__act_sums) */
+    l->tile_bytes = l->act ? artr__align_up(ARTR__TILE_BYTES(act_w), 64) : 0; /* one per thread */
+    slot[26] = &l->tile;    fl[26] = ((uint64_t)l->n_threads * l->tile_bytes + 3) / 4;
     l->ctx = 0;
     at = artr__align_up(sizeof(artr_ctx), 64);
-    for (i = 0; i < 25; i++) { /* every slot holds 4-byte elements */
+    for (i = 0; i < 27; i++) { /* every slot holds 4-byte elements */
         *slot[i] = (size_t)at;
         if (!artr__mul_ok(fl[i], 4, &end) || !artr__add_ok(at, end, &end) || end > SIZE_MAX - 256)
             return ARTR__FAIL(err, ARTR_E_NOMEM, "a context with n_ctx %d, n_batch %d needs more than the address space",
@@ -6868,8 +6940,11 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->qkind = (int32_t *)(void *)(base + l.qkind);
     c->feed = (int32_t *)(void *)(base + l.feed);
     c->next_tok = (int32_t *)(void *)(base + l.next_tok);
-    c->xq = l.act ? (int8_t *)(void *)(base + l.xq) : NULL;
-    c->xd = l.act ? (float *)(void *)(base + l.xd) : NULL;
+    c->mm.xq = l.act ? (int8_t *)(void *)(base + l.xq) : NULL;
+    c->mm.xd = l.act ? (float *)(void *)(base + l.xd) : NULL;
+    c->mm.xs = l.act ? (int32_t *)(void *)(base + l.xs) : NULL;
+    c->mm.tile = l.act ? base + l.tile : NULL;
+    c->mm.tile_bytes = l.tile_bytes;
     for (i = 0; i < m->cfg.n_vocab; i++) c->next_tok[i] = -1;
     artr__rope_init(c);
     /* a bounded cache: llama.cpp's LongRoPE rule, the long factors when n_ctx exceeds the original */
@@ -7155,11 +7230,11 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         else artr__rmsnorm(c->ks, xb, x, (const float *)w->attn_norm->data, E, cfg->norm_eps);
     }
     if (w->wqkv) {
-        artr__matmul(c->ks, w->wqkv, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->wqkv, c->xb, E, n, c->qkv, ld, nt, &c->mm);
     } else {
-        artr__matmul(c->ks, w->wq, c->xb, E, n, c->qkv, ld, nt, c->xq, c->xd);
-        artr__matmul(c->ks, w->wk, c->xb, E, n, c->qkv + Q, ld, nt, c->xq, c->xd);
-        artr__matmul(c->ks, w->wv, c->xb, E, n, c->qkv + Q + KV, ld, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->wq, c->xb, E, n, c->qkv, ld, nt, &c->mm);
+        artr__matmul(c->ks, w->wk, c->xb, E, n, c->qkv + Q, ld, nt, &c->mm);
+        artr__matmul(c->ks, w->wv, c->xb, E, n, c->qkv + Q + KV, ld, nt, &c->mm);
     }
     for (t = 0; t < n; t++) {
         float *q = c->qkv + (size_t)t * (size_t)ld;
@@ -7181,7 +7256,7 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         artr__kv_store(c, artr__kv_row(c, c->v_cache, l, pos0 + t), q + Q + KV, KV);
     }
     artr__attention(c, l, n, pos0);
-    artr__matmul(c->ks, w->wo, c->att, Q, n, c->xb, E, nt, c->xq, c->xd);
+    artr__matmul(c->ks, w->wo, c->att, Q, n, c->xb, E, nt, &c->mm);
     for (t = 0; t < n; t++) {
         float *x = c->x + (size_t)t * (size_t)E, *xb = c->xb + (size_t)t * (size_t)E;
         if (w->bo) artr__add(xb, (const float *)w->bo->data, E);
@@ -7191,26 +7266,26 @@ static void artr__layer_forward(artr_ctx *c, int l, int n, int pos0)
         else artr__rmsnorm(c->ks, xb, x, (const float *)w->ffn_norm->data, E, cfg->norm_eps);
     }
     if (gpt2) {
-        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb2, F, nt, &c->mm);
         for (t = 0; t < n; t++) {
             float *h = c->hb2 + (size_t)t * (size_t)F;
             artr__add(h, (const float *)w->b_up->data, F);
             artr__gelu(c->ks, h, F);
         }
-        artr__matmul(c->ks, w->w_down, c->hb2, F, n, c->xb, E, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_down, c->hb2, F, n, c->xb, E, nt, &c->mm);
     } else if (hp->fused_up) { /* ffn_up rows: gate then up (Phi-3's gate_up_proj) */
-        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb, ldh, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb, ldh, nt, &c->mm);
         for (t = 0; t < n; t++) artr__swiglu(c->ks, c->hb + (size_t)t * (size_t)ldh, c->hb + (size_t)t * (size_t)ldh + F, F);
-        artr__matmul(c->ks, w->w_down, c->hb, ldh, n, c->xb, E, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_down, c->hb, ldh, n, c->xb, E, nt, &c->mm);
     } else {
-        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb2, F, nt, c->xq, c->xd);
-        artr__matmul(c->ks, w->w_gate, c->xb, E, n, c->hb, ldh, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_up, c->xb, E, n, c->hb2, F, nt, &c->mm);
+        artr__matmul(c->ks, w->w_gate, c->xb, E, n, c->hb, ldh, nt, &c->mm);
         for (t = 0; t < n; t++) {
             float *g = c->hb + (size_t)t * (size_t)ldh, *u = c->hb2 + (size_t)t * (size_t)F;
             if (hp->geglu) artr__geglu(c->ks, g, u, F);
             else artr__swiglu(c->ks, g, u, F);
         }
-        artr__matmul(c->ks, w->w_down, c->hb, ldh, n, c->xb, E, nt, c->xq, c->xd);
+        artr__matmul(c->ks, w->w_down, c->hb, ldh, n, c->xb, E, nt, &c->mm);
     }
     for (t = 0; t < n; t++) {
         float *xb = c->xb + (size_t)t * (size_t)E;
@@ -7285,7 +7360,7 @@ static void artr__forward_part(artr_ctx *c, const artr_batch *b, int n_layers, i
     }
     if (c->n_rows)
         artr__matmul(c->ks, m->output, c->hidden + (size_t)row_off * (size_t)E, E, c->n_rows,
-                     c->logits + (size_t)row_off * (size_t)cfg->n_vocab, cfg->n_vocab, c->n_threads, c->xq, c->xd);
+                     c->logits + (size_t)row_off * (size_t)cfg->n_vocab, cfg->n_vocab, c->n_threads, &c->mm);
     if (m->hp.logit_softcap > 0) { /* Gemma: cap * tanh(logit / cap) */
         float cap = m->hp.logit_softcap, *lg = c->logits + (size_t)row_off * (size_t)cfg->n_vocab;
         size_t i, nl = (size_t)c->n_rows * (size_t)cfg->n_vocab;

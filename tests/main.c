@@ -146,6 +146,7 @@ static const th_test tests[] = {
     T(test_dotq_extremes),
     T(test_dotq4_equals_rows),
     T(test_dotq32_extremes),
+    T(test_dotq8_equals_rows),
     T(test_vec_math),
     T(test_kernels_choice),
 #undef T

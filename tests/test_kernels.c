@@ -827,5 +827,70 @@ static void test_dotq32_extremes(void)
     CHECK(tested == 6); /* Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL */
     CHECK(bad == 0);
 }
+/* The eight-row kernels (dotq8, where the build has them): for 1 to 9 tokens (one token
+   in place, more through a packed tile, 4 at a time and the rest) every output equals
+   the one-row kernel's bit for bit; the blocks are random bytes with random finite
+   scales, and every third block carries one of the extreme halves (NaN, Inf,
+   subnormal, +-0, +-65504), whose NaN and Inf must come out the same too. */
+static void test_dotq8_equals_rows(void)
+{
+    enum { NB = 5, N = 32 * NB, NT = 9 };
+    static uint8_t w[8 * 34 * NB], tile[8 * N + NB * 64 + 64];
+    int8_t xq[NT * N];
+    float x[N], xd[NT * NB], out[NT * 8];
+    int32_t xs[NT * NB];
+    uint64_t rng = 77;
+    int ki, t, r, i, nt, rep, bad = 0, tested = 0;
+    for (ki = 0; ki < ARTR__N_KERNEL_ROWS; ki++) {
+        const artr__kernel_row *k = &TEST_KT[ki];
+        const artr__type_info *ti = artr__type((uint32_t)k->type);
+        size_t row = (size_t)NB * ti->bytes;
+        int od, om;
+        if (!k->dotq8) continue;
+        tested++;
+        th_half_offsets(k->type, &od, &om);
+        for (rep = 0; rep < 4; rep++) {
+            artr__qacts a;
+            for (i = 0; i < (int)(8 * row); i++) w[i] = (uint8_t)th_rng(&rng);
+            for (r = 0; r < 8; r++)
+                for (i = 0; i < NB; i++) {
+                    uint8_t *blk = w + (size_t)r * row + (size_t)i * ti->bytes;
+                    uint16_t d = (uint16_t)(0x2000 + th_rng(&rng) % 0x2000 + (th_rng(&rng) & 1 ? 0x8000 : 0));
+                    uint16_t m = (uint16_t)(0x2000 + th_rng(&rng) % 0x2000 + (th_rng(&rng) & 1 ? 0x8000 : 0));
+                    if ((r + i + rep) % 3 == 0) d = th_extreme_halves[(r * 7 + i + rep) % TH_NH];
+                    blk[od] = (uint8_t)(d & 0xff);
+                    blk[od + 1] = (uint8_t)(d >> 8);
+                    if (om < 0) continue;
+                    blk[om] = (uint8_t)(m & 0xff);
+                    blk[om + 1] = (uint8_t)(m >> 8);
+                }
+            for (t = 0; t < NT; t++) {
+                for (i = 0; i < N; i++) x[i] = (float)((int)(th_rng(&rng) % 2001) - 1000) / (rep == 3 ? 1e3f : 7.0f);
+                if (t == 2) for (i = 0; i < N; i++) x[i] = -127.0f; /* the extremes of the activations */
+                artr__quantize_act_ref(x, N, xq + t * N, xd + t * NB);
+                artr__act_sums(xq + t * N, N, xs + t * NB);
+            }
+            a.q = xq;
+            a.d = xd;
+            a.s = xs;
+            a.ldq = N;
+            a.ldd = a.lds = NB;
+            for (nt = 1; nt <= NT; nt++) {
+                for (i = 0; i < NT * 8; i++) out[i] = -1.0f;
+                k->dotq8(w, row, N, &a, nt, out, 8, tile);
+                for (t = 0; t < nt; t++)
+                    for (r = 0; r < 8; r++)
+                        bad += !th_same_float(out[t * 8 + r], k->dotq(w + (size_t)r * row, xq + t * N, xd + t * NB, N));
+            }
+        }
+    }
+    printf("  %d types with eight-row kernels\n", tested);
+    if (!tested) {
+        th_skip_build("no eight-row kernels in this build");
+        return;
+    }
+    CHECK(bad == 0);
+}
+
 #undef TH_NB
 #undef TH_NH
