@@ -3041,58 +3041,75 @@ static ARTR__INLINE __m256 artr__kmins32_avx2(__m128i mins, const float *sums)
     return _mm256_mul_ps(h, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(mins)));
 }
 
-/* One block each: acc plus the block's products with the 256 activations x (scale dx,
-   sums of 16 at sums). */
-static ARTR__KINLINE __m256 artr__kblk_q4_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
-                                                float dx)
+/* One block each, for nt = 1 or 2 tokens (a constant once inlined): acc[t] plus the
+   block's products with token t's 256 activations x + t * ldq (scale dx[t * ldd], sums
+   of 16 at sums + t * ldd). The weights are unpacked once for both tokens; each token's
+   floats go exactly as with one. */
+static ARTR__KINLINE void artr__kblk_q4_k_avx2(__m256 *acc, const uint8_t *b, const int8_t *x, size_t ldq,
+                                              const float *sums, const float *dx, size_t ldd, int nt)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     __m128i sm = artr__k4_scales_avx2(b + 4), sel = _mm_setzero_si128(), one = _mm_set1_epi8(1);
-    __m256i is = _mm256_setzero_si256();
-    int j;
+    float d = artr__f16_one_avx2(artr__le16(b)), dmin = artr__f16_one_avx2(artr__le16(b + 2));
+    __m256i is[2];
+    int j, t;
+    is[0] = is[1] = _mm256_setzero_si256();
     for (j = 0; j < 4; j++) { /* 64 elements: the low nibbles of 32 bytes, then the high */
         __m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * j));
-        is = _mm256_add_epi32(is, artr__kdot_avx2(_mm256_and_si256(q, m4), x + 64 * j, artr__kscale_avx2(sm, sel)));
-        sel = _mm_add_epi8(sel, one);
-        is = _mm256_add_epi32(is, artr__kdot_avx2(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), x + 64 * j + 32,
-                                                  artr__kscale_avx2(sm, sel)));
-        sel = _mm_add_epi8(sel, one);
+        __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        __m256i slo = artr__kscale_avx2(sm, sel), shi = artr__kscale_avx2(sm, _mm_add_epi8(sel, one));
+        for (t = 0; t < nt; t++) {
+            is[t] = _mm256_add_epi32(is[t], artr__kdot_avx2(lo, x + t * ldq + 64 * j, slo));
+            is[t] = _mm256_add_epi32(is[t], artr__kdot_avx2(hi, x + t * ldq + 64 * j + 32, shi));
+        }
+        sel = _mm_add_epi8(sel, _mm_add_epi8(one, one));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b))), _mm256_cvtepi32_ps(is), acc);
-    return _mm256_fnmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 2))),
-                            artr__kmins32_avx2(_mm_srli_si128(sm, 8), sums), acc);
+    for (t = 0; t < nt; t++) {
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx[t * ldd] * d), _mm256_cvtepi32_ps(is[t]), acc[t]);
+        acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(dx[t * ldd] * dmin),
+                                  artr__kmins32_avx2(_mm_srli_si128(sm, 8), sums + t * ldd), acc[t]);
+    }
 }
 
-static ARTR__KINLINE __m256 artr__kblk_q5_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
-                                                float dx)
+static ARTR__KINLINE void artr__kblk_q5_k_avx2(__m256 *acc, const uint8_t *b, const int8_t *x, size_t ldq,
+                                              const float *sums, const float *dx, size_t ldd, int nt)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0f), bit = _mm256_set1_epi8(1);
     __m128i sm = artr__k4_scales_avx2(b + 4), sel = _mm_setzero_si128(), one = _mm_set1_epi8(1);
-    __m256i is = _mm256_setzero_si256(), hb = _mm256_loadu_si256((const __m256i *)(b + 16));
-    int j;
+    __m256i is[2], hb = _mm256_loadu_si256((const __m256i *)(b + 16));
+    float d = artr__f16_one_avx2(artr__le16(b)), dmin = artr__f16_one_avx2(artr__le16(b + 2));
+    int j, t;
+    is[0] = is[1] = _mm256_setzero_si256();
     for (j = 0; j < 4; j++) { /* as Q4_K, each nibble with its fifth bit: bits 2j, 2j + 1 of qh */
         __m256i q = _mm256_loadu_si256((const __m256i *)(b + 48 + 32 * j));
         __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(_mm256_and_si256(hb, bit), 4));
         __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
                                      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 1), bit), 4));
-        is = _mm256_add_epi32(is, artr__kdot_avx2(lo, x + 64 * j, artr__kscale_avx2(sm, sel)));
-        sel = _mm_add_epi8(sel, one);
-        is = _mm256_add_epi32(is, artr__kdot_avx2(hi, x + 64 * j + 32, artr__kscale_avx2(sm, sel)));
-        sel = _mm_add_epi8(sel, one);
+        __m256i slo = artr__kscale_avx2(sm, sel), shi = artr__kscale_avx2(sm, _mm_add_epi8(sel, one));
+        for (t = 0; t < nt; t++) {
+            is[t] = _mm256_add_epi32(is[t], artr__kdot_avx2(lo, x + t * ldq + 64 * j, slo));
+            is[t] = _mm256_add_epi32(is[t], artr__kdot_avx2(hi, x + t * ldq + 64 * j + 32, shi));
+        }
+        sel = _mm_add_epi8(sel, _mm_add_epi8(one, one));
         hb = _mm256_srli_epi16(hb, 2);
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b))), _mm256_cvtepi32_ps(is), acc);
-    return _mm256_fnmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 2))),
-                            artr__kmins32_avx2(_mm_srli_si128(sm, 8), sums), acc);
+    for (t = 0; t < nt; t++) {
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx[t * ldd] * d), _mm256_cvtepi32_ps(is[t]), acc[t]);
+        acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(dx[t * ldd] * dmin),
+                                  artr__kmins32_avx2(_mm_srli_si128(sm, 8), sums + t * ldd), acc[t]);
+    }
 }
 
-static ARTR__KINLINE __m256 artr__kblk_q6_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
-                                                float dx)
+static ARTR__KINLINE void artr__kblk_q6_k_avx2(__m256 *acc, const uint8_t *b, const int8_t *x, size_t ldq,
+                                              const float *sums, const float *dx, size_t ldd, int nt)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(0x30);
     __m128i sc = _mm_loadu_si128((const __m128i *)(b + 192)), sel = ARTR__KSEL16, two = _mm_set1_epi8(2);
-    __m256i is = _mm256_sub_epi32(_mm256_setzero_si256(), artr__koffset_avx2(sc, sums, 5)); /* q - 32 */
-    int h, c;
+    float d = artr__f16_one_avx2(artr__le16(b + 208));
+    __m256i is[2];
+    int h, c, t;
+    for (t = 0; t < nt; t++) /* q - 32 */
+        is[t] = _mm256_sub_epi32(_mm256_setzero_si256(), artr__koffset_avx2(sc, sums + t * ldd, 5));
     for (h = 0; h < 2; h++) { /* 128 elements: ql bytes 64h.., qh bytes 32h.. */
         __m256i a = _mm256_loadu_si256((const __m256i *)(b + 64 * h));
         __m256i a2 = _mm256_loadu_si256((const __m256i *)(b + 64 * h + 32));
@@ -3104,11 +3121,14 @@ static ARTR__KINLINE __m256 artr__kblk_q6_k_avx2(__m256 acc, const uint8_t *b, c
         q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a2, 4), m4),
                                _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
         for (c = 0; c < 4; c++) {
-            is = _mm256_add_epi32(is, artr__kdot_avx2(q[c], x + 128 * h + 32 * c, artr__kscale_avx2(sc, sel)));
+            __m256i s = artr__kscale_avx2(sc, sel);
+            for (t = 0; t < nt; t++)
+                is[t] = _mm256_add_epi32(is[t], artr__kdot_avx2(q[c], x + t * ldq + 128 * h + 32 * c, s));
             sel = _mm_add_epi8(sel, two);
         }
     }
-    return _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 208))), _mm256_cvtepi32_ps(is), acc);
+    for (t = 0; t < nt; t++)
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx[t * ldd] * d), _mm256_cvtepi32_ps(is[t]), acc[t]);
 }
 
 /* Q3_K's 16 scales (the values of artr__q3_k_scale) as signed bytes. */
@@ -3121,76 +3141,102 @@ static ARTR__INLINE __m128i artr__q3_k_scales_avx2(const uint8_t *s)
     return _mm_sub_epi8(v, _mm_set1_epi8(32));
 }
 
-static ARTR__KINLINE __m256 artr__kblk_q3_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
-                                                float dx)
+static ARTR__KINLINE void artr__kblk_q3_k_avx2(__m256 *acc, const uint8_t *b, const int8_t *x, size_t ldq,
+                                              const float *sums, const float *dx, size_t ldd, int nt)
 {
     const __m256i m2 = _mm256_set1_epi8(3), bit = _mm256_set1_epi8(1);
     __m128i sc = artr__q3_k_scales_avx2(b + 96), sel = ARTR__KSEL16, two = _mm_set1_epi8(2);
-    __m256i is = _mm256_sub_epi32(_mm256_setzero_si256(), artr__koffset_avx2(sc, sums, 2)); /* q - 4 */
-    __m256i hm = _mm256_loadu_si256((const __m256i *)b);
-    int h, s;
+    __m256i is[2], hm = _mm256_loadu_si256((const __m256i *)b);
+    float d = artr__f16_one_avx2(artr__le16(b + 108));
+    int h, s, t;
+    for (t = 0; t < nt; t++) /* q - 4 */
+        is[t] = _mm256_sub_epi32(_mm256_setzero_si256(), artr__koffset_avx2(sc, sums + t * ldd, 2));
     for (h = 0; h < 2; h++) {
         __m256i qs = _mm256_loadu_si256((const __m256i *)(b + 32 + 32 * h));
         for (s = 0; s < 4; s++) { /* elements 128h + 32s..: bits 2s of qs, bit 4h + s of hmask */
             __m256i q = _mm256_or_si256(_mm256_and_si256(qs, m2), _mm256_slli_epi16(_mm256_and_si256(hm, bit), 2));
-            is = _mm256_add_epi32(is, artr__kdot_avx2(q, x + 128 * h + 32 * s, artr__kscale_avx2(sc, sel)));
+            __m256i scv = artr__kscale_avx2(sc, sel);
+            for (t = 0; t < nt; t++)
+                is[t] = _mm256_add_epi32(is[t], artr__kdot_avx2(q, x + t * ldq + 128 * h + 32 * s, scv));
             sel = _mm_add_epi8(sel, two);
             qs = _mm256_srli_epi16(qs, 2);
             hm = _mm256_srli_epi16(hm, 1);
         }
     }
-    return _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 108))), _mm256_cvtepi32_ps(is), acc);
+    for (t = 0; t < nt; t++)
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx[t * ldd] * d), _mm256_cvtepi32_ps(is[t]), acc[t]);
 }
 
-static ARTR__KINLINE __m256 artr__kblk_q2_k_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
-                                                float dx)
+static ARTR__KINLINE void artr__kblk_q2_k_avx2(__m256 *acc, const uint8_t *b, const int8_t *x, size_t ldq,
+                                              const float *sums, const float *dx, size_t ldd, int nt)
 {
     const __m256i m2 = _mm256_set1_epi8(3);
     const __m128i m4 = _mm_set1_epi8(0x0f);
     __m128i raw = _mm_loadu_si128((const __m128i *)b), sc = _mm_and_si128(raw, m4);
     __m128i mins = _mm_and_si128(_mm_srli_epi16(raw, 4), m4), sel = ARTR__KSEL16, two = _mm_set1_epi8(2);
-    __m256i is = _mm256_setzero_si256();
-    __m256 ms = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(mins)), _mm256_loadu_ps(sums));
-    int h, s;
-    ms = _mm256_add_ps(ms, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(mins, 8))),
-                                         _mm256_loadu_ps(sums + 8)));
+    __m256 mlo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(mins));
+    __m256 mhi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(mins, 8)));
+    float d = artr__f16_one_avx2(artr__le16(b + 80)), dmin = artr__f16_one_avx2(artr__le16(b + 82));
+    __m256i is[2];
+    int h, s, t;
+    is[0] = is[1] = _mm256_setzero_si256();
     for (h = 0; h < 2; h++) {
         __m256i qs = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * h));
         for (s = 0; s < 4; s++) {
-            is = _mm256_add_epi32(is, artr__kdot_avx2(_mm256_and_si256(qs, m2), x + 128 * h + 32 * s,
-                                                      artr__kscale_avx2(sc, sel)));
+            __m256i q = _mm256_and_si256(qs, m2), scv = artr__kscale_avx2(sc, sel);
+            for (t = 0; t < nt; t++)
+                is[t] = _mm256_add_epi32(is[t], artr__kdot_avx2(q, x + t * ldq + 128 * h + 32 * s, scv));
             sel = _mm_add_epi8(sel, two);
             qs = _mm256_srli_epi16(qs, 2);
         }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 80))), _mm256_cvtepi32_ps(is), acc);
-    return _mm256_fnmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b + 82))), ms, acc);
+    for (t = 0; t < nt; t++) {
+        __m256 ms = _mm256_mul_ps(mlo, _mm256_loadu_ps(sums + t * ldd));
+        ms = _mm256_add_ps(ms, _mm256_mul_ps(mhi, _mm256_loadu_ps(sums + t * ldd + 8)));
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx[t * ldd] * d), _mm256_cvtepi32_ps(is[t]), acc[t]);
+        acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(dx[t * ldd] * dmin), ms, acc[t]);
+    }
 }
 
 /* IQ4_XS: the values are signed, so the products go as artr__i8dot_avx2's (|w| times x
    with w's sign; |w| <= 127 keeps pairs below 2^15). */
-static ARTR__KINLINE __m256 artr__kblk_iq4_xs_avx2(__m256 acc, const uint8_t *b, const int8_t *x, const float *sums,
-                                                  float dx)
+static ARTR__KINLINE void artr__kblk_iq4_xs_avx2(__m256 *acc, const uint8_t *b, const int8_t *x, size_t ldq,
+                                                const float *sums, const float *dx, size_t ldd, int nt)
 {
     const __m256i tbl = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)artr__iq4nl_values));
     const __m128i m4 = _mm_set1_epi8(0x0f);
-    __m256i is = _mm256_setzero_si256();
-    int j;
+    float d = artr__f16_one_avx2(artr__le16(b));
+    __m256i is[2];
+    int j, t;
     (void)sums;
+    is[0] = is[1] = _mm256_setzero_si256();
     for (j = 0; j < 8; j++) { /* sub-block j: 16 bytes, low nibbles then high */
         __m128i v = _mm_loadu_si128((const __m128i *)(b + 8 + 16 * j));
         __m256i idx = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, m4)),
                                               _mm_and_si128(_mm_srli_epi16(v, 4), m4), 1);
-        __m256i w = _mm256_shuffle_epi8(tbl, idx), xv = _mm256_loadu_si256((const __m256i *)(x + 32 * j));
-        __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
-        is = _mm256_add_epi32(is, _mm256_madd_epi16(p, _mm256_set1_epi16((short)artr__iq4_xs_scale(b, j))));
+        __m256i w = _mm256_shuffle_epi8(tbl, idx), aw = _mm256_sign_epi8(w, w);
+        __m256i scv = _mm256_set1_epi16((short)artr__iq4_xs_scale(b, j));
+        for (t = 0; t < nt; t++) {
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(x + t * ldq + 32 * j));
+            __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, w));
+            is[t] = _mm256_add_epi32(is[t], _mm256_madd_epi16(p, scv));
+        }
     }
-    return _mm256_fmadd_ps(_mm256_set1_ps(dx * artr__f16_one_avx2(artr__le16(b))), _mm256_cvtepi32_ps(is), acc);
+    for (t = 0; t < nt; t++)
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx[t * ldd] * d), _mm256_cvtepi32_ps(is[t]), acc[t]);
 }
 #undef ARTR__KSEL16
 
-/* The one-row and four-row kernels of each type from its block function: the four-row
-   one prefetches every line of the same block ARTR__PREFETCH_ROWS rows ahead. */
+/* The one-row, four-row and four-row-by-two-token kernels of each type from its block
+   function: the four-row ones prefetch every line of the same block ARTR__PREFETCH_ROWS
+   rows ahead. The second token's scales and sums sit ldd floats after the first's. */
+#define ARTR__DOTQ_K_PREFETCH(BYTES)                                                                \
+    for (o = 0; o < BYTES; o += 64) {                                                               \
+        _mm_prefetch((const char *)b0 + ahead + o, _MM_HINT_T0);                                    \
+        _mm_prefetch((const char *)b1 + ahead + o, _MM_HINT_T0);                                    \
+        _mm_prefetch((const char *)b2 + ahead + o, _MM_HINT_T0);                                    \
+        _mm_prefetch((const char *)b3 + ahead + o, _MM_HINT_T0);                                    \
+    }
 #define ARTR__DOTQ_K(T, BYTES)                                                                      \
     static float artr__dotq_##T##_avx2(const void *w, const int8_t *xq, const float *xd, int n)     \
     {                                                                                               \
@@ -3199,7 +3245,7 @@ static ARTR__KINLINE __m256 artr__kblk_iq4_xs_avx2(__m256 acc, const uint8_t *b,
         __m256 acc = _mm256_setzero_ps();                                                           \
         int i;                                                                                      \
         for (i = 0; i < n; i += ARTR__QKK, b += BYTES)                                              \
-            acc = artr__kblk_##T##_avx2(acc, b, xq + i, sums + i / 16, xd[i / ARTR__QKK]);          \
+            artr__kblk_##T##_avx2(&acc, b, xq + i, 0, sums + i / 16, xd + i / ARTR__QKK, 0, 1);     \
         return artr__hsum_avx2(acc);                                                                \
     }                                                                                               \
     static void artr__dotq4_##T##_avx2(const void *w, size_t stride, const int8_t *xq, const float *xd, \
@@ -3212,23 +3258,42 @@ static ARTR__KINLINE __m256 artr__kblk_iq4_xs_avx2(__m256 acc, const uint8_t *b,
         int i, o;                                                                                   \
         for (i = 0; i < n; i += ARTR__QKK, b0 += BYTES, b1 += BYTES, b2 += BYTES, b3 += BYTES) {     \
             const int8_t *x = xq + i;                                                               \
-            const float *s = sums + i / 16;                                                         \
-            float dx = xd[i / ARTR__QKK];                                                           \
-            for (o = 0; o < BYTES; o += 64) {                                                       \
-                _mm_prefetch((const char *)b0 + ahead + o, _MM_HINT_T0);                            \
-                _mm_prefetch((const char *)b1 + ahead + o, _MM_HINT_T0);                            \
-                _mm_prefetch((const char *)b2 + ahead + o, _MM_HINT_T0);                            \
-                _mm_prefetch((const char *)b3 + ahead + o, _MM_HINT_T0);                            \
-            }                                                                                       \
-            a0 = artr__kblk_##T##_avx2(a0, b0, x, s, dx);                                           \
-            a1 = artr__kblk_##T##_avx2(a1, b1, x, s, dx);                                           \
-            a2 = artr__kblk_##T##_avx2(a2, b2, x, s, dx);                                           \
-            a3 = artr__kblk_##T##_avx2(a3, b3, x, s, dx);                                           \
+            const float *s = sums + i / 16, *dx = xd + i / ARTR__QKK;                               \
+            ARTR__DOTQ_K_PREFETCH(BYTES)                                                            \
+            artr__kblk_##T##_avx2(&a0, b0, x, 0, s, dx, 0, 1);                                      \
+            artr__kblk_##T##_avx2(&a1, b1, x, 0, s, dx, 0, 1);                                      \
+            artr__kblk_##T##_avx2(&a2, b2, x, 0, s, dx, 0, 1);                                      \
+            artr__kblk_##T##_avx2(&a3, b3, x, 0, s, dx, 0, 1);                                      \
         }                                                                                           \
         out[0] = artr__hsum_avx2(a0);                                                               \
         out[1] = artr__hsum_avx2(a1);                                                               \
         out[2] = artr__hsum_avx2(a2);                                                               \
         out[3] = artr__hsum_avx2(a3);                                                               \
+    }                                                                                               \
+    static void artr__dotq4x2_##T##_avx2(const void *w, size_t stride, const int8_t *xq, size_t ldq, \
+                                         const float *xd, size_t ldd, int n, float *out)            \
+    {                                                                                               \
+        const uint8_t *b0 = (const uint8_t *)w, *b1 = b0 + stride, *b2 = b1 + stride, *b3 = b2 + stride; \
+        const float *sums = xd + n / ARTR__QKK;                                                     \
+        size_t ahead = ARTR__PREFETCH_ROWS * stride;                                                \
+        __m256 a0[2], a1[2], a2[2], a3[2];                                                          \
+        int i, o, t;                                                                                \
+        for (t = 0; t < 2; t++) a0[t] = a1[t] = a2[t] = a3[t] = _mm256_setzero_ps();                \
+        for (i = 0; i < n; i += ARTR__QKK, b0 += BYTES, b1 += BYTES, b2 += BYTES, b3 += BYTES) {     \
+            const int8_t *x = xq + i;                                                               \
+            const float *s = sums + i / 16, *dx = xd + i / ARTR__QKK;                               \
+            ARTR__DOTQ_K_PREFETCH(BYTES)                                                            \
+            artr__kblk_##T##_avx2(a0, b0, x, ldq, s, dx, ldd, 2);                                   \
+            artr__kblk_##T##_avx2(a1, b1, x, ldq, s, dx, ldd, 2);                                   \
+            artr__kblk_##T##_avx2(a2, b2, x, ldq, s, dx, ldd, 2);                                   \
+            artr__kblk_##T##_avx2(a3, b3, x, ldq, s, dx, ldd, 2);                                   \
+        }                                                                                           \
+        for (t = 0; t < 2; t++) {                                                                   \
+            out[4 * t + 0] = artr__hsum_avx2(a0[t]);                                                \
+            out[4 * t + 1] = artr__hsum_avx2(a1[t]);                                                \
+            out[4 * t + 2] = artr__hsum_avx2(a2[t]);                                                \
+            out[4 * t + 3] = artr__hsum_avx2(a3[t]);                                                \
+        }                                                                                           \
     }
 ARTR__DOTQ_K(q2_k, 84)
 ARTR__DOTQ_K(q3_k, 110)
@@ -3237,6 +3302,7 @@ ARTR__DOTQ_K(q5_k, 176)
 ARTR__DOTQ_K(q6_k, 210)
 ARTR__DOTQ_K(iq4_xs, 136)
 #undef ARTR__DOTQ_K
+#undef ARTR__DOTQ_K_PREFETCH
 
 /* Helpers of the 32-element block kernels (ARTR__R8_KERNELS below). */
 
@@ -4148,27 +4214,33 @@ typedef struct artr__kernel_row {
     {ARTR_TYPE_Q2_K, artr__dequant_q2_k_ref, artr__dot_q2_k_ref, \
      ARTR__ISA(artr__dot_q2_k_ref, artr__dot_q2_k_avx2, artr__dot_q2_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q2_k_ref, ARTR__ISA(artr__dotq_q2_k_ref, artr__dotq_q2_k_avx2, artr__dotq_q2_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), NULL, NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), \
+     ARTR__ISA(NULL, artr__dotq4x2_q2_k_avx2, NULL), NULL}, \
     {ARTR_TYPE_Q3_K, artr__dequant_q3_k_ref, artr__dot_q3_k_ref, \
      ARTR__ISA(artr__dot_q3_k_ref, artr__dot_q3_k_avx2, artr__dot_q3_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q3_k_ref, ARTR__ISA(artr__dotq_q3_k_ref, artr__dotq_q3_k_avx2, artr__dotq_q3_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q3_k_avx2, NULL), NULL, NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q3_k_avx2, NULL), \
+     ARTR__ISA(NULL, artr__dotq4x2_q3_k_avx2, NULL), NULL}, \
     {ARTR_TYPE_Q4_K, artr__dequant_q4_k_ref, artr__dot_q4_k_ref, \
      ARTR__ISA(artr__dot_q4_k_ref, artr__dot_q4_k_avx2, artr__dot_q4_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q4_k_ref, ARTR__ISA(artr__dotq_q4_k_ref, artr__dotq_q4_k_avx2, artr__dotq_q4_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q4_k_avx2, NULL), NULL, NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q4_k_avx2, NULL), \
+     ARTR__ISA(NULL, artr__dotq4x2_q4_k_avx2, NULL), NULL}, \
     {ARTR_TYPE_Q5_K, artr__dequant_q5_k_ref, artr__dot_q5_k_ref, \
      ARTR__ISA(artr__dot_q5_k_ref, artr__dot_q5_k_avx2, artr__dot_q5_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q5_k_ref, ARTR__ISA(artr__dotq_q5_k_ref, artr__dotq_q5_k_avx2, artr__dotq_q5_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q5_k_avx2, NULL), NULL, NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q5_k_avx2, NULL), \
+     ARTR__ISA(NULL, artr__dotq4x2_q5_k_avx2, NULL), NULL}, \
     {ARTR_TYPE_Q6_K, artr__dequant_q6_k_ref, artr__dot_q6_k_ref, \
      ARTR__ISA(artr__dot_q6_k_ref, artr__dot_q6_k_avx2, artr__dot_q6_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
      artr__dotq_q6_k_ref, ARTR__ISA(artr__dotq_q6_k_ref, artr__dotq_q6_k_avx2, artr__dotq_q6_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q6_k_avx2, NULL), NULL, NULL}, \
+     ARTR__ISA(NULL, artr__dotq4_q6_k_avx2, NULL), \
+     ARTR__ISA(NULL, artr__dotq4x2_q6_k_avx2, NULL), NULL}, \
     {ARTR_TYPE_IQ4_XS, artr__dequant_iq4_xs_ref, artr__dot_iq4_xs_ref, \
      ARTR__ISA(artr__dot_iq4_xs_ref, artr__dot_iq4_xs_avx2, artr__dot_iq4_xs_neon), NULL, NULL, \
      ARTR__ACT_Q8K, artr__dotq_iq4_xs_ref, ARTR__ISA(artr__dotq_iq4_xs_ref, artr__dotq_iq4_xs_avx2, artr__dotq_iq4_xs_neon), \
-     ARTR__ISA(NULL, artr__dotq4_iq4_xs_avx2, NULL), NULL, NULL},
+     ARTR__ISA(NULL, artr__dotq4_iq4_xs_avx2, NULL), \
+     ARTR__ISA(NULL, artr__dotq4x2_iq4_xs_avx2, NULL), NULL},
 #if ARTR__F16_AVX2 || ARTR__F16_NEON
 #define ARTR__ISA_F16(ref, avx2, neon) ARTR__ISA(ref, avx2, neon)
 #else
