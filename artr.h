@@ -61,6 +61,7 @@
      ARTR_NO_MMAP             always read files into memory (by default they are mapped
                               on POSIX and Windows; see Memory)
      ARTR_NO_SIMD             reference kernels only (see Kernels below)
+     ARTR_NO_DISPATCH         x86 without -mavx2: no run-time AVX2 (the references)
      ARTR_NO_QUANT_ACT        SIMD builds: block-type weights times float activations
                               (slower; no rounding of the activations to 8 bits)
      ARTR_ASSERT(x)           internal invariants (default assert); no file can fail one
@@ -100,10 +101,12 @@
    positions (rejected guesses), artr_ctx_copy forks a sequence. n_sink > 0 bounds the
    cache for endless generation (attention sinks + a window of recent positions).
 
-   Kernels. The weight-times-activation dot products have AVX2/FMA versions (built
-   when the compiler targets them: -mavx2 -mfma, -march=native; F16 also needs F16C)
-   and NEON versions (AArch64; 32-bit NEON without F16 conversion uses the reference
-   for F16), chosen at compile time; ARTR_NO_SIMD keeps the plain-C references. They
+   Kernels. The weight-times-activation dot products have AVX2/FMA versions (the only
+   ones with -mavx2 -mfma or -march=native; F16 also needs F16C; a gcc or clang build
+   for x86 without them compiles them by target attributes and each context uses them
+   when CPUID shows AVX2, FMA and F16C, see artr_ctx_params.kernels) and NEON versions
+   (AArch64; 32-bit NEON without F16 conversion uses the reference for F16);
+   ARTR_NO_SIMD keeps the plain-C references. They
    add in another order than the references, so logits differ from a scalar build by
    float rounding (tested: |fast - ref| <= 1e-5 * sum |w*x| per dot product), but within
    a build batch equals steps still holds exactly. For every block type the SIMD
@@ -111,7 +114,7 @@
    llama.cpp: blocks of 32, or of 256 with sums of 16 for the k-quants) and sum in
    integers: faster, but logits move by the activations' rounding (bounded per dot
    product by sum |w| * max|x| / 254 per block; 0.2-0.3 on the test models' logits).
-   ARTR_NO_QUANT_ACT keeps float activations. One table (artr__kernel_table, §3) says
+   ARTR_NO_QUANT_ACT keeps float activations. Tables of kernels (ARTR__KERNEL_ROWS, §3) say
    what each weight type has: its exact to-float, the reference and the build's dot
    kernels, and the multi-row and multi-token variants.
 
@@ -175,6 +178,12 @@
    vision towers and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.6.0 (2026-12-02) run-time x86 dispatch: a build without -mavx2 runs the AVX2
+                        kernels where the CPU has them (artr_ctx_params.kernels,
+                        artr_ctx_kernels; ARTR_NO_DISPATCH); eight-row kernels for the
+                        32-element block types (exact block integers, a row-interleaved
+                        tile per call for two or more tokens); AVX2 four-row-by-two-token
+                        kernels for the k-quants and IQ4_XS.
      0.5.0 (2026-12-02) architectures qwen3, gemma3 (sliding-window layers in a ring
                         cache), phi3 and Llama 3's rope_freqs, in the one forward pass;
                         artr_config.head_dim; tools/convert.py converts
@@ -213,7 +222,7 @@
 #include <stdint.h>
 
 #define ARTR_VERSION_MAJOR 0
-#define ARTR_VERSION_MINOR 5
+#define ARTR_VERSION_MINOR 6
 #define ARTR_VERSION_PATCH 0
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
