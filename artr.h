@@ -65,6 +65,8 @@
                               (slower; no rounding of the activations to 8 bits)
      ARTR_ASSERT(x)           internal invariants (default assert); no file can fail one
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
+     ARTR_CLOCK() / ARTR_NO_CLOCK  seconds (double) on a monotonic clock for the adaptive
+                              draft policy (default omp_get_wtime or clock_gettime) / none
      ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
                               ceilings for file fields (defaults below)
      ARTR_OMP_MIN_WORK        OpenMP builds: multiply-adds below which a matrix multiply
@@ -175,6 +177,11 @@
    vision towers and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.5.1 (2026-12-02) prompt lookup decoding (artr_step_lookup: n-gram guesses from the
+                        context, exact point-mass acceptance); artr_ctx_set_draft: draft_min,
+                        draft_max, p_min and an adaptive policy that picks the draft length
+                        from measured call times and acceptance or steps aside (ARTR_CLOCK);
+                        artr_stats.aside, probes, short_drafts, cut, t_decode, t_verify, last_k.
      0.5.0 (2026-12-02) architectures qwen3, gemma3 (sliding-window layers in a ring
                         cache), phi3 and Llama 3's rope_freqs, in the one forward pass;
                         artr_config.head_dim; tools/convert.py converts
@@ -214,7 +221,7 @@
 
 #define ARTR_VERSION_MAJOR 0
 #define ARTR_VERSION_MINOR 5
-#define ARTR_VERSION_PATCH 0
+#define ARTR_VERSION_PATCH 1
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
 #ifndef ARTRDEF
@@ -597,7 +604,8 @@ typedef struct artr_draft_params {
     int adaptive;      /* 1: each step picks the guess count (<= k) with the most expected
                           tokens per second, from c's measured call times (ARTR_CLOCK) and
                           the acceptance so far, or a plain step when none is expected to
-                          beat one (stepping aside; re-probing after probe_every of them) */
+                          beat one (stepping aside; re-probing after probe_every of them,
+                          a draft model only until 2 probes in a row failed to pay)      */
     int draft_min;     /* a draft shorter than this is not verified: a plain step (0: 1)  */
     int draft_max;     /* at most this many guesses (0: the step's k)                      */
     float p_min;       /* draft models: stop drafting at a position where the draft's
@@ -744,7 +752,7 @@ ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_c
      forward   artr_forward -> artr_forward_batch -> artr__forward_run           §6
      sample    artr_sample -> artr_probs (the distribution), artr__pick          §7
      decode    artr_step, artr_step_speculative, artr_step_jacobi,
-               artr_step_spec_jacobi                                             §8
+               artr_step_spec_jacobi, artr_step_lookup, artr_ctx_set_draft       §8
      tokenize  artr_tokenize -> artr__encode_text; back to text: artr_detok_push §9 */
 
 /* ---- §0 config, portability ------------------------------------------------------ */
@@ -7823,7 +7831,9 @@ ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int ma
    of 1/2; costs are moving averages of the calls the steps make, a size not yet timed
    extrapolated from the nearest one that was. Stepped aside, lookup still checks its
    guesses against the tokens plain steps produce (the same pass probability, for free);
-   a draft model is re-probed after probe_every plain steps. */
+   a source never tried is probed at once (a draft model is still caught up then); a
+   draft model is re-probed after probe_every plain steps, and given up after two probes
+   in a row that did not pay, as catching it up costs a prefill of every token since. */
 
 ARTRDEF artr_status artr_ctx_set_draft(artr_ctx *c, const artr_draft_params *p, artr_error *err)
 {
@@ -7887,7 +7897,7 @@ static float artr__gain(const artr_ctx *c, int b, int k, float dcost)
 
 /* The guesses to verify (<= k) from source b, or 0 for a plain step; *probe = 1 when it
    is a re-probe after stepping aside, *aside = 1 when the policy stepped aside. */
-static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int *probe, int *aside)
+static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int *probe, int *aside)
 {
     artr__policy *q = &c->pol;
     int kmin = q->p.draft_min > 1 ? q->p.draft_min : 1, i, best = 0, every;
@@ -7912,8 +7922,14 @@ static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int *probe, in
         q->fails = 0;
         return best;
     }
+    if (!(q->tries[b] > 0)) { /* never tried: measure now (a draft is still caught up) */
+        *probe = 1;
+        return best;
+    }
     every = (q->p.probe_every > 0 ? q->p.probe_every : 16) << (q->fails < 4 ? q->fails : 4);
-    if (++q->run >= every) {
+    /* a draft model is caught up on everything since the last probe: after 2 probes in a
+       row that did not pay it is not probed again (the catch-up would cost a prefill) */
+    if (++q->run >= every && !(draft && q->fails >= 2)) {
         q->run = 0;
         *probe = 1;
         return best;
@@ -8027,7 +8043,7 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     k = artr__window(target, s, k, max_out);
     if (k > draft->n_draft) k = draft->n_draft;
     dcost = artr__draft_cost(target, draft);
-    k = artr__policy_k(target, 0, k, dcost, &probe, &aside);
+    k = artr__policy_k(target, 0, k, dcost, 1, &probe, &aside);
     if (k < 1 || k < target->pol.p.draft_min) {
         if (aside) target->stats.aside++;
         else if (target->pol.p.draft_min > 1) target->stats.short_drafts++;
@@ -8280,7 +8296,7 @@ ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ng
     if (c->pol.p.draft_max > 0 && K > c->pol.p.draft_max) K = c->pol.p.draft_max;
     if (K > ARTR__PMAX - 2) K = ARTR__PMAX - 2;
     n = K > 0 ? artr__lookup(c, t, ngram_max, K, y, &b) : 0;
-    kk = n < 1 || n < c->pol.p.draft_min ? 0 : artr__policy_k(c, b, n, 0, &probe, &aside);
+    kk = n < 1 || n < c->pol.p.draft_min ? 0 : artr__policy_k(c, b, n, 0, 0, &probe, &aside);
     if (kk < 1) { /* a plain step: no match, too short, or the policy stepped aside */
         if (aside) {
             c->stats.aside++;
