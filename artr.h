@@ -6645,6 +6645,7 @@ typedef struct artr__policy {
     float hit[ARTR__NGRAM + 1], tries[ARTR__NGRAM + 1]; /* decayed acceptance counts: [0]
                                  draft model, [n] lookup after an n-token match          */
     int run;                  /* plain steps in a row since stepping aside */
+    int out;                  /* 1 while stepped aside: re-entering needs a 10% gain */
     int fails;                /* probes in a row that did not pay */
     int32_t shadow[ARTR__PMAX]; /* lookup, stepped aside: the guesses checked against the
                                    tokens plain steps produce (free acceptance samples) */
@@ -7828,7 +7829,7 @@ ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int ma
    tokens plus k draft tokens, in units of a one-token call: the policy takes the k with
    the most tokens per unit, a plain step when no k beats 1 by 3%. a is a decayed count
    of passes over trials, per source (draft model; lookup by match length), with a prior
-   of 1/2; costs are moving averages of the calls the steps make, a size not yet timed
+   of 1/4; costs are moving averages of the calls the steps make, a size not yet timed
    extrapolated from the nearest one that was. Stepped aside, lookup still checks its
    guesses against the tokens plain steps produce (the same pass probability, for free);
    a source never tried is probed at once (a draft model is still caught up then); a
@@ -7886,7 +7887,7 @@ static void artr__learn(artr_ctx *c, int b, int hits, int tries)
 /* Expected tokens per unit of cost with k guesses from source b. */
 static float artr__gain(const artr_ctx *c, int b, int k, float dcost)
 {
-    float a = (c->pol.hit[b] + 1) / (c->pol.tries[b] + 2), e = 1, ai = 1;
+    float a = (c->pol.hit[b] + 0.5f) / (c->pol.tries[b] + 2), e = 1, ai = 1;
     int i;
     for (i = 0; i < k; i++) {
         ai *= a;
@@ -7917,11 +7918,13 @@ static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int
             best = i;
         }
     }
-    if (g > 1.03f) {
+    if (g > (q->out ? 1.10f : 1.03f)) {
         q->run = 0;
         q->fails = 0;
+        q->out = 0;
         return best;
     }
+    q->out = 1;
     if (!(q->tries[b] > 0)) { /* never tried: measure now (a draft is still caught up) */
         *probe = 1;
         return best;
@@ -7938,16 +7941,21 @@ static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int
     return 0;
 }
 
-/* After a verification of k guesses that kept j: acceptance, and whether a probe paid. */
-static void artr__policy_done(artr_ctx *c, int b, int k, int j, float dcost, int probe)
+/* After a verification of k guesses that kept j: acceptance, and whether a probe paid
+   (by the wall clock of the whole step, t0 on, when there is one: a draft's catch-up
+   counts). */
+static void artr__policy_done(artr_ctx *c, int b, int k, int j, float dcost, int probe, double t0)
 {
+    double dt = artr__now() - t0;
     artr__learn(c, b, j, j + (j < k));
     c->pol.n_shadow = 0;
     c->stats.last_k = k;
     c->stats.t_verify = k + 1 < ARTR__PMAX ? c->pol.t[k + 1] : 0;
     if (probe) {
         c->stats.probes++;
-        if ((float)(j + 1) > 1.03f * (artr__cost(c, k + 1) + (float)k * dcost)) c->pol.fails = 0;
+        float cost = artr__cost(c, k + 1) + (float)k * dcost;
+        if (c->pol.p.verify_cost <= 0 && dt > 0 && c->pol.t[1] > 0) cost = (float)(dt / c->pol.t[1]);
+        if ((float)(j + 1) > 1.03f * cost) c->pol.fails = 0;
         else c->pol.fails++;
     }
 }
@@ -8020,6 +8028,7 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
 {
     int done, n_vocab, P, D, behind, i, j = 0, rejected = 0, probe = 0, aside = 0;
     float total = 0, dcost;
+    double t_start = artr__now();
     int32_t t, next = -1;
     artr_sampler sd;
     artr_status st;
@@ -8105,7 +8114,7 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     target->stats.tokens += j + 1;
     target->stats.drafted += k;
     target->stats.accepted += j;
-    artr__policy_done(target, 0, k, j, dcost, probe);
+    artr__policy_done(target, 0, k, j, dcost, probe, t_start);
     return ARTR_OK;
 }
 
@@ -8281,6 +8290,7 @@ ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ng
 {
     int done, K, i, j, n, b = 0, kk, probe = 0, aside = 0, rejected = 0, n_vocab;
     float total = 0;
+    double t_start = artr__now();
     int32_t t, next = -1, *y;
     artr_status st;
     if (k < 1 || ngram_max < 0)
@@ -8336,7 +8346,7 @@ ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ng
     c->stats.tokens += j + 1;
     c->stats.drafted += n;
     c->stats.accepted += j;
-    artr__policy_done(c, b, n, j, 0, probe);
+    artr__policy_done(c, b, n, j, 0, probe, t_start);
     return ARTR_OK;
 }
 

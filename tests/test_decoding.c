@@ -365,8 +365,8 @@ static void test_decoding_distribution_power(void)
     artr_model_free(dm);
 }
 
-/* Steps allocate nothing: every strategy, sampled, after the contexts exist (the
-   allocation hook counts). */
+/* Steps allocate nothing: every strategy (lookup and the adaptive policy too), sampled,
+   after the contexts exist (the allocation hook counts). */
 static void test_decoding_steps_allocate_nothing(void)
 {
     artr_model *m = NULL, *dm = NULL;
@@ -382,11 +382,18 @@ static void test_decoding_steps_allocate_nothing(void)
     memset(&s, 0, sizeof s);
     s.temperature = 1.0f;
     s.rng = 5;
-    for (how = TH_PLAIN; how <= TH_SJD; how++) {
+    for (how = TH_PLAIN; how <= TH_LOOKUP + 2; how++) { /* the last two: the adaptive policy */
         artr_ctx *c = th_prefilled(m, 64, prompt, 3, 0), *d = th_prefilled(dm, 64, prompt, 3, 0);
-        long a0 = th_allocs;
+        artr_draft_params dp;
+        long a0;
+        memset(&dp, 0, sizeof dp);
+        dp.adaptive = how > TH_LOOKUP;
+        dp.p_min = 0.3f;
+        CHECK(c && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK);
+        a0 = th_allocs;
         s.temperature = how == TH_JACOBI ? 0.0f : 1.0f; /* Jacobi iterations are greedy */
-        CHECK(c && d && th_generate((th_strategy)how, c, d, &s, 4, out, 40));
+        CHECK(c && d && th_generate(how == TH_LOOKUP + 1 ? TH_SPEC : how == TH_LOOKUP + 2 ? TH_LOOKUP : (th_strategy)how,
+                                    c, d, &s, 4, out, 40));
         CHECK(th_allocs == a0);
         artr_ctx_free(c);
         artr_ctx_free(d);

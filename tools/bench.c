@@ -331,6 +331,12 @@ static void bench_decode(const artr_model *m, const artr_model *dm, int self_spe
                100.0 * (double)r->st.aside / (double)(r->st.steps ? r->st.steps : 1), plain_s / r->seconds,
                op->temp > 0 ? "-" : same ? "yes" : "NO");
     }
+    for (i = 0; i < n_runs; i++)
+        if (runs[i].st.aside || runs[i].st.probes || runs[i].st.short_drafts || runs[i].st.cut)
+            printf("%-20s policy: %lld of %lld steps stepped aside, %lld re-probes, %lld plain for a short or no draft, %lld cut by p-min\n",
+                   runs[i].name[0] == ' ' ? runs[i - 1].name : runs[i].name, (long long)runs[i].st.aside,
+                   (long long)runs[i].st.steps, (long long)runs[i].st.probes, (long long)runs[i].st.short_drafts,
+                   (long long)runs[i].st.cut);
     for (i = 0; i < n_runs; i++) free(runs[i].tokens);
     free(prompt);
 }
