@@ -66,6 +66,8 @@
                               (slower; no rounding of the activations to 8 bits)
      ARTR_ASSERT(x)           internal invariants (default assert); no file can fail one
      ARTR_NO_FAILURE_STRINGS  error messages shrink to status names (saves flash)
+     ARTR_CLOCK() / ARTR_NO_CLOCK  seconds (double) on a monotonic clock for the adaptive
+                              draft policy (default omp_get_wtime or clock_gettime) / none
      ARTR_MAX_TENSORS, ARTR_MAX_KV, ARTR_MAX_NAME, ARTR_MAX_STRING, ARTR_MAX_LAYERS
                               ceilings for file fields (defaults below)
      ARTR_OMP_MIN_WORK        OpenMP builds: multiply-adds below which a matrix multiply
@@ -184,6 +186,11 @@
                         32-element block types (exact block integers, a row-interleaved
                         tile per call for two or more tokens); AVX2 four-row-by-two-token
                         kernels for the k-quants and IQ4_XS.
+                        Prompt lookup decoding (artr_step_lookup: n-gram guesses from the
+                        context, exact point-mass acceptance); artr_ctx_set_draft: draft_min,
+                        draft_max, p_min and an adaptive policy that picks the draft length
+                        from measured call times and acceptance or steps aside (ARTR_CLOCK);
+                        artr_stats.aside, probes, short_drafts, cut, t_decode, t_verify, last_k.
      0.5.0 (2026-12-02) architectures qwen3, gemma3 (sliding-window layers in a ring
                         cache), phi3 and Llama 3's rope_freqs, in the one forward pass;
                         artr_config.head_dim; tools/convert.py converts
@@ -467,6 +474,14 @@ typedef struct artr_stats {
     int64_t tokens;       /* tokens they returned                                       */
     int64_t drafted;      /* guesses verified (draft tokens, Jacobi window tokens)       */
     int64_t accepted;     /* guesses accepted                                           */
+    int64_t aside;        /* adaptive policy: steps made plain, no guess expected to pay  */
+    int64_t probes;       /* adaptive policy: verifications made to re-measure after that */
+    int64_t short_drafts; /* steps made plain: a draft shorter than draft_min (lookup: no
+                             earlier match of the last tokens)                             */
+    int64_t cut;          /* drafts p_min stopped before k                               */
+    float t_decode;       /* measured seconds of a one-token step call (moving average)  */
+    float t_verify;       /* ... of a verification call of the last step's size           */
+    int last_k;           /* guesses the last verification checked                        */
 } artr_stats;
 ARTRDEF void artr_ctx_stats(const artr_ctx *c, artr_stats *st);
 ARTRDEF const artr_model *artr_ctx_model(const artr_ctx *c);
@@ -579,6 +594,39 @@ ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, i
 ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int window,
                                           const int32_t *init, int n_init, int32_t *out,
                                           int max_out, int *n_out, artr_error *err);
+
+/* Prompt lookup (n-gram) decoding (Saxena 2023; llama.cpp's lookup): guesses come from
+   c's own history, no draft model. The last n tokens (n from ngram_max, 0 = 3, down to
+   1) are looked up at their most recent earlier occurrence and the k tokens that followed
+   it are verified in ONE forward as point-mass proposals: a guess g is kept with
+   probability p(g), else the next token is drawn from p with g removed (Leviathan et al.
+   2023 with q = the point mass). Greedy output equals plain greedy; sampling is exact. No
+   match: a plain step. Pays off when the output repeats its input (quoting, editing). */
+ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ngram_max,
+                                     int32_t *out, int max_out, int *n_out, artr_error *err);
+
+/* How many guesses artr_step_speculative and artr_step_lookup verify on context c (the
+   target): kept by c until set again; NULL or {0}: every step verifies its k. None of it
+   changes greedy output (every choice is exact); with sampling the distribution stays
+   exact but measured times make runs differ unless verify_cost is set. */
+typedef struct artr_draft_params {
+    int adaptive;      /* 1: each step picks the guess count (<= k) with the most expected
+                          tokens per second, from c's measured call times (ARTR_CLOCK) and
+                          the acceptance so far, or a plain step when none is expected to
+                          beat one (stepping aside; re-probing after probe_every of them,
+                          a draft model only until 2 probes in a row failed to pay)      */
+    int draft_min;     /* a draft shorter than this is not verified: a plain step (0: 1)  */
+    int draft_max;     /* at most this many guesses (0: the step's k)                      */
+    float p_min;       /* draft models: stop drafting at a position where the draft's
+                          softmax probability of its likeliest token is below p_min (0: off) */
+    float verify_cost; /* > 0: a call on n tokens costs 1 + verify_cost * (n - 1) one-token
+                          calls and a draft token draft_cost, instead of measured times:
+                          reproducible choices. 0: measure (0.25 without a clock)         */
+    float draft_cost;
+    int probe_every;   /* stepped aside: verify once after this many plain steps (0: 16;
+                          doubled after each probe that did not pay, up to 16 times)      */
+} artr_draft_params;
+ARTRDEF artr_status artr_ctx_set_draft(artr_ctx *c, const artr_draft_params *p, artr_error *err);
 
 /* ---- tokenizer ------------------------------------------------------------------ */
 
@@ -713,7 +761,7 @@ ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_c
      forward   artr_forward -> artr_forward_batch -> artr__forward_run           §6
      sample    artr_sample -> artr_probs (the distribution), artr__pick          §7
      decode    artr_step, artr_step_speculative, artr_step_jacobi,
-               artr_step_spec_jacobi                                             §8
+               artr_step_spec_jacobi, artr_step_lookup, artr_ctx_set_draft       §8
      tokenize  artr_tokenize -> artr__encode_text; back to text: artr_detok_push §9 */
 
 /* ---- §0 config, portability ------------------------------------------------------ */
@@ -817,6 +865,26 @@ ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_c
 
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+
+/* ARTR_CLOCK(): seconds on a monotonic clock, as a double; only the adaptive draft policy
+   (artr_draft_params) reads it. Defaults: omp_get_wtime under OpenMP, else POSIX
+   clock_gettime where <time.h> has CLOCK_MONOTONIC; ARTR_NO_CLOCK: none. */
+#if !defined(ARTR_CLOCK) && !defined(ARTR_NO_CLOCK)
+#if defined(_OPENMP)
+#define ARTR_CLOCK() omp_get_wtime()
+#elif defined(__unix__) || defined(__APPLE__)
+#include <time.h>
+#ifdef CLOCK_MONOTONIC
+static double artr__clock_posix(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return 0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+#define ARTR_CLOCK() artr__clock_posix()
+#endif
+#endif
 #endif
 
 /* x86 SIMD. ARTR__AVX2: the AVX2/FMA kernels are compiled. Either the compiler targets
@@ -6716,6 +6784,22 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
    allocate. A call validates all of its input before it changes anything: it commits
    all n positions or none. */
 
+/* The adaptive draft policy's state: call times by size, acceptance by source. */
+#define ARTR__PMAX 65   /* call sizes timed: 1..64 tokens */
+#define ARTR__NGRAM 16  /* lookup: longest n-gram (acceptance kept per match length) */
+typedef struct artr__policy {
+    artr_draft_params p;
+    float t[ARTR__PMAX];      /* moving average seconds of a step's call on n tokens, 0 unseen */
+    float hit[ARTR__NGRAM + 1], tries[ARTR__NGRAM + 1]; /* decayed acceptance counts: [0]
+                                 draft model, [n] lookup after an n-token match          */
+    int run;                  /* plain steps in a row since stepping aside */
+    int out;                  /* 1 while stepped aside: re-entering needs a 10% gain */
+    int fails;                /* probes in a row that did not pay */
+    int32_t shadow[ARTR__PMAX]; /* lookup, stepped aside: the guesses checked against the
+                                   tokens plain steps produce (free acceptance samples) */
+    int n_shadow, i_shadow, b_shadow;
+} artr__policy;
+
 struct artr_ctx {
     const artr_model *m;
     int n_ctx, n_batch, n_threads;
@@ -6773,6 +6857,7 @@ struct artr_ctx {
     int32_t *qkind;    /* (n_draft + 1) decoding: how guess[i] was proposed (ARTR__Q_*) */
     int32_t *feed;     /* (n_batch) decoding: the tokens of one verification call */
     int32_t *next_tok; /* (n_vocab) Jacobi: the token seen after each token, or -1 */
+    artr__policy pol;  /* draft length and stepping aside (artr_ctx_set_draft) */
     void *block;       /* our allocation, or NULL when placed */
 };
 
@@ -7129,6 +7214,7 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     memcpy(dst->qkind, src->qkind, (size_t)(src->n_draft + 1) * sizeof(int32_t));
     memcpy(dst->dists, src->dists, (size_t)src->n_guess * (size_t)cfg->n_vocab * sizeof(float));
     memcpy(dst->next_tok, src->next_tok, (size_t)cfg->n_vocab * sizeof(int32_t));
+    dst->pol = src->pol;
     artr__ok(err);
     return ARTR_OK;
 }
@@ -7774,6 +7860,25 @@ ARTRDEF artr_status artr_sample(artr_ctx *c, artr_sampler *s, int row, int32_t *
 
 enum { ARTR__Q_DIST = 0, ARTR__Q_POINT = 1, ARTR__Q_UNIFORM = 2 };
 
+/* Seconds on ARTR_CLOCK, or 0 without one. */
+static double artr__now(void)
+{
+#ifdef ARTR_CLOCK
+    return (double)(ARTR_CLOCK());
+#else
+    return 0;
+#endif
+}
+
+/* A step's call on n tokens took dt seconds: the moving average of that size. */
+static void artr__time(artr_ctx *c, int n, double dt)
+{
+    float *t;
+    if (n < 1 || n >= ARTR__PMAX || !(dt > 0)) return;
+    t = &c->pol.t[n];
+    *t = *t > 0 ? 0.75f * *t + 0.25f * (float)dt : (float)dt;
+}
+
 /* Room for n more positions in c (and in the guidance context). */
 static int artr__room(const artr_ctx *c)
 {
@@ -7788,6 +7893,7 @@ static artr_status artr__feed(artr_ctx *c, artr_sampler *s, const int32_t *ids, 
     artr_batch b;
     int layers = 0;
     artr_status st;
+    double t0 = artr__now();
     memset(&b, 0, sizeof b);
     b.tokens = ids;
     b.n = n;
@@ -7802,6 +7908,7 @@ static artr_status artr__feed(artr_ctx *c, artr_sampler *s, const int32_t *ids, 
     }
     artr__forward_run(c, &b, layers);
     c->stats.calls++;
+    artr__time(c, n, artr__now() - t0);
     return ARTR_OK;
 }
 
@@ -7841,13 +7948,11 @@ static artr_status artr__step_begin(artr_ctx *c, artr_sampler *s, int32_t *out, 
     return ARTR_OK;
 }
 
-ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int max_out, int *n_out,
-                              artr_error *err)
+/* One plain token after artr__step_begin: feed the pending token, sample the next. */
+static artr_status artr__step_one(artr_ctx *c, artr_sampler *s, int32_t *out, int *n_out, artr_error *err)
 {
-    int done;
     int32_t tok;
-    artr_status st = artr__step_begin(c, s, out, max_out, n_out, &done, err);
-    if (st != ARTR_OK || done) return st;
+    artr_status st;
     tok = c->pending;
     c->pending = -1;
     if ((st = artr__feed(c, s, &tok, 1, ARTR_LOGITS_LAST, err)) != ARTR_OK) {
@@ -7861,7 +7966,154 @@ ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int ma
     out[0] = c->pending;
     *n_out = 1;
     c->stats.tokens++;
+    c->stats.t_decode = c->pol.t[1];
     return ARTR_OK;
+}
+
+ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int max_out, int *n_out,
+                              artr_error *err)
+{
+    int done;
+    artr_status st = artr__step_begin(c, s, out, max_out, n_out, &done, err);
+    if (st != ARTR_OK || done) return st;
+    return artr__step_one(c, s, out, n_out, err);
+}
+
+/* ---- draft length and stepping aside (artr_draft_params) ----
+   Guess i of a step is taken to pass with probability a (given the ones before passed),
+   so k guesses yield E(k) = 1 + a + ... + a^k tokens, for the cost of a call on k + 1
+   tokens plus k draft tokens, in units of a one-token call: the policy takes the k with
+   the most tokens per unit, a plain step when no k beats 1 by 3%. a is a decayed count
+   of passes over trials, per source (draft model; lookup by match length), with a prior
+   of 1/4; costs are moving averages of the calls the steps make, a size not yet timed
+   extrapolated from the nearest one that was. Stepped aside, lookup still checks its
+   guesses against the tokens plain steps produce (the same pass probability, for free);
+   a source never tried is probed at once (a draft model is still caught up then); a
+   draft model is re-probed after probe_every plain steps, and given up after two probes
+   in a row that did not pay, as catching it up costs a prefill of every token since. */
+
+ARTRDEF artr_status artr_ctx_set_draft(artr_ctx *c, const artr_draft_params *p, artr_error *err)
+{
+    if (!c) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_set_draft: NULL context");
+    if (p && (p->adaptive < 0 || p->adaptive > 1 || p->draft_min < 0 || p->draft_max < 0 || p->probe_every < 0 ||
+              !(p->p_min >= 0 && p->p_min <= 1) || !(p->verify_cost >= 0 && p->verify_cost < 1e6f) ||
+              !(p->draft_cost >= 0 && p->draft_cost < 1e6f)))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_draft_params: adaptive 0 or 1, draft_min, draft_max, probe_every >= 0, p_min in [0, 1], costs >= 0");
+    if (p && p->draft_max > 0 && p->draft_min > p->draft_max)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_draft_params: draft_min %d above draft_max %d", p->draft_min, p->draft_max);
+    if (p) c->pol.p = *p;
+    else memset(&c->pol.p, 0, sizeof c->pol.p);
+    c->pol.run = 0;
+    c->pol.fails = 0;
+    c->pol.n_shadow = 0;
+    artr__ok(err);
+    return ARTR_OK;
+}
+
+/* A call on n tokens in one-token calls. */
+static float artr__cost(const artr_ctx *c, int n)
+{
+    const artr__policy *q = &c->pol;
+    int m;
+    if (q->p.verify_cost > 0) return 1 + q->p.verify_cost * (float)(n - 1);
+    if (!(q->t[1] > 0)) return 1 + 0.25f * (float)(n - 1);
+    if (n < ARTR__PMAX && q->t[n] > 0) return q->t[n] / q->t[1];
+    for (m = 1; m < ARTR__PMAX; m++) { /* the nearest timed size: its slope */
+        int lo = n - m, hi = n + m;
+        if (lo > 1 && lo < ARTR__PMAX && q->t[lo] > 0) return 1 + (q->t[lo] / q->t[1] - 1) * (float)(n - 1) / (float)(lo - 1);
+        if (hi < ARTR__PMAX && q->t[hi] > 0) return 1 + (q->t[hi] / q->t[1] - 1) * (float)(n - 1) / (float)(hi - 1);
+    }
+    return 1 + 0.25f * (float)(n - 1);
+}
+
+/* One draft token (of draft context d) in the target's one-token calls. */
+static float artr__draft_cost(const artr_ctx *c, const artr_ctx *d)
+{
+    if (c->pol.p.verify_cost > 0) return c->pol.p.draft_cost;
+    if (c->pol.t[1] > 0 && d->pol.t[1] > 0) return d->pol.t[1] / c->pol.t[1];
+    return 0.25f;
+}
+
+static void artr__learn(artr_ctx *c, int b, int hits, int tries)
+{
+    c->pol.hit[b] = 0.9f * c->pol.hit[b] + (float)hits;
+    c->pol.tries[b] = 0.9f * c->pol.tries[b] + (float)tries;
+}
+
+/* Expected tokens per unit of cost with k guesses from source b. */
+static float artr__gain(const artr_ctx *c, int b, int k, float dcost)
+{
+    float a = (c->pol.hit[b] + 0.5f) / (c->pol.tries[b] + 2), e = 1, ai = 1;
+    int i;
+    for (i = 0; i < k; i++) {
+        ai *= a;
+        e += ai;
+    }
+    return e / (artr__cost(c, k + 1) + (float)k * dcost);
+}
+
+/* The guesses to verify (<= k) from source b, or 0 for a plain step; *probe = 1 when it
+   is a re-probe after stepping aside, *aside = 1 when the policy stepped aside. */
+static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int *probe, int *aside)
+{
+    artr__policy *q = &c->pol;
+    int kmin = q->p.draft_min > 1 ? q->p.draft_min : 1, i, best = 0, every;
+    float g = 0;
+    *probe = 0;
+    *aside = 0;
+    if (q->p.draft_max > 0 && k > q->p.draft_max) k = q->p.draft_max;
+    if (k > ARTR__PMAX - 2) k = ARTR__PMAX - 2;
+    if (!q->p.adaptive || k < kmin) return k;
+#ifdef ARTR_CLOCK
+    if (q->p.verify_cost <= 0 && (!(q->t[1] > 0) || c->stats.steps % 64 == 0)) return 0; /* time a plain call */
+#endif
+    for (i = kmin; i <= k; i++) {
+        float gi = artr__gain(c, b, i, dcost);
+        if (gi > g) {
+            g = gi;
+            best = i;
+        }
+    }
+    if (g > (q->out ? 1.10f : 1.03f)) {
+        q->run = 0;
+        q->fails = 0;
+        q->out = 0;
+        return best;
+    }
+    q->out = 1;
+    if (!(q->tries[b] > 0)) { /* never tried: measure now (a draft is still caught up) */
+        *probe = 1;
+        return best;
+    }
+    every = (q->p.probe_every > 0 ? q->p.probe_every : 16) << (q->fails < 4 ? q->fails : 4);
+    /* a draft model is caught up on everything since the last probe: after 2 probes in a
+       row that did not pay it is not probed again (the catch-up would cost a prefill) */
+    if (++q->run >= every && !(draft && q->fails >= 2)) {
+        q->run = 0;
+        *probe = 1;
+        return best;
+    }
+    *aside = 1;
+    return 0;
+}
+
+/* After a verification of k guesses that kept j: acceptance, and whether a probe paid
+   (by the wall clock of the whole step, t0 on, when there is one: a draft's catch-up
+   counts). */
+static void artr__policy_done(artr_ctx *c, int b, int k, int j, float dcost, int probe, double t0)
+{
+    double dt = artr__now() - t0;
+    artr__learn(c, b, j, j + (j < k));
+    c->pol.n_shadow = 0;
+    c->stats.last_k = k;
+    c->stats.t_verify = k + 1 < ARTR__PMAX ? c->pol.t[k + 1] : 0;
+    if (probe) {
+        c->stats.probes++;
+        float cost = artr__cost(c, k + 1) + (float)k * dcost;
+        if (c->pol.p.verify_cost <= 0 && dt > 0 && c->pol.t[1] > 0) cost = (float)(dt / c->pol.t[1]);
+        if ((float)(j + 1) > 1.03f * cost) c->pol.fails = 0;
+        else c->pol.fails++;
+    }
 }
 
 /* How many guesses a window step may verify. */
@@ -7912,11 +8164,27 @@ static artr_status artr__next_token(artr_ctx *c, artr_sampler *s, int row, float
     return ARTR_OK;
 }
 
+/* The draft's softmax probability (temperature 1) of its likeliest token in its last row. */
+static float artr__confidence(const artr_ctx *d)
+{
+    const float *l = artr_logits(d, -1);
+    int i, n = d->m->cfg.n_vocab;
+    float mx = -INFINITY, sum = 0;
+    if (!l) return 0;
+    for (i = 0; i < n; i++)
+        if (l[i] > mx) mx = l[i];
+    if (!(mx > -INFINITY) || mx != mx) return 0;
+    for (i = 0; i < n; i++)
+        if (l[i] == l[i]) sum += expf(l[i] - mx);
+    return sum > 0 ? 1.0f / sum : 0;
+}
+
 ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, artr_sampler *s, int k,
                                           int32_t *out, int max_out, int *n_out, artr_error *err)
 {
-    int done, n_vocab, P, D, behind, i, j = 0, rejected = 0;
-    float total = 0;
+    int done, n_vocab, P, D, behind, i, j = 0, rejected = 0, probe = 0, aside = 0;
+    float total = 0, dcost;
+    double t_start = artr__now();
     int32_t t, next = -1;
     artr_sampler sd;
     artr_status st;
@@ -7933,25 +8201,50 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     t = target->pending;
     if (draft->n_past > P) artr_ctx_truncate(draft, P, NULL);
     D = draft->n_past;
-    behind = P - D + 1; /* what the draft has not seen: positions D..P-1, then t */
-    if (behind > draft->n_batch || P - D > target->n_ctx)
+    if (P - D > target->n_ctx)
         return ARTR__FAIL(err, ARTR_E_ARG, "the draft context is %d tokens behind the target; prefill both with the same prompt", P - D);
-    k = artr__window(target, s, k, max_out);
-    if (k > draft->n_draft) k = draft->n_draft;
-    if (k > artr__room(draft) - behind + 1) k = artr__room(draft) - behind + 1;
-    if (k < 1) return artr_step(target, s, out, max_out, n_out, err);
-    /* draft: catch up and propose k tokens, keeping each proposal distribution */
-    for (i = 0; i < behind - 1; i++) draft->feed[i] = target->hist[(D + i) % target->n_ctx];
-    draft->feed[behind - 1] = t;
     sd = *s;
     sd.guidance = NULL;
+    k = artr__window(target, s, k, max_out);
+    if (k > draft->n_draft) k = draft->n_draft;
+    dcost = artr__draft_cost(target, draft);
+    k = artr__policy_k(target, 0, k, dcost, 1, &probe, &aside);
+    if (k < 1 || k < target->pol.p.draft_min) {
+        if (aside) target->stats.aside++;
+        else if (target->pol.p.draft_min > 1) target->stats.short_drafts++;
+        return artr__step_one(target, s, out, n_out, err);
+    }
+    /* draft: catch up (in chunks after plain steps left it far behind) */
+    while (P - D + 1 > draft->n_batch) {
+        int n = draft->n_batch;
+        for (i = 0; i < n; i++) draft->feed[i] = target->hist[(D + i) % target->n_ctx];
+        if ((st = artr__feed(draft, &sd, draft->feed, n, ARTR_LOGITS_NONE, err)) != ARTR_OK) return st;
+        D += n;
+    }
+    behind = P - D + 1; /* what the draft has not seen: positions D..P-1, then t */
+    if (k > artr__room(draft) - behind + 1) k = artr__room(draft) - behind + 1;
+    if (k < 1) return artr__step_one(target, s, out, n_out, err);
+    /* draft: propose k tokens, keeping each proposal distribution; p_min may stop it */
+    for (i = 0; i < behind - 1; i++) draft->feed[i] = target->hist[(D + i) % target->n_ctx];
+    draft->feed[behind - 1] = t;
     for (i = 0; i < k; i++) {
         float *q = draft->dists + (size_t)i * (size_t)n_vocab;
-        if ((st = artr__feed(draft, &sd, i ? &target->feed[i] : draft->feed, i ? 1 : behind, ARTR_LOGITS_LAST, err)) != ARTR_OK ||
-            (st = artr_probs(draft, &sd, -1, q, err)) != ARTR_OK)
+        if ((st = artr__feed(draft, &sd, i ? &target->feed[i] : draft->feed, i ? 1 : behind, ARTR_LOGITS_LAST, err)) != ARTR_OK)
             return st;
+        /* the stop depends on the prefix only, never on the drawn token: exactness holds */
+        if (target->pol.p.p_min > 0 && artr__confidence(draft) < target->pol.p.p_min) {
+            target->stats.cut++;
+            break;
+        }
+        if ((st = artr_probs(draft, &sd, -1, q, err)) != ARTR_OK) return st;
         target->feed[i + 1] = artr__pick(s, q, n_vocab); /* draws advance the caller's rng */
     }
+    if (i < k && (i < 1 || i < target->pol.p.draft_min)) { /* too short to verify */
+        artr_ctx_truncate(draft, P + 1, NULL);
+        target->stats.short_drafts++;
+        return artr__step_one(target, s, out, n_out, err);
+    }
+    k = i;
     /* target: verify [t, x_0 .. x_{k-1}] in one call */
     target->feed[0] = t;
     target->pending = -1;
@@ -7977,6 +8270,7 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     target->stats.tokens += j + 1;
     target->stats.drafted += k;
     target->stats.accepted += j;
+    artr__policy_done(target, 0, k, j, dcost, probe, t_start);
     return ARTR_OK;
 }
 
@@ -8096,6 +8390,119 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
     c->stats.tokens += j + 1;
     c->stats.drafted += W;
     c->stats.accepted += j;
+    return ARTR_OK;
+}
+
+/* Id at position i of c's history with t pending at position P. */
+static int32_t artr__hist_at(const artr_ctx *c, int i, int P, int32_t t)
+{
+    return i == P ? t : c->hist[i % c->n_ctx];
+}
+
+/* Lookup guesses into y (<= k): what followed the most recent earlier occurrence of the
+   longest suffix (<= ngram tokens) of the history + t, running on into the guesses
+   themselves (so a repeating cycle is guessed whole). The match length goes to *b. */
+static int artr__lookup(const artr_ctx *c, int32_t t, int ngram, int k, int32_t *y, int *b)
+{
+    int P = c->n_past, lo = P - c->n_ctx + 1 > 0 ? P - c->n_ctx + 1 : 0, best = 0, at = -1, j, n, i;
+    for (j = P - 1; j >= lo && best < ngram; j--) {
+        for (n = 0; n < ngram && j - n >= lo; n++) {
+            int32_t x = artr__hist_at(c, j - n, P, t);
+            if (x < 0 || x != artr__hist_at(c, P - n, P, t)) break;
+        }
+        if (n > best) {
+            best = n;
+            at = j;
+        }
+    }
+    *b = best;
+    if (best == 0) return 0;
+    for (i = 0; i < k; i++) {
+        int src = at + 1 + i;
+        int32_t x = src <= P ? artr__hist_at(c, src, P, t) : y[src - P - 1];
+        if (x < 0) break;
+        y[i] = x;
+    }
+    return i;
+}
+
+/* Stepped aside: check the running shadow guess against the token a plain step made. */
+static void artr__shadow(artr_ctx *c, int32_t tok)
+{
+    artr__policy *q = &c->pol;
+    if (q->i_shadow >= q->n_shadow) return;
+    if (tok == q->shadow[q->i_shadow]) {
+        if (++q->i_shadow < q->n_shadow) return;
+        artr__learn(c, q->b_shadow, q->i_shadow, q->i_shadow);
+    } else {
+        artr__learn(c, q->b_shadow, q->i_shadow, q->i_shadow + 1);
+    }
+    q->n_shadow = 0;
+    q->i_shadow = 0;
+}
+
+ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ngram_max,
+                                     int32_t *out, int max_out, int *n_out, artr_error *err)
+{
+    int done, K, i, j, n, b = 0, kk, probe = 0, aside = 0, rejected = 0, n_vocab;
+    float total = 0;
+    double t_start = artr__now();
+    int32_t t, next = -1, *y;
+    artr_status st;
+    if (k < 1 || ngram_max < 0)
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_lookup: k %d (>= 1), ngram_max %d (>= 0)", k, ngram_max);
+    st = artr__step_begin(c, s, out, max_out, n_out, &done, err);
+    if (st != ARTR_OK || done) return st;
+    if (ngram_max == 0) ngram_max = 3;
+    if (ngram_max > ARTR__NGRAM) ngram_max = ARTR__NGRAM;
+    n_vocab = c->m->cfg.n_vocab;
+    t = c->pending;
+    y = c->feed + 1;
+    K = artr__window(c, s, k, max_out);
+    if (c->pol.p.draft_max > 0 && K > c->pol.p.draft_max) K = c->pol.p.draft_max;
+    if (K > ARTR__PMAX - 2) K = ARTR__PMAX - 2;
+    n = K > 0 ? artr__lookup(c, t, ngram_max, K, y, &b) : 0;
+    kk = n < 1 || n < c->pol.p.draft_min ? 0 : artr__policy_k(c, b, n, 0, 0, &probe, &aside);
+    if (kk < 1) { /* a plain step: no match, too short, or the policy stepped aside */
+        if (aside) {
+            c->stats.aside++;
+            if (c->pol.n_shadow == 0) {
+                memcpy(c->pol.shadow, y, (size_t)n * sizeof(int32_t));
+                c->pol.n_shadow = n;
+                c->pol.i_shadow = 0;
+                c->pol.b_shadow = b;
+            }
+        } else if (n < 1 || n < c->pol.p.draft_min) {
+            c->stats.short_drafts++;
+        }
+        if ((st = artr__step_one(c, s, out, n_out, err)) != ARTR_OK) return st;
+        artr__shadow(c, out[0]);
+        return ARTR_OK;
+    }
+    n = kk;
+    c->feed[0] = t;
+    c->pending = -1;
+    if ((st = artr__feed(c, s, c->feed, n + 1, ARTR_LOGITS_ALL, err)) != ARTR_OK) {
+        c->pending = t;
+        return st;
+    }
+    for (j = 0; j < n; j++) { /* a point-mass proposal: kept with probability p(y_j) */
+        if ((st = artr_probs(c, s, j, c->dist, err)) != ARTR_OK) return st;
+        if (!artr__accept(s, c->dist, NULL, ARTR__Q_POINT, y[j], n_vocab, &total)) {
+            rejected = 1;
+            break;
+        }
+    }
+    if ((st = artr__next_token(c, s, j, total, rejected, &next, err)) != ARTR_OK) return st;
+    for (i = 0; i < j; i++) out[i] = y[i];
+    out[j] = next;
+    *n_out = j + 1;
+    artr__keep(c, s, n + 1, j + 1);
+    c->pending = next;
+    c->stats.tokens += j + 1;
+    c->stats.drafted += n;
+    c->stats.accepted += j;
+    artr__policy_done(c, b, n, j, 0, probe, t_start);
     return ARTR_OK;
 }
 

@@ -2,6 +2,7 @@
 
    artr-text -m models/shakespeare.gguf -p "ROMEO:" -n 200
    artr-text -m model.gguf --draft draft.gguf --temp 0 -p "..."   speculative decoding
+   artr-text -m model.gguf --lookup -f document.txt               prompt lookup decoding
    artr-text -m model.gguf --perplexity text.txt                  perplexity of a file
    artr-text -m instruct.gguf -cnv -sys "Be brief."               chat with the model's template
    artr-text --help                                               every flag */
@@ -27,6 +28,8 @@ typedef struct options {
     const char *system_prompt, *chat_template;
     int conversation, n_predict_given;
     int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink, kv_type;
+    int lookup, lookup_ngram, draft_min, policy_fixed;
+    float draft_p_min;
     int interactive, ignore_eos, seed_given;
     uint64_t seed;
     artr_sampler s;
@@ -58,7 +61,18 @@ static void usage(FILE *f)
           "      --repeat-penalty R   repetition penalty (default 1.0 = off)\n"
           "      --repeat-last-n N    tokens the penalty looks back (default 64; -1 = all)\n"
           "      --draft FILE         speculative decoding with this draft model\n"
-          "      --draft-n K          tokens the draft proposes per step (default 4, at most 16)\n"
+          "      --draft-n K          tokens the draft proposes per step (default 4, --lookup 8; at most 16)\n"
+          "      --draft-max K        the same (llama.cpp's name)\n"
+          "      --draft-min K        verify no draft shorter than K: a plain step instead (default 0)\n"
+          "      --draft-p-min P      --draft/--self-spec: stop drafting where the draft's own top\n"
+          "                           probability is below P (default 0 = off)\n"
+          "      --draft-policy adaptive|fixed\n"
+          "                           adaptive (default): each step picks the draft length from the\n"
+          "                           measured cost of a verification vs a decode and the acceptance\n"
+          "                           so far, or decodes plainly when drafting would not pay;\n"
+          "                           fixed: always verify --draft-max guesses\n"
+          "      --lookup             prompt lookup decoding: guesses from earlier text (no draft model)\n"
+          "      --lookup-ngram N     longest n-gram --lookup matches (default 3, at most 16)\n"
           "      --self-spec L        self-speculative decoding: the first L layers draft\n"
           "      --jacobi W           Jacobi decoding with a window of W (needs --temp 0)\n"
           "      --spec-jacobi W      speculative Jacobi decoding with a window of W (W at most 16)\n"
@@ -81,7 +95,8 @@ static int known_value_option(const char *a)
 {
     static const char *const names[] = {"-m", "--model", "-z", "--vocab", "-p", "--prompt", "-f", "--file",
                                         "--draft", "--perplexity", "-n", "--n-predict", "-c", "--ctx-size",
-                                        "-t", "--threads", "--draft-n", "--self-spec", "--jacobi",
+                                        "-t", "--threads", "--draft-n", "--draft-max", "--draft-min", "--draft-p-min",
+                                        "--draft-policy", "--lookup-ngram", "--self-spec", "--jacobi",
                                         "--spec-jacobi", "--sink", "--kv-type", "--repeat-last-n", "--temp", "--top-k",
                                         "--top-p", "--min-p", "--repeat-penalty", "-s", "--seed", "-sys",
                                         "--system-prompt", "--chat-template"};
@@ -94,7 +109,8 @@ static int parse_args(int argc, char **argv, options *o)
     int i;
     memset(o, 0, sizeof *o);
     o->n_predict = 128;
-    o->draft_n = 4;
+    o->draft_n = 0; /* 4, or 8 for --lookup */
+    o->lookup_ngram = 3;
     o->s.temperature = 0.8f;
     o->s.top_k = 40;
     o->s.top_p = 0.95f;
@@ -109,6 +125,9 @@ static int parse_args(int argc, char **argv, options *o)
             return 1;
         } else if (is(a, "-i", "--interactive")) {
             o->interactive = 1;
+            takes = 0;
+        } else if (is(a, "--lookup", NULL)) {
+            o->lookup = 1;
             takes = 0;
         } else if (is(a, "--ignore-eos", NULL)) {
             o->ignore_eos = 1;
@@ -136,7 +155,14 @@ static int parse_args(int argc, char **argv, options *o)
         }
         else if (is(a, "-c", "--ctx-size")) ok = parse_int(v, 8, 1 << 20, &o->n_ctx);
         else if (is(a, "-t", "--threads")) ok = parse_int(v, 1, 512, &o->n_threads);
-        else if (is(a, "--draft-n", NULL)) ok = parse_int(v, 1, 64, &o->draft_n);
+        else if (is(a, "--draft-n", "--draft-max")) ok = parse_int(v, 1, 64, &o->draft_n);
+        else if (is(a, "--draft-min", NULL)) ok = parse_int(v, 0, 64, &o->draft_min);
+        else if (is(a, "--draft-p-min", NULL)) ok = parse_float(v, 0, 1, &o->draft_p_min);
+        else if (is(a, "--lookup-ngram", NULL)) ok = parse_int(v, 1, 16, &o->lookup_ngram);
+        else if (is(a, "--draft-policy", NULL)) {
+            ok = !strcmp(v, "adaptive") || !strcmp(v, "fixed");
+            o->policy_fixed = !strcmp(v, "fixed");
+        }
         else if (is(a, "--self-spec", NULL)) ok = parse_int(v, 1, 4096, &o->self_spec);
         else if (is(a, "--jacobi", NULL)) ok = parse_int(v, 1, 64, &o->jacobi);
         else if (is(a, "--spec-jacobi", NULL)) ok = parse_int(v, 1, 64, &o->spec_jacobi);
@@ -166,8 +192,13 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (!o->model) return fail("no model given (-m FILE; see --help)", NULL);
     if (o->prompt && o->prompt_file) return fail("give -p or -f, not both", NULL);
-    if ((o->draft != NULL) + (o->self_spec > 0) + (o->jacobi > 0) + (o->spec_jacobi > 0) > 1)
-        return fail("choose one of --draft, --self-spec, --jacobi, --spec-jacobi", NULL);
+    if ((o->draft != NULL) + (o->self_spec > 0) + (o->jacobi > 0) + (o->spec_jacobi > 0) + o->lookup > 1)
+        return fail("choose one of --draft, --self-spec, --jacobi, --spec-jacobi, --lookup", NULL);
+    if (!o->draft_n) o->draft_n = o->lookup ? 8 : 4;
+    if (o->draft_min > o->draft_n) {
+        fprintf(stderr, "artr-text: --draft-min %d is more than --draft-max %d\n", o->draft_min, o->draft_n);
+        return 2;
+    }
     if (o->jacobi && o->s.temperature > 0)
         return fail("--jacobi is greedy: add --temp 0 (or sample with --spec-jacobi)", NULL);
     {
@@ -439,7 +470,7 @@ static int make_contexts(session *s, const options *o)
         return 0;
     }
     {
-        int guesses = o->jacobi ? o->jacobi : o->spec_jacobi ? o->spec_jacobi : o->draft || o->self_spec ? o->draft_n : 0;
+        int guesses = o->jacobi ? o->jacobi : o->spec_jacobi ? o->spec_jacobi : o->draft || o->self_spec || o->lookup ? o->draft_n : 0;
         if (guesses > cp->n_batch - 1) {
             fprintf(stderr, "artr-text: %d guesses per step need a batch of %d; the context (-c %d) allows %d\n",
                     guesses, guesses + 1, s->n_ctx, cp->n_batch);
@@ -449,6 +480,17 @@ static int make_contexts(session *s, const options *o)
     if (artr_ctx_create(&s->c, s->m, cp, &err) != ARTR_OK) {
         fprintf(stderr, "artr-text: %s\n", err.msg);
         return 0;
+    }
+    {
+        artr_draft_params dp;
+        memset(&dp, 0, sizeof dp);
+        dp.adaptive = !o->policy_fixed;
+        dp.draft_min = o->draft_min;
+        dp.p_min = o->draft_p_min;
+        if (artr_ctx_set_draft(s->c, &dp, &err) != ARTR_OK) {
+            fprintf(stderr, "artr-text: %s\n", err.msg);
+            return 0;
+        }
     }
     if (!o->draft && !o->self_spec) return 1;
     if (o->draft) {
@@ -494,6 +536,7 @@ static artr_status step(session *s, options *o, int32_t *out, int room, int *n_o
 {
     artr_sampler *sp = &o->s;
     if (o->draft || o->self_spec) return artr_step_speculative(s->c, s->d, sp, o->draft_n, out, room, n_out, err);
+    if (o->lookup) return artr_step_lookup(s->c, sp, o->draft_n, o->lookup_ngram, out, room, n_out, err);
     if (o->jacobi) return artr_step_jacobi(s->c, sp, o->jacobi, out, room, n_out, err);
     if (o->spec_jacobi) return artr_step_spec_jacobi(s->c, sp, o->spec_jacobi, NULL, 0, out, room, n_out, err);
     return artr_step(s->c, sp, out, room, n_out, err);
@@ -781,10 +824,19 @@ static void report(const session *s, const options *o, int n_prompt, int n_gen, 
     fprintf(stderr, "\nprompt: %d tokens in %.3f s (%.1f tokens/s)\n", n_prompt, t1 - t0, n_prompt / (t1 - t0 + 1e-12));
     fprintf(stderr, "generated: %d tokens in %.3f s (%.1f tokens/s)%s\n", n_gen, t2 - t1, n_gen / (t2 - t1 + 1e-12),
             g_stop ? " (stopped by Ctrl-C)" : "");
-    if (o->draft || o->self_spec || o->jacobi || o->spec_jacobi)
+    if (o->draft || o->self_spec || o->jacobi || o->spec_jacobi || o->lookup)
         fprintf(stderr, "decoding: %lld target forward calls for %lld tokens (%.2f tokens/call), %lld of %lld guesses accepted (%.1f%%)\n",
                 (long long)st.calls, (long long)st.tokens, (double)st.tokens / (double)(st.calls ? st.calls : 1),
                 (long long)st.accepted, (long long)st.drafted, 100.0 * (double)st.accepted / (double)(st.drafted ? st.drafted : 1));
+    if (o->draft || o->self_spec || o->lookup) {
+        double steps = (double)(st.steps ? st.steps : 1);
+        fprintf(stderr, "policy: %s, draft-max %d: %lld of %lld steps stepped aside (%.1f%%), %lld re-probes, %lld plain for a short or no draft, %lld drafts cut by p-min",
+                o->policy_fixed ? "fixed" : "adaptive", o->draft_n, (long long)st.aside, (long long)st.steps,
+                100.0 * (double)st.aside / steps, (long long)st.probes, (long long)st.short_drafts, (long long)st.cut);
+        if (st.t_decode > 0 && st.t_verify > 0)
+            fprintf(stderr, "; measured: verifying %d tokens costs %.2f decodes", st.last_k + 1, st.t_verify / st.t_decode);
+        fputc('\n', stderr);
+    }
 }
 
 int main(int argc, char **argv)

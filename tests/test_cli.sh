@@ -36,7 +36,9 @@ else
     skip "draft" "greedy --draft = plain: $DRAFT not found"
     DRAFT_FLAGS=""
 fi
-for flags in ${DRAFT_FLAGS:+"$DRAFT_FLAGS"} "--self-spec 1 --draft-n 3" "--jacobi 6" "--spec-jacobi 6"; do
+for flags in ${DRAFT_FLAGS:+"$DRAFT_FLAGS"} ${DRAFT_FLAGS:+"$DRAFT_FLAGS --draft-policy fixed --draft-p-min 0.6 --draft-min 2"} \
+    "--self-spec 1 --draft-n 3" "--jacobi 6" "--spec-jacobi 6" "--lookup" "--lookup --draft-policy fixed --draft-max 12" \
+    "--lookup --lookup-ngram 1 --draft-min 3"; do
     rm -f $OUT/fast.txt $OUT/fast.err
     # shellcheck disable=SC2086
     $BIN -m "$MODEL" -p "$PROMPT" -n $N --temp 0 $flags > $OUT/fast.txt 2> $OUT/fast.err
@@ -97,6 +99,11 @@ expect_error "prompt longer than the context" 1 $BIN -m "$MODEL" -c 16 -p "$(pri
 expect_error "missing prompt file" 1 $BIN -m "$MODEL" -f $OUT/no-such-prompt.txt
 expect_error "self-spec as deep as the model" 1 $BIN -m "$MODEL" --self-spec 1000 -n 4
 expect_error "--draft-n above 16" 2 $BIN -m "$MODEL" --self-spec 1 --draft-n 17 -n 4
+expect_error "--lookup with --draft" 2 $BIN -m "$MODEL" --lookup --self-spec 1 -n 4
+expect_error "--draft-policy other" 2 $BIN -m "$MODEL" --lookup --draft-policy sometimes -n 4
+expect_error "--draft-min above --draft-max" 2 $BIN -m "$MODEL" --lookup --draft-min 9 --draft-max 4 -n 4
+expect_error "--draft-p-min above 1" 2 $BIN -m "$MODEL" --self-spec 1 --draft-p-min 1.5 -n 4
+expect_error "--draft-max above 16" 2 $BIN -m "$MODEL" --lookup --draft-max 17 -n 4
 expect_error "--jacobi above 16" 2 $BIN -m "$MODEL" --jacobi 17 --temp 0 -n 4
 expect_error "--spec-jacobi above 16" 2 $BIN -m "$MODEL" --spec-jacobi 64 -n 4
 expect_error "a window wider than the context's batch" 1 $BIN -m "$MODEL" -c 8 --jacobi 8 --temp 0 -p R -n 4

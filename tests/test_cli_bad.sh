@@ -83,6 +83,7 @@ fi
 T="-m $TEXT_MODEL -p ROMEO: -n 4"
 flags artr-text - "$T" -n -c -t --draft-n --self-spec --sink --repeat-last-n --temp --top-k --top-p --min-p --repeat-penalty -s
 flags artr-text - "$T --temp 0" --jacobi --spec-jacobi
+flags artr-text - "$T --lookup" --draft-max --draft-min --draft-p-min --lookup-ngram --draft-policy
 flags artr-text - "-m $TEXT_MODEL -p ROMEO:" --kv-type -p -f -m -z --draft --perplexity
 for f in $OUT/dir.gguf $OUT/empty $OUT/text.txt $OUT/no-such-file; do
     check artr-text - "artr-text -m $f" build/artr-text$SUFFIX -m $f -p hi -n 2

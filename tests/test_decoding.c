@@ -2,7 +2,7 @@
    identical to plain sampling (chi-square against the exact joint distribution); caches
    after rejections equal a fresh run's. */
 
-typedef enum { TH_PLAIN, TH_SPEC, TH_JACOBI, TH_SJD } th_strategy;
+typedef enum { TH_PLAIN, TH_SPEC, TH_JACOBI, TH_SJD, TH_LOOKUP } th_strategy;
 
 /* Generate n tokens after a prefilled prompt with one strategy. */
 static int th_generate(th_strategy how, artr_ctx *c, artr_ctx *draft, artr_sampler *s, int k, int32_t *out, int n)
@@ -16,6 +16,7 @@ static int th_generate(th_strategy how, artr_ctx *c, artr_ctx *draft, artr_sampl
         case TH_SPEC: st = artr_step_speculative(c, draft, s, k, buf, 64, &n_out, NULL); break;
         case TH_JACOBI: st = artr_step_jacobi(c, s, k, buf, 64, &n_out, NULL); break;
         case TH_SJD: st = artr_step_spec_jacobi(c, s, k, NULL, 0, buf, 64, &n_out, NULL); break;
+        case TH_LOOKUP: st = artr_step_lookup(c, s, k, 3, buf, 64, &n_out, NULL); break;
         default: st = artr_step(c, s, buf, 64, &n_out, NULL); break;
         }
         if (st != ARTR_OK || n_out < 1) return 0;
@@ -364,8 +365,8 @@ static void test_decoding_distribution_power(void)
     artr_model_free(dm);
 }
 
-/* Steps allocate nothing: every strategy, sampled, after the contexts exist (the
-   allocation hook counts). */
+/* Steps allocate nothing: every strategy (lookup and the adaptive policy too), sampled,
+   after the contexts exist (the allocation hook counts). */
 static void test_decoding_steps_allocate_nothing(void)
 {
     artr_model *m = NULL, *dm = NULL;
@@ -381,11 +382,18 @@ static void test_decoding_steps_allocate_nothing(void)
     memset(&s, 0, sizeof s);
     s.temperature = 1.0f;
     s.rng = 5;
-    for (how = TH_PLAIN; how <= TH_SJD; how++) {
+    for (how = TH_PLAIN; how <= TH_LOOKUP + 2; how++) { /* the last two: the adaptive policy */
         artr_ctx *c = th_prefilled(m, 64, prompt, 3, 0), *d = th_prefilled(dm, 64, prompt, 3, 0);
-        long a0 = th_allocs;
+        artr_draft_params dp;
+        long a0;
+        memset(&dp, 0, sizeof dp);
+        dp.adaptive = how > TH_LOOKUP;
+        dp.p_min = 0.3f;
+        CHECK(c && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK);
+        a0 = th_allocs;
         s.temperature = how == TH_JACOBI ? 0.0f : 1.0f; /* Jacobi iterations are greedy */
-        CHECK(c && d && th_generate((th_strategy)how, c, d, &s, 4, out, 40));
+        CHECK(c && d && th_generate(how == TH_LOOKUP + 1 ? TH_SPEC : how == TH_LOOKUP + 2 ? TH_LOOKUP : (th_strategy)how,
+                                    c, d, &s, 4, out, 40));
         CHECK(th_allocs == a0);
         artr_ctx_free(c);
         artr_ctx_free(d);
@@ -510,4 +518,231 @@ static void test_decoding_guidance_bounded_errors(void)
         artr_ctx_free(c);
     }
     artr_model_free(m);
+}
+
+/* A context holding prompt (fed in chunks of the batch). */
+static artr_ctx *th_prefilled_long(const artr_model *m, int n_ctx, const int32_t *prompt, int n)
+{
+    artr_ctx *c = th_prefilled(m, n_ctx, prompt, n < 64 ? n : 64, 0);
+    int i;
+    for (i = 64; c && i < n; i += 64)
+        if (artr_forward(c, prompt + i, n - i < 64 ? n - i : 64, NULL) != ARTR_OK) {
+            artr_ctx_free(c);
+            return NULL;
+        }
+    return c;
+}
+
+/* Lookup with the policy `pol` (NULL: fixed k) equals plain greedy on a fixture (want:
+   plain greedy's n_gen tokens, computed when *have is 0); the stats go to *st. */
+static int th_lookup_same(const artr_model *m, const int32_t *prompt, int n_prompt, int n_gen, int n_ctx,
+                          const artr_draft_params *pol, int k, artr_stats *st, int32_t *want, int *have)
+{
+    int32_t got[256];
+    artr_sampler s;
+    artr_ctx *c;
+    int ok = 1;
+    memset(&s, 0, sizeof s);
+    memset(st, 0, sizeof *st);
+    if (!*have) {
+        c = th_prefilled_long(m, n_ctx, prompt, n_prompt);
+        ok = c && th_generate(TH_PLAIN, c, NULL, &s, 0, want, n_gen);
+        artr_ctx_free(c);
+        *have = ok;
+    }
+    c = th_prefilled_long(m, n_ctx, prompt, n_prompt);
+    memset(got, 0xff, sizeof got);
+    ok = ok && c && artr_ctx_set_draft(c, pol, NULL) == ARTR_OK && th_generate(TH_LOOKUP, c, NULL, &s, k, got, n_gen);
+    if (c) artr_ctx_stats(c, st);
+    artr_ctx_free(c);
+    return ok && !memcmp(want, got, (size_t)n_gen * sizeof(int32_t));
+}
+
+/* Prompt lookup: greedy output equals plain greedy on several models, fixed k and the
+   adaptive policy (measured and with fixed costs); a prompt that repeats itself gets
+   guesses accepted, a random one rejected. */
+static void test_decoding_lookup_greedy(void)
+{
+    static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "tiny8.gguf",
+                                        "hf_llama_q4_0.gguf", "hf_gemma3.gguf", "models/shakespeare.gguf"};
+    static const int ks[] = {1, 3, 8};
+    size_t f, i;
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        artr_model *m = NULL;
+        int32_t prompt[8] = {1, 7, 13, 2, 40, 5, 9, 30};
+        int n_vocab, pol, have = 0;
+        int32_t want[256];
+        artr_stats st;
+        if (artr_model_load_file(&m, strchr(files[f], '/') ? files[f] : th_path(files[f]), NULL, NULL) != ARTR_OK) {
+            CHECK(0);
+            continue;
+        }
+        n_vocab = artr_model_config(m)->n_vocab;
+        for (i = 0; i < 8; i++) prompt[i] %= n_vocab;
+        for (i = 0; i < sizeof ks / sizeof ks[0]; i++)
+            for (pol = 0; pol < 3; pol++) {
+                artr_draft_params dp;
+                int ok;
+                memset(&dp, 0, sizeof dp);
+                dp.adaptive = pol > 0;
+                dp.verify_cost = pol == 2 ? 0.1f : 0;
+                dp.draft_min = pol == 2 ? 2 : 0;
+                ok = th_lookup_same(m, prompt, 8, 100, 128, &dp, ks[i], &st, want, &have);
+                if (!ok) printf("  %s: lookup k %d policy %d differs from plain greedy\n", files[f], ks[i], pol);
+                CHECK(ok);
+                CHECK(st.tokens == 100 || st.tokens > 100);
+                if (pol == 0 && ks[i] == 8)
+                    printf("  %-24s lookup k 8: %lld target calls, accepted %lld/%lld guesses\n", files[f],
+                           (long long)st.calls, (long long)st.accepted, (long long)st.drafted);
+            }
+        artr_model_free(m);
+    }
+    { /* input-grounded: a passage the model is asked to go on with, repeated */
+        static const char text[] = "ROMEO:\nBut soft, what light through yonder window breaks?\n"
+                                   "It is the east, and Juliet is the sun.\n\n"
+                                   "ROMEO:\nBut soft, what light through yonder window breaks?\n"
+                                   "It is the east, and Juliet is the sun.\n\n"
+                                   "ROMEO:\nBut soft, what light";
+        artr_model *m = NULL;
+        int32_t ids[256], want[256];
+        int n = 0, have = 0;
+        artr_stats st;
+        artr_draft_params dp;
+        memset(&dp, 0, sizeof dp);
+        if (artr_model_load_file(&m, "models/shakespeare.gguf", NULL, NULL) != ARTR_OK ||
+            artr_tokenize(m, text, strlen(text), 0, ids, 256, &n, NULL) != ARTR_OK) {
+            CHECK(0);
+            artr_model_free(m);
+            return;
+        }
+        CHECK(th_lookup_same(m, ids, n, 60, 512, &dp, 8, &st, want, &have));
+        printf("  shakespeare, repeated passage, lookup k 8: %lld calls for %lld tokens, accepted %lld/%lld\n",
+               (long long)st.calls, (long long)st.tokens, (long long)st.accepted, (long long)st.drafted);
+        CHECK(st.accepted > 0);
+        CHECK(st.calls < st.tokens);
+        dp.adaptive = 1;
+        dp.verify_cost = 0.15f;
+        CHECK(th_lookup_same(m, ids, n, 60, 512, &dp, 8, &st, want, &have));
+        CHECK(st.accepted > 0);
+        artr_model_free(m);
+    }
+    { /* random prompt on a model with a large vocabulary: guesses rejected */
+        artr_model *m = NULL;
+        int32_t prompt[8] = {1, 7, 13, 2, 40, 5, 9, 30}, want[256];
+        int have = 0;
+        artr_stats st;
+        if (artr_model_load_file(&m, th_path("hf_llama.gguf"), NULL, NULL) != ARTR_OK) {
+            CHECK(0);
+            return;
+        }
+        CHECK(th_lookup_same(m, prompt, 8, 40, 128, NULL, 4, &st, want, &have));
+        CHECK(st.drafted > st.accepted);
+        artr_model_free(m);
+    }
+}
+
+/* Sampling with lookup: the first 3 tokens follow plain sampling's joint distribution
+   (point-mass proposals: kept with p(g), else drawn from p without g). */
+static void test_decoding_distribution_lookup(void)
+{
+    artr_model *m = NULL;
+    int32_t prompt[5] = {1, 4, 6, 1, 4};
+    static double joint[512];
+    artr_sampler s;
+    double p;
+    int setting;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        return;
+    }
+    for (setting = 0; setting < 2; setting++) {
+        memset(&s, 0, sizeof s);
+        s.temperature = setting ? 0.8f : 1.0f;
+        s.top_k = setting ? 5 : 0;
+        s.rng = 99 + (uint64_t)setting;
+        th_exact_joint(m, &s, prompt, 5, joint);
+        p = th_joint_p(TH_LOOKUP, m, NULL, &s, 3, 100000, joint, prompt, 5);
+        printf("  setting %d: prompt lookup, k 3         p = %.3f\n", setting, p);
+        CHECK(p > 1e-3);
+    }
+    artr_model_free(m);
+}
+
+/* The draft policy never changes greedy output: speculative decoding with the adaptive
+   policy (measured, fixed costs that step aside, p_min, draft_min, draft_max) equals plain
+   greedy; bad parameters are refused. */
+static void test_decoding_policy_greedy(void)
+{
+    artr_model *m = NULL, *dm = NULL;
+    int32_t prompt[8] = {1, 7, 13, 2, 40, 5, 9, 30}, want[200], got[200];
+    artr_sampler s;
+    artr_draft_params dp;
+    artr_stats st;
+    int pol;
+    if (artr_model_load_file(&m, th_path("hf_llama.gguf"), NULL, NULL) != ARTR_OK ||
+        artr_model_load_file(&dm, th_path("hf_llama_q4_0.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        artr_model_free(m);
+        return;
+    }
+    memset(&s, 0, sizeof s);
+    {
+        artr_ctx *c = th_prefilled(m, 256, prompt, 8, 0);
+        CHECK(c && th_generate(TH_PLAIN, c, NULL, &s, 0, want, 200));
+        artr_ctx_free(c);
+    }
+    for (pol = 0; pol < 6; pol++) {
+        artr_ctx *c = th_prefilled(m, 256, prompt, 8, 0), *d = th_prefilled(pol == 5 ? m : dm, 256, prompt, 8, pol == 5 ? 1 : 0);
+        int ok;
+        memset(&dp, 0, sizeof dp);
+        dp.adaptive = pol != 3;
+        if (pol == 1) dp.verify_cost = 0.05f;            /* verification pays: drafts */
+        if (pol == 2) dp.verify_cost = 2.0f;             /* never pays: steps aside, probes */
+        if (pol == 3) { dp.p_min = 0.9f; dp.draft_min = 2; dp.draft_max = 5; }
+        if (pol == 4) { dp.p_min = 0.5f; dp.probe_every = 3; }
+        memset(got, 0xff, sizeof got);
+        ok = c && d && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK && th_generate(TH_SPEC, c, d, &s, 8, got, 200);
+        CHECK(ok);
+        if (ok && memcmp(want, got, sizeof want)) {
+            printf("  policy %d: speculative differs from plain greedy\n", pol);
+            CHECK(0);
+        }
+        if (c) {
+            artr_ctx_stats(c, &st);
+            printf("  policy %d: %lld steps, %lld calls, accepted %lld/%lld, aside %lld, probes %lld, short %lld, cut %lld\n", pol,
+                   (long long)st.steps, (long long)st.calls, (long long)st.accepted, (long long)st.drafted,
+                   (long long)st.aside, (long long)st.probes, (long long)st.short_drafts, (long long)st.cut);
+            if (pol == 1) CHECK(st.drafted > 0);
+            if (pol == 2) CHECK(st.aside > 0 && st.probes > 0);
+            if (pol == 3) CHECK(st.cut > 0 || st.short_drafts > 0);
+        }
+        artr_ctx_free(c);
+        artr_ctx_free(d);
+    }
+    {
+        artr_ctx *c = th_prefilled(m, 64, prompt, 8, 0);
+        artr_status e;
+        memset(&dp, 0, sizeof dp);
+        dp.p_min = 1.5f;
+        CHECK(artr_ctx_set_draft(c, &dp, NULL) == ARTR_E_ARG);
+        dp.p_min = 0;
+        dp.draft_min = 5;
+        dp.draft_max = 3;
+        CHECK(artr_ctx_set_draft(c, &dp, NULL) == ARTR_E_ARG);
+        dp.draft_min = -1;
+        CHECK(artr_ctx_set_draft(c, &dp, NULL) == ARTR_E_ARG);
+        CHECK(artr_ctx_set_draft(NULL, NULL, NULL) == ARTR_E_ARG);
+        CHECK(artr_ctx_set_draft(c, NULL, NULL) == ARTR_OK);
+        {
+            int32_t out[4];
+            int n_out;
+            e = artr_step_lookup(c, &s, 0, 3, out, 4, &n_out, NULL);
+            CHECK(e == ARTR_E_ARG);
+            e = artr_step_lookup(c, &s, 4, -1, out, 4, &n_out, NULL);
+            CHECK(e == ARTR_E_ARG);
+        }
+        artr_ctx_free(c);
+    }
+    artr_model_free(m);
+    artr_model_free(dm);
 }

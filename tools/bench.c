@@ -4,9 +4,10 @@
    artr-bench -m MODEL [-t threads] [-c n_ctx]
        prefill (pp128, pp512) and decode (tg128) tokens/s, the cost of verifying 8 tokens
        relative to decoding 1, a memory-bandwidth probe and the decode bound it implies
-   artr-bench -m MODEL --decode [--draft DRAFT] [--self-spec L] [-p TEXT] [-n N] [--temp T]
-       plain decoding vs every strategy that applies: tokens/s, forward calls per token,
-       acceptance, and the wall-clock ratio to plain */
+   artr-bench -m MODEL --decode [--draft DRAFT] [--self-spec L] [-p TEXT | -f FILE] [-n N] [--temp T]
+       plain decoding vs every strategy that applies, each draft strategy fixed and with
+       the adaptive policy: tokens/s, tokens per target call, acceptance, the share of
+       steps the policy stepped aside, and the wall-clock ratio to plain */
 #define ARTR_IMPLEMENTATION
 #include "../artr.h"
 
@@ -201,8 +202,10 @@ typedef struct run {
     int n;
 } run;
 
-/* Generate n tokens with one strategy (0 plain, 1 speculative, 2 Jacobi, 3 SJD). */
-static void generate(run *r, int how, artr_ctx *c, artr_ctx *d, artr_sampler s, int k, int n)
+enum { HOW_PLAIN, HOW_SPEC, HOW_JACOBI, HOW_SJD, HOW_LOOKUP };
+
+/* Generate n tokens with one strategy. */
+static void generate(run *r, int how, artr_ctx *c, artr_ctx *d, artr_sampler s, int k, int ngram, int n)
 {
     double t0 = now_s();
     int got = 0;
@@ -212,9 +215,10 @@ static void generate(run *r, int how, artr_ctx *c, artr_ctx *d, artr_sampler s, 
         artr_status st;
         artr_error err;
         int room = n - got < 64 ? n - got : 64;
-        if (how == 1) st = artr_step_speculative(c, d, &s, k, r->tokens + got, room, &n_out, &err);
-        else if (how == 2) st = artr_step_jacobi(c, &s, k, r->tokens + got, room, &n_out, &err);
-        else if (how == 3) st = artr_step_spec_jacobi(c, &s, k, NULL, 0, r->tokens + got, room, &n_out, &err);
+        if (how == HOW_SPEC) st = artr_step_speculative(c, d, &s, k, r->tokens + got, room, &n_out, &err);
+        else if (how == HOW_JACOBI) st = artr_step_jacobi(c, &s, k, r->tokens + got, room, &n_out, &err);
+        else if (how == HOW_SJD) st = artr_step_spec_jacobi(c, &s, k, NULL, 0, r->tokens + got, room, &n_out, &err);
+        else if (how == HOW_LOOKUP) st = artr_step_lookup(c, &s, k, ngram, r->tokens + got, room, &n_out, &err);
         else st = artr_step(c, &s, r->tokens + got, room, &n_out, &err);
         if (st != ARTR_OK) {
             fprintf(stderr, "artr-bench: %s: %s\n", r->name, err.msg);
@@ -227,62 +231,176 @@ static void generate(run *r, int how, artr_ctx *c, artr_ctx *d, artr_sampler s, 
     artr_ctx_stats(c, &r->st);
 }
 
-static void bench_decode(const artr_model *m, const artr_model *dm, int self_spec, const char *prompt_text, int n,
-                         float temp, int k, int window, int n_threads)
+/* Feed a prompt in chunks of the batch (64). */
+static void prefill(artr_ctx *c, const int32_t *ids, int n)
 {
+    int i;
+    for (i = 0; i < n; i += 64)
+        if (artr_forward(c, ids + i, n - i < 64 ? n - i : 64, NULL) != ARTR_OK) {
+            fprintf(stderr, "artr-bench: cannot prefill the prompt\n");
+            exit(1);
+        }
+}
+
+typedef struct decode_opts {
+    int n, k, window, lookup_k, ngram, draft_min, n_threads, only, reps;
+    float temp, p_min;
+} decode_opts;
+
+/* Plain decoding against every strategy that applies, each draft strategy with a fixed
+   draft length and with the adaptive policy; op->reps rounds, the strategies interleaved
+   in each, and each keeps its fastest round (a shared machine's noise only slows). */
+static void bench_decode(const artr_model *m, const artr_model *dm, int self_spec, const char *prompt_text,
+                         const decode_opts *op)
+{
+    enum { MAX_RUNS = 12 };
     const artr_config *cfg = artr_model_config(m);
-    int32_t prompt[512];
-    int n_prompt = 0, n_ctx = cfg->n_ctx_train < 2048 ? cfg->n_ctx_train : 2048, i, n_runs = 0;
-    run runs[6];
+    static const char *const names[MAX_RUNS] = {
+        "plain", "speculative (draft)", "  + adaptive", "self-speculative", "  + adaptive", "Jacobi",
+        "speculative Jacobi", "lookup", "  + adaptive", NULL, NULL, NULL};
+    int32_t *prompt;
+    int n_prompt = 0, n_ctx = cfg->n_ctx_train < 2048 ? cfg->n_ctx_train : 2048, i, n_runs = 0, n = op->n, r;
+    size_t len = strlen(prompt_text);
+    run runs[MAX_RUNS];
+    double plain_s;
     artr_sampler s;
     memset(&s, 0, sizeof s);
-    s.temperature = temp;
+    s.temperature = op->temp;
     s.rng = 1234;
-    if (artr_tokenize(m, prompt_text, strlen(prompt_text), ARTR_TOKENIZE_BOS, prompt, 512, &n_prompt, NULL) != ARTR_OK ||
-        n_prompt < 1) {
-        fprintf(stderr, "artr-bench: cannot tokenize the prompt with this model\n");
+    prompt = (int32_t *)malloc((4 * len + 8) * sizeof(int32_t));
+    if (prompt && artr_tokenize(m, prompt_text, len, ARTR_TOKENIZE_BOS, prompt, (int)(4 * len + 8), &n_prompt, NULL) != ARTR_OK) {
+        printf("(the model has no vocabulary for the prompt: 8 fixed token ids instead)\n");
+        for (n_prompt = 0; n_prompt < 8; n_prompt++) prompt[n_prompt] = (int32_t)((1 + 7 * n_prompt) % cfg->n_vocab);
+    }
+    if (!prompt || n_prompt < 1 || n_prompt + 128 > n_ctx) {
+        fprintf(stderr, "artr-bench: cannot tokenize the prompt with this model, or it leaves no room in %d positions\n", n_ctx);
         exit(1);
     }
     if (n_prompt + n + 64 > n_ctx) n = n_ctx - n_prompt - 64;
     memset(runs, 0, sizeof runs);
-    for (i = 0; i < 6; i++) {
+    for (r = 0; r < op->reps; r++)
+    for (i = 0, n_runs = 0; i < 9; i++) {
         artr_ctx *c, *d = NULL;
-        int how = i == 0 ? 0 : i <= 2 ? 1 : i == 3 ? 2 : i == 4 ? 3 : -1;
-        if (i == 1 && !dm) continue;
-        if (i == 2 && !self_spec) continue;
-        if (i == 3 && temp > 0) continue; /* Jacobi is greedy */
-        if (how < 0) continue;
-        runs[n_runs].name = i == 0 ? "plain" : i == 1 ? "speculative (draft)" : i == 2 ? "self-speculative" : i == 3 ? "Jacobi" : "speculative Jacobi";
-        c = make_ctx(m, n_ctx, 64, n_threads, 0);
-        artr_forward(c, prompt, n_prompt, NULL);
-        if (i == 1 || i == 2) {
-            d = make_ctx(i == 1 ? dm : m, n_ctx, 64, n_threads, i == 2 ? self_spec : 0);
-            artr_forward(d, prompt, n_prompt, NULL);
+        artr_draft_params dp;
+        run one;
+        int how = i == 0 ? HOW_PLAIN : i <= 4 ? HOW_SPEC : i == 5 ? HOW_JACOBI : i == 6 ? HOW_SJD : HOW_LOOKUP;
+        int adaptive = i == 2 || i == 4 || i == 8;
+        if ((i == 1 || i == 2) && !dm) continue;
+        if ((i == 3 || i == 4) && !self_spec) continue;
+        if (i == 5 && op->temp > 0) continue; /* Jacobi is greedy */
+        if (op->only && i != 0 && !(op->only & (1 << how))) continue;
+        memset(&one, 0, sizeof one);
+        one.name = names[i];
+        c = make_ctx(m, n_ctx, 64, op->n_threads, 0);
+        prefill(c, prompt, n_prompt);
+        memset(&dp, 0, sizeof dp);
+        dp.adaptive = adaptive;
+        dp.draft_min = op->draft_min;
+        dp.p_min = op->p_min;
+        artr_ctx_set_draft(c, &dp, NULL);
+        if (how == HOW_SPEC) {
+            d = make_ctx(i <= 2 ? dm : m, n_ctx, 64, op->n_threads, i <= 2 ? 0 : self_spec);
+            prefill(d, prompt, n_prompt);
         }
-        generate(&runs[n_runs], how, c, d, s, i <= 2 ? k : window, n);
+        generate(&one, how, c, d, s, how == HOW_SPEC ? op->k : how == HOW_LOOKUP ? op->lookup_k : op->window,
+                 op->ngram, n);
         artr_ctx_free(c);
         artr_ctx_free(d);
+        if (r == 0 || one.seconds < runs[n_runs].seconds) {
+            free(runs[n_runs].tokens);
+            runs[n_runs] = one;
+        } else {
+            free(one.tokens);
+        }
         n_runs++;
     }
-    printf("%d tokens after a %d-token prompt, temperature %g, k %d, window %d\n", n, n_prompt, temp, k, window);
-    printf("%-20s %10s %12s %14s %12s %10s\n", "strategy", "tokens/s", "calls/token", "accepted", "vs plain", "same text");
+    plain_s = runs[0].seconds;
+    printf("%d tokens after a %d-token prompt, temperature %g, best of %d rounds, k %d, window %d, lookup k %d n-gram %d%s%s\n",
+           n, n_prompt, op->temp, op->reps, op->k, op->window, op->lookup_k, op->ngram, op->draft_min ? ", draft-min set" : "",
+           op->p_min > 0 ? ", p-min set" : "");
+    printf("%-20s %9s %11s %11s %13s %8s %9s %9s\n", "strategy", "tokens/s", "tokens/call", "accepted", "acceptance",
+           "aside", "vs plain", "same text");
     for (i = 0; i < n_runs; i++) {
         run *r = &runs[i];
         int same = r->n == runs[0].n && !memcmp(r->tokens, runs[0].tokens, (size_t)r->n * sizeof(int32_t));
-        printf("%-20s %10.1f %12.3f %8lld/%-5lld %11.2fx %10s\n", r->name, r->n / r->seconds,
-               (double)r->st.calls / (double)r->n, (long long)r->st.accepted, (long long)r->st.drafted,
-               runs[0].seconds / r->seconds, temp > 0 ? "-" : same ? "yes" : "NO");
+        char acc[32];
+        snprintf(acc, sizeof acc, "%lld/%lld", (long long)r->st.accepted, (long long)r->st.drafted);
+        printf("%-20s %9.1f %11.3f %11s %12.1f%% %7.0f%% %8.2fx %9s\n", r->name, r->n / r->seconds,
+               (double)r->n / (double)(r->st.calls ? r->st.calls : 1), acc,
+               100.0 * (double)r->st.accepted / (double)(r->st.drafted ? r->st.drafted : 1),
+               100.0 * (double)r->st.aside / (double)(r->st.steps ? r->st.steps : 1), plain_s / r->seconds,
+               op->temp > 0 ? "-" : same ? "yes" : "NO");
     }
+    for (i = 0; i < n_runs; i++)
+        if (runs[i].st.aside || runs[i].st.probes || runs[i].st.short_drafts || runs[i].st.cut)
+            printf("%-20s policy: %lld of %lld steps stepped aside, %lld re-probes, %lld plain for a short or no draft, %lld cut by p-min\n",
+                   runs[i].name[0] == ' ' ? runs[i - 1].name : runs[i].name, (long long)runs[i].st.aside,
+                   (long long)runs[i].st.steps, (long long)runs[i].st.probes, (long long)runs[i].st.short_drafts,
+                   (long long)runs[i].st.cut);
     for (i = 0; i < n_runs; i++) free(runs[i].tokens);
+    free(prompt);
+}
+
+/* A whole file as a NUL-terminated string, or NULL. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    long len;
+    char *buf;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        !(buf = (char *)malloc((size_t)len + 1))) {
+        fclose(f);
+        return NULL;
+    }
+    if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    buf[len] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* A whole number in [lo, hi], or exit with one line. */
+static int int_arg(const char *flag, const char *v, long lo, long hi)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || x < lo || x > hi) {
+        fprintf(stderr, "artr-bench: bad value '%s' for %s (expected %ld..%ld)\n", v, flag, lo, hi);
+        exit(2);
+    }
+    return (int)x;
+}
+
+static float float_arg(const char *flag, const char *v, double lo, double hi)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !(x >= lo && x <= hi)) {
+        fprintf(stderr, "artr-bench: bad value '%s' for %s (expected %g..%g)\n", v, flag, lo, hi);
+        exit(2);
+    }
+    return (float)x;
 }
 
 int main(int argc, char **argv)
 {
-    const char *model = NULL, *draft = NULL, *prompt = "ROMEO:";
-    int n_threads = 0, n_ctx = 0, decode = 0, self_spec = 0, n = 256, k = 4, window = 8, i;
-    float temp = 0;
+    const char *model = NULL, *draft = NULL, *prompt = "ROMEO:", *prompt_file = NULL;
+    char *file_text = NULL;
+    int n_ctx = 0, decode = 0, self_spec = 0, i;
+    decode_opts op;
     artr_model *m = NULL, *dm = NULL;
     artr_error err;
+    memset(&op, 0, sizeof op);
+    op.n = 256;
+    op.k = 4;
+    op.window = 8;
+    op.lookup_k = 8;
+    op.ngram = 3;
+    op.reps = 3;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--decode")) {
@@ -290,7 +408,10 @@ int main(int argc, char **argv)
             continue;
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            puts("usage: artr-bench -m MODEL [-t N] [-c N] [--kv f32|f16] | --decode [--draft FILE] [--self-spec L] [-p TEXT] [-n N] [--temp T] [-k K] [-w W]");
+            puts("usage: artr-bench -m MODEL [-t N] [-c N] [--kv f32|f16]\n"
+                 "       artr-bench -m MODEL --decode [--draft FILE] [--self-spec L] [-p TEXT | -f FILE] [-n N] [-r ROUNDS]\n"
+                 "                  [--temp T] [-k K] [-w W] [--lookup-k K] [--lookup-ngram N] [--draft-min K] [--draft-p-min P]\n"
+                 "                  [--only spec,jacobi,sjd,lookup]");
             return 0;
         }
         if (!v) {
@@ -300,14 +421,27 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-m")) model = v;
         else if (!strcmp(a, "--draft")) draft = v;
         else if (!strcmp(a, "-p")) prompt = v;
-        else if (!strcmp(a, "-t")) n_threads = atoi(v);
-        else if (!strcmp(a, "-c")) n_ctx = atoi(v);
-        else if (!strcmp(a, "-n")) n = atoi(v);
-        else if (!strcmp(a, "-k")) k = atoi(v);
-        else if (!strcmp(a, "-w")) window = atoi(v);
-        else if (!strcmp(a, "--self-spec")) self_spec = atoi(v);
-        else if (!strcmp(a, "--temp")) temp = (float)atof(v);
-        else if (!strcmp(a, "--kv") && (!strcmp(v, "f32") || !strcmp(v, "f16")))
+        else if (!strcmp(a, "-f")) prompt_file = v;
+        else if (!strcmp(a, "-t")) op.n_threads = int_arg(a, v, 1, 512);
+        else if (!strcmp(a, "-c")) n_ctx = int_arg(a, v, 8, 1 << 20);
+        else if (!strcmp(a, "-n")) op.n = int_arg(a, v, 1, 1 << 20);
+        else if (!strcmp(a, "-r")) op.reps = int_arg(a, v, 1, 100);
+        else if (!strcmp(a, "-k")) op.k = int_arg(a, v, 1, 16);
+        else if (!strcmp(a, "-w")) op.window = int_arg(a, v, 1, 16);
+        else if (!strcmp(a, "--lookup-k")) op.lookup_k = int_arg(a, v, 1, 16);
+        else if (!strcmp(a, "--lookup-ngram")) op.ngram = int_arg(a, v, 1, 16);
+        else if (!strcmp(a, "--draft-min")) op.draft_min = int_arg(a, v, 0, 16);
+        else if (!strcmp(a, "--draft-p-min")) op.p_min = float_arg(a, v, 0, 1);
+        else if (!strcmp(a, "--self-spec")) self_spec = int_arg(a, v, 1, 4096);
+        else if (!strcmp(a, "--temp")) op.temp = float_arg(a, v, 0, 100);
+        else if (!strcmp(a, "--only")) {
+            op.only = (strstr(v, "spec") ? 1 << HOW_SPEC : 0) | (strstr(v, "jacobi") ? 1 << HOW_JACOBI : 0) |
+                      (strstr(v, "sjd") ? 1 << HOW_SJD : 0) | (strstr(v, "lookup") ? 1 << HOW_LOOKUP : 0);
+            if (!op.only) {
+                fprintf(stderr, "artr-bench: --only %s: expected a list of spec, jacobi, sjd, lookup\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--kv") && (!strcmp(v, "f32") || !strcmp(v, "f16")))
             kv_type = !strcmp(v, "f16") ? ARTR_TYPE_F16 : ARTR_TYPE_F32;
         else if (!strcmp(a, "--kv")) {
             fprintf(stderr, "artr-bench: --kv %s: expected f32 or f16\n", v);
@@ -318,19 +452,25 @@ int main(int argc, char **argv)
         }
         i++;
     }
-    if (!model || n_threads < 0 || n <= 0 || k <= 0 || window <= 0) {
-        fprintf(stderr, "artr-bench: need -m MODEL (and positive -t, -n, -k, -w)\n");
+    if (!model) {
+        fprintf(stderr, "artr-bench: need -m MODEL\n");
         return 2;
+    }
+    if (prompt_file && !(prompt = file_text = slurp(prompt_file))) {
+        fprintf(stderr, "artr-bench: cannot read %s\n", prompt_file);
+        return 1;
     }
     if (artr_model_load_file(&m, model, NULL, &err) != ARTR_OK ||
         (draft && artr_model_load_file(&dm, draft, NULL, &err) != ARTR_OK)) {
         fprintf(stderr, "artr-bench: %s\n", err.msg);
         artr_model_free(m);
+        free(file_text);
         return 1;
     }
-    if (decode) bench_decode(m, dm, self_spec, prompt, n, temp, k, window, n_threads);
-    else bench_kernels(m, n_ctx ? n_ctx : (artr_model_config(m)->n_ctx_train < 1024 ? artr_model_config(m)->n_ctx_train : 1024), n_threads);
+    if (decode) bench_decode(m, dm, self_spec, prompt, &op);
+    else bench_kernels(m, n_ctx ? n_ctx : (artr_model_config(m)->n_ctx_train < 1024 ? artr_model_config(m)->n_ctx_train : 1024), op.n_threads);
     artr_model_free(dm);
     artr_model_free(m);
+    free(file_text);
     return 0;
 }
