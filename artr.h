@@ -4253,6 +4253,19 @@ typedef struct artr__kernel_row {
    variants, then laid out as two tables: the references' (ARTR__ISA picks ref) and the
    build's SIMD one (avx2 or neon) where the build has SIMD kernels. */
 #define ARTR__NONE_Q ARTR__ACT_F32, NULL, NULL, NULL, NULL, NULL /* no quantized-activation kernels */
+/* A 32-element block type (eight-row kernels), a 256-element one (four-row and 4x2). */
+#define ARTR__ROW_Q32(TYPE, t)                                                                    \
+    {TYPE, artr__dequant_##t##_ref, artr__dot_##t##_ref,                                          \
+     ARTR__ISA(artr__dot_##t##_ref, artr__dot_##t##_avx2, artr__dot_##t##_neon), NULL, NULL,      \
+     ARTR__ACT_Q8, artr__dotq_##t##_ref,                                                          \
+     ARTR__ISA(artr__dotq_##t##_ref, artr__dotq_##t##_avx2, artr__dotq_##t##_neon), NULL, NULL,   \
+     ARTR__ISA(NULL, artr__dotq8_##t##_avx2, NULL)}
+#define ARTR__ROW_K(TYPE, t)                                                                      \
+    {TYPE, artr__dequant_##t##_ref, artr__dot_##t##_ref,                                          \
+     ARTR__ISA(artr__dot_##t##_ref, artr__dot_##t##_avx2, artr__dot_##t##_neon), NULL, NULL,      \
+     ARTR__ACT_Q8K, artr__dotq_##t##_ref,                                                         \
+     ARTR__ISA(artr__dotq_##t##_ref, artr__dotq_##t##_avx2, artr__dotq_##t##_neon),               \
+     ARTR__ISA(NULL, artr__dotq4_##t##_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_##t##_avx2, NULL), NULL}
 #define ARTR__KERNEL_ROWS \
     {ARTR_TYPE_F32, artr__dequant_f32_ref, artr__dot_f32_ref, \
      ARTR__ISA(artr__dot_f32_ref, artr__dot_f32_avx2, artr__dot_f32_neon), \
@@ -4264,60 +4277,18 @@ typedef struct artr__kernel_row {
      ARTR__ISA_F16(artr__axpy_f16_ref, artr__axpy_f16_avx2, artr__axpy_f16_neon), ARTR__NONE_Q}, \
     {ARTR_TYPE_BF16, artr__dequant_bf16_ref, artr__dot_bf16_ref, \
      ARTR__ISA(artr__dot_bf16_ref, artr__dot_bf16_avx2, artr__dot_bf16_neon), NULL, NULL, ARTR__NONE_Q}, \
-    {ARTR_TYPE_Q8_0, artr__dequant_q8_0_ref, artr__dot_q8_0_ref, \
-     ARTR__ISA(artr__dot_q8_0_ref, artr__dot_q8_0_avx2, artr__dot_q8_0_neon), NULL, NULL, ARTR__ACT_Q8, \
-     artr__dotq_q8_0_ref, ARTR__ISA(artr__dotq_q8_0_ref, artr__dotq_q8_0_avx2, artr__dotq_q8_0_neon), \
-     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q8_0_avx2, NULL)}, \
-    {ARTR_TYPE_Q4_0, artr__dequant_q4_0_ref, artr__dot_q4_0_ref, \
-     ARTR__ISA(artr__dot_q4_0_ref, artr__dot_q4_0_avx2, artr__dot_q4_0_neon), NULL, NULL, ARTR__ACT_Q8, \
-     artr__dotq_q4_0_ref, ARTR__ISA(artr__dotq_q4_0_ref, artr__dotq_q4_0_avx2, artr__dotq_q4_0_neon), \
-     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q4_0_avx2, NULL)}, \
-    {ARTR_TYPE_Q4_1, artr__dequant_q4_1_ref, artr__dot_q4_1_ref, \
-     ARTR__ISA(artr__dot_q4_1_ref, artr__dot_q4_1_avx2, artr__dot_q4_1_neon), NULL, NULL, ARTR__ACT_Q8, \
-     artr__dotq_q4_1_ref, ARTR__ISA(artr__dotq_q4_1_ref, artr__dotq_q4_1_avx2, artr__dotq_q4_1_neon), \
-     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q4_1_avx2, NULL)}, \
-    {ARTR_TYPE_Q5_0, artr__dequant_q5_0_ref, artr__dot_q5_0_ref, \
-     ARTR__ISA(artr__dot_q5_0_ref, artr__dot_q5_0_avx2, artr__dot_q5_0_neon), NULL, NULL, ARTR__ACT_Q8, \
-     artr__dotq_q5_0_ref, ARTR__ISA(artr__dotq_q5_0_ref, artr__dotq_q5_0_avx2, artr__dotq_q5_0_neon), \
-     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q5_0_avx2, NULL)}, \
-    {ARTR_TYPE_Q5_1, artr__dequant_q5_1_ref, artr__dot_q5_1_ref, \
-     ARTR__ISA(artr__dot_q5_1_ref, artr__dot_q5_1_avx2, artr__dot_q5_1_neon), NULL, NULL, ARTR__ACT_Q8, \
-     artr__dotq_q5_1_ref, ARTR__ISA(artr__dotq_q5_1_ref, artr__dotq_q5_1_avx2, artr__dotq_q5_1_neon), \
-     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_q5_1_avx2, NULL)}, \
-    {ARTR_TYPE_IQ4_NL, artr__dequant_iq4_nl_ref, artr__dot_iq4_nl_ref, \
-     ARTR__ISA(artr__dot_iq4_nl_ref, artr__dot_iq4_nl_avx2, artr__dot_iq4_nl_neon), NULL, NULL, ARTR__ACT_Q8, \
-     artr__dotq_iq4_nl_ref, ARTR__ISA(artr__dotq_iq4_nl_ref, artr__dotq_iq4_nl_avx2, artr__dotq_iq4_nl_neon), \
-     NULL, NULL, ARTR__ISA(NULL, artr__dotq8_iq4_nl_avx2, NULL)}, \
-    {ARTR_TYPE_Q2_K, artr__dequant_q2_k_ref, artr__dot_q2_k_ref, \
-     ARTR__ISA(artr__dot_q2_k_ref, artr__dot_q2_k_avx2, artr__dot_q2_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
-     artr__dotq_q2_k_ref, ARTR__ISA(artr__dotq_q2_k_ref, artr__dotq_q2_k_avx2, artr__dotq_q2_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q2_k_avx2, NULL), \
-     ARTR__ISA(NULL, artr__dotq4x2_q2_k_avx2, NULL), NULL}, \
-    {ARTR_TYPE_Q3_K, artr__dequant_q3_k_ref, artr__dot_q3_k_ref, \
-     ARTR__ISA(artr__dot_q3_k_ref, artr__dot_q3_k_avx2, artr__dot_q3_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
-     artr__dotq_q3_k_ref, ARTR__ISA(artr__dotq_q3_k_ref, artr__dotq_q3_k_avx2, artr__dotq_q3_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q3_k_avx2, NULL), \
-     ARTR__ISA(NULL, artr__dotq4x2_q3_k_avx2, NULL), NULL}, \
-    {ARTR_TYPE_Q4_K, artr__dequant_q4_k_ref, artr__dot_q4_k_ref, \
-     ARTR__ISA(artr__dot_q4_k_ref, artr__dot_q4_k_avx2, artr__dot_q4_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
-     artr__dotq_q4_k_ref, ARTR__ISA(artr__dotq_q4_k_ref, artr__dotq_q4_k_avx2, artr__dotq_q4_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q4_k_avx2, NULL), \
-     ARTR__ISA(NULL, artr__dotq4x2_q4_k_avx2, NULL), NULL}, \
-    {ARTR_TYPE_Q5_K, artr__dequant_q5_k_ref, artr__dot_q5_k_ref, \
-     ARTR__ISA(artr__dot_q5_k_ref, artr__dot_q5_k_avx2, artr__dot_q5_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
-     artr__dotq_q5_k_ref, ARTR__ISA(artr__dotq_q5_k_ref, artr__dotq_q5_k_avx2, artr__dotq_q5_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q5_k_avx2, NULL), \
-     ARTR__ISA(NULL, artr__dotq4x2_q5_k_avx2, NULL), NULL}, \
-    {ARTR_TYPE_Q6_K, artr__dequant_q6_k_ref, artr__dot_q6_k_ref, \
-     ARTR__ISA(artr__dot_q6_k_ref, artr__dot_q6_k_avx2, artr__dot_q6_k_neon), NULL, NULL, ARTR__ACT_Q8K, \
-     artr__dotq_q6_k_ref, ARTR__ISA(artr__dotq_q6_k_ref, artr__dotq_q6_k_avx2, artr__dotq_q6_k_neon), \
-     ARTR__ISA(NULL, artr__dotq4_q6_k_avx2, NULL), \
-     ARTR__ISA(NULL, artr__dotq4x2_q6_k_avx2, NULL), NULL}, \
-    {ARTR_TYPE_IQ4_XS, artr__dequant_iq4_xs_ref, artr__dot_iq4_xs_ref, \
-     ARTR__ISA(artr__dot_iq4_xs_ref, artr__dot_iq4_xs_avx2, artr__dot_iq4_xs_neon), NULL, NULL, \
-     ARTR__ACT_Q8K, artr__dotq_iq4_xs_ref, ARTR__ISA(artr__dotq_iq4_xs_ref, artr__dotq_iq4_xs_avx2, artr__dotq_iq4_xs_neon), \
-     ARTR__ISA(NULL, artr__dotq4_iq4_xs_avx2, NULL), \
-     ARTR__ISA(NULL, artr__dotq4x2_iq4_xs_avx2, NULL), NULL},
+    ARTR__ROW_Q32(ARTR_TYPE_Q8_0, q8_0), \
+    ARTR__ROW_Q32(ARTR_TYPE_Q4_0, q4_0), \
+    ARTR__ROW_Q32(ARTR_TYPE_Q4_1, q4_1), \
+    ARTR__ROW_Q32(ARTR_TYPE_Q5_0, q5_0), \
+    ARTR__ROW_Q32(ARTR_TYPE_Q5_1, q5_1), \
+    ARTR__ROW_Q32(ARTR_TYPE_IQ4_NL, iq4_nl), \
+    ARTR__ROW_K(ARTR_TYPE_Q2_K, q2_k), \
+    ARTR__ROW_K(ARTR_TYPE_Q3_K, q3_k), \
+    ARTR__ROW_K(ARTR_TYPE_Q4_K, q4_k), \
+    ARTR__ROW_K(ARTR_TYPE_Q5_K, q5_k), \
+    ARTR__ROW_K(ARTR_TYPE_Q6_K, q6_k), \
+    ARTR__ROW_K(ARTR_TYPE_IQ4_XS, iq4_xs)
 #if ARTR__F16_AVX2 || ARTR__F16_NEON
 #define ARTR__ISA_F16(ref, avx2, neon) ARTR__ISA(ref, avx2, neon)
 #else
@@ -4336,6 +4307,8 @@ static const artr__kernel_row artr__kernel_table_simd[] = {ARTR__KERNEL_ROWS};
 #undef ARTR__ISA
 #endif
 #undef ARTR__KERNEL_ROWS
+#undef ARTR__ROW_Q32
+#undef ARTR__ROW_K
 #undef ARTR__NONE_Q
 #undef ARTR__ISA_F16
 #define ARTR__N_KERNEL_ROWS ((int)(sizeof artr__kernel_table_ref / sizeof artr__kernel_table_ref[0]))
