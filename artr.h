@@ -3532,7 +3532,13 @@ static ARTR__KINLINE float artr__f16_at_avx2(const uint8_t *p)
 #define ARTR__R8_SLOT(r) ((((r) >> 1) & 1) * 32 + ((((r) & 1) | (((r) >> 2) << 1)) * 8))
 
 /* The stored-form weights of one block: T's type, q the block. */
-#define ARTR__R8_FLIP (ARTR__VNNI ? (char)0x80 : 0)
+#if ARTR__VNNI
+#define ARTR__R8_FLIP ((char)0x80)
+#define ARTR__R8_OFFS 128 /* the signed types' offset: stored as w + 128 for vpdpbusd */
+#else
+#define ARTR__R8_FLIP 0
+#define ARTR__R8_OFFS 0
+#endif
 #define ARTR__R8_W_q8_0(q) _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)((q) + 2)), _mm256_set1_epi8(ARTR__R8_FLIP))
 #define ARTR__R8_W_q4_0(q) artr__nibbles_avx2((q) + 2)
 #define ARTR__R8_W_q4_1(q) artr__nibbles_avx2((q) + 4)
@@ -3694,12 +3700,12 @@ static ARTR__KINLINE float artr__f16_at_avx2(const uint8_t *p)
         else if (n_tok - t == 2) artr__r8_tile_##T(tile, n, x, t, 2, out, ldo);                      \
         else if (n_tok - t == 1) artr__r8_tile_##T(tile, n, x, t, 1, out, ldo);                      \
     }
-ARTR__R8_KERNELS(q8_0, 34, !ARTR__VNNI, (ARTR__VNNI ? 128 : 0), 0)
+ARTR__R8_KERNELS(q8_0, 34, !ARTR__VNNI, ARTR__R8_OFFS, 0)
 ARTR__R8_KERNELS(q4_0, 18, 0, 8, 0)
 ARTR__R8_KERNELS(q4_1, 20, 0, 0, 1)
 ARTR__R8_KERNELS(q5_0, 22, 0, 16, 0)
 ARTR__R8_KERNELS(q5_1, 24, 0, 0, 1)
-ARTR__R8_KERNELS(iq4_nl, 18, !ARTR__VNNI, (ARTR__VNNI ? 128 : 0), 0)
+ARTR__R8_KERNELS(iq4_nl, 18, !ARTR__VNNI, ARTR__R8_OFFS, 0)
 #undef ARTR__R8_KERNELS
 #undef ARTR__R8_DOT
 #undef ARTR__R8_TOK
@@ -3711,6 +3717,7 @@ ARTR__R8_KERNELS(iq4_nl, 18, !ARTR__VNNI, (ARTR__VNNI ? 128 : 0), 0)
 #undef ARTR__R8_W_q5_1
 #undef ARTR__R8_W_iq4_nl
 #undef ARTR__R8_FLIP
+#undef ARTR__R8_OFFS
 #undef ARTR__R8_SLOT
 ARTR__AVX2_END
 #endif
