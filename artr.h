@@ -605,6 +605,21 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
 ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ngram_max,
                                      int32_t *out, int max_out, int *n_out, artr_error *err);
 
+/* Lookahead decoding (Fu et al. 2024): no draft model. A 2D window of `window` columns
+   and ngram - 1 levels runs Jacobi iterations (each column's top level predicts one more
+   token; the column and that token form an n-gram) into a pool that also holds the
+   context's own n-grams (so it also finds what prompt lookup finds). The pool's n-grams
+   that begin with the last token (n_verify at most) and the window itself are verified
+   in ONE forward call as a tree: each guess attends to its own prefix only, and the
+   longest accepted path is kept. At each node the distinct guesses are tried as
+   point-mass proposals in turn, each against what the ones before left (Miao et al.
+   2024): greedy output equals plain greedy and sampling is exact. 0 picks the default
+   (window 4, ngram 3 (2..8), n_verify 4); a call holds at most 64 nodes, n_batch and
+   the room left. Needs n_batch >= 2; with the adaptive policy (artr_ctx_set_draft) it
+   steps aside when the measured tree call does not pay. */
+ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window, int ngram, int n_verify,
+                                        int32_t *out, int max_out, int *n_out, artr_error *err);
+
 /* How many guesses artr_step_speculative and artr_step_lookup verify on context c (the
    target): kept by c until set again; NULL or {0}: every step verifies its k. None of it
    changes greedy output (every choice is exact); with sampling the distribution stays
@@ -6767,11 +6782,13 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
 /* The adaptive draft policy's state: call times by size, acceptance by source. */
 #define ARTR__PMAX 65   /* call sizes timed: 1..64 tokens */
 #define ARTR__NGRAM 16  /* lookup: longest n-gram (acceptance kept per match length) */
+#define ARTR__SRC_LA (ARTR__NGRAM + 1) /* the policy's acceptance source for lookahead */
 typedef struct artr__policy {
     artr_draft_params p;
     float t[ARTR__PMAX];      /* moving average seconds of a step's call on n tokens, 0 unseen */
-    float hit[ARTR__NGRAM + 1], tries[ARTR__NGRAM + 1]; /* decayed acceptance counts: [0]
-                                 draft model, [n] lookup after an n-token match          */
+    float hit[ARTR__NGRAM + 2], tries[ARTR__NGRAM + 2]; /* decayed acceptance counts: [0]
+                                 draft model, [n] lookup after an n-token match,
+                                 [ARTR__SRC_LA] lookahead (per tree level)               */
     int run;                  /* plain steps in a row since stepping aside */
     int out;                  /* 1 while stepped aside: re-entering needs a 10% gain */
     int fails;                /* probes in a row that did not pay */
@@ -6779,6 +6796,17 @@ typedef struct artr__policy {
                                    tokens plain steps produce (free acceptance samples) */
     int n_shadow, i_shadow, b_shadow;
 } artr__policy;
+
+/* Lookahead decoding's n-gram pool: a ring of n-grams, chained by their first token. A
+   chain runs from the newest to older entries; as the ring recycles the oldest first, a
+   link whose stamp no longer matches ends the chain (everything beyond it is gone too). */
+#define ARTR__LA_NMAX 8 /* longest lookahead n-gram */
+typedef struct artr__gram {
+    int32_t tok[ARTR__LA_NMAX]; /* tok[0] the key, then the n - 1 tokens that followed it */
+    uint32_t stamp;             /* insertion count when written (0: never)             */
+    uint32_t next_stamp;        /* the stamp the older entry of the chain had          */
+    int32_t next;               /* that entry, or -1                                    */
+} artr__gram;
 
 struct artr_ctx {
     const artr_model *m;
@@ -6837,6 +6865,15 @@ struct artr_ctx {
     int32_t *qkind;    /* (n_draft + 1) decoding: how guess[i] was proposed (ARTR__Q_*) */
     int32_t *feed;     /* (n_batch) decoding: the tokens of one verification call */
     int32_t *next_tok; /* (n_vocab) Jacobi: the token seen after each token, or -1 */
+    int32_t *tree;     /* (2 n_batch) a tree call's node parents (-1: a root), then depths */
+    int tree_n;        /* > 0 during a tree call of that many nodes (artr__feed_tree)      */
+    int32_t *la_win;   /* (n_batch) lookahead: the 2D window, level by level (la_w each)  */
+    int la_w, la_n;    /* lookahead: the window's width and n-gram size (0: not started)  */
+    int la_seen;       /* lookahead: n-grams of the history starting before it are pooled */
+    artr__gram *pool;  /* (pool_cap) lookahead: the n-gram pool, a ring                   */
+    uint32_t *pool_head; /* (2 pool_cap) per bucket: newest entry + 1 (0: empty), its stamp */
+    int pool_cap, pool_at, pool_ngram; /* ring size, next slot, n of the pooled n-grams   */
+    uint32_t pool_stamp; /* n-grams inserted so far                                       */
     artr__policy pol;  /* draft length and stepping aside (artr_ctx_set_draft) */
     void *block;       /* our allocation, or NULL when placed */
 };
@@ -6844,7 +6881,8 @@ struct artr_ctx {
 typedef struct artr__ctx_layout {
     size_t ctx, k_cache, v_cache, x, xb, qkv, att, hb, hb2, scores, rope, inv_freq, hidden,
         logits, probs, dist, order, hist, hist_tmp, dists, guess, qkind, feed, next_tok, xq, xd, xs, tile,
-        tile_bytes, total;
+        tile_bytes, tree, la_win, pool, pool_head, total;
+    int pool_cap;
     uint64_t act; /* activation bytes to quantize per call (artr__matmul_q), or 0 */
     const artr__kset *ks; /* the kernels (artr__kset_for) */
     int n_ctx, n_batch, n_threads, n_layers, n_draft, kv_type, swa_rows;
@@ -6875,8 +6913,8 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
 {
     const artr_config *c = &m->cfg;
     int kv_dim, hd, q_dim, n_rope;
-    uint64_t at = 0, end, fl[27], act_w;
-    size_t *slot[27];
+    uint64_t at = 0, end, fl[31], act_w;
+    size_t *slot[31];
     int i;
     if (c->arch == ARTR_ARCH_NONE)
         return ARTR__FAIL(err, ARTR_E_ARG, "the model was opened as a container; it has no architecture to run");
@@ -6957,9 +6995,15 @@ static artr_status artr__ctx_layout_for(const artr_model *m, const artr_ctx_para
     slot[25] = &l->xs;      fl[25] = l->act / ARTR__QK + 1; /* block sums (artr__act_sums) */
     l->tile_bytes = l->act ? artr__align_up(ARTR__TILE_BYTES(act_w), 64) : 0; /* one per thread */
     slot[26] = &l->tile;    fl[26] = ((uint64_t)l->n_threads * l->tile_bytes + 3) / 4;
+    /* tree calls and lookahead decoding (a pool of 16 n-grams per batch row, <= 1024) */
+    l->pool_cap = l->n_batch > 1 ? (l->n_batch < 64 ? 16 * l->n_batch : 1024) : 0;
+    slot[27] = &l->tree;    fl[27] = 2 * (uint64_t)l->n_batch;
+    slot[28] = &l->la_win;  fl[28] = (uint64_t)l->n_batch;
+    slot[29] = &l->pool;    fl[29] = (uint64_t)l->pool_cap * (sizeof(artr__gram) / 4);
+    slot[30] = &l->pool_head; fl[30] = 2 * (uint64_t)l->pool_cap;
     l->ctx = 0;
     at = artr__align_up(sizeof(artr_ctx), 64);
-    for (i = 0; i < 27; i++) { /* every slot holds 4-byte elements */
+    for (i = 0; i < 31; i++) { /* every slot holds 4-byte elements */
         *slot[i] = (size_t)at;
         if (!artr__mul_ok(fl[i], 4, &end) || !artr__add_ok(at, end, &end) || end > SIZE_MAX - 256)
             return ARTR__FAIL(err, ARTR_E_NOMEM, "a context with n_ctx %d, n_batch %d needs more than the address space",
@@ -7086,6 +7130,12 @@ ARTRDEF artr_status artr_ctx_create(artr_ctx **out, const artr_model *m, const a
     c->qkind = (int32_t *)(void *)(base + l.qkind);
     c->feed = (int32_t *)(void *)(base + l.feed);
     c->next_tok = (int32_t *)(void *)(base + l.next_tok);
+    c->tree = (int32_t *)(void *)(base + l.tree);
+    c->la_win = (int32_t *)(void *)(base + l.la_win);
+    c->pool = (artr__gram *)(void *)(base + l.pool);
+    c->pool_head = (uint32_t *)(void *)(base + l.pool_head);
+    c->pool_cap = l.pool_cap;
+    memset(c->pool_head, 0, (size_t)l.pool_cap * 2 * sizeof(uint32_t));
     c->mm.xq = l.act ? (int8_t *)(void *)(base + l.xq) : NULL;
     c->mm.xd = l.act ? (float *)(void *)(base + l.xd) : NULL;
     c->mm.xs = l.act ? (int32_t *)(void *)(base + l.xs) : NULL;
@@ -7194,6 +7244,15 @@ ARTRDEF artr_status artr_ctx_copy(artr_ctx *dst, const artr_ctx *src, artr_error
     memcpy(dst->qkind, src->qkind, (size_t)(src->n_draft + 1) * sizeof(int32_t));
     memcpy(dst->dists, src->dists, (size_t)src->n_guess * (size_t)cfg->n_vocab * sizeof(float));
     memcpy(dst->next_tok, src->next_tok, (size_t)cfg->n_vocab * sizeof(int32_t));
+    memcpy(dst->la_win, src->la_win, (size_t)src->n_batch * sizeof(int32_t));
+    memcpy(dst->pool, src->pool, (size_t)src->pool_cap * sizeof(artr__gram));
+    memcpy(dst->pool_head, src->pool_head, (size_t)src->pool_cap * 2 * sizeof(uint32_t));
+    dst->la_w = src->la_w;
+    dst->la_n = src->la_n;
+    dst->la_seen = src->la_seen;
+    dst->pool_at = src->pool_at;
+    dst->pool_ngram = src->pool_ngram;
+    dst->pool_stamp = src->pool_stamp;
     dst->pol = src->pol;
     artr__ok(err);
     return ARTR_OK;
@@ -7296,6 +7355,12 @@ static artr_status artr__forward_check(const artr_ctx *c, const artr_batch *b, i
     return ARTR_OK;
 }
 
+/* Position of batch token t after the call's first: t, or its depth in a tree call. */
+static int artr__depth(const artr_ctx *c, int t)
+{
+    return c->tree_n ? c->tree[c->n_batch + t] : t;
+}
+
 /* Token embeddings (or the caller's vectors) into x, plus GPT-2's learned positions. */
 static void artr__embed(artr_ctx *c, const artr_batch *b, int pos0)
 {
@@ -7315,14 +7380,38 @@ static void artr__embed(artr_ctx *c, const artr_batch *b, int pos0)
         }
         if (m->pos_embd) { /* xb is free until the first layer: the position's row */
             float *pe = c->xb + (size_t)t * (size_t)E;
-            artr_tensor_to_f32(m->pos_embd, (int64_t)(pos0 + t) * E, E, pe, NULL);
+            artr_tensor_to_f32(m->pos_embd, (int64_t)(pos0 + artr__depth(c, t)) * E, E, pe, NULL);
             artr__add(x, pe, E);
         }
     }
 }
 
+/* A tree call's token t: attention over the cache before pos0 and its ancestors (itself
+   included), which hold positions pos0 .. pos0 + depth in cache slots pos0 + node. The
+   values are added in position order, so a node's output is bit for bit that of a plain
+   call on its path (the ancestor at depth i is found by walking up: O(depth^2) steps). */
+static void artr__attention_tree(const artr_ctx *c, const float *q, float *out, float *s, int t, int pos0, int j0,
+                                 int ring, const unsigned char *kc, const unsigned char *vc, size_t row, size_t off,
+                                 artr__dot_fn dot, artr__axpy_fn axpy, float scale)
+{
+    const int32_t *par = c->tree, *dep = c->tree + c->n_batch;
+    int hd = c->head_dim, d = dep[t], len = pos0 + d + 1, j, i, a;
+    for (j = j0; j < pos0; j++) s[j] = dot(kc + (size_t)(j % ring) * row + off, q, hd) * scale;
+    for (a = t; a >= 0; a = par[a])
+        if (pos0 + dep[a] >= j0) s[pos0 + dep[a]] = dot(kc + (size_t)((pos0 + a) % ring) * row + off, q, hd) * scale;
+    artr__softmax_into(c->ks, s + j0, s + j0, len - j0);
+    for (i = 0; i < hd; i++) out[i] = 0;
+    for (j = j0; j < pos0; j++) axpy(out, s[j], vc + (size_t)(j % ring) * row + off, hd);
+    for (i = pos0 > j0 ? 0 : j0 - pos0; i <= d; i++) {
+        a = t;
+        while (dep[a] > i) a = par[a];
+        axpy(out, s[pos0 + i], vc + (size_t)((pos0 + a) % ring) * row + off, hd);
+    }
+}
+
 /* Attention of n new positions (cache slots pos0 ..) over the cache, causal inside the
-   batch. One (token, head) pair per task; each thread has its own row of scores. */
+   batch (or along the tree of a tree call). One (token, head) pair per task; each thread
+   has its own row of scores. */
 static void artr__attention(artr_ctx *c, int l, int n, int pos0)
 {
     const artr_config *cfg = &c->m->cfg;
@@ -7339,7 +7428,7 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
     if (c->n_threads > 1 && (int64_t)n * cfg->n_head * (pos0 + n) * hd >= ARTR_OMP_MIN_WORK)
 #endif
     for (task = 0; task < n * cfg->n_head; task++) {
-        int t = task / cfg->n_head, h = task % cfg->n_head, g = h / group, len = pos0 + t + 1, j, i;
+        int t = task / cfg->n_head, h = task % cfg->n_head, g = h / group, len = pos0 + artr__depth(c, t) + 1, j, i;
         int j0 = window > 0 && len > window ? len - window : 0; /* sliding window: the last `window` */
         const float *q = c->qkv + (size_t)t * (size_t)c->qkv_ld + (size_t)h * (size_t)hd;
         float *out = c->att + (size_t)t * (size_t)c->q_dim + (size_t)h * (size_t)hd;
@@ -7348,6 +7437,10 @@ static void artr__attention(artr_ctx *c, int l, int n, int pos0)
 #else
         float *s = c->scores;
 #endif
+        if (c->tree_n) {
+            artr__attention_tree(c, q, out, s, t, pos0, j0, ring, kc, vc, row, (size_t)g * head, dot, axpy, scale);
+            continue;
+        }
         for (j = j0; j < len; j++) s[j] = dot(kc + (size_t)(j % ring) * row + (size_t)g * head, q, hd) * scale;
         artr__softmax_into(c->ks, s + j0, s + j0, len - j0);
         for (i = 0; i < hd; i++) out[i] = 0;
@@ -7484,7 +7577,7 @@ static void artr__forward_part(artr_ctx *c, const artr_batch *b, int n_layers, i
             float *cs = c->rope + ((size_t)r * (size_t)c->n_batch + (size_t)t) * (size_t)c->head_dim;
             const float *inv = artr__rope_freqs_at(c, r);
             for (j = 0; j < half; j++) {
-                float a = (float)(pos0 + t) * inv[j];
+                float a = (float)(pos0 + artr__depth(c, t)) * inv[j];
                 cs[j] = cosf(a);
                 cs[half + j] = sinf(a);
                 if (c->rope_mscale != 1.0f) {
@@ -7749,13 +7842,12 @@ static artr_status artr__probs(const float *logits, const float *uncond, int n_v
     return ARTR_OK;
 }
 
-/* The penalty window: the last n ids of c's history, copied into c->hist_tmp. */
-/* The penalty window for kept row r: the ids up to and including that row's token (so
-   a row of a verification call sees the same history as a single-token call would). */
-static int artr__penalty_window(artr_ctx *c, const artr_sampler *s, int r)
+/* The penalty window of a row whose token is at position end - 1: the ids of positions
+   before end (so a row of a verification call sees the same history as a single-token
+   call would), copied into c->hist_tmp. */
+static int artr__penalty_window(artr_ctx *c, const artr_sampler *s, int end)
 {
     int n = s->repeat_last_n == 0 ? 64 : s->repeat_last_n < 0 ? c->n_ctx : s->repeat_last_n, i;
-    int end = c->row_pos0 + r + 1; /* positions < end */
     int penalties = (s->repeat_penalty > 0 && s->repeat_penalty != 1.0f) || s->frequency_penalty != 0 ||
                     s->presence_penalty != 0;
     if (!penalties) return 0;
@@ -7765,8 +7857,10 @@ static int artr__penalty_window(artr_ctx *c, const artr_sampler *s, int r)
     return n;
 }
 
-ARTRDEF artr_status artr_probs(artr_ctx *c, const artr_sampler *s, int row, float *p,
-                               artr_error *err)
+/* artr_probs of a row whose token is at position end - 1 (< 0: the row's own position;
+   a tree call's rows sit at their depth, with their path written into the history). */
+static artr_status artr__probs_at(artr_ctx *c, const artr_sampler *s, int row, int end, float *p,
+                                  artr_error *err)
 {
     const float *logits, *uncond = NULL;
     int n_vocab;
@@ -7783,8 +7877,15 @@ ARTRDEF artr_status artr_probs(artr_ctx *c, const artr_sampler *s, int row, floa
     if ((s->n_logit_bias > 0 && !s->logit_bias) || (s->n_banned > 0 && !s->banned) || s->n_logit_bias < 0 || s->n_banned < 0)
         return ARTR__FAIL(err, ARTR_E_ARG, "sampler: n_logit_bias / n_banned without their arrays");
     artr__ok(err);
-    return artr__probs(logits, uncond, n_vocab, s, c->hist_tmp, artr__penalty_window(c, s, artr__row(c, row)),
+    if (end < 0) end = c->row_pos0 + artr__row(c, row) + 1;
+    return artr__probs(logits, uncond, n_vocab, s, c->hist_tmp, artr__penalty_window(c, s, end),
                        p, c->probs, c->order, err);
+}
+
+ARTRDEF artr_status artr_probs(artr_ctx *c, const artr_sampler *s, int row, float *p,
+                               artr_error *err)
+{
+    return artr__probs_at(c, s, row, -1, p, err);
 }
 
 /* A token from the distribution: artr_sample here, every decoding step in §8. */
@@ -8032,28 +8133,23 @@ static float artr__gain(const artr_ctx *c, int b, int k, float dcost)
     return e / (artr__cost(c, k + 1) + (float)k * dcost);
 }
 
-/* The guesses to verify (<= k) from source b, or 0 for a plain step; *probe = 1 when it
-   is a re-probe after stepping aside, *aside = 1 when the policy stepped aside. */
-static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int *probe, int *aside)
+/* Adaptive: whether this step is a plain one that times a one-token call (the first,
+   then every 64th step), so costs stay measured. */
+static int artr__policy_time_plain(const artr_ctx *c)
+{
+#ifdef ARTR_CLOCK
+    if (c->pol.p.verify_cost <= 0 && (!(c->pol.t[1] > 0) || c->stats.steps % 64 == 0)) return 1;
+#else
+    (void)c;
+#endif
+    return 0;
+}
+
+/* Adaptive: `best` guesses with gain g (tokens per unit of cost), or 0 to step aside. */
+static int artr__policy_go(artr_ctx *c, int b, int best, float g, int draft, int *probe, int *aside)
 {
     artr__policy *q = &c->pol;
-    int kmin = q->p.draft_min > 1 ? q->p.draft_min : 1, i, best = 0, every;
-    float g = 0;
-    *probe = 0;
-    *aside = 0;
-    if (q->p.draft_max > 0 && k > q->p.draft_max) k = q->p.draft_max;
-    if (k > ARTR__PMAX - 2) k = ARTR__PMAX - 2;
-    if (!q->p.adaptive || k < kmin) return k;
-#ifdef ARTR_CLOCK
-    if (q->p.verify_cost <= 0 && (!(q->t[1] > 0) || c->stats.steps % 64 == 0)) return 0; /* time a plain call */
-#endif
-    for (i = kmin; i <= k; i++) {
-        float gi = artr__gain(c, b, i, dcost);
-        if (gi > g) {
-            g = gi;
-            best = i;
-        }
-    }
+    int every;
     if (g > (q->out ? 1.10f : 1.03f)) {
         q->run = 0;
         q->fails = 0;
@@ -8077,23 +8173,53 @@ static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int
     return 0;
 }
 
-/* After a verification of k guesses that kept j: acceptance, and whether a probe paid
-   (by the wall clock of the whole step, t0 on, when there is one: a draft's catch-up
-   counts). */
-static void artr__policy_done(artr_ctx *c, int b, int k, int j, float dcost, int probe, double t0)
+/* The guesses to verify (<= k) from source b, or 0 for a plain step; *probe = 1 when it
+   is a re-probe after stepping aside, *aside = 1 when the policy stepped aside. */
+static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int *probe, int *aside)
+{
+    artr__policy *q = &c->pol;
+    int kmin = q->p.draft_min > 1 ? q->p.draft_min : 1, i, best = 0;
+    float g = 0;
+    *probe = 0;
+    *aside = 0;
+    if (q->p.draft_max > 0 && k > q->p.draft_max) k = q->p.draft_max;
+    if (k > ARTR__PMAX - 2) k = ARTR__PMAX - 2;
+    if (!q->p.adaptive || k < kmin) return k;
+    if (artr__policy_time_plain(c)) return 0;
+    for (i = kmin; i <= k; i++) {
+        float gi = artr__gain(c, b, i, dcost);
+        if (gi > g) {
+            g = gi;
+            best = i;
+        }
+    }
+    return artr__policy_go(c, b, best, g, draft, probe, aside);
+}
+
+/* After a verification call on n tokens that kept j guesses of the `tries` it tested
+   (j + 1 when one was rejected): acceptance, and whether a probe paid (by the wall clock
+   of the whole step, t0 on, when there is one: a draft's catch-up counts; else by the
+   cost model, extra for the draft's tokens). */
+static void artr__policy_after(artr_ctx *c, int b, int n, int j, int tries, float extra, int probe, double t0)
 {
     double dt = artr__now() - t0;
-    artr__learn(c, b, j, j + (j < k));
+    artr__learn(c, b, j, tries);
     c->pol.n_shadow = 0;
-    c->stats.last_k = k;
-    c->stats.t_verify = k + 1 < ARTR__PMAX ? c->pol.t[k + 1] : 0;
+    c->stats.last_k = n - 1;
+    c->stats.t_verify = n < ARTR__PMAX ? c->pol.t[n] : 0;
     if (probe) {
         c->stats.probes++;
-        float cost = artr__cost(c, k + 1) + (float)k * dcost;
+        float cost = artr__cost(c, n) + extra;
         if (c->pol.p.verify_cost <= 0 && dt > 0 && c->pol.t[1] > 0) cost = (float)(dt / c->pol.t[1]);
         if ((float)(j + 1) > 1.03f * cost) c->pol.fails = 0;
         else c->pol.fails++;
     }
+}
+
+/* After a verification of k guesses that kept j. */
+static void artr__policy_done(artr_ctx *c, int b, int k, int j, float dcost, int probe, double t0)
+{
+    artr__policy_after(c, b, k + 1, j, j + (j < k), (float)k * dcost, probe, t0);
 }
 
 /* How many guesses a window step may verify. */
@@ -8483,6 +8609,338 @@ ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ng
     c->stats.drafted += n;
     c->stats.accepted += j;
     artr__policy_done(c, b, n, j, 0, probe, t_start);
+    return ARTR_OK;
+}
+
+/* ---- tree calls: several guessed continuations verified in one forward ----
+   A tree call feeds n nodes: node 0 the pending token, every other node a guess whose
+   parent is an earlier node. Node i sits in cache slot n_kv + i but at position
+   n_past + depth(i), and attends only to the cache before the call and to its ancestors
+   (artr__attention_tree), so its row is what a plain call on its path would give. After
+   the verification walks the tree, artr__tree_keep moves the accepted path's keys and
+   values into place and forgets the rest. A call that would cross Phi-3's LongRoPE line
+   (which recomputes the cache) is not made as a tree. */
+
+static int artr__tree_ok(const artr_ctx *c, int n)
+{
+    const artr__hparams *hp = &c->m->hp;
+    return !(hp->rope_freqs_short && !c->bounded && !c->rope_long && c->n_kv + n > hp->n_ctx_orig);
+}
+
+/* Feed the n nodes of c->tree (tokens in ids) to c and to the sampler's guidance. */
+static artr_status artr__feed_tree(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, artr_error *err)
+{
+    artr_ctx *g = s->guidance;
+    artr_status st;
+    if (g) {
+        memcpy(g->tree, c->tree, (size_t)n * sizeof(int32_t));
+        memcpy(g->tree + g->n_batch, c->tree + c->n_batch, (size_t)n * sizeof(int32_t));
+        g->tree_n = n;
+    }
+    c->tree_n = n;
+    st = artr__feed(c, s, ids, n, ARTR_LOGITS_ALL, err);
+    c->tree_n = 0;
+    if (g) g->tree_n = 0;
+    return st;
+}
+
+/* Keep the path path[0 .. len - 1] (path[0] = 0) of the n nodes the last tree call fed,
+   as its positions, in one context. */
+static void artr__tree_keep_one(artr_ctx *c, const int32_t *ids, const int32_t *path, int len, int n)
+{
+    int kv0 = c->n_kv - n, P = c->n_past - n, i, l;
+    size_t row = (size_t)c->kv_dim * c->kv_es;
+    for (i = 1; i < len; i++) {
+        if (path[i] != i)
+            for (l = 0; l < c->n_layers; l++) {
+                memcpy(artr__kv_row(c, c->k_cache, l, kv0 + i), artr__kv_row(c, c->k_cache, l, kv0 + path[i]), row);
+                memcpy(artr__kv_row(c, c->v_cache, l, kv0 + i), artr__kv_row(c, c->v_cache, l, kv0 + path[i]), row);
+            }
+        c->hist[(P + i) % c->n_ctx] = ids[path[i]];
+    }
+    artr_ctx_truncate(c, P + len, NULL);
+}
+
+static void artr__tree_keep(artr_ctx *c, artr_sampler *s, const int32_t *ids, const int32_t *path, int len, int n)
+{
+    artr__tree_keep_one(c, ids, path, len, n);
+    if (s->guidance) artr__tree_keep_one(s->guidance, ids, path, len, n);
+}
+
+/* Add node tok under parent (depth + 1) unless the parent has a child with that token;
+   its index, or -1 when the tree holds cap nodes. */
+static int artr__tree_child(artr_ctx *c, int32_t *ids, int *n, int cap, int parent, int32_t tok, int dedup)
+{
+    int32_t *par = c->tree, *dep = c->tree + c->n_batch;
+    int i;
+    if (dedup)
+        for (i = parent + 1; i < *n; i++)
+            if (par[i] == parent && ids[i] == tok) return i;
+    if (*n >= cap) return -1;
+    i = (*n)++;
+    ids[i] = tok;
+    par[i] = parent;
+    dep[i] = dep[parent] + 1;
+    return i;
+}
+
+/* Walk the tree fed in ids from node 0: at each node the children's distinct tokens are
+   tried in node order as point-mass proposals (Miao et al. 2024, SpecInfer's multi-step
+   speculative sampling): child x is kept with probability p'(x), p' the distribution
+   with the children tried before removed and renormalised; when none is kept the next
+   token is drawn from what is left. Greedy: the child that is the argmax. The path goes
+   to path (path[0] = 0) and its length to *len, the next token to *next; *rejected = 1
+   when the walk stopped at a node that had children. Nodes deeper than max_depth are
+   not accepted. Penalty windows see the path (written into the history as it goes). */
+static artr_status artr__tree_walk(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, int max_depth,
+                                   int32_t *path, int *len, int32_t *next, int *rejected, artr_error *err)
+{
+    const int32_t *par = c->tree;
+    int P = c->n_past - n, cur = 0, d = 0, n_vocab = c->m->cfg.n_vocab, i, k;
+    artr_status st;
+    path[0] = 0;
+    *rejected = 0;
+    for (;;) {
+        float total = 1;
+        int found = -1, tried = 0;
+        if (d > 0) c->hist[(P + d) % c->n_ctx] = ids[cur];
+        if ((st = artr__probs_at(c, s, cur, P + d + 1, c->dist, err)) != ARTR_OK) return st;
+        for (i = cur + 1; i < n && d < max_depth && found < 0; i++) {
+            int32_t x = ids[i];
+            if (par[i] != cur) continue;
+            for (k = cur + 1; k < i; k++) /* a token tried already at this node */
+                if (par[k] == cur && ids[k] == x) break;
+            if (k < i) continue;
+            tried = 1;
+            if (artr__greedy(s)) {
+                if (c->dist[x] > 0) found = i;
+            } else if (c->dist[x] > 0 && artr_rng_uniform(&s->rng) * total < c->dist[x]) {
+                found = i;
+            } else {
+                total -= c->dist[x];
+                c->dist[x] = 0;
+            }
+        }
+        if (found < 0) {
+            *rejected = tried;
+            *next = !tried || artr__greedy(s) || !(total > 0) ? artr__pick(s, c->dist, n_vocab)
+                                                              : artr__draw(c->dist, n_vocab, total, &s->rng);
+            break;
+        }
+        cur = found;
+        path[++d] = cur;
+    }
+    *len = d + 1;
+    return ARTR_OK;
+}
+
+/* ---- lookahead decoding's n-gram pool ---- */
+
+static uint32_t artr__pool_bucket(const artr_ctx *c, int32_t key)
+{
+    return ((uint32_t)key * 2654435761u) % (uint32_t)c->pool_cap;
+}
+
+/* Forget every n-gram; the next ones have n tokens. */
+static void artr__pool_reset(artr_ctx *c, int n)
+{
+    memset(c->pool_head, 0, (size_t)c->pool_cap * 2 * sizeof(uint32_t));
+    c->pool_at = 0;
+    c->pool_ngram = n;
+    c->la_seen = 0;
+}
+
+/* Add the n-gram g (c->pool_ngram tokens) unless the newest 16 of its chain hold it. */
+static void artr__pool_put(artr_ctx *c, const int32_t *g)
+{
+    int n = c->pool_ngram, i, e, looked;
+    uint32_t b, st;
+    artr__gram *x;
+    if (c->pool_cap == 0) return;
+    for (i = 0; i < n; i++)
+        if (g[i] < 0) return;
+    b = artr__pool_bucket(c, g[0]);
+    e = (int)c->pool_head[2 * b] - 1;
+    st = c->pool_head[2 * b + 1];
+    for (looked = 0; e >= 0 && c->pool[e].stamp == st && looked < 16; looked++) {
+        if (!memcmp(c->pool[e].tok, g, (size_t)n * sizeof(int32_t))) return;
+        st = c->pool[e].next_stamp;
+        e = c->pool[e].next;
+    }
+    e = c->pool_at;
+    c->pool_at = (c->pool_at + 1) % c->pool_cap;
+    x = &c->pool[e];
+    memcpy(x->tok, g, (size_t)n * sizeof(int32_t));
+    x->next = (int32_t)c->pool_head[2 * b] - 1;
+    x->next_stamp = c->pool_head[2 * b + 1];
+    if (++c->pool_stamp == 0) c->pool_stamp = 1;
+    x->stamp = c->pool_stamp;
+    c->pool_head[2 * b] = (uint32_t)e + 1;
+    c->pool_head[2 * b + 1] = x->stamp;
+}
+
+/* The n - 1 followers of up to g n-grams that begin with key, newest first, into y. */
+static int artr__pool_get(const artr_ctx *c, int32_t key, int g, int32_t *y)
+{
+    int n = c->pool_ngram, e, got = 0, looked;
+    uint32_t b, st;
+    if (c->pool_cap == 0 || n < 2) return 0;
+    b = artr__pool_bucket(c, key);
+    e = (int)c->pool_head[2 * b] - 1;
+    st = c->pool_head[2 * b + 1];
+    for (looked = 0; e >= 0 && c->pool[e].stamp == st && got < g && looked < 4 * c->pool_cap; looked++) {
+        if (c->pool[e].tok[0] == key) {
+            memcpy(y + (size_t)got * (size_t)(n - 1), c->pool[e].tok + 1, (size_t)(n - 1) * sizeof(int32_t));
+            got++;
+        }
+        st = c->pool[e].next_stamp;
+        e = c->pool[e].next;
+    }
+    return got;
+}
+
+/* Pool the history's n-grams not pooled yet, up to the pending token t at position P
+   (the newest 8 pool_cap positions at most, when starting). */
+static void artr__pool_sync(artr_ctx *c, int32_t t)
+{
+    int n = c->pool_ngram, P = c->n_past, q, i, lo = P - c->n_ctx + 1 > 0 ? P - c->n_ctx + 1 : 0;
+    int32_t g[ARTR__LA_NMAX];
+    if (lo < P - 8 * c->pool_cap) lo = P - 8 * c->pool_cap;
+    if (c->la_seen < lo || c->la_seen > P) c->la_seen = lo; /* (or the context was rewound) */
+    for (q = c->la_seen; q + n - 1 <= P; q++) {
+        for (i = 0; i < n; i++) g[i] = artr__hist_at(c, q + i, P, t);
+        artr__pool_put(c, g);
+    }
+    if (q > c->la_seen) c->la_seen = q;
+}
+
+/* (Re)start the window: W columns of N - 1 levels, seeded with tokens of the history. */
+static void artr__la_start(artr_ctx *c, int32_t t, int W, int N)
+{
+    int P = c->n_past, span = P < c->n_ctx - 1 ? P : c->n_ctx - 1, i;
+    for (i = 0; i < W * (N - 1); i++) {
+        int32_t x = span > 0 ? artr__hist_at(c, P - 1 - (int)(((uint32_t)i * 37u + 11u) % (uint32_t)span), P, t) : t;
+        c->la_win[i] = x >= 0 ? x : t;
+    }
+    c->la_w = W;
+    c->la_n = N;
+}
+
+/* Expected tokens per unit of cost of a tree of n nodes and depth D from source b. */
+static float artr__gain_tree(const artr_ctx *c, int b, int D, int n)
+{
+    float a = (c->pol.hit[b] + 0.5f) / (c->pol.tries[b] + 2), e = 1, ai = 1;
+    int i;
+    for (i = 0; i < D; i++) {
+        ai *= a;
+        e += ai;
+    }
+    return e / artr__cost(c, n);
+}
+
+ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window, int ngram, int n_verify,
+                                        int32_t *out, int max_out, int *n_out, artr_error *err)
+{
+    int done, W, N, G, cap, n = 1, i, w, lv, ng, len = 0, rejected = 0, D = 0, probe = 0, aside = 0, n_vocab;
+    int32_t t, next = -1, *ids, *dep, cand[ARTR__PMAX], base[ARTR__PMAX], top[ARTR__PMAX], path[ARTR__PMAX];
+    double t_start = artr__now();
+    artr_status st;
+    if (window < 0 || ngram < 0 || n_verify < 0 || (ngram > 0 && (ngram < 2 || ngram > ARTR__LA_NMAX)))
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_lookahead: window %d, ngram %d (2..%d), n_verify %d: none negative (0: the default)",
+                          window, ngram, ARTR__LA_NMAX, n_verify);
+    st = artr__step_begin(c, s, out, max_out, n_out, &done, err);
+    if (st != ARTR_OK || done) return st;
+    W = window ? window : 4;
+    N = ngram ? ngram : 3;
+    G = n_verify ? n_verify : 4;
+    if (G > (ARTR__PMAX - 1) / (N - 1)) G = (ARTR__PMAX - 1) / (N - 1);
+    n_vocab = c->m->cfg.n_vocab;
+    t = c->pending;
+    /* nodes: at most n_batch, the room in c (and in the guidance), ARTR__PMAX - 1 */
+    cap = c->n_batch < artr__room(c) ? c->n_batch : artr__room(c);
+    if (s->guidance && artr__room(s->guidance) < cap) cap = artr__room(s->guidance);
+    if (s->guidance && s->guidance->n_batch < cap) cap = s->guidance->n_batch;
+    if (cap > ARTR__PMAX - 1) cap = ARTR__PMAX - 1;
+    if (c->pool_cap == 0 || cap < 2 || max_out < 2 || !artr__tree_ok(c, cap) ||
+        (s->guidance && !artr__tree_ok(s->guidance, cap))) {
+        c->stats.short_drafts++;
+        return artr__step_one(c, s, out, n_out, err);
+    }
+    if (c->pool_ngram != N) artr__pool_reset(c, N);
+    if (c->la_w != W || c->la_n != N) artr__la_start(c, t, W, N);
+    artr__pool_sync(c, t);
+    /* the tree: node 0 = t; the pool's n-grams after t as a trie; the window's columns */
+    ids = c->feed;
+    dep = c->tree + c->n_batch;
+    ids[0] = t;
+    c->tree[0] = -1;
+    dep[0] = 0;
+    ng = artr__pool_get(c, t, G, cand);
+    for (i = 0; i < ng; i++) {
+        int cur = 0;
+        for (lv = 0; lv < N - 1 && cur >= 0 && dep[cur] < max_out - 1; lv++)
+            cur = artr__tree_child(c, ids, &n, cap, cur, cand[i * (N - 1) + lv], 1);
+    }
+    if (W > (cap - n) / (N - 1)) W = (cap - n) / (N - 1); /* this call's columns */
+    for (w = 0; w < W; w++) { /* level 0 hangs from column w - 1's, each level from the one below */
+        int cur = w ? base[w - 1] : 0;
+        for (lv = 0; lv < N - 1; lv++) {
+            cur = artr__tree_child(c, ids, &n, cap, cur, c->la_win[lv * c->la_w + w], 0);
+            if (lv == 0) base[w] = cur;
+        }
+        top[w] = cur;
+    }
+    for (i = 1; i < n; i++)
+        if (dep[i] > D) D = dep[i];
+    if (D > max_out - 1) D = max_out - 1;
+    if (n < 2) {
+        c->stats.short_drafts++;
+        return artr__step_one(c, s, out, n_out, err);
+    }
+    if (c->pol.p.adaptive &&
+        (artr__policy_time_plain(c) ||
+         !artr__policy_go(c, ARTR__SRC_LA, 1, artr__gain_tree(c, ARTR__SRC_LA, D, n), 0, &probe, &aside))) {
+        if (aside) { /* the newest n-gram is checked against what plain steps produce */
+            c->stats.aside++;
+            if (c->pol.n_shadow == 0 && ng > 0) {
+                memcpy(c->pol.shadow, cand, (size_t)(N - 1) * sizeof(int32_t));
+                c->pol.n_shadow = N - 1;
+                c->pol.i_shadow = 0;
+                c->pol.b_shadow = ARTR__SRC_LA;
+            }
+        }
+        if ((st = artr__step_one(c, s, out, n_out, err)) != ARTR_OK) return st;
+        artr__shadow(c, out[0]);
+        return ARTR_OK;
+    }
+    c->pending = -1;
+    if ((st = artr__feed_tree(c, s, ids, n, err)) != ARTR_OK) {
+        c->pending = t;
+        return st;
+    }
+    if ((st = artr__tree_walk(c, s, ids, n, D, path, &len, &next, &rejected, err)) != ARTR_OK) {
+        artr__tree_keep(c, s, ids, path, 1, n); /* t was fed; nothing is pending */
+        return st;
+    }
+    /* Jacobi update: each column's top level predicts one token further; the column and
+       that token form an n-gram, and the levels move down */
+    for (w = 0; w < W; w++) {
+        int32_t g[ARTR__LA_NMAX];
+        for (lv = 0; lv < N - 1; lv++) g[lv] = c->la_win[lv * c->la_w + w];
+        g[N - 1] = artr__argmax(artr_logits(c, top[w]), n_vocab);
+        artr__pool_put(c, g);
+        for (lv = 0; lv + 1 < N - 1; lv++) c->la_win[lv * c->la_w + w] = c->la_win[(lv + 1) * c->la_w + w];
+        c->la_win[(N - 2) * c->la_w + w] = g[N - 1];
+    }
+    for (i = 1; i < len; i++) out[i - 1] = ids[path[i]];
+    out[len - 1] = next;
+    *n_out = len;
+    artr__tree_keep(c, s, ids, path, len, n);
+    c->pending = next;
+    c->stats.tokens += len;
+    c->stats.drafted += n - 1;
+    c->stats.accepted += len - 1;
+    artr__policy_after(c, ARTR__SRC_LA, n, len - 1, len - 1 + rejected, 0, probe, t_start);
     return ARTR_OK;
 }
 

@@ -2,7 +2,7 @@
    identical to plain sampling (chi-square against the exact joint distribution); caches
    after rejections equal a fresh run's. */
 
-typedef enum { TH_PLAIN, TH_SPEC, TH_JACOBI, TH_SJD, TH_LOOKUP } th_strategy;
+typedef enum { TH_PLAIN, TH_SPEC, TH_JACOBI, TH_SJD, TH_LOOKUP, TH_LOOKAHEAD } th_strategy;
 
 /* Generate n tokens after a prefilled prompt with one strategy. */
 static int th_generate(th_strategy how, artr_ctx *c, artr_ctx *draft, artr_sampler *s, int k, int32_t *out, int n)
@@ -17,6 +17,7 @@ static int th_generate(th_strategy how, artr_ctx *c, artr_ctx *draft, artr_sampl
         case TH_JACOBI: st = artr_step_jacobi(c, s, k, buf, 64, &n_out, NULL); break;
         case TH_SJD: st = artr_step_spec_jacobi(c, s, k, NULL, 0, buf, 64, &n_out, NULL); break;
         case TH_LOOKUP: st = artr_step_lookup(c, s, k, 3, buf, 64, &n_out, NULL); break;
+        case TH_LOOKAHEAD: st = artr_step_lookahead(c, s, k, 3, 4, buf, 64, &n_out, NULL); break;
         default: st = artr_step(c, s, buf, 64, &n_out, NULL); break;
         }
         if (st != ARTR_OK || n_out < 1) return 0;
@@ -103,13 +104,14 @@ static void th_greedy_exact(const char *target_file, const char *draft_file, int
     }
     for (i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         int strat, k = ks[i];
-        for (strat = 0; strat < 4; strat++) {
+        for (strat = 0; strat < 5; strat++) {
             artr_ctx *c = th_prefilled(m, n_ctx, prompt, 8, 0), *d = NULL;
             int ok;
             if (strat == 0) d = th_prefilled(dm, n_ctx, prompt, 8, 0);      /* a separate draft model */
             if (strat == 1) d = th_prefilled(m, n_ctx, prompt, 8, 1);       /* self-speculative: layer 1 */
             memset(got, 0xff, sizeof got);
-            ok = c && th_generate(strat < 2 ? TH_SPEC : strat == 2 ? TH_JACOBI : TH_SJD, c, d, &s, k, got, n_gen);
+            ok = c && th_generate(strat < 2 ? TH_SPEC : strat == 2 ? TH_JACOBI : strat == 3 ? TH_SJD : TH_LOOKAHEAD, c, d, &s, k,
+                                  got, n_gen);
             CHECK(ok);
             if (ok && memcmp(want, got, (size_t)n_gen * sizeof(int32_t))) {
                 int at = 0;
@@ -124,7 +126,8 @@ static void th_greedy_exact(const char *target_file, const char *draft_file, int
             if (c && k == 8) {
                 artr_ctx_stats(c, &st);
                 printf("  %-16s %-17s k %d: %3d tokens in %3lld target calls (%.2f tokens/call), accepted %lld/%lld guesses\n",
-                       target_file, strat == 0 ? "speculative" : strat == 1 ? "self-speculative" : strat == 2 ? "Jacobi" : "spec. Jacobi",
+                       target_file, strat == 0 ? "speculative" : strat == 1 ? "self-speculative" : strat == 2 ? "Jacobi"
+                                    : strat == 3 ? "spec. Jacobi" : "lookahead",
                        k, n_gen, (long long)st.calls, (double)st.tokens / (double)(st.calls ? st.calls : 1),
                        (long long)st.accepted, (long long)st.drafted);
             }
@@ -382,17 +385,17 @@ static void test_decoding_steps_allocate_nothing(void)
     memset(&s, 0, sizeof s);
     s.temperature = 1.0f;
     s.rng = 5;
-    for (how = TH_PLAIN; how <= TH_LOOKUP + 2; how++) { /* the last two: the adaptive policy */
+    for (how = TH_PLAIN; how <= TH_LOOKAHEAD + 2; how++) { /* the last two: the adaptive policy */
         artr_ctx *c = th_prefilled(m, 64, prompt, 3, 0), *d = th_prefilled(dm, 64, prompt, 3, 0);
         artr_draft_params dp;
         long a0;
         memset(&dp, 0, sizeof dp);
-        dp.adaptive = how > TH_LOOKUP;
+        dp.adaptive = how > TH_LOOKAHEAD;
         dp.p_min = 0.3f;
         CHECK(c && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK);
         a0 = th_allocs;
         s.temperature = how == TH_JACOBI ? 0.0f : 1.0f; /* Jacobi iterations are greedy */
-        CHECK(c && d && th_generate(how == TH_LOOKUP + 1 ? TH_SPEC : how == TH_LOOKUP + 2 ? TH_LOOKUP : (th_strategy)how,
+        CHECK(c && d && th_generate(how == TH_LOOKAHEAD + 1 ? TH_SPEC : how == TH_LOOKAHEAD + 2 ? TH_LOOKAHEAD : (th_strategy)how,
                                     c, d, &s, 4, out, 40));
         CHECK(th_allocs == a0);
         artr_ctx_free(c);
@@ -745,4 +748,246 @@ static void test_decoding_policy_greedy(void)
     }
     artr_model_free(m);
     artr_model_free(dm);
+}
+
+/* Tree calls: every node's logits are bit for bit those of a plain call on its path, and
+   keeping a path leaves the cache of a plain run on it (sliding windows, learned
+   positions, qk-norm, a quantized model, an F16 cache, LongRoPE before its switch). */
+static void test_decoding_tree_rows(void)
+{
+    static const char *const files[] = {"hf_llama.gguf", "hf_gpt2.gguf", "hf_gemma3.gguf", "hf_qwen3.gguf",
+                                        "hf_llama_q4_0.gguf", "hf_phi3.gguf"};
+    size_t f;
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        artr_model *m = NULL;
+        artr_ctx *c = NULL, *r = NULL;
+        artr_ctx_params cp;
+        artr_sampler s;
+        int32_t prompt[20], ids[24], path[24], toks[64];
+        uint64_t rng = 31 + f;
+        int n_vocab, n = 24, i, j, len, P = f == 5 ? 6 : 20, rows_same = 1, cache_same = 1, kv;
+        if (artr_model_load_file(&m, th_path(files[f]), NULL, NULL) != ARTR_OK) {
+            CHECK(0);
+            continue;
+        }
+        n_vocab = artr_model_config(m)->n_vocab;
+        memset(&cp, 0, sizeof cp);
+        cp.n_ctx = 96;
+        cp.n_batch = 32;
+        cp.kv_type = f == 3 ? ARTR_TYPE_F16 : ARTR_TYPE_F32;
+        CHECK(artr_ctx_create(&c, m, &cp, NULL) == ARTR_OK && artr_ctx_create(&r, m, &cp, NULL) == ARTR_OK);
+        for (i = 0; i < P; i++) prompt[i] = (int32_t)(th_rng(&rng) % (uint64_t)n_vocab);
+        CHECK(artr_forward(c, prompt, P, NULL) == ARTR_OK && artr_forward(r, prompt, P, NULL) == ARTR_OK);
+        /* a random tree: node 0 the next token, each node under an earlier one */
+        for (i = 0; i < n; i++) {
+            ids[i] = (int32_t)(th_rng(&rng) % (uint64_t)n_vocab);
+            c->tree[i] = i ? (int32_t)(th_rng(&rng) % (uint64_t)i) : -1;
+            c->tree[c->n_batch + i] = i ? c->tree[c->n_batch + c->tree[i]] + 1 : 0;
+        }
+        memset(&s, 0, sizeof s);
+        CHECK(artr__feed_tree(c, &s, ids, n, NULL) == ARTR_OK && c->tree_n == 0);
+        for (i = 0; i < n && c; i++) { /* node i against a plain call on its path */
+            int d = c->tree[c->n_batch + i], a = i;
+            for (j = d; j >= 0; j--, a = c->tree[a]) toks[j] = ids[a];
+            CHECK(artr_ctx_truncate(r, P, NULL) == ARTR_OK && artr_forward(r, toks, d + 1, NULL) == ARTR_OK);
+            if (memcmp(artr_logits(c, i), artr_logits(r, -1), (size_t)n_vocab * sizeof(float))) rows_same = 0;
+        }
+        /* keep the deepest node's path: the cache then equals r's (which ran that path last) */
+        for (i = 1, j = 0; i < n; i++)
+            if (c->tree[c->n_batch + i] > c->tree[c->n_batch + j]) j = i;
+        len = c->tree[c->n_batch + j] + 1;
+        for (i = len - 1; i >= 0; i--, j = c->tree[j]) path[i] = j;
+        for (i = 0; i < len; i++) toks[i] = ids[path[i]];
+        CHECK(artr_ctx_truncate(r, P, NULL) == ARTR_OK && artr_forward(r, toks, len, NULL) == ARTR_OK);
+        artr__tree_keep(c, &s, ids, path, len, n);
+        CHECK(artr_ctx_pos(c) == P + len && c->n_kv == r->n_kv);
+        for (kv = 0; kv < c->n_layers; kv++)
+            for (i = 0; i < P + len; i++) {
+                size_t row = (size_t)c->kv_dim * c->kv_es;
+                /* a sliding-window ring holds the window before the next position */
+                if (c->swa_rows && artr__layer_swa(m, kv) && i < P + len - m->hp.swa_window) continue;
+                if (memcmp(artr__kv_row(c, c->k_cache, kv, i), artr__kv_row(r, r->k_cache, kv, i), row) ||
+                    memcmp(artr__kv_row(c, c->v_cache, kv, i), artr__kv_row(r, r->v_cache, kv, i), row))
+                    cache_same = 0;
+            }
+        for (i = 0; i < P + len; i++)
+            if (c->hist[i] != r->hist[i]) cache_same = 0;
+        CHECK(artr_forward(c, prompt, 3, NULL) == ARTR_OK && artr_forward(r, prompt, 3, NULL) == ARTR_OK);
+        if (memcmp(artr_logits(c, -1), artr_logits(r, -1), (size_t)n_vocab * sizeof(float))) cache_same = 0;
+        if (!rows_same || !cache_same) printf("  %s: tree rows same %d, kept cache same %d\n", files[f], rows_same, cache_same);
+        CHECK(rows_same && cache_same);
+        artr_ctx_free(c);
+        artr_ctx_free(r);
+        artr_model_free(m);
+    }
+}
+
+/* Lookahead (greedy) equals plain greedy: window, n-gram and verify sizes, repetition
+   penalties (the tree's penalty windows), guidance, the adaptive policy (fixed costs:
+   paying, and stepping aside), small max_out; a repeated passage gets n-grams accepted.
+   Bounded caches run long; bad arguments are refused. */
+static void test_decoding_lookahead_greedy(void)
+{
+    static const int cfg[][3] = {{4, 3, 4}, {1, 2, 1}, {6, 5, 8}, {3, 8, 2}, {0, 0, 0}};
+    artr_model *m = NULL;
+    int32_t prompt[8] = {1, 7, 13, 2, 40, 5, 9, 30}, want[160], got[160], out[8];
+    artr_sampler s;
+    artr_stats st;
+    size_t i;
+    int var;
+    if (artr_model_load_file(&m, th_path("hf_llama.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        return;
+    }
+    for (var = 0; var < 3; var++) { /* plain sampler, penalties, guidance */
+        artr_ctx *u = NULL;
+        memset(&s, 0, sizeof s);
+        if (var == 1) {
+            s.repeat_penalty = 1.3f;
+            s.presence_penalty = 0.2f;
+            s.repeat_last_n = 16;
+        }
+        if (var == 2) {
+            u = th_prefilled(m, 256, prompt, 1, 0);
+            s.guidance = u;
+            s.guidance_scale = 1.5f;
+        }
+        {
+            artr_ctx *c = th_prefilled(m, 256, prompt, 8, 0);
+            CHECK(c && th_generate(TH_PLAIN, c, NULL, &s, 0, want, 160));
+            artr_ctx_free(c);
+        }
+        for (i = 0; i < sizeof cfg / sizeof cfg[0] + 2; i++) {
+            artr_ctx *c = th_prefilled(m, 256, prompt, 8, 0);
+            artr_draft_params dp;
+            int got_n = 0, ok = c != NULL, pol = i >= sizeof cfg / sizeof cfg[0] ? (int)(i - sizeof cfg / sizeof cfg[0]) + 1 : 0;
+            const int *k = cfg[pol ? 0 : i];
+            if (u) {
+                artr_ctx_truncate(u, 0, NULL);
+                ok = ok && artr_forward(u, prompt, 1, NULL) == ARTR_OK;
+            }
+            memset(&dp, 0, sizeof dp);
+            dp.adaptive = pol > 0;
+            dp.verify_cost = pol == 1 ? 0.02f : 3.0f;
+            if (pol) ok = ok && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK;
+            while (ok && got_n < 160) { /* max_out varies: 2 .. 8 */
+                int n_out = 0, j;
+                ok = artr_step_lookahead(c, &s, k[0], k[1], k[2], out, 2 + got_n % 7, &n_out, NULL) == ARTR_OK;
+                for (j = 0; ok && j < n_out && got_n < 160; j++) got[got_n++] = out[j];
+            }
+            CHECK(ok);
+            if (ok && memcmp(want, got, sizeof want)) {
+                int at = 0;
+                while (want[at] == got[at]) at++;
+                printf("  lookahead %d,%d,%d policy %d sampler %d differs from plain greedy at token %d\n", k[0], k[1], k[2],
+                       pol, var, at);
+                CHECK(0);
+            }
+            if (c) {
+                artr_ctx_stats(c, &st);
+                if (pol == 2) CHECK(st.aside > 0 && st.probes > 0);
+                if (pol < 2) CHECK(st.drafted > 0);
+                if (i == 0 && var == 0)
+                    printf("  hf_llama lookahead 4,3,4: %lld tokens in %lld calls, accepted %lld of %lld nodes\n",
+                           (long long)st.tokens, (long long)st.calls, (long long)st.accepted, (long long)st.drafted);
+            }
+            artr_ctx_free(c);
+        }
+        artr_ctx_free(u);
+    }
+    { /* input-grounded: the pool holds the prompt's n-grams */
+        static const char text[] = "ROMEO:\nBut soft, what light through yonder window breaks?\n"
+                                   "It is the east, and Juliet is the sun.\n\n"
+                                   "ROMEO:\nBut soft, what light through yonder window breaks?\n"
+                                   "It is the east, and Juliet is the sun.\n\n"
+                                   "ROMEO:\nBut soft, what light";
+        artr_model *sm = NULL;
+        int32_t ids[256], w2[80], g2[80] = {0};
+        int n = 0;
+        artr_ctx *c;
+        if (artr_model_load_file(&sm, "models/shakespeare.gguf", NULL, NULL) != ARTR_OK ||
+            artr_tokenize(sm, text, strlen(text), 0, ids, 256, &n, NULL) != ARTR_OK) {
+            CHECK(0);
+        } else {
+            memset(&s, 0, sizeof s);
+            c = th_prefilled_long(sm, 512, ids, n);
+            CHECK(c && th_generate(TH_PLAIN, c, NULL, &s, 0, w2, 80));
+            artr_ctx_free(c);
+            c = th_prefilled_long(sm, 512, ids, n);
+            CHECK(c && th_generate(TH_LOOKAHEAD, c, NULL, &s, 4, g2, 80));
+            CHECK(memcmp(w2, g2, sizeof w2) == 0);
+            artr_ctx_stats(c, &st);
+            printf("  shakespeare, repeated passage, lookahead 4,3,4: %lld calls for %lld tokens, accepted %lld\n",
+                   (long long)st.calls, (long long)st.tokens, (long long)st.accepted);
+            CHECK(st.accepted > 0 && st.calls < st.tokens);
+            artr_ctx_free(c);
+        }
+        artr_model_free(sm);
+    }
+    { /* bounded cache and a sliding-window model: long runs */
+        static const char *const files[] = {"hf_llama.gguf", "hf_gemma3.gguf"};
+        size_t f;
+        for (f = 0; f < 2; f++) {
+            artr_model *bm = NULL;
+            artr_ctx_params cp;
+            artr_ctx *c = NULL;
+            int32_t many[400];
+            memset(&cp, 0, sizeof cp);
+            cp.n_ctx = 64;
+            cp.n_batch = 16;
+            cp.n_sink = f == 0 ? 4 : 0;
+            CHECK(artr_model_load_file(&bm, th_path(files[f]), NULL, NULL) == ARTR_OK &&
+                  artr_ctx_create(&c, bm, &cp, NULL) == ARTR_OK);
+            memset(&s, 0, sizeof s);
+            s.temperature = 0.9f;
+            CHECK(c && artr_forward(c, prompt, 4, NULL) == ARTR_OK);
+            CHECK(c && th_generate(TH_LOOKAHEAD, c, NULL, &s, 5, many, f == 0 ? 400 : 50));
+            if (c && f == 0) CHECK(artr_ctx_pos(c) >= 400 && c->n_kv <= 64);
+            artr_ctx_free(c);
+            artr_model_free(bm);
+        }
+    }
+    {
+        artr_ctx *c = th_prefilled(m, 64, prompt, 8, 0);
+        artr_error err;
+        int n_out;
+        memset(&s, 0, sizeof s);
+        CHECK_STATUS(artr_step_lookahead(c, &s, -1, 3, 4, out, 4, &n_out, &err), ARTR_E_ARG, &err);
+        CHECK_STATUS(artr_step_lookahead(c, &s, 4, 9, 4, out, 4, &n_out, &err), ARTR_E_ARG, &err);
+        CHECK_STATUS(artr_step_lookahead(c, &s, 4, 1, 4, out, 4, &n_out, &err), ARTR_E_ARG, &err);
+        CHECK_STATUS(artr_step_lookahead(c, &s, 4, 3, -2, out, 4, &n_out, &err), ARTR_E_ARG, &err);
+        CHECK_STATUS(artr_step_lookahead(NULL, &s, 4, 3, 4, out, 4, &n_out, &err), ARTR_E_ARG, &err);
+        CHECK(artr_step_lookahead(c, &s, 4, 3, 4, out, 1, &n_out, NULL) == ARTR_OK && n_out == 1);
+        artr_ctx_free(c);
+    }
+    artr_model_free(m);
+}
+
+/* Sampling with lookahead: the first 3 tokens follow plain sampling's joint distribution
+   (several point-mass guesses per node, tried in turn against the residual), also with
+   a repetition penalty (the tree's penalty windows). */
+static void test_decoding_distribution_lookahead(void)
+{
+    artr_model *m = NULL;
+    int32_t prompt[7] = {1, 4, 6, 1, 4, 2, 1};
+    static double joint[512];
+    artr_sampler s;
+    double p;
+    int setting;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        return;
+    }
+    for (setting = 0; setting < 3; setting++) {
+        memset(&s, 0, sizeof s);
+        s.temperature = setting == 1 ? 0.8f : 1.0f;
+        s.top_k = setting == 1 ? 5 : 0;
+        if (setting == 2) s.repeat_penalty = 1.5f;
+        s.rng = 313 + (uint64_t)setting;
+        th_exact_joint(m, &s, prompt, 7, joint);
+        p = th_joint_p(TH_LOOKAHEAD, m, NULL, &s, 3, 100000, joint, prompt, 7);
+        printf("  setting %d: lookahead, W 3 N 3 G 4     p = %.3f\n", setting, p);
+        CHECK(p > 1e-3);
+    }
+    artr_model_free(m);
 }
