@@ -8145,8 +8145,19 @@ static int artr__policy_time_plain(const artr_ctx *c)
     return 0;
 }
 
-/* Adaptive: `best` guesses with gain g (tokens per unit of cost), or 0 to step aside. */
-static int artr__policy_go(artr_ctx *c, int b, int best, float g, int draft, int *probe, int *aside)
+/* How a source's acceptance is known while the policy steps aside. */
+enum {
+    ARTR__BY_PROBE = 0, /* only by verifying (Jacobi, SJD): re-probed                       */
+    ARTR__BY_DRAFT = 1, /* a draft model: re-probed, given up after 2 probes in a row that
+                           did not pay, as catching it up costs a prefill of every token since */
+    ARTR__BY_SHADOW = 2 /* model-free guesses (lookup, lookahead): checked for free against
+                           the tokens plain steps produce; probed only every 16 probe_every
+                           plain steps, never at once                                        */
+};
+
+/* Adaptive: `best` guesses with gain g (tokens per unit of cost), or 0 to step aside;
+   by: ARTR__BY_*. */
+static int artr__policy_go(artr_ctx *c, int b, int best, float g, int by, int *probe, int *aside)
 {
     artr__policy *q = &c->pol;
     int every;
@@ -8157,14 +8168,12 @@ static int artr__policy_go(artr_ctx *c, int b, int best, float g, int draft, int
         return best;
     }
     q->out = 1;
-    if (!(q->tries[b] > 0)) { /* never tried: measure now (a draft is still caught up) */
+    if (!(q->tries[b] > 0) && by != ARTR__BY_SHADOW) { /* never tried: measure now (a draft is still caught up) */
         *probe = 1;
         return best;
     }
-    every = (q->p.probe_every > 0 ? q->p.probe_every : 16) << (q->fails < 4 ? q->fails : 4);
-    /* a draft model is caught up on everything since the last probe: after 2 probes in a
-       row that did not pay it is not probed again (the catch-up would cost a prefill) */
-    if (++q->run >= every && !(draft && q->fails >= 2)) {
+    every = (q->p.probe_every > 0 ? q->p.probe_every : 16) << (by == ARTR__BY_SHADOW ? 4 : q->fails < 4 ? q->fails : 4);
+    if (++q->run >= every && !(by == ARTR__BY_DRAFT && q->fails >= 2)) {
         q->run = 0;
         *probe = 1;
         return best;
@@ -8175,7 +8184,7 @@ static int artr__policy_go(artr_ctx *c, int b, int best, float g, int draft, int
 
 /* The guesses to verify (<= k) from source b, or 0 for a plain step; *probe = 1 when it
    is a re-probe after stepping aside, *aside = 1 when the policy stepped aside. */
-static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int *probe, int *aside)
+static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int by, int *probe, int *aside)
 {
     artr__policy *q = &c->pol;
     int kmin = q->p.draft_min > 1 ? q->p.draft_min : 1, i, best = 0;
@@ -8193,7 +8202,7 @@ static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int draft, int
             best = i;
         }
     }
-    return artr__policy_go(c, b, best, g, draft, probe, aside);
+    return artr__policy_go(c, b, best, g, by, probe, aside);
 }
 
 /* After a verification call on n tokens that kept j guesses of the `tries` it tested
@@ -8314,7 +8323,7 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     k = artr__window(target, s, k, max_out);
     if (k > draft->n_draft) k = draft->n_draft;
     dcost = artr__draft_cost(target, draft);
-    k = artr__policy_k(target, 0, k, dcost, 1, &probe, &aside);
+    k = artr__policy_k(target, 0, k, dcost, ARTR__BY_DRAFT, &probe, &aside);
     if (k < 1 || k < target->pol.p.draft_min) {
         if (aside) target->stats.aside++;
         else if (target->pol.p.draft_min > 1) target->stats.short_drafts++;
@@ -8568,7 +8577,7 @@ ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ng
     if (c->pol.p.draft_max > 0 && K > c->pol.p.draft_max) K = c->pol.p.draft_max;
     if (K > ARTR__PMAX - 2) K = ARTR__PMAX - 2;
     n = K > 0 ? artr__lookup(c, t, ngram_max, K, y, &b) : 0;
-    kk = n < 1 || n < c->pol.p.draft_min ? 0 : artr__policy_k(c, b, n, 0, 0, &probe, &aside);
+    kk = n < 1 || n < c->pol.p.draft_min ? 0 : artr__policy_k(c, b, n, 0, ARTR__BY_SHADOW, &probe, &aside);
     if (kk < 1) { /* a plain step: no match, too short, or the policy stepped aside */
         if (aside) {
             c->stats.aside++;
@@ -8899,7 +8908,7 @@ ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window
     }
     if (c->pol.p.adaptive &&
         (artr__policy_time_plain(c) ||
-         !artr__policy_go(c, ARTR__SRC_LA, 1, artr__gain_tree(c, ARTR__SRC_LA, D, n), 0, &probe, &aside))) {
+         !artr__policy_go(c, ARTR__SRC_LA, 1, artr__gain_tree(c, ARTR__SRC_LA, D, n), ARTR__BY_SHADOW, &probe, &aside))) {
         if (aside) { /* the newest n-gram is checked against what plain steps produce */
             c->stats.aside++;
             if (c->pol.n_shadow == 0 && ng > 0) {

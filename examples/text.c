@@ -3,6 +3,7 @@
    artr-text -m models/shakespeare.gguf -p "ROMEO:" -n 200
    artr-text -m model.gguf --draft draft.gguf --temp 0 -p "..."   speculative decoding
    artr-text -m model.gguf --lookup -f document.txt               prompt lookup decoding
+   artr-text -m model.gguf --lookahead -p "..."                   lookahead decoding (no draft)
    artr-text -m model.gguf --perplexity text.txt                  perplexity of a file
    artr-text -m instruct.gguf -cnv -sys "Be brief."               chat with the model's template
    artr-text --help                                               every flag */
@@ -29,6 +30,7 @@ typedef struct options {
     int conversation, n_predict_given;
     int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink, kv_type;
     int lookup, lookup_ngram, draft_min, policy_fixed;
+    int lookahead, la_window, la_ngram, la_verify; /* 0: artr_step_lookahead's defaults */
     float draft_p_min;
     int interactive, ignore_eos, seed_given;
     uint64_t seed;
@@ -73,6 +75,11 @@ static void usage(FILE *f)
           "                           fixed: always verify --draft-max guesses\n"
           "      --lookup             prompt lookup decoding: guesses from earlier text (no draft model)\n"
           "      --lookup-ngram N     longest n-gram --lookup matches (default 3, at most 16)\n"
+          "      --lookahead          lookahead decoding: Jacobi iterations feed an n-gram pool (with\n"
+          "                           the text's own n-grams); candidates verified as a tree\n"
+          "      --lookahead-window W columns of the lookahead window (default 4)\n"
+          "      --lookahead-ngram N  n-gram size (default 3, 2 to 8)\n"
+          "      --lookahead-verify G n-grams verified per step (default 4)\n"
           "      --self-spec L        self-speculative decoding: the first L layers draft\n"
           "      --jacobi W           Jacobi decoding with a window of W (needs --temp 0)\n"
           "      --spec-jacobi W      speculative Jacobi decoding with a window of W (W at most 16)\n"
@@ -96,7 +103,8 @@ static int known_value_option(const char *a)
     static const char *const names[] = {"-m", "--model", "-z", "--vocab", "-p", "--prompt", "-f", "--file",
                                         "--draft", "--perplexity", "-n", "--n-predict", "-c", "--ctx-size",
                                         "-t", "--threads", "--draft-n", "--draft-max", "--draft-min", "--draft-p-min",
-                                        "--draft-policy", "--lookup-ngram", "--self-spec", "--jacobi",
+                                        "--draft-policy", "--lookup-ngram", "--lookahead-window", "--lookahead-ngram",
+                                        "--lookahead-verify", "--self-spec", "--jacobi",
                                         "--spec-jacobi", "--sink", "--kv-type", "--repeat-last-n", "--temp", "--top-k",
                                         "--top-p", "--min-p", "--repeat-penalty", "-s", "--seed", "-sys",
                                         "--system-prompt", "--chat-template"};
@@ -129,6 +137,9 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (is(a, "--lookup", NULL)) {
             o->lookup = 1;
             takes = 0;
+        } else if (is(a, "--lookahead", NULL)) {
+            o->lookahead = 1;
+            takes = 0;
         } else if (is(a, "--ignore-eos", NULL)) {
             o->ignore_eos = 1;
             takes = 0;
@@ -159,6 +170,9 @@ static int parse_args(int argc, char **argv, options *o)
         else if (is(a, "--draft-min", NULL)) ok = parse_int(v, 0, 64, &o->draft_min);
         else if (is(a, "--draft-p-min", NULL)) ok = parse_float(v, 0, 1, &o->draft_p_min);
         else if (is(a, "--lookup-ngram", NULL)) ok = parse_int(v, 1, 16, &o->lookup_ngram);
+        else if (is(a, "--lookahead-window", NULL)) ok = parse_int(v, 1, 32, &o->la_window);
+        else if (is(a, "--lookahead-ngram", NULL)) ok = parse_int(v, 2, 8, &o->la_ngram);
+        else if (is(a, "--lookahead-verify", NULL)) ok = parse_int(v, 1, 32, &o->la_verify);
         else if (is(a, "--draft-policy", NULL)) {
             ok = !strcmp(v, "adaptive") || !strcmp(v, "fixed");
             o->policy_fixed = !strcmp(v, "fixed");
@@ -192,8 +206,10 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (!o->model) return fail("no model given (-m FILE; see --help)", NULL);
     if (o->prompt && o->prompt_file) return fail("give -p or -f, not both", NULL);
-    if ((o->draft != NULL) + (o->self_spec > 0) + (o->jacobi > 0) + (o->spec_jacobi > 0) + o->lookup > 1)
-        return fail("choose one of --draft, --self-spec, --jacobi, --spec-jacobi, --lookup", NULL);
+    if ((o->draft != NULL) + (o->self_spec > 0) + (o->jacobi > 0) + (o->spec_jacobi > 0) + o->lookup + o->lookahead > 1)
+        return fail("choose one of --draft, --self-spec, --jacobi, --spec-jacobi, --lookup, --lookahead", NULL);
+    if (!o->lookahead && (o->la_window || o->la_ngram || o->la_verify))
+        return fail("--lookahead-window, --lookahead-ngram and --lookahead-verify go with --lookahead", NULL);
     if (!o->draft_n) o->draft_n = o->lookup ? 8 : 4;
     if (o->draft_min > o->draft_n) {
         fprintf(stderr, "artr-text: --draft-min %d is more than --draft-max %d\n", o->draft_min, o->draft_n);
@@ -537,6 +553,8 @@ static artr_status step(session *s, options *o, int32_t *out, int room, int *n_o
     artr_sampler *sp = &o->s;
     if (o->draft || o->self_spec) return artr_step_speculative(s->c, s->d, sp, o->draft_n, out, room, n_out, err);
     if (o->lookup) return artr_step_lookup(s->c, sp, o->draft_n, o->lookup_ngram, out, room, n_out, err);
+    if (o->lookahead)
+        return artr_step_lookahead(s->c, sp, o->la_window, o->la_ngram, o->la_verify, out, room, n_out, err);
     if (o->jacobi) return artr_step_jacobi(s->c, sp, o->jacobi, out, room, n_out, err);
     if (o->spec_jacobi) return artr_step_spec_jacobi(s->c, sp, o->spec_jacobi, NULL, 0, out, room, n_out, err);
     return artr_step(s->c, sp, out, room, n_out, err);
@@ -824,11 +842,11 @@ static void report(const session *s, const options *o, int n_prompt, int n_gen, 
     fprintf(stderr, "\nprompt: %d tokens in %.3f s (%.1f tokens/s)\n", n_prompt, t1 - t0, n_prompt / (t1 - t0 + 1e-12));
     fprintf(stderr, "generated: %d tokens in %.3f s (%.1f tokens/s)%s\n", n_gen, t2 - t1, n_gen / (t2 - t1 + 1e-12),
             g_stop ? " (stopped by Ctrl-C)" : "");
-    if (o->draft || o->self_spec || o->jacobi || o->spec_jacobi || o->lookup)
+    if (o->draft || o->self_spec || o->jacobi || o->spec_jacobi || o->lookup || o->lookahead)
         fprintf(stderr, "decoding: %lld target forward calls for %lld tokens (%.2f tokens/call), %lld of %lld guesses accepted (%.1f%%)\n",
                 (long long)st.calls, (long long)st.tokens, (double)st.tokens / (double)(st.calls ? st.calls : 1),
                 (long long)st.accepted, (long long)st.drafted, 100.0 * (double)st.accepted / (double)(st.drafted ? st.drafted : 1));
-    if (o->draft || o->self_spec || o->lookup) {
+    if (o->draft || o->self_spec || o->lookup || o->lookahead) {
         double steps = (double)(st.steps ? st.steps : 1);
         fprintf(stderr, "policy: %s, draft-max %d: %lld of %lld steps stepped aside (%.1f%%), %lld re-probes, %lld plain for a short or no draft, %lld drafts cut by p-min",
                 o->policy_fixed ? "fixed" : "adaptive", o->draft_n, (long long)st.aside, (long long)st.steps,

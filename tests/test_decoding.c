@@ -869,6 +869,7 @@ static void test_decoding_lookahead_greedy(void)
             memset(&dp, 0, sizeof dp);
             dp.adaptive = pol > 0;
             dp.verify_cost = pol == 1 ? 0.02f : 3.0f;
+            dp.probe_every = pol == 2 ? 2 : 0; /* stepped aside: a probe every 32 plain steps */
             if (pol) ok = ok && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK;
             while (ok && got_n < 160) { /* max_out varies: 2 .. 8 */
                 int n_out = 0, j;

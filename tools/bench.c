@@ -202,10 +202,10 @@ typedef struct run {
     int n;
 } run;
 
-enum { HOW_PLAIN, HOW_SPEC, HOW_JACOBI, HOW_SJD, HOW_LOOKUP };
+enum { HOW_PLAIN, HOW_SPEC, HOW_JACOBI, HOW_SJD, HOW_LOOKUP, HOW_LOOKAHEAD };
 
 /* Generate n tokens with one strategy. */
-static void generate(run *r, int how, artr_ctx *c, artr_ctx *d, artr_sampler s, int k, int ngram, int n)
+static void generate(run *r, int how, artr_ctx *c, artr_ctx *d, artr_sampler s, int k, int ngram, int verify, int n)
 {
     double t0 = now_s();
     int got = 0;
@@ -219,6 +219,7 @@ static void generate(run *r, int how, artr_ctx *c, artr_ctx *d, artr_sampler s, 
         else if (how == HOW_JACOBI) st = artr_step_jacobi(c, &s, k, r->tokens + got, room, &n_out, &err);
         else if (how == HOW_SJD) st = artr_step_spec_jacobi(c, &s, k, NULL, 0, r->tokens + got, room, &n_out, &err);
         else if (how == HOW_LOOKUP) st = artr_step_lookup(c, &s, k, ngram, r->tokens + got, room, &n_out, &err);
+        else if (how == HOW_LOOKAHEAD) st = artr_step_lookahead(c, &s, k, ngram, verify, r->tokens + got, room, &n_out, &err);
         else st = artr_step(c, &s, r->tokens + got, room, &n_out, &err);
         if (st != ARTR_OK) {
             fprintf(stderr, "artr-bench: %s: %s\n", r->name, err.msg);
@@ -244,6 +245,7 @@ static void prefill(artr_ctx *c, const int32_t *ids, int n)
 
 typedef struct decode_opts {
     int n, k, window, lookup_k, ngram, draft_min, n_threads, only, reps;
+    int la_window, la_ngram, la_verify; /* lookahead */
     float temp, p_min;
 } decode_opts;
 
@@ -257,7 +259,7 @@ static void bench_decode(const artr_model *m, const artr_model *dm, int self_spe
     const artr_config *cfg = artr_model_config(m);
     static const char *const names[MAX_RUNS] = {
         "plain", "speculative (draft)", "  + adaptive", "self-speculative", "  + adaptive", "Jacobi",
-        "speculative Jacobi", "lookup", "  + adaptive", NULL, NULL, NULL};
+        "speculative Jacobi", "lookup", "  + adaptive", "lookahead", "  + adaptive", NULL};
     int32_t *prompt;
     int n_prompt = 0, n_ctx = cfg->n_ctx_train < 2048 ? cfg->n_ctx_train : 2048, i, n_runs = 0, n = op->n, r;
     size_t len = strlen(prompt_text);
@@ -279,12 +281,13 @@ static void bench_decode(const artr_model *m, const artr_model *dm, int self_spe
     if (n_prompt + n + 64 > n_ctx) n = n_ctx - n_prompt - 64;
     memset(runs, 0, sizeof runs);
     for (r = 0; r < op->reps; r++)
-    for (i = 0, n_runs = 0; i < 9; i++) {
+    for (i = 0, n_runs = 0; i < 11; i++) {
         artr_ctx *c, *d = NULL;
         artr_draft_params dp;
         run one;
-        int how = i == 0 ? HOW_PLAIN : i <= 4 ? HOW_SPEC : i == 5 ? HOW_JACOBI : i == 6 ? HOW_SJD : HOW_LOOKUP;
-        int adaptive = i == 2 || i == 4 || i == 8;
+        int how = i == 0 ? HOW_PLAIN : i <= 4 ? HOW_SPEC : i == 5 ? HOW_JACOBI : i == 6 ? HOW_SJD : i <= 8 ? HOW_LOOKUP
+                                                                                                   : HOW_LOOKAHEAD;
+        int adaptive = i == 2 || i == 4 || i == 8 || i == 10;
         if ((i == 1 || i == 2) && !dm) continue;
         if ((i == 3 || i == 4) && !self_spec) continue;
         if (i == 5 && op->temp > 0) continue; /* Jacobi is greedy */
@@ -302,8 +305,8 @@ static void bench_decode(const artr_model *m, const artr_model *dm, int self_spe
             d = make_ctx(i <= 2 ? dm : m, n_ctx, 64, op->n_threads, i <= 2 ? 0 : self_spec);
             prefill(d, prompt, n_prompt);
         }
-        generate(&one, how, c, d, s, how == HOW_SPEC ? op->k : how == HOW_LOOKUP ? op->lookup_k : op->window,
-                 op->ngram, n);
+        if (how == HOW_LOOKAHEAD) generate(&one, how, c, d, s, op->la_window, op->la_ngram, op->la_verify, n);
+        else generate(&one, how, c, d, s, how == HOW_SPEC ? op->k : how == HOW_LOOKUP ? op->lookup_k : op->window, op->ngram, 0, n);
         artr_ctx_free(c);
         artr_ctx_free(d);
         if (r == 0 || one.seconds < runs[n_runs].seconds) {
@@ -315,8 +318,10 @@ static void bench_decode(const artr_model *m, const artr_model *dm, int self_spe
         n_runs++;
     }
     plain_s = runs[0].seconds;
-    printf("%d tokens after a %d-token prompt, temperature %g, best of %d rounds, k %d, window %d, lookup k %d n-gram %d%s%s\n",
-           n, n_prompt, op->temp, op->reps, op->k, op->window, op->lookup_k, op->ngram, op->draft_min ? ", draft-min set" : "",
+    printf("%d tokens after a %d-token prompt, temperature %g, best of %d rounds, k %d, window %d, lookup k %d n-gram %d, "
+           "lookahead %d,%d,%d%s%s\n",
+           n, n_prompt, op->temp, op->reps, op->k, op->window, op->lookup_k, op->ngram, op->la_window, op->la_ngram,
+           op->la_verify, op->draft_min ? ", draft-min set" : "",
            op->p_min > 0 ? ", p-min set" : "");
     printf("%-20s %9s %11s %11s %13s %8s %9s %9s\n", "strategy", "tokens/s", "tokens/call", "accepted", "acceptance",
            "aside", "vs plain", "same text");
@@ -401,6 +406,9 @@ int main(int argc, char **argv)
     op.lookup_k = 8;
     op.ngram = 3;
     op.reps = 3;
+    op.la_window = 4;
+    op.la_ngram = 3;
+    op.la_verify = 4;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--decode")) {
@@ -411,7 +419,8 @@ int main(int argc, char **argv)
             puts("usage: artr-bench -m MODEL [-t N] [-c N] [--kv f32|f16]\n"
                  "       artr-bench -m MODEL --decode [--draft FILE] [--self-spec L] [-p TEXT | -f FILE] [-n N] [-r ROUNDS]\n"
                  "                  [--temp T] [-k K] [-w W] [--lookup-k K] [--lookup-ngram N] [--draft-min K] [--draft-p-min P]\n"
-                 "                  [--only spec,jacobi,sjd,lookup]");
+                 "                  [--lookahead-window W] [--lookahead-ngram N] [--lookahead-verify G]\n"
+                 "                  [--only spec,jacobi,sjd,lookup,lookahead]");
             return 0;
         }
         if (!v) {
@@ -430,15 +439,19 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-w")) op.window = int_arg(a, v, 1, 16);
         else if (!strcmp(a, "--lookup-k")) op.lookup_k = int_arg(a, v, 1, 16);
         else if (!strcmp(a, "--lookup-ngram")) op.ngram = int_arg(a, v, 1, 16);
+        else if (!strcmp(a, "--lookahead-window")) op.la_window = int_arg(a, v, 1, 32);
+        else if (!strcmp(a, "--lookahead-ngram")) op.la_ngram = int_arg(a, v, 2, 8);
+        else if (!strcmp(a, "--lookahead-verify")) op.la_verify = int_arg(a, v, 1, 32);
         else if (!strcmp(a, "--draft-min")) op.draft_min = int_arg(a, v, 0, 16);
         else if (!strcmp(a, "--draft-p-min")) op.p_min = float_arg(a, v, 0, 1);
         else if (!strcmp(a, "--self-spec")) self_spec = int_arg(a, v, 1, 4096);
         else if (!strcmp(a, "--temp")) op.temp = float_arg(a, v, 0, 100);
         else if (!strcmp(a, "--only")) {
             op.only = (strstr(v, "spec") ? 1 << HOW_SPEC : 0) | (strstr(v, "jacobi") ? 1 << HOW_JACOBI : 0) |
-                      (strstr(v, "sjd") ? 1 << HOW_SJD : 0) | (strstr(v, "lookup") ? 1 << HOW_LOOKUP : 0);
+                      (strstr(v, "sjd") ? 1 << HOW_SJD : 0) | (strstr(v, "lookup") ? 1 << HOW_LOOKUP : 0) |
+                      (strstr(v, "lookahead") ? 1 << HOW_LOOKAHEAD : 0);
             if (!op.only) {
-                fprintf(stderr, "artr-bench: --only %s: expected a list of spec, jacobi, sjd, lookup\n", v);
+                fprintf(stderr, "artr-bench: --only %s: expected a list of spec, jacobi, sjd, lookup, lookahead\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--kv") && (!strcmp(v, "f32") || !strcmp(v, "f16")))
