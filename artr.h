@@ -576,7 +576,11 @@ ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int ma
    from the target is preserved exactly; greedy output equals plain greedy. draft is a
    context on a smaller model with the same vocabulary, prefilled with the same prompt,
    or, for self-speculative decoding, a context on the SAME model created with
-   artr_ctx_params.n_layers = L (its first L layers draft, sharing the weights). */
+   artr_ctx_params.n_layers = L (its first L layers draft, sharing the weights). The
+   vocabularies may differ in size (a family's models pad theirs differently): ids are
+   shared, a draft id the target lacks is rejected (p = 0) and target ids past the
+   draft's have q = 0; output stays exact, and the draft pays only as far as its ids mean
+   the target's tokens (artr-text checks that, as llama.cpp does). */
 ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, artr_sampler *s, int k,
                                           int32_t *out, int max_out, int *n_out, artr_error *err);
 /* Jacobi decoding (Santilli et al. 2023): refine a window of guesses in parallel; every
@@ -8243,10 +8247,26 @@ static int artr__window(const artr_ctx *c, const artr_sampler *s, int want, int 
     return w;
 }
 
-/* Speculative acceptance of guess x under target distribution p and proposal q (of kind
-   qkind; q is a row for ARTR__Q_DIST). Accepts with min(1, p(x)/q(x)); on rejection p is
-   overwritten by the residual norm(max(0, p - q)) and its total goes to *total. */
-static int artr__accept(artr_sampler *s, float *p, const float *q, int qkind, int32_t x, int n, float *total)
+/* p (n) becomes the residual max(0, p - q) of a rejection, q a row of nq entries (0 past
+   them: a draft with a smaller vocabulary); its total. Greedy: p stays (one-hot). */
+static float artr__residual(const artr_sampler *s, float *p, const float *q, int n, int nq)
+{
+    float total = 0;
+    int v;
+    if (artr__greedy(s)) return 1;
+    for (v = 0; v < n; v++) {
+        float qv = v < nq ? q[v] : 0.0f;
+        p[v] = p[v] > qv ? p[v] - qv : 0.0f;
+        total += p[v];
+    }
+    return total;
+}
+
+/* Speculative acceptance of guess x (< n) under target distribution p (n) and proposal q
+   (of kind qkind; for ARTR__Q_DIST a row of nq entries, 0 past them). Accepts with
+   min(1, p(x)/q(x)); on rejection p is overwritten by the residual norm(max(0, p - q))
+   and its total goes to *total. */
+static int artr__accept(artr_sampler *s, float *p, const float *q, int qkind, int32_t x, int n, int nq, float *total)
 {
     float qx = qkind == ARTR__Q_DIST ? q[x] : qkind == ARTR__Q_POINT ? 1.0f : 1.0f / (float)n;
     int v;
@@ -8255,9 +8275,13 @@ static int artr__accept(artr_sampler *s, float *p, const float *q, int qkind, in
         return p[x] > 0;
     }
     if (p[x] >= qx || artr_rng_uniform(&s->rng) * qx < p[x]) return 1;
+    if (qkind == ARTR__Q_DIST) {
+        *total = artr__residual(s, p, q, n, nq);
+        return 0;
+    }
     *total = 0;
     for (v = 0; v < n; v++) {
-        float qv = qkind == ARTR__Q_DIST ? q[v] : qkind == ARTR__Q_POINT ? (v == x ? 1.0f : 0.0f) : qx;
+        float qv = qkind == ARTR__Q_POINT ? (v == x ? 1.0f : 0.0f) : qx;
         p[v] = p[v] > qv ? p[v] - qv : 0.0f;
         *total += p[v];
     }
@@ -8294,10 +8318,17 @@ static float artr__confidence(const artr_ctx *d)
     return sum > 0 ? 1.0f / sum : 0;
 }
 
+/* A target id as the draft reads it: an id past the draft's vocabulary becomes 0 (only the
+   draft's guesses can change, never what is accepted). */
+static int32_t artr__draft_id(int32_t x, int nd)
+{
+    return x >= 0 && x < nd ? x : 0;
+}
+
 ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, artr_sampler *s, int k,
                                           int32_t *out, int max_out, int *n_out, artr_error *err)
 {
-    int done, n_vocab, P, D, behind, i, j = 0, rejected = 0, probe = 0, aside = 0;
+    int done, n_vocab, nd, P, D, behind, i, j = 0, rejected = 0, probe = 0, aside = 0, foreign = 0;
     float total = 0, dcost;
     double t_start = artr__now();
     int32_t t, next = -1;
@@ -8306,8 +8337,7 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     if (!target || !draft || draft == target || k < 1)
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_speculative: need a target, a draft context other than the target, and k >= 1");
     n_vocab = target->m->cfg.n_vocab;
-    if (draft->m->cfg.n_vocab != n_vocab)
-        return ARTR__FAIL(err, ARTR_E_ARG, "draft vocabulary %d, the target's is %d", draft->m->cfg.n_vocab, n_vocab);
+    nd = draft->m->cfg.n_vocab; /* may differ (a family's sizes do): ids past the target's are rejected */
     if (draft->pending >= 0)
         return ARTR__FAIL(err, ARTR_E_ARG, "the draft context has a pending token; step it only through artr_step_speculative");
     st = artr__step_begin(target, s, out, max_out, n_out, &done, err);
@@ -8332,7 +8362,7 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     /* draft: catch up (in chunks after plain steps left it far behind) */
     while (P - D + 1 > draft->n_batch) {
         int n = draft->n_batch;
-        for (i = 0; i < n; i++) draft->feed[i] = target->hist[(D + i) % target->n_ctx];
+        for (i = 0; i < n; i++) draft->feed[i] = artr__draft_id(target->hist[(D + i) % target->n_ctx], nd);
         if ((st = artr__feed(draft, &sd, draft->feed, n, ARTR_LOGITS_NONE, err)) != ARTR_OK) return st;
         D += n;
     }
@@ -8340,10 +8370,10 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     if (k > artr__room(draft) - behind + 1) k = artr__room(draft) - behind + 1;
     if (k < 1) return artr__step_one(target, s, out, n_out, err);
     /* draft: propose k tokens, keeping each proposal distribution; p_min may stop it */
-    for (i = 0; i < behind - 1; i++) draft->feed[i] = target->hist[(D + i) % target->n_ctx];
-    draft->feed[behind - 1] = t;
+    for (i = 0; i < behind - 1; i++) draft->feed[i] = artr__draft_id(target->hist[(D + i) % target->n_ctx], nd);
+    draft->feed[behind - 1] = artr__draft_id(t, nd);
     for (i = 0; i < k; i++) {
-        float *q = draft->dists + (size_t)i * (size_t)n_vocab;
+        float *q = draft->dists + (size_t)i * (size_t)nd;
         if ((st = artr__feed(draft, &sd, i ? &target->feed[i] : draft->feed, i ? 1 : behind, ARTR_LOGITS_LAST, err)) != ARTR_OK)
             return st;
         /* the stop depends on the prefix only, never on the drawn token: exactness holds */
@@ -8352,9 +8382,13 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
             break;
         }
         if ((st = artr_probs(draft, &sd, -1, q, err)) != ARTR_OK) return st;
-        target->feed[i + 1] = artr__pick(s, q, n_vocab); /* draws advance the caller's rng */
+        target->feed[i + 1] = artr__pick(s, q, nd); /* draws advance the caller's rng */
+        if (target->feed[i + 1] >= n_vocab) { /* an id the target lacks: p = 0, rejected for sure */
+            foreign = 1;
+            break;
+        }
     }
-    if (i < k && (i < 1 || i < target->pol.p.draft_min)) { /* too short to verify */
+    if (!foreign && i < k && (i < 1 || i < target->pol.p.draft_min)) { /* too short to verify */
         artr_ctx_truncate(draft, P + 1, NULL);
         target->stats.short_drafts++;
         return artr__step_one(target, s, out, n_out, err);
@@ -8369,11 +8403,16 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     }
     for (j = 0; j < k; j++) { /* Leviathan et al. 2023, Alg. 1 */
         if ((st = artr_probs(target, s, j, target->dist, err)) != ARTR_OK) return st;
-        if (!artr__accept(s, target->dist, draft->dists + (size_t)j * (size_t)n_vocab, ARTR__Q_DIST,
-                          target->feed[j + 1], n_vocab, &total)) {
+        if (!artr__accept(s, target->dist, draft->dists + (size_t)j * (size_t)nd, ARTR__Q_DIST,
+                          target->feed[j + 1], n_vocab, nd, &total)) {
             rejected = 1;
             break;
         }
+    }
+    if (!rejected && foreign) { /* guess k, an id the target lacks, is rejected: the residual */
+        if ((st = artr_probs(target, s, k, target->dist, err)) != ARTR_OK) return st;
+        total = artr__residual(s, target->dist, draft->dists + (size_t)k * (size_t)nd, n_vocab, nd);
+        rejected = 1;
     }
     if ((st = artr__next_token(target, s, j, total, rejected, &next, err)) != ARTR_OK) return st;
     for (i = 0; i < j; i++) out[i] = target->feed[i + 1];
@@ -8383,9 +8422,9 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     if (draft->n_past > P + 1 + j) artr_ctx_truncate(draft, P + 1 + j, NULL);
     target->pending = next;
     target->stats.tokens += j + 1;
-    target->stats.drafted += k;
+    target->stats.drafted += k + foreign;
     target->stats.accepted += j;
-    artr__policy_done(target, 0, k, j, dcost, probe, t_start);
+    artr__policy_after(target, 0, k + 1, j, j + rejected, (float)k * dcost, probe, t_start);
     return ARTR_OK;
 }
 
@@ -8482,7 +8521,7 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
     }
     for (j = 0; j < W; j++) { /* Teng et al. 2024: the speculative test on each guess in turn */
         if ((st = artr_probs(c, s, j, c->dist, err)) != ARTR_OK) return st;
-        if (!artr__accept(s, c->dist, c->dists + (size_t)j * (size_t)n_vocab, c->qkind[j], y[j], n_vocab, &total)) {
+        if (!artr__accept(s, c->dist, c->dists + (size_t)j * (size_t)n_vocab, c->qkind[j], y[j], n_vocab, n_vocab, &total)) {
             rejected = 1;
             break;
         }
@@ -8603,7 +8642,7 @@ ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ng
     }
     for (j = 0; j < n; j++) { /* a point-mass proposal: kept with probability p(y_j) */
         if ((st = artr_probs(c, s, j, c->dist, err)) != ARTR_OK) return st;
-        if (!artr__accept(s, c->dist, NULL, ARTR__Q_POINT, y[j], n_vocab, &total)) {
+        if (!artr__accept(s, c->dist, NULL, ARTR__Q_POINT, y[j], n_vocab, n_vocab, &total)) {
             rejected = 1;
             break;
         }

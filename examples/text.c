@@ -445,17 +445,35 @@ static int32_t *read_prompt(const session *s, const options *o, int *n_prompt)
 
 /* Whether draft d (from path) has model m's vocabulary: the same size and, where both
    have a tokenizer, the same piece for every id. 0 after a message naming the draft. */
+/* Whether draft d can draft for m, by llama.cpp's rule (common_speculative_are_compatible):
+   the same tokenizer kind and BOS/EOS use, sizes within 128 (a family's models pad their
+   vocabularies differently: Qwen2.5 0.5B has 151936 rows, 7B 152064), and the same piece
+   for every id from 5 up to the smaller size. Ids are shared; artr_step_speculative
+   rejects a draft id the target lacks. 0 after a message. */
+#define VOCAB_MAX_SIZE_DIFFERENCE 128
+#define VOCAB_CHECK_START_ID 5
 static int same_vocab(const artr_model *m, const artr_model *d, const char *path)
 {
     const artr_vocab_info *vm = artr_model_vocab(m), *vd = artr_model_vocab(d);
-    int nm = artr_model_config(m)->n_vocab, nd = artr_model_config(d)->n_vocab, i;
-    if (nm != nd) {
+    int nm = artr_model_config(m)->n_vocab, nd = artr_model_config(d)->n_vocab, i, n = nm < nd ? nm : nd;
+    if (nm - nd > VOCAB_MAX_SIZE_DIFFERENCE || nd - nm > VOCAB_MAX_SIZE_DIFFERENCE) {
         fprintf(stderr, "artr-text: draft '%s' has a vocabulary of %d tokens, the model %d: a draft must share "
-                        "the model's vocabulary\n", path, nd, nm);
+                        "the model's vocabulary (sizes within %d)\n", path, nd, nm, VOCAB_MAX_SIZE_DIFFERENCE);
         return 0;
     }
-    if (!vm || !vd || vm->n_vocab == 0 || vd->n_vocab == 0) return 1;
-    for (i = 0; i < nm; i++) {
+    if (!vm || !vd || vm->n_vocab == 0 || vd->n_vocab == 0) {
+        if (nm == nd) return 1;
+        fprintf(stderr, "artr-text: draft '%s' has %d tokens, the model %d, and no vocabulary to compare them by\n",
+                path, nd, nm);
+        return 0;
+    }
+    if (vm->kind != vd->kind || vm->add_bos != vd->add_bos || vm->add_eos != vd->add_eos ||
+        (vm->add_bos && vm->bos != vd->bos) || (vm->add_eos && vm->eos != vd->eos)) {
+        fprintf(stderr, "artr-text: draft '%s': its tokenizer differs from the model's (kind, BOS or EOS): a draft must "
+                        "share the model's vocabulary\n", path);
+        return 0;
+    }
+    for (i = VOCAB_CHECK_START_ID < n ? VOCAB_CHECK_START_ID : 0; i < n; i++) {
         size_t lm = 0, ld = 0;
         const char *pm = artr_token_piece(m, i, &lm), *pd = artr_token_piece(d, i, &ld);
         if (!pm != !pd || lm != ld || (pm && memcmp(pm, pd, lm))) {

@@ -4,6 +4,10 @@ the first 3 generated tokens has 512 cells and can be enumerated exactly.
   tiny8.gguf        llama, vocab 8, n_embd 16, 2 layers, 4 heads / 2 kv heads, n_ff 32
   tiny8_draft.gguf  the same shapes with 1 layer and other weights: a poor draft, so the
                     speculative tests take the rejection path often
+  tiny8_draft_v12.gguf, tiny8_draft_v6.gguf
+                    1-layer drafts with vocabularies of 12 and 6 (as a real family's sizes
+                    differ: Qwen2.5 0.5B has 151936 rows, 7B 152064): the first proposes
+                    ids the target does not have, the second never proposes 6 or 7
 
 Random weights written with gguf-py (no reference values: the tests compare artr's
 decoding strategies with artr's own plain sampling, which test_forward.c ties to
@@ -16,7 +20,7 @@ from gguf import GGUFWriter
 N_VOCAB, N_EMBD, N_HEAD, N_HEAD_KV, N_FF, N_CTX = 8, 16, 4, 2, 32, 64
 
 
-def write(path, n_layer, seed, scale):
+def write(path, n_layer, seed, scale, n_vocab=N_VOCAB):
     rng = np.random.default_rng(seed)
     hd = N_EMBD // N_HEAD
 
@@ -36,9 +40,9 @@ def write(path, n_layer, seed, scale):
     w.add_rope_freq_base(10000.0)
     w.add_layer_norm_rms_eps(1e-5)
     w.add_rope_dimension_count(hd)
-    w.add_tensor("token_embd.weight", (rng.standard_normal((N_VOCAB, N_EMBD))).astype(np.float32))
+    w.add_tensor("token_embd.weight", (rng.standard_normal((n_vocab, N_EMBD))).astype(np.float32))
     w.add_tensor("output_norm.weight", norm(N_EMBD))
-    w.add_tensor("output.weight", mat(N_VOCAB, N_EMBD))
+    w.add_tensor("output.weight", mat(n_vocab, N_EMBD))
     for i in range(n_layer):
         w.add_tensor(f"blk.{i}.attn_norm.weight", norm(N_EMBD))
         w.add_tensor(f"blk.{i}.attn_q.weight", mat(N_EMBD, N_EMBD))
@@ -58,3 +62,5 @@ def write(path, n_layer, seed, scale):
 
 write("tests/fixtures/tiny8.gguf", 2, 8, 1.5)
 write("tests/fixtures/tiny8_draft.gguf", 1, 9, 1.5)
+write("tests/fixtures/tiny8_draft_v12.gguf", 1, 10, 1.5, 12)
+write("tests/fixtures/tiny8_draft_v6.gguf", 1, 11, 1.5, 6)
