@@ -2531,9 +2531,40 @@ static float artr__dot_f32_avx2(const void *w, const float *x, int n)
             out[t] = s;                                                                            \
         }                                                                                          \
     }
+/* The same for two activation rows (a verification's leftover tokens). */
+#define ARTR__DOT2T(NAME, WTYPE, LOAD8, ONE)                                                        \
+    static void NAME(const void *w, const float *x, size_t ldx, int n, float *out)                 \
+    {                                                                                              \
+        const WTYPE *a = (const WTYPE *)w;                                                         \
+        const float *x0 = x, *x1 = x + ldx;                                                        \
+        __m256 p0 = _mm256_setzero_ps(), p1 = p0, q0 = p0, q1 = p0;                                \
+        int i = 0, t;                                                                              \
+        for (; i + 16 <= n; i += 16) {                                                             \
+            __m256 w0 = LOAD8(i), w1 = LOAD8(i + 8);                                               \
+            p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);                                 \
+            p1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x0 + i + 8), p1);                             \
+            q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);                                 \
+            q1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x1 + i + 8), q1);                             \
+        }                                                                                          \
+        for (; i + 8 <= n; i += 8) {                                                               \
+            __m256 w0 = LOAD8(i);                                                                  \
+            p0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), p0);                                 \
+            q0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), q0);                                 \
+        }                                                                                          \
+        out[0] = artr__hsum_avx2(_mm256_add_ps(p0, p1));                                           \
+        out[1] = artr__hsum_avx2(_mm256_add_ps(q0, q1));                                           \
+        for (t = 0; t < 2; t++) {                                                                  \
+            const float *xt = x + (size_t)t * ldx;                                                 \
+            float s = out[t];                                                                      \
+            int j;                                                                                 \
+            for (j = i; j < n; j++) s += ONE(j) * xt[j];                                           \
+            out[t] = s;                                                                            \
+        }                                                                                          \
+    }
 #define ARTR__F32_LOAD8(i) _mm256_loadu_ps(a + (i))
 #define ARTR__F32_ONE(i) a[i]
 ARTR__DOT4T(artr__dot4t_f32_avx2, float, ARTR__F32_LOAD8, ARTR__F32_ONE)
+ARTR__DOT2T(artr__dot2t_f32_avx2, float, ARTR__F32_LOAD8, ARTR__F32_ONE)
 #undef ARTR__F32_LOAD8
 #undef ARTR__F32_ONE
 ARTR__AVX2_END
@@ -2597,11 +2628,13 @@ ARTR__AVX2_BEGIN
 #define ARTR__F16_LOAD8(i) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + (i))))
 #define ARTR__F16_ONE(i) artr__f16_one_avx2(a[i])
 ARTR__DOT4T(artr__dot4t_f16_avx2, uint16_t, ARTR__F16_LOAD8, ARTR__F16_ONE)
+ARTR__DOT2T(artr__dot2t_f16_avx2, uint16_t, ARTR__F16_LOAD8, ARTR__F16_ONE)
 #undef ARTR__F16_LOAD8
 #undef ARTR__F16_ONE
 ARTR__AVX2_END
 #endif
 #undef ARTR__DOT4T
+#undef ARTR__DOT2T
 
 /* Half to float in NEON needs the IEEE half format: always on AArch64. */
 #if ARTR__NEON && (defined(__aarch64__) || defined(__ARM_FP16_FORMAT_IEEE))
@@ -4249,6 +4282,7 @@ static void artr__dequant_bf16_ref(const uint8_t *ARTR__RESTRICT src, float *ART
      dot      the build's dot against float activations (never NULL)
      dot4t    one row times four float activation rows, bit for bit dot's; NULL: dot
               once per token
+     dot2t    the same for two rows (the tokens dot4t leaves); NULL: dot
      axpy     out += a * row, for the KV cache types (F32, F16); NULL otherwise
      act      the activation format dotq reads: ARTR__ACT_Q8 (32-element blocks),
               ARTR__ACT_Q8K (256-element blocks with sums of 16), ARTR__ACT_F32: no dotq
@@ -4266,7 +4300,7 @@ typedef struct artr__kernel_row {
     int type;
     artr__to_f32_fn to_f32;
     artr__dot_fn dot_ref, dot;
-    artr__dot4t_fn dot4t;
+    artr__dot4t_fn dot4t, dot2t;
     artr__axpy_fn axpy;
     int act;
     artr__dotq_fn dotq_ref, dotq;
@@ -4282,27 +4316,27 @@ typedef struct artr__kernel_row {
 /* A 32-element block type (eight-row kernels), a 256-element one (four-row and 4x2). */
 #define ARTR__ROW_Q32(TYPE, t)                                                                    \
     {TYPE, artr__dequant_##t##_ref, artr__dot_##t##_ref,                                          \
-     ARTR__ISA(artr__dot_##t##_ref, artr__dot_##t##_avx2, artr__dot_##t##_neon), NULL, NULL,      \
+     ARTR__ISA(artr__dot_##t##_ref, artr__dot_##t##_avx2, artr__dot_##t##_neon), NULL, NULL, NULL, \
      ARTR__ACT_Q8, artr__dotq_##t##_ref,                                                          \
      ARTR__ISA(artr__dotq_##t##_ref, artr__dotq_##t##_avx2, artr__dotq_##t##_neon), NULL, NULL,   \
      ARTR__ISA(NULL, artr__dotq8_##t##_avx2, NULL)}
 #define ARTR__ROW_K(TYPE, t)                                                                      \
     {TYPE, artr__dequant_##t##_ref, artr__dot_##t##_ref,                                          \
-     ARTR__ISA(artr__dot_##t##_ref, artr__dot_##t##_avx2, artr__dot_##t##_neon), NULL, NULL,      \
+     ARTR__ISA(artr__dot_##t##_ref, artr__dot_##t##_avx2, artr__dot_##t##_neon), NULL, NULL, NULL, \
      ARTR__ACT_Q8K, artr__dotq_##t##_ref,                                                         \
      ARTR__ISA(artr__dotq_##t##_ref, artr__dotq_##t##_avx2, artr__dotq_##t##_neon),               \
      ARTR__ISA(NULL, artr__dotq4_##t##_avx2, NULL), ARTR__ISA(NULL, artr__dotq4x2_##t##_avx2, NULL), NULL}
 #define ARTR__KERNEL_ROWS \
     {ARTR_TYPE_F32, artr__dequant_f32_ref, artr__dot_f32_ref, \
      ARTR__ISA(artr__dot_f32_ref, artr__dot_f32_avx2, artr__dot_f32_neon), \
-     ARTR__ISA(NULL, artr__dot4t_f32_avx2, NULL), \
+     ARTR__ISA(NULL, artr__dot4t_f32_avx2, NULL), ARTR__ISA(NULL, artr__dot2t_f32_avx2, NULL), \
      ARTR__ISA(artr__axpy_f32_ref, artr__axpy_f32_avx2, artr__axpy_f32_neon), ARTR__NONE_Q}, \
     {ARTR_TYPE_F16, artr__dequant_f16_ref, artr__dot_f16_ref, \
      ARTR__ISA_F16(artr__dot_f16_ref, artr__dot_f16_avx2, artr__dot_f16_neon), \
-     ARTR__ISA_F16(NULL, artr__dot4t_f16_avx2, NULL), \
+     ARTR__ISA_F16(NULL, artr__dot4t_f16_avx2, NULL), ARTR__ISA_F16(NULL, artr__dot2t_f16_avx2, NULL), \
      ARTR__ISA_F16(artr__axpy_f16_ref, artr__axpy_f16_avx2, artr__axpy_f16_neon), ARTR__NONE_Q}, \
     {ARTR_TYPE_BF16, artr__dequant_bf16_ref, artr__dot_bf16_ref, \
-     ARTR__ISA(artr__dot_bf16_ref, artr__dot_bf16_avx2, artr__dot_bf16_neon), NULL, NULL, ARTR__NONE_Q}, \
+     ARTR__ISA(artr__dot_bf16_ref, artr__dot_bf16_avx2, artr__dot_bf16_neon), NULL, NULL, NULL, ARTR__NONE_Q}, \
     ARTR__ROW_Q32(ARTR_TYPE_Q8_0, q8_0), \
     ARTR__ROW_Q32(ARTR_TYPE_Q4_0, q4_0), \
     ARTR__ROW_Q32(ARTR_TYPE_Q4_1, q4_1), \
@@ -4611,7 +4645,7 @@ static void artr__matmul(const artr__kset *ks, const artr_tensor *w, const float
     size_t row_bytes = w->n_bytes / (size_t)rows;
     const artr__kernel_row *k_row = artr__kernels_in(ks->rows, w->type);
     artr__dot_fn dot = k_row->dot;
-    artr__dot4t_fn dot4t = k_row->dot4t;
+    artr__dot4t_fn dot4t = k_row->dot4t, dot2t = k_row->dot2t;
     (void)n_threads;
 #if ARTR__QACT
     if (ks->qact && sc->xq && k_row->dotq) {
@@ -4634,6 +4668,13 @@ static void artr__matmul(const artr__kset *ks, const artr_tensor *w, const float
                 out[(size_t)(t + 1) * ldo + r] = o[1];
                 out[(size_t)(t + 2) * ldo + r] = o[2];
                 out[(size_t)(t + 3) * ldo + r] = o[3];
+            }
+        for (; dot2t && t + 2 <= n; t += 2)
+            for (r = r0; r < r1; r++) {
+                float o[2];
+                dot2t((const uint8_t *)w->data + (size_t)r * row_bytes, x + (size_t)t * ldx, (size_t)ldx, cols, o);
+                out[(size_t)t * ldo + r] = o[0];
+                out[(size_t)(t + 1) * ldo + r] = o[1];
             }
         for (; t < n; t++)
             for (r = r0; r < r1; r++)

@@ -293,7 +293,8 @@ static float *th_run(artr_ctx *c, const int32_t *ids, int n, int per_call)
 static void test_forward_batch_equals_steps(void)
 {
     static const char *const files[] = {"hf_llama.gguf", "hf_qwen2.gguf", "hf_gpt2.gguf", "hf_llama_q4_0.gguf", "quant.gguf",
-                                        "hf_llama3.gguf", "hf_qwen3.gguf", "hf_gemma3.gguf", "hf_phi3.gguf"};
+                                        "hf_llama3.gguf", "hf_qwen3.gguf", "hf_gemma3.gguf", "hf_phi3.gguf",
+                                        "hf_llama_f16.gguf"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         artr_model *m = NULL;
