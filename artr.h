@@ -644,6 +644,10 @@ typedef struct artr_draft_params {
     float draft_cost;
     int probe_every;   /* stepped aside: verify once after this many plain steps (0: 16;
                           doubled after each probe that did not pay, up to 16 times)      */
+    int branch;        /* draft models, token trees: >= 2 also verifies, beside each draft
+                          token, the draft's next branch - 1 likeliest tokens (by its
+                          logits) in the same call, as leaves tried where the draft token
+                          fails; 0 or 1: a chain. At most 8                               */
 } artr_draft_params;
 ARTRDEF artr_status artr_ctx_set_draft(artr_ctx *c, const artr_draft_params *p, artr_error *err);
 
@@ -8105,6 +8109,128 @@ ARTRDEF artr_status artr_step(artr_ctx *c, artr_sampler *s, int32_t *out, int ma
     return artr__step_one(c, s, out, n_out, err);
 }
 
+/* ---- tree calls: several guessed continuations verified in one forward ----
+   A tree call feeds n nodes: node 0 the pending token, every other node a guess whose
+   parent is an earlier node. Node i sits in cache slot n_kv + i but at position
+   n_past + depth(i), and attends only to the cache before the call and to its ancestors
+   (artr__attention_tree), so its row is what a plain call on its path would give. After
+   the verification walks the tree, artr__tree_keep moves the accepted path's keys and
+   values into place and forgets the rest. A call that would cross Phi-3's LongRoPE line
+   (which recomputes the cache) is not made as a tree. */
+
+static int artr__tree_ok(const artr_ctx *c, int n)
+{
+    const artr__hparams *hp = &c->m->hp;
+    return !(hp->rope_freqs_short && !c->bounded && !c->rope_long && c->n_kv + n > hp->n_ctx_orig);
+}
+
+/* Feed the n nodes of c->tree (tokens in ids) to c and to the sampler's guidance. */
+static artr_status artr__feed_tree(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, artr_error *err)
+{
+    artr_ctx *g = s->guidance;
+    artr_status st;
+    if (g) {
+        memcpy(g->tree, c->tree, (size_t)n * sizeof(int32_t));
+        memcpy(g->tree + g->n_batch, c->tree + c->n_batch, (size_t)n * sizeof(int32_t));
+        g->tree_n = n;
+    }
+    c->tree_n = n;
+    st = artr__feed(c, s, ids, n, ARTR_LOGITS_ALL, err);
+    c->tree_n = 0;
+    if (g) g->tree_n = 0;
+    return st;
+}
+
+/* Keep the path path[0 .. len - 1] (path[0] = 0) of the n nodes the last tree call fed,
+   as its positions, in one context. */
+static void artr__tree_keep_one(artr_ctx *c, const int32_t *ids, const int32_t *path, int len, int n)
+{
+    int kv0 = c->n_kv - n, P = c->n_past - n, i, l;
+    size_t row = (size_t)c->kv_dim * c->kv_es;
+    for (i = 1; i < len; i++) {
+        if (path[i] != i)
+            for (l = 0; l < c->n_layers; l++) {
+                memcpy(artr__kv_row(c, c->k_cache, l, kv0 + i), artr__kv_row(c, c->k_cache, l, kv0 + path[i]), row);
+                memcpy(artr__kv_row(c, c->v_cache, l, kv0 + i), artr__kv_row(c, c->v_cache, l, kv0 + path[i]), row);
+            }
+        c->hist[(P + i) % c->n_ctx] = ids[path[i]];
+    }
+    artr_ctx_truncate(c, P + len, NULL);
+}
+
+static void artr__tree_keep(artr_ctx *c, artr_sampler *s, const int32_t *ids, const int32_t *path, int len, int n)
+{
+    artr__tree_keep_one(c, ids, path, len, n);
+    if (s->guidance) artr__tree_keep_one(s->guidance, ids, path, len, n);
+}
+
+/* Add node tok under parent (depth + 1) unless the parent has a child with that token;
+   its index, or -1 when the tree holds cap nodes. */
+static int artr__tree_child(artr_ctx *c, int32_t *ids, int *n, int cap, int parent, int32_t tok, int dedup)
+{
+    int32_t *par = c->tree, *dep = c->tree + c->n_batch;
+    int i;
+    if (dedup)
+        for (i = parent + 1; i < *n; i++)
+            if (par[i] == parent && ids[i] == tok) return i;
+    if (*n >= cap) return -1;
+    i = (*n)++;
+    ids[i] = tok;
+    par[i] = parent;
+    dep[i] = dep[parent] + 1;
+    return i;
+}
+
+/* Walk the tree fed in ids from node 0: at each node the children's distinct tokens are
+   tried in node order as point-mass proposals (Miao et al. 2024, SpecInfer's multi-step
+   speculative sampling): child x is kept with probability p'(x), p' the distribution
+   with the children tried before removed and renormalised; when none is kept the next
+   token is drawn from what is left. Greedy: the child that is the argmax. The path goes
+   to path (path[0] = 0) and its length to *len, the next token to *next; *rejected = 1
+   when the walk stopped at a node that had children. Nodes deeper than max_depth are
+   not accepted. Penalty windows see the path (written into the history as it goes). */
+static artr_status artr__tree_walk(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, int max_depth,
+                                   int32_t *path, int *len, int32_t *next, int *rejected, artr_error *err)
+{
+    const int32_t *par = c->tree;
+    int P = c->n_past - n, cur = 0, d = 0, n_vocab = c->m->cfg.n_vocab, i, k;
+    artr_status st;
+    path[0] = 0;
+    *rejected = 0;
+    for (;;) {
+        float total = 1;
+        int found = -1, tried = 0;
+        if (d > 0) c->hist[(P + d) % c->n_ctx] = ids[cur];
+        if ((st = artr__probs_at(c, s, cur, P + d + 1, c->dist, err)) != ARTR_OK) return st;
+        for (i = cur + 1; i < n && d < max_depth && found < 0; i++) {
+            int32_t x = ids[i];
+            if (par[i] != cur) continue;
+            for (k = cur + 1; k < i; k++) /* a token tried already at this node */
+                if (par[k] == cur && ids[k] == x) break;
+            if (k < i) continue;
+            tried = 1;
+            if (artr__greedy(s)) {
+                if (c->dist[x] > 0) found = i;
+            } else if (c->dist[x] > 0 && artr_rng_uniform(&s->rng) * total < c->dist[x]) {
+                found = i;
+            } else {
+                total -= c->dist[x];
+                c->dist[x] = 0;
+            }
+        }
+        if (found < 0) {
+            *rejected = tried;
+            *next = !tried || artr__greedy(s) || !(total > 0) ? artr__pick(s, c->dist, n_vocab)
+                                                              : artr__draw(c->dist, n_vocab, total, &s->rng);
+            break;
+        }
+        cur = found;
+        path[++d] = cur;
+    }
+    *len = d + 1;
+    return ARTR_OK;
+}
+
 /* ---- draft length and stepping aside (artr_draft_params) ----
    Guess i of a step is taken to pass with probability a (given the ones before passed),
    so k guesses yield E(k) = 1 + a + ... + a^k tokens, for the cost of a call on k + 1
@@ -8122,9 +8248,10 @@ ARTRDEF artr_status artr_ctx_set_draft(artr_ctx *c, const artr_draft_params *p, 
 {
     if (!c) return ARTR__FAIL(err, ARTR_E_ARG, "artr_ctx_set_draft: NULL context");
     if (p && (p->adaptive < 0 || p->adaptive > 1 || p->draft_min < 0 || p->draft_max < 0 || p->probe_every < 0 ||
+              p->branch < 0 || p->branch > 8 ||
               !(p->p_min >= 0 && p->p_min <= 1) || !(p->verify_cost >= 0 && p->verify_cost < 1e6f) ||
               !(p->draft_cost >= 0 && p->draft_cost < 1e6f)))
-        return ARTR__FAIL(err, ARTR_E_ARG, "artr_draft_params: adaptive 0 or 1, draft_min, draft_max, probe_every >= 0, p_min in [0, 1], costs >= 0");
+        return ARTR__FAIL(err, ARTR_E_ARG, "artr_draft_params: adaptive 0 or 1, draft_min, draft_max, probe_every >= 0, p_min in [0, 1], costs >= 0, branch 0..8");
     if (p && p->draft_max > 0 && p->draft_min > p->draft_max)
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_draft_params: draft_min %d above draft_max %d", p->draft_min, p->draft_max);
     if (p) c->pol.p = *p;
@@ -8175,7 +8302,7 @@ static float artr__gain(const artr_ctx *c, int b, int k, float dcost)
         ai *= a;
         e += ai;
     }
-    return e / (artr__cost(c, k + 1) + (float)k * dcost);
+    return e / (artr__cost(c, k + 1 + (b == 0 && c->pol.p.branch > 1 ? k * (c->pol.p.branch - 1) : 0)) + (float)k * dcost);
 }
 
 /* Adaptive: whether this step is a plain one that times a one-token call (the first,
@@ -8366,13 +8493,122 @@ static int32_t artr__draft_id(int32_t x, int nd)
     return x >= 0 && x < nd ? x : 0;
 }
 
+/* The m ids (fewer where the row has fewer finite values) with the largest l[v], v < n,
+   other than skip, into ids, largest first; -1 fills the rest. */
+static void artr__top_ids(const float *l, int n, int32_t skip, int m, int32_t *ids)
+{
+    int v, i, j;
+    for (i = 0; i < m; i++) ids[i] = -1;
+    if (!l) return;
+    for (v = 0; v < n; v++) {
+        if (v == skip || !(l[v] > -INFINITY)) continue; /* NaN and -inf never */
+        for (i = m; i > 0 && (ids[i - 1] < 0 || l[ids[i - 1]] < l[v]); i--) {}
+        if (i == m) continue;
+        for (j = m - 1; j > i; j--) ids[j] = ids[j - 1];
+        ids[i] = v;
+    }
+}
+
+/* Speculative decoding with a token tree (artr_draft_params.branch >= 2): the draft's
+   chain x_0 .. x_{k-1} (target->feed[1..k], its distributions in draft->dists) and,
+   beside each x_d, up to branch - 1 other draft ids (alts, 7 per depth) as leaves,
+   verified in one tree call. Along the chain each guess takes the speculative test
+   (min(1, p/q)); where one fails, its siblings are tried as point-mass proposals against
+   the residual, each against what the ones before left (SpecInfer's rule: the output is
+   still exactly the target's), and one that passes ends the path with the target's
+   token after it. */
+static artr_status artr__spec_tree(artr_ctx *target, artr_ctx *draft, artr_sampler *s, int k, int branch,
+                                   const int32_t *alts, float dcost, int probe, double t_start, int32_t *out,
+                                   int *n_out, artr_error *err)
+{
+    int n_vocab = target->m->cfg.n_vocab, nd = draft->m->cfg.n_vocab, P = target->n_past, cap, n, d, i, a;
+    int cur = 0, found = -1, tries, chain;
+    int32_t *ids = target->feed, *par = target->tree, *dep = target->tree + target->n_batch, t = target->pending;
+    int32_t next = -1, path[ARTR__PMAX];
+    float total = 1;
+    artr_status st;
+    cap = target->n_batch < artr__room(target) ? target->n_batch : artr__room(target);
+    if (s->guidance && artr__room(s->guidance) < cap) cap = artr__room(s->guidance);
+    if (s->guidance && s->guidance->n_batch < cap) cap = s->guidance->n_batch;
+    if (cap > ARTR__PMAX - 1) cap = ARTR__PMAX - 1;
+    ids[0] = t;
+    for (n = 0; n <= k; n++) { /* the chain: node d at depth d */
+        par[n] = n - 1;
+        dep[n] = n;
+    }
+    for (d = 0; d < k; d++)
+        for (a = 0; a < branch - 1 && n < cap && alts[d * 7 + a] >= 0; a++) {
+            ids[n] = alts[d * 7 + a];
+            par[n] = d;
+            dep[n] = d + 1;
+            n++;
+        }
+    target->pending = -1;
+    if ((st = artr__feed_tree(target, s, ids, n, err)) != ARTR_OK) {
+        target->pending = t;
+        return st;
+    }
+    path[0] = 0;
+    for (d = 0;;) {
+        const float *q = draft->dists + (size_t)d * (size_t)nd;
+        if (d > 0) target->hist[(P + d) % target->n_ctx] = ids[cur];
+        if ((st = artr__probs_at(target, s, cur, P + d + 1, target->dist, err)) != ARTR_OK) break;
+        if (cur != d || d == k) { /* a leaf, or the chain's end: the target's next token */
+            next = artr__pick(s, target->dist, n_vocab);
+            break;
+        }
+        if (artr__accept(s, target->dist, q, ARTR__Q_DIST, ids[d + 1], n_vocab, nd, &total)) {
+            d++;
+            cur = path[d] = d;
+            continue;
+        }
+        for (i = k + 1, found = -1; i < n && found < 0; i++) { /* the residual, then the siblings */
+            int32_t x = ids[i];
+            if (par[i] != cur) continue;
+            if (artr__greedy(s)) {
+                if (target->dist[x] > 0) found = i;
+            } else if (target->dist[x] > 0 && artr_rng_uniform(&s->rng) * total < target->dist[x]) {
+                found = i;
+            } else {
+                total -= target->dist[x];
+                target->dist[x] = 0;
+            }
+        }
+        if (found < 0) {
+            next = artr__greedy(s) || !(total > 0) ? artr__pick(s, target->dist, n_vocab)
+                                                   : artr__draw(target->dist, n_vocab, total, &s->rng);
+            break;
+        }
+        d++;
+        cur = path[d] = found;
+    }
+    if (st != ARTR_OK) {
+        artr__tree_keep(target, s, ids, path, 1, n); /* t was fed; nothing is pending */
+        return st;
+    }
+    tries = d + (cur == d && d < k && found < 0); /* + 1: the walk stopped at a rejection */
+    chain = cur == d ? d : d - 1;                  /* chain tokens on the path */
+    for (i = 0; i < d; i++) out[i] = ids[path[i + 1]];
+    out[d] = next;
+    *n_out = d + 1;
+    artr__tree_keep(target, s, ids, path, d + 1, n);
+    if (draft->n_past > P + 1 + chain) artr_ctx_truncate(draft, P + 1 + chain, NULL);
+    target->pending = next;
+    target->stats.tokens += d + 1;
+    target->stats.drafted += n - 1;
+    target->stats.accepted += d;
+    artr__policy_after(target, 0, n, d, tries, (float)k * dcost, probe, t_start);
+    return ARTR_OK;
+}
+
 ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, artr_sampler *s, int k,
                                           int32_t *out, int max_out, int *n_out, artr_error *err)
 {
     int done, n_vocab, nd, P, D, behind, i, j = 0, rejected = 0, probe = 0, aside = 0, foreign = 0;
+    int branch = target->pol.p.branch > 1 ? target->pol.p.branch : 1;
     float total = 0, dcost;
     double t_start = artr__now();
-    int32_t t, next = -1;
+    int32_t t, next = -1, alts[ARTR__PMAX * 7];
     artr_sampler sd;
     artr_status st;
     if (!target || !draft || draft == target || k < 1)
@@ -8428,6 +8664,9 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
             foreign = 1;
             break;
         }
+        if (branch > 1) /* token trees: the draft's likeliest others, by its logits */
+            artr__top_ids(artr_logits(draft, -1), nd < n_vocab ? nd : n_vocab, target->feed[i + 1], branch - 1,
+                          alts + (size_t)i * 7);
     }
     if (!foreign && i < k && (i < 1 || i < target->pol.p.draft_min)) { /* too short to verify */
         artr_ctx_truncate(draft, P + 1, NULL);
@@ -8435,6 +8674,8 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
         return artr__step_one(target, s, out, n_out, err);
     }
     k = i;
+    if (branch > 1 && !foreign && artr__tree_ok(target, ARTR__PMAX) && (!s->guidance || artr__tree_ok(s->guidance, ARTR__PMAX)))
+        return artr__spec_tree(target, draft, s, k, branch, alts, dcost, probe, t_start, out, n_out, err);
     /* target: verify [t, x_0 .. x_{k-1}] in one call */
     target->feed[0] = t;
     target->pending = -1;
@@ -8698,128 +8939,6 @@ ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ng
     c->stats.drafted += n;
     c->stats.accepted += j;
     artr__policy_done(c, b, n, j, 0, probe, t_start);
-    return ARTR_OK;
-}
-
-/* ---- tree calls: several guessed continuations verified in one forward ----
-   A tree call feeds n nodes: node 0 the pending token, every other node a guess whose
-   parent is an earlier node. Node i sits in cache slot n_kv + i but at position
-   n_past + depth(i), and attends only to the cache before the call and to its ancestors
-   (artr__attention_tree), so its row is what a plain call on its path would give. After
-   the verification walks the tree, artr__tree_keep moves the accepted path's keys and
-   values into place and forgets the rest. A call that would cross Phi-3's LongRoPE line
-   (which recomputes the cache) is not made as a tree. */
-
-static int artr__tree_ok(const artr_ctx *c, int n)
-{
-    const artr__hparams *hp = &c->m->hp;
-    return !(hp->rope_freqs_short && !c->bounded && !c->rope_long && c->n_kv + n > hp->n_ctx_orig);
-}
-
-/* Feed the n nodes of c->tree (tokens in ids) to c and to the sampler's guidance. */
-static artr_status artr__feed_tree(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, artr_error *err)
-{
-    artr_ctx *g = s->guidance;
-    artr_status st;
-    if (g) {
-        memcpy(g->tree, c->tree, (size_t)n * sizeof(int32_t));
-        memcpy(g->tree + g->n_batch, c->tree + c->n_batch, (size_t)n * sizeof(int32_t));
-        g->tree_n = n;
-    }
-    c->tree_n = n;
-    st = artr__feed(c, s, ids, n, ARTR_LOGITS_ALL, err);
-    c->tree_n = 0;
-    if (g) g->tree_n = 0;
-    return st;
-}
-
-/* Keep the path path[0 .. len - 1] (path[0] = 0) of the n nodes the last tree call fed,
-   as its positions, in one context. */
-static void artr__tree_keep_one(artr_ctx *c, const int32_t *ids, const int32_t *path, int len, int n)
-{
-    int kv0 = c->n_kv - n, P = c->n_past - n, i, l;
-    size_t row = (size_t)c->kv_dim * c->kv_es;
-    for (i = 1; i < len; i++) {
-        if (path[i] != i)
-            for (l = 0; l < c->n_layers; l++) {
-                memcpy(artr__kv_row(c, c->k_cache, l, kv0 + i), artr__kv_row(c, c->k_cache, l, kv0 + path[i]), row);
-                memcpy(artr__kv_row(c, c->v_cache, l, kv0 + i), artr__kv_row(c, c->v_cache, l, kv0 + path[i]), row);
-            }
-        c->hist[(P + i) % c->n_ctx] = ids[path[i]];
-    }
-    artr_ctx_truncate(c, P + len, NULL);
-}
-
-static void artr__tree_keep(artr_ctx *c, artr_sampler *s, const int32_t *ids, const int32_t *path, int len, int n)
-{
-    artr__tree_keep_one(c, ids, path, len, n);
-    if (s->guidance) artr__tree_keep_one(s->guidance, ids, path, len, n);
-}
-
-/* Add node tok under parent (depth + 1) unless the parent has a child with that token;
-   its index, or -1 when the tree holds cap nodes. */
-static int artr__tree_child(artr_ctx *c, int32_t *ids, int *n, int cap, int parent, int32_t tok, int dedup)
-{
-    int32_t *par = c->tree, *dep = c->tree + c->n_batch;
-    int i;
-    if (dedup)
-        for (i = parent + 1; i < *n; i++)
-            if (par[i] == parent && ids[i] == tok) return i;
-    if (*n >= cap) return -1;
-    i = (*n)++;
-    ids[i] = tok;
-    par[i] = parent;
-    dep[i] = dep[parent] + 1;
-    return i;
-}
-
-/* Walk the tree fed in ids from node 0: at each node the children's distinct tokens are
-   tried in node order as point-mass proposals (Miao et al. 2024, SpecInfer's multi-step
-   speculative sampling): child x is kept with probability p'(x), p' the distribution
-   with the children tried before removed and renormalised; when none is kept the next
-   token is drawn from what is left. Greedy: the child that is the argmax. The path goes
-   to path (path[0] = 0) and its length to *len, the next token to *next; *rejected = 1
-   when the walk stopped at a node that had children. Nodes deeper than max_depth are
-   not accepted. Penalty windows see the path (written into the history as it goes). */
-static artr_status artr__tree_walk(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, int max_depth,
-                                   int32_t *path, int *len, int32_t *next, int *rejected, artr_error *err)
-{
-    const int32_t *par = c->tree;
-    int P = c->n_past - n, cur = 0, d = 0, n_vocab = c->m->cfg.n_vocab, i, k;
-    artr_status st;
-    path[0] = 0;
-    *rejected = 0;
-    for (;;) {
-        float total = 1;
-        int found = -1, tried = 0;
-        if (d > 0) c->hist[(P + d) % c->n_ctx] = ids[cur];
-        if ((st = artr__probs_at(c, s, cur, P + d + 1, c->dist, err)) != ARTR_OK) return st;
-        for (i = cur + 1; i < n && d < max_depth && found < 0; i++) {
-            int32_t x = ids[i];
-            if (par[i] != cur) continue;
-            for (k = cur + 1; k < i; k++) /* a token tried already at this node */
-                if (par[k] == cur && ids[k] == x) break;
-            if (k < i) continue;
-            tried = 1;
-            if (artr__greedy(s)) {
-                if (c->dist[x] > 0) found = i;
-            } else if (c->dist[x] > 0 && artr_rng_uniform(&s->rng) * total < c->dist[x]) {
-                found = i;
-            } else {
-                total -= c->dist[x];
-                c->dist[x] = 0;
-            }
-        }
-        if (found < 0) {
-            *rejected = tried;
-            *next = !tried || artr__greedy(s) || !(total > 0) ? artr__pick(s, c->dist, n_vocab)
-                                                              : artr__draw(c->dist, n_vocab, total, &s->rng);
-            break;
-        }
-        cur = found;
-        path[++d] = cur;
-    }
-    *len = d + 1;
     return ARTR_OK;
 }
 

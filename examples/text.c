@@ -29,7 +29,7 @@ typedef struct options {
     const char *system_prompt, *chat_template;
     int conversation, n_predict_given;
     int n_predict, n_ctx, n_threads, draft_n, self_spec, jacobi, spec_jacobi, sink, kv_type;
-    int lookup, lookup_ngram, draft_min, policy_fixed;
+    int lookup, lookup_ngram, draft_min, policy_fixed, draft_tree;
     int lookahead, la_window, la_ngram, la_verify; /* 0: artr_step_lookahead's defaults */
     float draft_p_min;
     int interactive, ignore_eos, seed_given;
@@ -68,6 +68,8 @@ static void usage(FILE *f)
           "      --draft-min K        verify no draft shorter than K: a plain step instead (default 0)\n"
           "      --draft-p-min P      --draft/--self-spec: stop drafting where the draft's own top\n"
           "                           probability is below P (default 0 = off)\n"
+          "      --draft-tree B       --draft/--self-spec: token trees: also verify the draft's next\n"
+          "                           B - 1 likeliest tokens beside each draft token (2..8; default 1)\n"
           "      --draft-policy adaptive|fixed\n"
           "                           adaptive (default): each step picks the draft length from the\n"
           "                           measured cost of a verification vs a decode and the acceptance\n"
@@ -103,7 +105,7 @@ static int known_value_option(const char *a)
     static const char *const names[] = {"-m", "--model", "-z", "--vocab", "-p", "--prompt", "-f", "--file",
                                         "--draft", "--perplexity", "-n", "--n-predict", "-c", "--ctx-size",
                                         "-t", "--threads", "--draft-n", "--draft-max", "--draft-min", "--draft-p-min",
-                                        "--draft-policy", "--lookup-ngram", "--lookahead-window", "--lookahead-ngram",
+                                        "--draft-policy", "--draft-tree", "--lookup-ngram", "--lookahead-window", "--lookahead-ngram",
                                         "--lookahead-verify", "--self-spec", "--jacobi",
                                         "--spec-jacobi", "--sink", "--kv-type", "--repeat-last-n", "--temp", "--top-k",
                                         "--top-p", "--min-p", "--repeat-penalty", "-s", "--seed", "-sys",
@@ -169,6 +171,7 @@ static int parse_args(int argc, char **argv, options *o)
         else if (is(a, "--draft-n", "--draft-max")) ok = parse_int(v, 1, 64, &o->draft_n);
         else if (is(a, "--draft-min", NULL)) ok = parse_int(v, 0, 64, &o->draft_min);
         else if (is(a, "--draft-p-min", NULL)) ok = parse_float(v, 0, 1, &o->draft_p_min);
+        else if (is(a, "--draft-tree", NULL)) ok = parse_int(v, 1, 8, &o->draft_tree);
         else if (is(a, "--lookup-ngram", NULL)) ok = parse_int(v, 1, 16, &o->lookup_ngram);
         else if (is(a, "--lookahead-window", NULL)) ok = parse_int(v, 1, 32, &o->la_window);
         else if (is(a, "--lookahead-ngram", NULL)) ok = parse_int(v, 2, 8, &o->la_ngram);
@@ -521,6 +524,7 @@ static int make_contexts(session *s, const options *o)
         dp.adaptive = !o->policy_fixed;
         dp.draft_min = o->draft_min;
         dp.p_min = o->draft_p_min;
+        dp.branch = o->draft_tree;
         if (artr_ctx_set_draft(s->c, &dp, &err) != ARTR_OK) {
             fprintf(stderr, "artr-text: %s\n", err.msg);
             return 0;

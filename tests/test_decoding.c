@@ -26,9 +26,12 @@ static int th_generate(th_strategy how, artr_ctx *c, artr_ctx *draft, artr_sampl
     return 1;
 }
 
+static int th_branch; /* > 1: th_prefilled's contexts verify token trees (artr_draft_params.branch) */
+
 static artr_ctx *th_prefilled(const artr_model *m, int n_ctx, const int32_t *prompt, int n, int n_layers)
 {
     artr_ctx_params cp;
+    artr_draft_params dp;
     artr_ctx *c = NULL;
     memset(&cp, 0, sizeof cp);
     cp.n_ctx = n_ctx;
@@ -36,7 +39,9 @@ static artr_ctx *th_prefilled(const artr_model *m, int n_ctx, const int32_t *pro
     cp.n_draft = 16;
     cp.n_layers = n_layers;
     if (artr_ctx_create(&c, m, &cp, NULL) != ARTR_OK) return NULL;
-    if (artr_forward(c, prompt, n, NULL) != ARTR_OK) {
+    memset(&dp, 0, sizeof dp);
+    dp.branch = th_branch;
+    if (artr_ctx_set_draft(c, &dp, NULL) != ARTR_OK || artr_forward(c, prompt, n, NULL) != ARTR_OK) {
         artr_ctx_free(c);
         return NULL;
     }
@@ -114,14 +119,17 @@ static void th_greedy_exact(const char *target_file, const char *draft_file, int
     }
     for (i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         int strat, k = ks[i];
-        for (strat = 0; strat < 5; strat++) {
-            artr_ctx *c = th_prefilled(m, n_ctx, prompt, 8, 0), *d = NULL;
+        for (strat = 0; strat < 6; strat++) { /* 5: speculative with token trees of branch 3 */
+            artr_ctx *c, *d = NULL;
             int ok;
-            if (strat == 0) d = th_prefilled_draft(dm, n_ctx, prompt, 8); /* a separate draft model */
+            th_branch = strat == 5 ? 3 : 0;
+            c = th_prefilled(m, n_ctx, prompt, 8, 0);
+            if (strat == 0 || strat == 5) d = th_prefilled_draft(dm, n_ctx, prompt, 8); /* a separate draft model */
             if (strat == 1) d = th_prefilled(m, n_ctx, prompt, 8, 1);       /* self-speculative: layer 1 */
             memset(got, 0xff, sizeof got);
-            ok = c && th_generate(strat < 2 ? TH_SPEC : strat == 2 ? TH_JACOBI : strat == 3 ? TH_SJD : TH_LOOKAHEAD, c, d, &s, k,
-                                  got, n_gen);
+            ok = c && th_generate(strat < 2 || strat == 5 ? TH_SPEC : strat == 2 ? TH_JACOBI : strat == 3 ? TH_SJD : TH_LOOKAHEAD,
+                                  c, d, &s, k, got, n_gen);
+            th_branch = 0;
             CHECK(ok);
             if (ok && memcmp(want, got, (size_t)n_gen * sizeof(int32_t))) {
                 int at = 0;
@@ -139,7 +147,7 @@ static void th_greedy_exact(const char *target_file, const char *draft_file, int
                 artr_ctx_stats(c, &st);
                 printf("  %-16s %-17s k %d: %3d tokens in %3lld target calls (%.2f tokens/call), accepted %lld/%lld guesses\n",
                        target_file, strat == 0 ? "speculative" : strat == 1 ? "self-speculative" : strat == 2 ? "Jacobi"
-                                    : strat == 3 ? "spec. Jacobi" : "lookahead",
+                                    : strat == 3 ? "spec. Jacobi" : strat == 4 ? "lookahead" : "spec. tree 3",
                        k, n_gen, (long long)st.calls, (double)st.tokens / (double)(st.calls ? st.calls : 1),
                        (long long)st.accepted, (long long)st.drafted);
             }
@@ -289,6 +297,14 @@ static void test_decoding_distribution(void)
         p = th_joint_p(TH_SPEC, m, d6, &s, 3, 100000, joint, prompt, 3);
         printf("  setting %d: speculative, vocab 6 draft  p = %.3f\n", setting, p);
         CHECK(p > 1e-3);
+        th_branch = 3; /* token trees: siblings tried against the residual */
+        p = th_joint_p(TH_SPEC, m, dm, &s, 3, 100000, joint, prompt, 3);
+        printf("  setting %d: speculative tree, branch 3  p = %.3f\n", setting, p);
+        CHECK(p > 1e-3);
+        p = th_joint_p(TH_SPEC, m, d12, &s, 3, 100000, joint, prompt, 3);
+        printf("  setting %d: tree 3, vocab 12 draft      p = %.3f\n", setting, p);
+        CHECK(p > 1e-3);
+        th_branch = 0;
         p = th_joint_p(TH_SJD, m, NULL, &s, 4, 100000, joint, prompt, 3);
         printf("  setting %d: speculative Jacobi, W 4    p = %.3f\n", setting, p);
         CHECK(p > 1e-3);

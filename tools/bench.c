@@ -246,6 +246,7 @@ static void prefill(artr_ctx *c, const int32_t *ids, int n)
 typedef struct decode_opts {
     int n, k, window, lookup_k, ngram, draft_min, n_threads, only, reps;
     int la_window, la_ngram, la_verify; /* lookahead */
+    int branch;                         /* token trees for the draft rows */
     float temp, p_min;
 } decode_opts;
 
@@ -300,6 +301,7 @@ static void bench_decode(const artr_model *m, const artr_model *dm, int self_spe
         dp.adaptive = adaptive;
         dp.draft_min = op->draft_min;
         dp.p_min = op->p_min;
+        dp.branch = how == HOW_SPEC ? op->branch : 0;
         artr_ctx_set_draft(c, &dp, NULL);
         if (how == HOW_SPEC) {
             d = make_ctx(i <= 2 ? dm : m, n_ctx, 64, op->n_threads, i <= 2 ? 0 : self_spec);
@@ -319,9 +321,9 @@ static void bench_decode(const artr_model *m, const artr_model *dm, int self_spe
     }
     plain_s = runs[0].seconds;
     printf("%d tokens after a %d-token prompt, temperature %g, best of %d rounds, k %d, window %d, lookup k %d n-gram %d, "
-           "lookahead %d,%d,%d%s%s\n",
+           "lookahead %d,%d,%d%s%s%s\n",
            n, n_prompt, op->temp, op->reps, op->k, op->window, op->lookup_k, op->ngram, op->la_window, op->la_ngram,
-           op->la_verify, op->draft_min ? ", draft-min set" : "",
+           op->la_verify, op->branch > 1 ? ", draft token trees" : "", op->draft_min ? ", draft-min set" : "",
            op->p_min > 0 ? ", p-min set" : "");
     printf("%-20s %9s %11s %11s %13s %8s %9s %9s\n", "strategy", "tokens/s", "tokens/call", "accepted", "acceptance",
            "aside", "vs plain", "same text");
@@ -419,7 +421,7 @@ int main(int argc, char **argv)
             puts("usage: artr-bench -m MODEL [-t N] [-c N] [--kv f32|f16]\n"
                  "       artr-bench -m MODEL --decode [--draft FILE] [--self-spec L] [-p TEXT | -f FILE] [-n N] [-r ROUNDS]\n"
                  "                  [--temp T] [-k K] [-w W] [--lookup-k K] [--lookup-ngram N] [--draft-min K] [--draft-p-min P]\n"
-                 "                  [--lookahead-window W] [--lookahead-ngram N] [--lookahead-verify G]\n"
+                 "                  [--lookahead-window W] [--lookahead-ngram N] [--lookahead-verify G] [--draft-tree B]\n"
                  "                  [--only spec,jacobi,sjd,lookup,lookahead]");
             return 0;
         }
@@ -440,6 +442,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--lookup-k")) op.lookup_k = int_arg(a, v, 1, 16);
         else if (!strcmp(a, "--lookup-ngram")) op.ngram = int_arg(a, v, 1, 16);
         else if (!strcmp(a, "--lookahead-window")) op.la_window = int_arg(a, v, 1, 32);
+        else if (!strcmp(a, "--draft-tree")) op.branch = int_arg(a, v, 1, 8);
         else if (!strcmp(a, "--lookahead-ngram")) op.la_ngram = int_arg(a, v, 2, 8);
         else if (!strcmp(a, "--lookahead-verify")) op.la_verify = int_arg(a, v, 1, 32);
         else if (!strcmp(a, "--draft-min")) op.draft_min = int_arg(a, v, 0, 16);
