@@ -411,7 +411,8 @@ static void test_decoding_distribution_power(void)
     artr_model_free(dm);
 }
 
-/* Steps allocate nothing: every strategy (lookup and the adaptive policy too), sampled,
+/* Steps allocate nothing: every strategy (lookup, lookahead, token trees and the adaptive
+   policy too), sampled,
    after the contexts exist (the allocation hook counts). */
 static void test_decoding_steps_allocate_nothing(void)
 {
@@ -435,6 +436,7 @@ static void test_decoding_steps_allocate_nothing(void)
         memset(&dp, 0, sizeof dp);
         dp.adaptive = how > TH_LOOKAHEAD;
         dp.p_min = 0.3f;
+        dp.branch = how == TH_LOOKAHEAD + 1 ? 3 : 0; /* token trees */
         CHECK(c && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK);
         a0 = th_allocs;
         s.temperature = how == TH_JACOBI ? 0.0f : 1.0f; /* Jacobi iterations are greedy */
