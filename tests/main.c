@@ -110,6 +110,8 @@ static const th_test tests[] = {
     T(test_decoding_lookup_greedy),
     T(test_decoding_distribution_lookup),
     T(test_decoding_policy_greedy),
+    T(test_decoding_policy_window),
+    T(test_decoding_distribution_window_policy),
     T(test_decoding_steps_allocate_nothing),
     T(test_decoding_rejection_caches),
     T(test_decoding_guidance_bounded_errors),
