@@ -97,9 +97,11 @@ bench: $(B)/artr-bench $(B)/artr-stream-eval
 	./$(B)/artr-bench -m $(MODEL) --decode --draft $(DRAFT) -n 256 -k 4 -w 8 --temp 0.8
 
 # Image tokens: plain sampling vs speculative Jacobi decoding with CFG, same classes and
-# seeds, one run, one thread (README "Images"); tools/eval_image.py scores the same run.
+# seeds, one run, one thread, SJD with the adaptive policy and with its fixed window
+# (README "Images"); tools/eval_image.py scores the same run.
 bench-image: $(B)/artr-image
 	./$(B)/artr-image -m $(IMAGE_MODEL) --bench -n 500 -s 1000 -t 1
+	./$(B)/artr-image -m $(IMAGE_MODEL) --bench -n 500 -s 1000 -t 1 --draft-policy fixed
 
 # ---- tests ----------------------------------------------------------------------
 

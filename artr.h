@@ -180,6 +180,16 @@
    vision towers and k-quants are refused with ARTR_E_UNSUPPORTED.
 
    REVISION HISTORY
+     0.7.0 (2026-12-02) Lookahead decoding (artr_step_lookahead: Jacobi iterations over a
+                        2D window and the context's n-grams feed a pool; candidates verified
+                        in one tree call, each guess attending to its own path); token trees
+                        for speculative decoding (artr_draft_params.branch); drafts whose
+                        vocabulary differs in size (ids shared, exact); the policy probes
+                        model-free sources rarely (their acceptance is checked for free).
+                        artr_step_jacobi and artr_step_spec_jacobi follow artr_ctx_set_draft:
+                        the adaptive policy picks their window or steps aside (their own
+                        acceptance sources), draft_max caps and draft_min gates the window.
+                        F32/F16 one-row-by-two-token kernels.
      0.6.0 (2026-12-02) run-time x86 dispatch: a build without -mavx2 runs the AVX2
                         kernels where the CPU has them (artr_ctx_params.kernels,
                         artr_ctx_kernels; ARTR_NO_DISPATCH); eight-row kernels for the
@@ -229,7 +239,7 @@
 #include <stdint.h>
 
 #define ARTR_VERSION_MAJOR 0
-#define ARTR_VERSION_MINOR 6
+#define ARTR_VERSION_MINOR 7
 #define ARTR_VERSION_PATCH 0
 #define ARTR_VERSION (ARTR_VERSION_MAJOR * 10000 + ARTR_VERSION_MINOR * 100 + ARTR_VERSION_PATCH)
 
@@ -587,7 +597,9 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
    guess that matches the model's own prediction from a verified prefix is kept. Greedy
    only (s->temperature 0): the output equals plain greedy. Guesses carry over between
    calls and unguessed slots are seeded from an n-gram pool of past outputs (the token
-   seen after the previous one, as lookahead decoding's pool, Fu et al. 2024). */
+   seen after the previous one, as lookahead decoding's pool, Fu et al. 2024). Under
+   artr_ctx_set_draft's adaptive policy both Jacobi steps verify a window <= window that
+   the policy picks, or make a plain step where no window is expected to pay. */
 ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, int32_t *out,
                                      int max_out, int *n_out, artr_error *err);
 /* Speculative Jacobi decoding (Teng et al. 2024): Jacobi iterations with the speculative
@@ -625,22 +637,27 @@ ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window
                                         int32_t *out, int max_out, int *n_out, artr_error *err);
 
 /* How many guesses artr_step_speculative and artr_step_lookup verify on context c (the
-   target): kept by c until set again; NULL or {0}: every step verifies its k. None of it
-   changes greedy output (every choice is exact); with sampling the distribution stays
-   exact but measured times make runs differ unless verify_cost is set. */
+   target), and how wide a window artr_step_jacobi and artr_step_spec_jacobi verify (a
+   window of W is W guesses; each strategy keeps its own acceptance): kept by c until set
+   again; NULL or {0}: every step verifies its k or window. None of it changes greedy
+   output (every choice is exact, the acceptance test never changes); with sampling the
+   distribution stays exact but measured times make runs differ unless verify_cost is set. */
 typedef struct artr_draft_params {
-    int adaptive;      /* 1: each step picks the guess count (<= k) with the most expected
-                          tokens per second, from c's measured call times (ARTR_CLOCK) and
-                          the acceptance so far, or a plain step when none is expected to
-                          beat one (stepping aside; re-probing after probe_every of them,
-                          a draft model only until 2 probes in a row failed to pay)      */
-    int draft_min;     /* a draft shorter than this is not verified: a plain step (0: 1)  */
-    int draft_max;     /* at most this many guesses (0: the step's k)                      */
+    int adaptive;      /* 1: each step picks the guess count (<= k or the window) with the
+                          most expected tokens per second, from c's measured call times
+                          (ARTR_CLOCK) and the acceptance so far, or a plain step when none
+                          is expected to beat one (stepping aside; re-probing after
+                          probe_every of them, a draft model only until 2 probes in a row
+                          failed to pay)                                                 */
+    int draft_min;     /* a draft or window shorter than this is not verified: a plain step
+                          (0: 1)                                                          */
+    int draft_max;     /* at most this many guesses (0: the step's k or window)            */
     float p_min;       /* draft models: stop drafting at a position where the draft's
                           softmax probability of its likeliest token is below p_min (0: off) */
     float verify_cost; /* > 0: a call on n tokens costs 1 + verify_cost * (n - 1) one-token
-                          calls and a draft token draft_cost, instead of measured times:
-                          reproducible choices. 0: measure (0.25 without a clock)         */
+                          calls and a draft token (a Jacobi window's guess: its sampling
+                          work) draft_cost, instead of measured times: reproducible
+                          choices. 0: measure (0.25 without a clock)                      */
     float draft_cost;
     int probe_every;   /* stepped aside: verify once after this many plain steps (0: 16;
                           doubled after each probe that did not pay, up to 16 times)      */
@@ -6831,13 +6848,18 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
 /* The adaptive draft policy's state: call times by size, acceptance by source. */
 #define ARTR__PMAX 65   /* call sizes timed: 1..64 tokens */
 #define ARTR__NGRAM 16  /* lookup: longest n-gram (acceptance kept per match length) */
-#define ARTR__SRC_LA (ARTR__NGRAM + 1) /* the policy's acceptance source for lookahead */
+/* Acceptance sources: [0] a draft model, [1..ARTR__NGRAM] lookup by match length, then
+   Jacobi's and speculative Jacobi's own window guesses, lookahead's (per tree level). */
+#define ARTR__SRC_JACOBI (ARTR__NGRAM + 1)
+#define ARTR__SRC_SJD (ARTR__NGRAM + 2)
+#define ARTR__SRC_LA (ARTR__NGRAM + 3)
+#define ARTR__NSRC (ARTR__NGRAM + 4)
 typedef struct artr__policy {
     artr_draft_params p;
     float t[ARTR__PMAX];      /* moving average seconds of a step's call on n tokens, 0 unseen */
-    float hit[ARTR__NGRAM + 2], tries[ARTR__NGRAM + 2]; /* decayed acceptance counts: [0]
-                                 draft model, [n] lookup after an n-token match,
-                                 [ARTR__SRC_LA] lookahead (per tree level)               */
+    float t_row;              /* window steps: moving average seconds of the sampling work per
+                                 row after the call (probabilities, test, next guess)     */
+    float hit[ARTR__NSRC], tries[ARTR__NSRC]; /* decayed acceptance counts by source      */
     int run;                  /* plain steps in a row since stepping aside */
     int out;                  /* 1 while stepped aside: re-entering needs a 10% gain */
     int fails;                /* probes in a row that did not pay */
@@ -8000,12 +8022,15 @@ static double artr__now(void)
 #endif
 }
 
-/* A step's call on n tokens took dt seconds: the moving average of that size. */
+/* A step's call on n tokens took dt seconds: the moving average of that size. A call
+   over twice the average counts as twice it: one preempted call must not swing choices
+   (the average can still grow by a quarter a call). */
 static void artr__time(artr_ctx *c, int n, double dt)
 {
     float *t;
     if (n < 1 || n >= ARTR__PMAX || !(dt > 0)) return;
     t = &c->pol.t[n];
+    if (*t > 0 && dt > 2.0 * (double)*t) dt = 2.0 * (double)*t;
     *t = *t > 0 ? 0.75f * *t + 0.25f * (float)dt : (float)dt;
 }
 
@@ -8238,7 +8263,12 @@ static artr_status artr__tree_walk(artr_ctx *c, artr_sampler *s, const int32_t *
    the most tokens per unit, a plain step when no k beats 1 by 3%. a is a decayed count
    of passes over trials, per source (draft model; lookup by match length), with a prior
    of 1/4; costs are moving averages of the calls the steps make, a size not yet timed
-   extrapolated from the nearest one that was. Stepped aside, lookup still checks its
+   extrapolated from the nearest one that was. Jacobi and SJD are sources of their own: a
+   window of W is W guesses, and a guess's "draft cost" is the sampling work of its row
+   after the call (probabilities, the test, the next guess), measured per row. A plain
+   step between windows moves their carried guesses on one position (kept while the
+   first was the token made, else dropped), so each guess is verified at its own position
+   and SJD's stay paired with their distributions. Stepped aside, lookup still checks its
    guesses against the tokens plain steps produce (the same pass probability, for free);
    a source never tried is probed at once (a draft model is still caught up then); a
    draft model is re-probed after probe_every plain steps, and given up after two probes
@@ -8716,10 +8746,69 @@ static void artr__pool_add(artr_ctx *c, int32_t a, int32_t b, int overwrite)
     if (a >= 0 && b >= 0 && (overwrite || c->next_tok[a] < 0)) c->next_tok[a] = b;
 }
 
+/* A window step's rows took dt seconds of sampling work after the call (n rows). */
+static void artr__time_rows(artr_ctx *c, int n, double dt)
+{
+    float r;
+    if (n < 1 || !(dt > 0)) return;
+    r = (float)(dt / (double)n);
+    c->pol.t_row = c->pol.t_row > 0 ? 0.75f * c->pol.t_row + 0.25f * r : r;
+}
+
+/* A window guess's sampling work in one-token calls (draft_cost with fixed costs). */
+static float artr__row_cost(const artr_ctx *c)
+{
+    if (c->pol.p.verify_cost > 0) return c->pol.p.draft_cost;
+    if (c->pol.t[1] > 0 && c->pol.t_row > 0) return c->pol.t_row / c->pol.t[1];
+    return 0;
+}
+
+/* The window (<= w) a Jacobi or SJD step verifies with guesses from source b: w capped by
+   draft_max with the policy off, else the policy's pick; 0 is a plain step. */
+static int artr__policy_w(artr_ctx *c, int b, int w, float dcost, int *probe, int *aside)
+{
+    *probe = 0;
+    *aside = 0;
+    if (!c->pol.p.adaptive) {
+        if (c->pol.p.draft_max > 0 && w > c->pol.p.draft_max) w = c->pol.p.draft_max;
+        return w;
+    }
+    return artr__policy_k(c, b, w, dcost, ARTR__BY_PROBE, probe, aside);
+}
+
+/* A window step made plain (stepped aside, or a window under draft_min): one token; the
+   carried guesses move on one position, kept while the first was that token and dropped
+   otherwise, so guess[i] (with SJD's dists row i and qkind[i]) stays the guess for the
+   position after the pending token plus i. */
+static artr_status artr__window_plain(artr_ctx *c, artr_sampler *s, int aside, int sjd, int32_t *out, int *n_out,
+                                      artr_error *err)
+{
+    int32_t t = c->pending;
+    int n = c->n_guess;
+    size_t nv = (size_t)c->m->cfg.n_vocab;
+    artr_status st;
+    if (aside) c->stats.aside++;
+    else if (c->pol.p.draft_min > 1) c->stats.short_drafts++;
+    c->n_guess = 0;
+    if ((st = artr__step_one(c, s, out, n_out, err)) != ARTR_OK) return st;
+    if (!sjd) artr__pool_add(c, t, out[0], 1);
+    if (n > 1 && c->guess[0] == out[0]) {
+        memmove(c->guess, c->guess + 1, (size_t)(n - 1) * sizeof(int32_t));
+        if (sjd) {
+            memmove(c->qkind, c->qkind + 1, (size_t)(n - 1) * sizeof(int32_t));
+            memmove(c->dists, c->dists + nv, (size_t)(n - 1) * nv * sizeof(float));
+        }
+        c->n_guess = n - 1;
+    }
+    return ARTR_OK;
+}
+
 ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, int32_t *out,
                                      int max_out, int *n_out, artr_error *err)
 {
-    int done, W, i, j, n_vocab, matched = 1;
+    int done, W, i, j, n_vocab, matched = 1, probe = 0, aside = 0;
+    float dcost;
+    double t_start = artr__now(), t_rows;
     int32_t t, *y;
     artr_status st;
     if (s && !artr__greedy(s))
@@ -8728,6 +8817,9 @@ ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, i
     if (st != ARTR_OK || done) return st;
     W = artr__window(c, s, window, max_out);
     if (W < 1) return artr_step(c, s, out, max_out, n_out, err);
+    dcost = artr__row_cost(c);
+    W = artr__policy_w(c, ARTR__SRC_JACOBI, W, dcost, &probe, &aside);
+    if (W < 1 || W < c->pol.p.draft_min) return artr__window_plain(c, s, aside, 0, out, n_out, err);
     n_vocab = c->m->cfg.n_vocab;
     t = c->pending;
     y = c->feed + 1; /* guesses: carried from the last step, then seeded from the pool */
@@ -8741,6 +8833,7 @@ ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, i
         c->pending = t;
         return st;
     }
+    t_rows = artr__now();
     /* g_i, the prediction after [t, y_0 .. y_{i-1}], is exact while all y before matched */
     for (i = 0, j = 0; i <= W; i++) {
         int32_t g;
@@ -8756,6 +8849,7 @@ ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, i
         }
     }
     *n_out = j + 1;
+    artr__time_rows(c, W + 1, artr__now() - t_rows);
     artr__pool_add(c, t, out[0], 1);
     for (i = 1; i <= j; i++) artr__pool_add(c, out[i - 1], out[i], 1);
     artr__keep(c, s, W + 1, j + 1);
@@ -8764,6 +8858,7 @@ ARTRDEF artr_status artr_step_jacobi(artr_ctx *c, artr_sampler *s, int window, i
     c->stats.tokens += j + 1;
     c->stats.drafted += W;
     c->stats.accepted += j;
+    artr__policy_done(c, ARTR__SRC_JACOBI, W, j, dcost, probe, t_start);
     return ARTR_OK;
 }
 
@@ -8771,8 +8866,9 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
                                           const int32_t *init, int n_init, int32_t *out,
                                           int max_out, int *n_out, artr_error *err)
 {
-    int done, W, i, j, n_vocab, rejected = 0;
-    float total = 0;
+    int done, W, i, j, n_vocab, rejected = 0, probe = 0, aside = 0;
+    float total = 0, dcost;
+    double t_start = artr__now(), t_rows;
     int32_t t, next = -1, *y;
     artr_status st = artr__step_begin(c, s, out, max_out, n_out, &done, err);
     if (st != ARTR_OK || done) return st;
@@ -8780,6 +8876,9 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
         return ARTR__FAIL(err, ARTR_E_ARG, "artr_step_spec_jacobi: n_init %d without init", n_init);
     W = artr__window(c, s, window, max_out);
     if (W < 1) return artr_step(c, s, out, max_out, n_out, err);
+    dcost = artr__row_cost(c);
+    W = artr__policy_w(c, ARTR__SRC_SJD, W, dcost, &probe, &aside);
+    if (W < 1 || W < c->pol.p.draft_min) return artr__window_plain(c, s, aside, 1, out, n_out, err);
     n_vocab = c->m->cfg.n_vocab;
     t = c->pending;
     y = c->feed + 1;
@@ -8801,6 +8900,7 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
         c->pending = t;
         return st;
     }
+    t_rows = artr__now();
     for (j = 0; j < W; j++) { /* Teng et al. 2024: the speculative test on each guess in turn */
         if ((st = artr_probs(c, s, j, c->dist, err)) != ARTR_OK) return st;
         if (!artr__accept(s, c->dist, c->dists + (size_t)j * (size_t)n_vocab, c->qkind[j], y[j], n_vocab, n_vocab, &total)) {
@@ -8820,12 +8920,14 @@ ARTRDEF artr_status artr_step_spec_jacobi(artr_ctx *c, artr_sampler *s, int wind
         c->guess[i - j - 1] = artr__pick(s, q, n_vocab);
         c->qkind[i - j - 1] = ARTR__Q_DIST;
     }
+    artr__time_rows(c, W + 1, artr__now() - t_rows);
     artr__keep(c, s, W + 1, j + 1);
     c->n_guess = W - j;
     c->pending = next;
     c->stats.tokens += j + 1;
     c->stats.drafted += W;
     c->stats.accepted += j;
+    artr__policy_done(c, ARTR__SRC_SJD, W, j, dcost, probe, t_start);
     return ARTR_OK;
 }
 

@@ -32,7 +32,7 @@ enum { INIT_RANDOM = 0, INIT_NEIGHBOUR = 1 };
 
 typedef struct options {
     const char *model, *class_arg, *png, *raw, *raw_sjd, *nll;
-    int n, sjd, sjd_flag, window, init, bench, cols, n_threads, seed_given;
+    int n, sjd, sjd_flag, window, init, bench, cols, n_threads, seed_given, policy_fixed;
     float cfg;
     uint64_t seed;
     artr_sampler s; /* temperature and top_k from the flags */
@@ -60,7 +60,7 @@ typedef struct generator {
 /* One mode's totals over all images. */
 typedef struct totals {
     double wall;
-    int64_t calls, tokens, drafted, accepted;
+    int64_t calls, tokens, drafted, accepted, steps, aside, probes;
 } totals;
 
 static void usage(FILE *f)
@@ -81,6 +81,10 @@ static void usage(FILE *f)
           "      --sjd-window W     SJD window (default 8; implies --sjd)\n"
           "      --sjd-init MODE    new SJD guesses: neighbour (the code above, or to the left\n"
           "                         in the first row; default) or random\n"
+          "      --draft-policy adaptive|fixed\n"
+          "                         adaptive (default): each SJD step picks its window (<= W) from\n"
+          "                         the measured cost of a call and the acceptance so far, or\n"
+          "                         samples plainly when guessing would not pay; fixed: always W\n"
           "      --bench            plain sampling, then SJD, on the same classes and seeds;\n"
           "                         prints forward calls, acceptance, wall time and ratios (no PNG)\n"
           "      --raw-sjd FILE     with --bench: the SJD images' pixels (--raw gets plain's)\n"
@@ -96,7 +100,7 @@ static int known_value_option(const char *a)
 {
     static const char *const names[] = {"-m", "--model", "--class", "-n", "-o", "--cols", "--raw", "--cfg",
                                         "--temp", "--top-k", "-s", "--seed", "--sjd-window", "--sjd-init",
-                                        "--raw-sjd", "--nll", "-t", "--threads"};
+                                        "--draft-policy", "--raw-sjd", "--nll", "-t", "--threads"};
     return in_list(a, names, sizeof names / sizeof names[0]);
 }
 
@@ -151,6 +155,9 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (is(a, "--sjd-init", NULL)) {
             ok = !strcmp(v, "neighbour") || !strcmp(v, "neighbor") || !strcmp(v, "random");
             o->init = !strcmp(v, "random") ? INIT_RANDOM : INIT_NEIGHBOUR;
+        } else if (is(a, "--draft-policy", NULL)) {
+            ok = !strcmp(v, "adaptive") || !strcmp(v, "fixed");
+            o->policy_fixed = !strcmp(v, "fixed");
         } else if (is(a, "-s", "--seed")) {
             ok = parse_u64(v, &o->seed);
             o->seed_given = 1;
@@ -471,6 +478,15 @@ static int generator_init(generator *g, const artr_model *m, const image_info *i
         fprintf(stderr, "artr-image: %s\n", err.msg);
         return 0;
     }
+    { /* SJD's window: adaptive (artr_ctx_set_draft) unless --draft-policy fixed */
+        artr_draft_params dp;
+        memset(&dp, 0, sizeof dp);
+        dp.adaptive = !o->policy_fixed;
+        if (artr_ctx_set_draft(g->c, &dp, &err) != ARTR_OK) {
+            fprintf(stderr, "artr-image: %s\n", err.msg);
+            return 0;
+        }
+    }
     g->banned = (int32_t *)malloc((size_t)(nv - im->n_codes) * sizeof(int32_t) + 1);
     if (!g->banned) {
         fprintf(stderr, "artr-image: out of memory\n");
@@ -582,6 +598,9 @@ static int run_mode(generator *g, const options *o, int cls, int sjd, const char
     t->tokens = b.tokens - a.tokens;
     t->drafted = b.drafted - a.drafted;
     t->accepted = b.accepted - a.accepted;
+    t->steps = b.steps - a.steps;
+    t->aside = b.aside - a.aside;
+    t->probes = b.probes - a.probes;
     free(codes);
     return 1;
 }
@@ -597,6 +616,9 @@ static void report(const char *label, const options *o, const totals *t)
     if (t->drafted)
         printf(", %lld of %lld guesses accepted (%.1f%%)", (long long)t->accepted, (long long)t->drafted,
                100.0 * (double)t->accepted / (double)t->drafted);
+    if (t->aside || t->probes)
+        printf(", policy: %lld of %lld steps stepped aside, %lld re-probes", (long long)t->aside, (long long)t->steps,
+               (long long)t->probes);
     putchar('\n');
 }
 
@@ -722,9 +744,9 @@ static int run_bench(generator *g, const options *o, int cls, unsigned char *pla
 {
     totals tp, ts;
     size_t bytes = (size_t)o->n * (size_t)g->im->width * (size_t)g->im->height;
-    printf("bench: %d images, class %s, cfg %g, temp %g, top-k %d, seeds %llu.., SJD window %d, %s init\n", o->n,
+    printf("bench: %d images, class %s, cfg %g, temp %g, top-k %d, seeds %llu.., SJD window %d (%s), %s init\n", o->n,
            o->class_arg, (double)o->cfg, (double)o->s.temperature, o->s.top_k, (unsigned long long)o->seed, o->window,
-           o->init == INIT_NEIGHBOUR ? "neighbour" : "random");
+           o->policy_fixed ? "fixed" : "adaptive", o->init == INIT_NEIGHBOUR ? "neighbour" : "random");
     if (!run_mode(g, o, cls, 0, "plain", plain, &tp) || !run_mode(g, o, cls, 1, "sjd", sjd, &ts)) return 0;
     report("plain", o, &tp);
     report("sjd", o, &ts);

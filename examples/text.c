@@ -71,10 +71,11 @@ static void usage(FILE *f)
           "      --draft-tree B       --draft/--self-spec: token trees: also verify the draft's next\n"
           "                           B - 1 likeliest tokens beside each draft token (2..8; default 1)\n"
           "      --draft-policy adaptive|fixed\n"
-          "                           adaptive (default): each step picks the draft length from the\n"
-          "                           measured cost of a verification vs a decode and the acceptance\n"
-          "                           so far, or decodes plainly when drafting would not pay;\n"
-          "                           fixed: always verify --draft-max guesses\n"
+          "                           adaptive (default): each step picks the draft length (or the\n"
+          "                           --jacobi/--spec-jacobi window) from the measured cost of a\n"
+          "                           verification vs a decode and the acceptance so far, or decodes\n"
+          "                           plainly when guessing would not pay; fixed: always verify\n"
+          "                           --draft-max guesses (the whole window)\n"
           "      --lookup             prompt lookup decoding: guesses from earlier text (no draft model)\n"
           "      --lookup-ngram N     longest n-gram --lookup matches (default 3, at most 16)\n"
           "      --lookahead          lookahead decoding: Jacobi iterations feed an n-gram pool (with\n"
@@ -868,10 +869,11 @@ static void report(const session *s, const options *o, int n_prompt, int n_gen, 
         fprintf(stderr, "decoding: %lld target forward calls for %lld tokens (%.2f tokens/call), %lld of %lld guesses accepted (%.1f%%)\n",
                 (long long)st.calls, (long long)st.tokens, (double)st.tokens / (double)(st.calls ? st.calls : 1),
                 (long long)st.accepted, (long long)st.drafted, 100.0 * (double)st.accepted / (double)(st.drafted ? st.drafted : 1));
-    if (o->draft || o->self_spec || o->lookup || o->lookahead) {
+    if (o->draft || o->self_spec || o->jacobi || o->spec_jacobi || o->lookup || o->lookahead) {
         double steps = (double)(st.steps ? st.steps : 1);
-        fprintf(stderr, "policy: %s, draft-max %d: %lld of %lld steps stepped aside (%.1f%%), %lld re-probes, %lld plain for a short or no draft, %lld drafts cut by p-min",
-                o->policy_fixed ? "fixed" : "adaptive", o->draft_n, (long long)st.aside, (long long)st.steps,
+        fprintf(stderr, "policy: %s, %s %d: %lld of %lld steps stepped aside (%.1f%%), %lld re-probes, %lld plain for a short or no draft, %lld drafts cut by p-min",
+                o->policy_fixed ? "fixed" : "adaptive", o->jacobi || o->spec_jacobi ? "window" : "draft-max",
+                o->jacobi ? o->jacobi : o->spec_jacobi ? o->spec_jacobi : o->draft_n, (long long)st.aside, (long long)st.steps,
                 100.0 * (double)st.aside / steps, (long long)st.probes, (long long)st.short_drafts, (long long)st.cut);
         if (st.t_decode > 0 && st.t_verify > 0)
             fprintf(stderr, "; measured: verifying %d tokens costs %.2f decodes", st.last_k + 1, st.t_verify / st.t_decode);

@@ -113,6 +113,8 @@ static const th_test tests[] = {
     T(test_decoding_tree_rows),
     T(test_decoding_lookahead_greedy),
     T(test_decoding_distribution_lookahead),
+    T(test_decoding_policy_window),
+    T(test_decoding_distribution_window_policy),
     T(test_decoding_steps_allocate_nothing),
     T(test_decoding_rejection_caches),
     T(test_decoding_guidance_bounded_errors),

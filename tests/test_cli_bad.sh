@@ -136,7 +136,7 @@ check artr-series - "artr-series -o into a directory" build/artr-series$SUFFIX $
 
 # ---- artr-image
 I="-m $IMAGE_MODEL -n 1 -o $OUT/x.png"
-flags artr-image $OUT/x.png "$I" -n --cols --cfg --temp --top-k -s --sjd-window -t --class --sjd-init
+flags artr-image $OUT/x.png "$I" -n --cols --cfg --temp --top-k -s --sjd-window -t --class --sjd-init --draft-policy
 for f in $OUT/dir.gguf $OUT/empty $OUT/text.txt $OUT/no-such-file; do
     check artr-image $OUT/x.png "artr-image -m $f" build/artr-image$SUFFIX -m $f -o $OUT/x.png
     check artr-image - "artr-image --nll $f" build/artr-image$SUFFIX -m $IMAGE_MODEL --nll $f

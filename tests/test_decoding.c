@@ -204,12 +204,42 @@ static void th_exact_joint(const artr_model *m, const artr_sampler *s, const int
     artr_ctx_free(c);
 }
 
+/* The same for tokens 3 .. 5 after the prompt, tokens 1 and 2 summed out. */
+static void th_exact_joint_skip2(const artr_model *m, const artr_sampler *s, const int32_t *prompt, int n_prompt,
+                                 double *joint)
+{
+    static double sub[512];
+    artr_ctx *c = th_prefilled(m, 64, prompt, n_prompt, 0);
+    int32_t longer[16];
+    float p1[8], p2[8];
+    int a, b, i;
+    memset(joint, 0, 512 * sizeof(double));
+    artr_probs(c, s, -1, p1, NULL);
+    memcpy(longer, prompt, (size_t)n_prompt * sizeof(int32_t));
+    for (a = 0; a < 8; a++) {
+        int32_t ta = a;
+        artr_ctx_truncate(c, n_prompt, NULL);
+        artr_forward(c, &ta, 1, NULL);
+        artr_probs(c, s, -1, p2, NULL);
+        for (b = 0; b < 8; b++) {
+            longer[n_prompt] = a;
+            longer[n_prompt + 1] = b;
+            th_exact_joint(m, s, longer, n_prompt + 2, sub);
+            for (i = 0; i < 512; i++) joint[i] += (double)p1[a] * p2[b] * sub[i];
+        }
+    }
+    artr_ctx_free(c);
+}
+
 static double th_counts_p(const long *counts, int runs, const double *joint);
 #define TH_POWER_RUNS 20000 /* runs of each rule in test_decoding_distribution_power */
 
-/* p-value of n seeded runs of a strategy against the exact joint distribution. */
-static double th_joint_p(th_strategy how, const artr_model *m, const artr_model *dm, artr_sampler *s, int k, int runs,
-                         const double *joint, const int32_t *prompt, int n_prompt)
+/* p-value of n seeded runs of a strategy with draft policy pol (NULL: none) against the
+   exact joint distribution of tokens skip + 1 .. skip + 3 after the prompt; the stats of
+   all runs go to *st when st is not NULL (a copy keeps the stats of its destination). */
+static double th_joint_p_pol(th_strategy how, const artr_model *m, const artr_model *dm, artr_sampler *s, int k, int runs,
+                             const double *joint, const int32_t *prompt, int n_prompt, const artr_draft_params *pol,
+                             int skip, artr_stats *st)
 {
     static long counts[512];
     artr_ctx *base = th_prefilled(m, 64, prompt, n_prompt, 0), *c = th_prefilled(m, 64, prompt, n_prompt, 0);
@@ -217,22 +247,30 @@ static double th_joint_p(th_strategy how, const artr_model *m, const artr_model 
     artr_ctx *d = dm ? th_prefilled_draft(dm, 64, prompt, n_prompt) : NULL;
     int r, failed = 0;
     memset(counts, 0, sizeof counts);
+    if (pol) CHECK(artr_ctx_set_draft(base, pol, NULL) == ARTR_OK);
     for (r = 0; r < runs; r++) {
-        int32_t out[3];
+        int32_t out[8];
         artr_ctx_copy(c, base, NULL);
         if (d) artr_ctx_copy(d, dbase, NULL);
-        if (!th_generate(how, c, d, s, k, out, 3)) {
+        if (!th_generate(how, c, d, s, k, out, skip + 3)) {
             failed++;
             continue;
         }
-        counts[out[0] * 64 + out[1] * 8 + out[2]]++;
+        counts[out[skip] * 64 + out[skip + 1] * 8 + out[skip + 2]]++;
     }
     CHECK(failed == 0);
+    if (st) artr_ctx_stats(c, st);
     artr_ctx_free(base);
     artr_ctx_free(c);
     artr_ctx_free(dbase);
     artr_ctx_free(d);
     return th_counts_p(counts, runs, joint);
+}
+
+static double th_joint_p(th_strategy how, const artr_model *m, const artr_model *dm, artr_sampler *s, int k, int runs,
+                         const double *joint, const int32_t *prompt, int n_prompt)
+{
+    return th_joint_p_pol(how, m, dm, s, k, runs, joint, prompt, n_prompt, NULL, 0, NULL);
 }
 
 /* Chi-square p-value of counts of n runs against the exact joint distribution (cells
@@ -429,19 +467,20 @@ static void test_decoding_steps_allocate_nothing(void)
     memset(&s, 0, sizeof s);
     s.temperature = 1.0f;
     s.rng = 5;
-    for (how = TH_PLAIN; how <= TH_LOOKAHEAD + 2; how++) { /* the last two: the adaptive policy */
+    for (how = TH_PLAIN; how <= TH_LOOKAHEAD + 5; how++) { /* the last five: the adaptive policy */
+        static const th_strategy with_policy[5] = {TH_SPEC, TH_LOOKUP, TH_JACOBI, TH_SJD, TH_LOOKAHEAD};
+        th_strategy run = how > TH_LOOKAHEAD ? with_policy[how - TH_LOOKAHEAD - 1] : (th_strategy)how;
         artr_ctx *c = th_prefilled(m, 64, prompt, 3, 0), *d = th_prefilled(dm, 64, prompt, 3, 0);
         artr_draft_params dp;
         long a0;
         memset(&dp, 0, sizeof dp);
         dp.adaptive = how > TH_LOOKAHEAD;
         dp.p_min = 0.3f;
-        dp.branch = how == TH_LOOKAHEAD + 1 ? 3 : 0; /* token trees */
+        dp.branch = how == TH_LOOKAHEAD + 1 ? 3 : 0; /* token trees (adaptive speculative) */
         CHECK(c && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK);
         a0 = th_allocs;
-        s.temperature = how == TH_JACOBI ? 0.0f : 1.0f; /* Jacobi iterations are greedy */
-        CHECK(c && d && th_generate(how == TH_LOOKAHEAD + 1 ? TH_SPEC : how == TH_LOOKAHEAD + 2 ? TH_LOOKAHEAD : (th_strategy)how,
-                                    c, d, &s, 4, out, 40));
+        s.temperature = run == TH_JACOBI ? 0.0f : 1.0f; /* Jacobi iterations are greedy */
+        CHECK(c && d && th_generate(run, c, d, &s, 4, out, 40));
         CHECK(th_allocs == a0);
         artr_ctx_free(c);
         artr_ctx_free(d);
@@ -712,6 +751,118 @@ static void test_decoding_distribution_lookup(void)
         p = th_joint_p(TH_LOOKUP, m, NULL, &s, 3, 100000, joint, prompt, 5);
         printf("  setting %d: prompt lookup, k 3         p = %.3f\n", setting, p);
         CHECK(p > 1e-3);
+    }
+    artr_model_free(m);
+}
+
+/* Jacobi and SJD with the draft policy: greedy output equals plain greedy with every
+   setting (measured; fixed costs that pay; that never pay, so it steps aside and
+   re-probes; in between, so windows and plain steps alternate with guesses carried
+   across; draft_max and draft_min with the policy off), and the stats say what it did. */
+static void test_decoding_policy_window(void)
+{
+    static const char *const files[] = {"hf_llama.gguf", "models/shakespeare.gguf"};
+    size_t f;
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        artr_model *m = NULL;
+        int32_t prompt[8] = {1, 7, 13, 2, 40, 5, 9, 30}, want[200], got[200];
+        artr_sampler s;
+        artr_draft_params dp;
+        artr_stats st;
+        int pol, how, i;
+        if (artr_model_load_file(&m, strchr(files[f], '/') ? files[f] : th_path(files[f]), NULL, NULL) != ARTR_OK) {
+            CHECK(0);
+            continue;
+        }
+        for (i = 0; i < 8; i++) prompt[i] %= artr_model_config(m)->n_vocab;
+        memset(&s, 0, sizeof s);
+        {
+            artr_ctx *c = th_prefilled(m, 256, prompt, 8, 0);
+            CHECK(c && th_generate(TH_PLAIN, c, NULL, &s, 0, want, 200));
+            artr_ctx_free(c);
+        }
+        for (how = TH_JACOBI; how <= TH_SJD; how++)
+            for (pol = 0; pol < 6; pol++) {
+                artr_ctx *c = th_prefilled(m, 256, prompt, 8, 0);
+                int ok;
+                memset(&dp, 0, sizeof dp);
+                dp.adaptive = pol < 4;
+                if (pol == 1) dp.verify_cost = 0.02f;        /* verification cheap: windows */
+                if (pol == 2) dp.verify_cost = 2.0f;         /* never pays: steps aside, probes */
+                if (pol == 3) { dp.verify_cost = 0.3f; dp.draft_min = 3; dp.probe_every = 1; } /* both */
+                if (pol == 4) dp.draft_max = 3;
+                if (pol == 5) dp.draft_min = 9;              /* above the window: plain steps */
+                memset(got, 0xff, sizeof got);
+                ok = c && artr_ctx_set_draft(c, &dp, NULL) == ARTR_OK && th_generate((th_strategy)how, c, NULL, &s, 8, got, 200);
+                CHECK(ok);
+                if (ok && memcmp(want, got, sizeof want)) {
+                    printf("  %s: %s, policy %d differs from plain greedy\n", files[f], how == TH_JACOBI ? "Jacobi" : "SJD", pol);
+                    CHECK(0);
+                }
+                if (!c) continue;
+                artr_ctx_stats(c, &st);
+                printf("  %-24s %-6s policy %d: %3lld steps, %3lld calls, accepted %3lld/%4lld, aside %3lld, probes %2lld, short %3lld\n",
+                       files[f], how == TH_JACOBI ? "Jacobi" : "SJD", pol, (long long)st.steps, (long long)st.calls,
+                       (long long)st.accepted, (long long)st.drafted, (long long)st.aside, (long long)st.probes,
+                       (long long)st.short_drafts);
+                if (pol == 1) CHECK(st.drafted > 0);
+                if (pol == 2) CHECK(st.aside > 0 && st.probes > 0 && st.aside > 4 * st.probes);
+                if (pol == 3) CHECK(st.aside > 0 && st.drafted > 0);
+                if (pol == 4) CHECK(st.drafted > 0 && st.drafted <= 3 * st.steps);
+                if (pol == 5) CHECK(st.drafted == 0 && st.short_drafts > 0);
+                artr_ctx_free(c);
+            }
+        artr_model_free(m);
+    }
+}
+
+/* Sampling with SJD and the draft policy keeps plain sampling's distribution: measured
+   costs (the first 3 tokens), fixed costs where windows and plain steps alternate with
+   carried guesses (and their distributions) moved across the plain steps (tokens 3 .. 5),
+   and costs that never pay, so it steps aside. */
+static void test_decoding_distribution_window_policy(void)
+{
+    artr_model *m = NULL;
+    int32_t prompt[3] = {1, 4, 6};
+    static double joint[512], joint2[512];
+    artr_sampler s;
+    artr_draft_params dp;
+    artr_stats st;
+    double p;
+    int setting;
+    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK) {
+        CHECK(0);
+        return;
+    }
+    for (setting = 0; setting < 2; setting++) {
+        memset(&s, 0, sizeof s);
+        s.temperature = setting ? 0.8f : 1.0f;
+        s.top_k = setting ? 5 : 0;
+        s.rng = 313 + (uint64_t)setting;
+        th_exact_joint(m, &s, prompt, 3, joint);
+        th_exact_joint_skip2(m, &s, prompt, 3, joint2);
+        memset(&dp, 0, sizeof dp);
+        dp.adaptive = 1;
+        p = th_joint_p_pol(TH_SJD, m, NULL, &s, 4, 100000, joint, prompt, 3, &dp, 0, &st);
+        printf("  setting %d: SJD W 4, adaptive, measured              p = %.3f (aside %lld, probes %lld)\n", setting, p,
+               (long long)st.aside, (long long)st.probes);
+        CHECK(p > 1e-3);
+        dp.verify_cost = 0.3f;
+        dp.draft_min = 3;
+        dp.probe_every = 1;
+        p = th_joint_p_pol(TH_SJD, m, NULL, &s, 4, 100000, joint2, prompt, 3, &dp, 2, &st);
+        printf("  setting %d: SJD W 4, windows and plain steps, tokens 3-5 p = %.3f (aside %lld, probes %lld, accepted %lld/%lld)\n",
+               setting, p, (long long)st.aside, (long long)st.probes, (long long)st.accepted, (long long)st.drafted);
+        CHECK(p > 1e-3);
+        CHECK(st.aside > 0 && st.probes > 0 && st.drafted > 0);
+        memset(&dp, 0, sizeof dp);
+        dp.adaptive = 1;
+        dp.verify_cost = 2.0f;
+        p = th_joint_p_pol(TH_SJD, m, NULL, &s, 4, 20000, joint2, prompt, 3, &dp, 2, &st);
+        printf("  setting %d: SJD W 4, never pays, tokens 3-5           p = %.3f (aside %lld of %lld steps)\n", setting, p,
+               (long long)st.aside, (long long)st.steps);
+        CHECK(p > 1e-3);
+        CHECK(st.aside > 0);
     }
     artr_model_free(m);
 }

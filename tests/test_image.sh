@@ -48,7 +48,7 @@ if grep -q "forward calls/image" $OUT/a.out; then ok "report: $(head -1 $OUT/a.o
 # greedy: SJD (both inits, several windows, with and without CFG) = plain, byte for byte
 rm -f $OUT/g.png $OUT/g.u8
 $BIN -m "$MODEL" -n 10 --temp 0 -o $OUT/g.png --raw $OUT/g.u8 > /dev/null 2>&1
-for flags in "--sjd" "--sjd-window 1" "--sjd-window 7 --sjd-init random" "--sjd-window 48"; do
+for flags in "--sjd" "--sjd-window 1" "--sjd-window 7 --sjd-init random" "--sjd-window 48" "--sjd --draft-policy fixed"; do
     rm -f $OUT/gs.png $OUT/gs.u8
     # shellcheck disable=SC2086
     $BIN -m "$MODEL" -n 10 --temp 0 $flags -o $OUT/gs.png --raw $OUT/gs.u8 > $OUT/gs.out 2>&1
@@ -90,6 +90,7 @@ expect_error "bad number" 2 $BIN -m "$MODEL" -n many
 expect_error "negative cfg" 2 $BIN -m "$MODEL" --cfg -1
 expect_error "window too large" 2 $BIN -m "$MODEL" --sjd-window 500
 expect_error "bad --sjd-init" 2 $BIN -m "$MODEL" --sjd-init sideways
+expect_error "bad --draft-policy" 2 $BIN -m "$MODEL" --sjd --draft-policy sometimes
 expect_error "no model" 2 $BIN -n 3
 expect_error "unknown class name" 2 $BIN -m "$MODEL" --class unicorn -o $OUT/x.png
 expect_error "class out of range" 2 $BIN -m "$MODEL" --class 10 -o $OUT/x.png

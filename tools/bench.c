@@ -5,7 +5,7 @@
        prefill (pp128, pp512) and decode (tg128) tokens/s, the cost of verifying 8 tokens
        relative to decoding 1, a memory-bandwidth probe and the decode bound it implies
    artr-bench -m MODEL --decode [--draft DRAFT] [--self-spec L] [-p TEXT | -f FILE] [-n N] [--temp T]
-       plain decoding vs every strategy that applies, each draft strategy fixed and with
+       plain decoding vs every strategy that applies, each fixed (k, window) and with
        the adaptive policy: tokens/s, tokens per target call, acceptance, the share of
        steps the policy stepped aside, and the wall-clock ratio to plain */
 #define ARTR_IMPLEMENTATION
@@ -250,17 +250,17 @@ typedef struct decode_opts {
     float temp, p_min;
 } decode_opts;
 
-/* Plain decoding against every strategy that applies, each draft strategy with a fixed
-   draft length and with the adaptive policy; op->reps rounds, the strategies interleaved
+/* Plain decoding against every strategy that applies, each with a fixed draft length or
+   window and with the adaptive policy; op->reps rounds, the strategies interleaved
    in each, and each keeps its fastest round (a shared machine's noise only slows). */
 static void bench_decode(const artr_model *m, const artr_model *dm, int self_spec, const char *prompt_text,
                          const decode_opts *op)
 {
-    enum { MAX_RUNS = 12 };
+    enum { MAX_RUNS = 14 };
     const artr_config *cfg = artr_model_config(m);
     static const char *const names[MAX_RUNS] = {
-        "plain", "speculative (draft)", "  + adaptive", "self-speculative", "  + adaptive", "Jacobi",
-        "speculative Jacobi", "lookup", "  + adaptive", "lookahead", "  + adaptive", NULL};
+        "plain", "speculative (draft)", "  + adaptive", "self-speculative", "  + adaptive", "Jacobi", "  + adaptive",
+        "speculative Jacobi", "  + adaptive", "lookup", "  + adaptive", "lookahead", "  + adaptive", NULL};
     int32_t *prompt;
     int n_prompt = 0, n_ctx = cfg->n_ctx_train < 2048 ? cfg->n_ctx_train : 2048, i, n_runs = 0, n = op->n, r;
     size_t len = strlen(prompt_text);
@@ -282,16 +282,16 @@ static void bench_decode(const artr_model *m, const artr_model *dm, int self_spe
     if (n_prompt + n + 64 > n_ctx) n = n_ctx - n_prompt - 64;
     memset(runs, 0, sizeof runs);
     for (r = 0; r < op->reps; r++)
-    for (i = 0, n_runs = 0; i < 11; i++) {
+    for (i = 0, n_runs = 0; i < 13; i++) {
         artr_ctx *c, *d = NULL;
         artr_draft_params dp;
         run one;
-        int how = i == 0 ? HOW_PLAIN : i <= 4 ? HOW_SPEC : i == 5 ? HOW_JACOBI : i == 6 ? HOW_SJD : i <= 8 ? HOW_LOOKUP
+        int how = i == 0 ? HOW_PLAIN : i <= 4 ? HOW_SPEC : i <= 6 ? HOW_JACOBI : i <= 8 ? HOW_SJD : i <= 10 ? HOW_LOOKUP
                                                                                                    : HOW_LOOKAHEAD;
-        int adaptive = i == 2 || i == 4 || i == 8 || i == 10;
+        int adaptive = i == 2 || i == 4 || i == 6 || i == 8 || i == 10 || i == 12;
         if ((i == 1 || i == 2) && !dm) continue;
         if ((i == 3 || i == 4) && !self_spec) continue;
-        if (i == 5 && op->temp > 0) continue; /* Jacobi is greedy */
+        if (how == HOW_JACOBI && op->temp > 0) continue; /* Jacobi is greedy */
         if (op->only && i != 0 && !(op->only & (1 << how))) continue;
         memset(&one, 0, sizeof one);
         one.name = names[i];
