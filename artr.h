@@ -6854,12 +6854,15 @@ ARTRDEF artr_status artr_model_tensor(const artr_model *m, const char *name, art
 #define ARTR__SRC_SJD (ARTR__NGRAM + 2)
 #define ARTR__SRC_LA (ARTR__NGRAM + 3)
 #define ARTR__NSRC (ARTR__NGRAM + 4)
+#define ARTR__DEPTHS 16 /* acceptance is kept per guess depth up to this (deeper: the last) */
 typedef struct artr__policy {
     artr_draft_params p;
     float t[ARTR__PMAX];      /* moving average seconds of a step's call on n tokens, 0 unseen */
     float t_row;              /* window steps: moving average seconds of the sampling work per
                                  row after the call (probabilities, test, next guess)     */
-    float hit[ARTR__NSRC], tries[ARTR__NSRC]; /* decayed acceptance counts by source      */
+    float hit[ARTR__NSRC][ARTR__DEPTHS], tries[ARTR__NSRC][ARTR__DEPTHS]; /* decayed counts
+                                 by source and depth: guess d passed / was tried, given
+                                 all before it passed                                     */
     int run;                  /* plain steps in a row since stepping aside */
     int out;                  /* 1 while stepped aside: re-entering needs a 10% gain */
     int fails;                /* probes in a row that did not pay */
@@ -8031,7 +8034,9 @@ static void artr__time(artr_ctx *c, int n, double dt)
     if (n < 1 || n >= ARTR__PMAX || !(dt > 0)) return;
     t = &c->pol.t[n];
     if (*t > 0 && dt > 2.0 * (double)*t) dt = 2.0 * (double)*t;
-    *t = *t > 0 ? 0.75f * *t + 0.25f * (float)dt : (float)dt;
+    /* a shared machine's noise (and a first, cold call) only slows: faster samples count more */
+    if (*t > 0) *t = dt < (double)*t ? 0.5f * *t + 0.5f * (float)dt : 0.75f * *t + 0.25f * (float)dt;
+    else *t = (float)dt;
 }
 
 /* Room for n more positions in c (and in the guidance context). */
@@ -8257,22 +8262,28 @@ static artr_status artr__tree_walk(artr_ctx *c, artr_sampler *s, const int32_t *
 }
 
 /* ---- draft length and stepping aside (artr_draft_params) ----
-   Guess i of a step is taken to pass with probability a (given the ones before passed),
-   so k guesses yield E(k) = 1 + a + ... + a^k tokens, for the cost of a call on k + 1
+   Guess d of a step passes with probability a_d given the ones before passed, so k
+   guesses yield E(k) = 1 + a_1 + a_1 a_2 + ... tokens, for the cost of a call on k + 1
    tokens plus k draft tokens, in units of a one-token call: the policy takes the k with
-   the most tokens per unit, a plain step when no k beats 1 by 3%. a is a decayed count
-   of passes over trials, per source (draft model; lookup by match length), with a prior
-   of 1/4; costs are moving averages of the calls the steps make, a size not yet timed
-   extrapolated from the nearest one that was. Jacobi and SJD are sources of their own: a
+   the most tokens per unit, a plain step when no k beats 1 by 3% (10% to re-enter). a_d
+   is a decayed count of passes over trials per source (draft model; lookup by match
+   length; ...) and depth, with the depth before's as its prior (1/4 at depth 1); costs
+   are moving averages of the calls the steps make, a size not yet timed extrapolated
+   from the nearest one that was. Jacobi and SJD are sources of their own: a
    window of W is W guesses, and a guess's "draft cost" is the sampling work of its row
    after the call (probabilities, the test, the next guess), measured per row. A plain
    step between windows moves their carried guesses on one position (kept while the
    first was the token made, else dropped), so each guess is verified at its own position
-   and SJD's stay paired with their distributions. Stepped aside, lookup still checks its
-   guesses against the tokens plain steps produce (the same pass probability, for free);
-   a source never tried is probed at once (a draft model is still caught up then); a
-   draft model is re-probed after probe_every plain steps, and given up after two probes
-   in a row that did not pay, as catching it up costs a prefill of every token since. */
+   and SJD's stay paired with their distributions. Costs are moving averages that give a
+   faster sample more weight (a shared machine's noise and a cold first call only slow);
+   until a draft's own one-token call is timed, its cost is the ratio of the weight bytes
+   the two read. Stepped aside, lookup and lookahead still check their guesses against
+   the tokens plain steps produce (the same pass probability, for free), so they are
+   re-probed only every 16 probe_every plain steps; a draft model, Jacobi and SJD are
+   probed at once when never tried (a draft model is still caught up then) and re-probed
+   after probe_every plain steps, doubled after each probe that did not pay (its wall
+   clock, a draft's catch-up included), up to 16 times. A probe verifies the most guesses
+   allowed, so the longest call is timed and acceptance seen at every depth. */
 
 ARTRDEF artr_status artr_ctx_set_draft(artr_ctx *c, const artr_draft_params *p, artr_error *err)
 {
@@ -8309,30 +8320,62 @@ static float artr__cost(const artr_ctx *c, int n)
     return 1 + 0.25f * (float)(n - 1);
 }
 
-/* One draft token (of draft context d) in the target's one-token calls. */
-static float artr__draft_cost(const artr_ctx *c, const artr_ctx *d)
+/* Weight bytes a context reads per token: its layers' share of its model's tensors. */
+static double artr__ctx_bytes(const artr_ctx *c)
 {
-    if (c->pol.p.verify_cost > 0) return c->pol.p.draft_cost;
-    if (c->pol.t[1] > 0 && d->pol.t[1] > 0) return d->pol.t[1] / c->pol.t[1];
-    return 0.25f;
+    double total = 0;
+    int i;
+    for (i = 0; i < c->m->n_tensors; i++) total += (double)c->m->tensors[i].n_bytes;
+    return total * (double)c->n_layers / (double)(c->m->cfg.n_layer > 0 ? c->m->cfg.n_layer : 1);
 }
 
+/* One draft token (of draft context d) in the target's one-token calls: measured, else
+   the ratio of the weight bytes they read (decoding is memory-bound), within [0.01, 1]. */
+static float artr__draft_cost(const artr_ctx *c, const artr_ctx *d)
+{
+    double r, bc;
+    if (c->pol.p.verify_cost > 0) return c->pol.p.draft_cost;
+    if (c->pol.t[1] > 0 && d->pol.t[1] > 0) return d->pol.t[1] / c->pol.t[1];
+    bc = artr__ctx_bytes(c);
+    r = bc > 0 ? artr__ctx_bytes(d) / bc : 0.25;
+    return (float)(r < 0.01 ? 0.01 : r > 1 ? 1 : r);
+}
+
+/* A step from source b whose first `hits` guesses passed, out of `tries` tested (hits + 1
+   when one failed): each depth's counts decay by 0.9 when it is tried. */
 static void artr__learn(artr_ctx *c, int b, int hits, int tries)
 {
-    c->pol.hit[b] = 0.9f * c->pol.hit[b] + (float)hits;
-    c->pol.tries[b] = 0.9f * c->pol.tries[b] + (float)tries;
+    int d;
+    for (d = 0; d < tries; d++) {
+        int i = d < ARTR__DEPTHS ? d : ARTR__DEPTHS - 1;
+        c->pol.hit[b][i] = 0.9f * c->pol.hit[b][i] + (d < hits ? 1.0f : 0.0f);
+        c->pol.tries[b][i] = 0.9f * c->pol.tries[b][i] + 1.0f;
+    }
+}
+
+/* Expected tokens from k guesses of source b: 1 + a_1 + a_1 a_2 + ..., a_d the pass rate
+   at depth d given the ones before passed (passes are correlated: a draft that is right
+   once tends to stay right), each with a prior of the depth before's (1/4 at depth 1)
+   worth two trials. */
+static float artr__expect(const artr_ctx *c, int b, int k)
+{
+    float e = 1, run = 1, prior = 0.25f;
+    int d;
+    for (d = 0; d < k; d++) {
+        int i = d < ARTR__DEPTHS ? d : ARTR__DEPTHS - 1;
+        float a = (c->pol.hit[b][i] + 2 * prior) / (c->pol.tries[b][i] + 2);
+        run *= a;
+        e += run;
+        prior = a;
+    }
+    return e;
 }
 
 /* Expected tokens per unit of cost with k guesses from source b. */
 static float artr__gain(const artr_ctx *c, int b, int k, float dcost)
 {
-    float a = (c->pol.hit[b] + 0.5f) / (c->pol.tries[b] + 2), e = 1, ai = 1;
-    int i;
-    for (i = 0; i < k; i++) {
-        ai *= a;
-        e += ai;
-    }
-    return e / (artr__cost(c, k + 1 + (b == 0 && c->pol.p.branch > 1 ? k * (c->pol.p.branch - 1) : 0)) + (float)k * dcost);
+    return artr__expect(c, b, k) /
+           (artr__cost(c, k + 1 + (b == 0 && c->pol.p.branch > 1 ? k * (c->pol.p.branch - 1) : 0)) + (float)k * dcost);
 }
 
 /* Adaptive: whether this step is a plain one that times a one-token call (the first,
@@ -8350,16 +8393,17 @@ static int artr__policy_time_plain(const artr_ctx *c)
 /* How a source's acceptance is known while the policy steps aside. */
 enum {
     ARTR__BY_PROBE = 0, /* only by verifying (Jacobi, SJD): re-probed                       */
-    ARTR__BY_DRAFT = 1, /* a draft model: re-probed, given up after 2 probes in a row that
-                           did not pay, as catching it up costs a prefill of every token since */
+    ARTR__BY_DRAFT = 1, /* a draft model: re-probed like BY_PROBE; a probe's wall clock
+                           includes catching the draft up (a prefill of every token since) */
     ARTR__BY_SHADOW = 2 /* model-free guesses (lookup, lookahead): checked for free against
                            the tokens plain steps produce; probed only every 16 probe_every
                            plain steps, never at once                                        */
 };
 
 /* Adaptive: `best` guesses with gain g (tokens per unit of cost), or 0 to step aside;
-   by: ARTR__BY_*. */
-static int artr__policy_go(artr_ctx *c, int b, int best, float g, int by, int *probe, int *aside)
+   a probe verifies kmax guesses (to time the longest call and see acceptance at every
+   depth); by: ARTR__BY_*. */
+static int artr__policy_go(artr_ctx *c, int b, int best, int kmax, float g, int by, int *probe, int *aside)
 {
     artr__policy *q = &c->pol;
     int every;
@@ -8370,15 +8414,19 @@ static int artr__policy_go(artr_ctx *c, int b, int best, float g, int by, int *p
         return best;
     }
     q->out = 1;
-    if (!(q->tries[b] > 0) && by != ARTR__BY_SHADOW) { /* never tried: measure now (a draft is still caught up) */
+    if (b == 0 && by == ARTR__BY_SHADOW && q->p.verify_cost <= 0 && kmax + 1 < ARTR__PMAX && !(q->t[kmax + 1] > 0)) {
+        *probe = 1; /* a shadowed draft's longest call, never timed: time it once */
+        return kmax;
+    }
+    if (!(q->tries[b][0] > 0) && by != ARTR__BY_SHADOW) { /* never tried: measure now (a draft is still caught up) */
         *probe = 1;
-        return best;
+        return kmax;
     }
     every = (q->p.probe_every > 0 ? q->p.probe_every : 16) << (by == ARTR__BY_SHADOW ? 4 : q->fails < 4 ? q->fails : 4);
-    if (++q->run >= every && !(by == ARTR__BY_DRAFT && q->fails >= 2)) {
+    if (++q->run >= every) {
         q->run = 0;
         *probe = 1;
-        return best;
+        return kmax;
     }
     *aside = 1;
     return 0;
@@ -8404,7 +8452,7 @@ static int artr__policy_k(artr_ctx *c, int b, int k, float dcost, int by, int *p
             best = i;
         }
     }
-    return artr__policy_go(c, b, best, g, by, probe, aside);
+    return artr__policy_go(c, b, best, k, g, by, probe, aside);
 }
 
 /* After a verification call on n tokens that kept j guesses of the `tries` it tested
@@ -8514,6 +8562,21 @@ static float artr__confidence(const artr_ctx *d)
     for (i = 0; i < n; i++)
         if (l[i] == l[i]) sum += expf(l[i] - mx);
     return sum > 0 ? 1.0f / sum : 0;
+}
+
+/* Stepped aside: check the running shadow guess against the token a plain step made. */
+static void artr__shadow(artr_ctx *c, int32_t tok)
+{
+    artr__policy *q = &c->pol;
+    if (q->i_shadow >= q->n_shadow) return;
+    if (tok == q->shadow[q->i_shadow]) {
+        if (++q->i_shadow < q->n_shadow) return;
+        artr__learn(c, q->b_shadow, q->i_shadow, q->i_shadow);
+    } else {
+        artr__learn(c, q->b_shadow, q->i_shadow, q->i_shadow + 1);
+    }
+    q->n_shadow = 0;
+    q->i_shadow = 0;
 }
 
 /* A target id as the draft reads it: an id past the draft's vocabulary becomes 0 (only the
@@ -8631,10 +8694,51 @@ static artr_status artr__spec_tree(artr_ctx *target, artr_ctx *draft, artr_sampl
     return ARTR_OK;
 }
 
+/* Feed the draft the target's positions it has not seen (from *D on), in chunks of its
+   batch, until what is left (and the pending token) fits one call. */
+static artr_status artr__draft_catch_up(artr_ctx *target, artr_ctx *draft, artr_sampler *sd, int nd, int *D,
+                                        artr_error *err)
+{
+    int P = target->n_past, i;
+    artr_status st;
+    while (P - *D + 1 > draft->n_batch) {
+        int n = draft->n_batch;
+        for (i = 0; i < n; i++) draft->feed[i] = artr__draft_id(target->hist[(*D + i) % target->n_ctx], nd);
+        if ((st = artr__feed(draft, sd, draft->feed, n, ARTR_LOGITS_NONE, err)) != ARTR_OK) return st;
+        *D += n;
+    }
+    return ARTR_OK;
+}
+
+/* A draft cheaper than ARTR__SHADOW_DCOST one-token target calls per token keeps drafting
+   while the policy steps aside: its greedy chain of up to k tokens after the pending one
+   is checked against the tokens plain steps produce (artr__shadow), so its acceptance is
+   measured without verification calls. Nothing it does changes the target's output. */
+#define ARTR__SHADOW_DCOST 0.05f
+static void artr__draft_shadow(artr_ctx *target, artr_ctx *draft, artr_sampler *sd, int k, int nd)
+{
+    int P = target->n_past, D = draft->n_past, n_vocab = target->m->cfg.n_vocab, behind, i, lim;
+    int32_t x;
+    if (target->pol.n_shadow > 0 || artr__draft_catch_up(target, draft, sd, nd, &D, NULL) != ARTR_OK) return;
+    behind = P - D + 1;
+    if (k > artr__room(draft) - behind + 1) k = artr__room(draft) - behind + 1;
+    lim = nd < n_vocab ? nd : n_vocab;
+    for (i = 0; i < behind - 1; i++) draft->feed[i] = artr__draft_id(target->hist[(D + i) % target->n_ctx], nd);
+    draft->feed[behind - 1] = artr__draft_id(target->pending, nd);
+    for (i = 0; i < k; i++) {
+        if (artr__feed(draft, sd, i ? &x : draft->feed, i ? 1 : behind, ARTR_LOGITS_LAST, NULL) != ARTR_OK) break;
+        x = artr__argmax(artr_logits(draft, -1), lim);
+        target->pol.shadow[i] = x;
+    }
+    target->pol.n_shadow = i;
+    target->pol.i_shadow = 0;
+    target->pol.b_shadow = 0;
+}
+
 ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, artr_sampler *s, int k,
                                           int32_t *out, int max_out, int *n_out, artr_error *err)
 {
-    int done, n_vocab, nd, P, D, behind, i, j = 0, rejected = 0, probe = 0, aside = 0, foreign = 0;
+    int done, n_vocab, nd, P, D, behind, i, j = 0, rejected = 0, probe = 0, aside = 0, foreign = 0, kmax, shadowed;
     int branch = target->pol.p.branch > 1 ? target->pol.p.branch : 1;
     float total = 0, dcost;
     double t_start = artr__now();
@@ -8660,19 +8764,20 @@ ARTRDEF artr_status artr_step_speculative(artr_ctx *target, artr_ctx *draft, art
     k = artr__window(target, s, k, max_out);
     if (k > draft->n_draft) k = draft->n_draft;
     dcost = artr__draft_cost(target, draft);
-    k = artr__policy_k(target, 0, k, dcost, ARTR__BY_DRAFT, &probe, &aside);
+    kmax = k;
+    shadowed = dcost < ARTR__SHADOW_DCOST;
+    k = artr__policy_k(target, 0, k, dcost, shadowed ? ARTR__BY_SHADOW : ARTR__BY_DRAFT, &probe, &aside);
     if (k < 1 || k < target->pol.p.draft_min) {
         if (aside) target->stats.aside++;
         else if (target->pol.p.draft_min > 1) target->stats.short_drafts++;
-        return artr__step_one(target, s, out, n_out, err);
+        if (aside && shadowed) artr__draft_shadow(target, draft, &sd, kmax, nd);
+        if ((st = artr__step_one(target, s, out, n_out, err)) != ARTR_OK) return st;
+        if (shadowed) artr__shadow(target, out[0]);
+        return ARTR_OK;
     }
+    target->pol.n_shadow = 0;
     /* draft: catch up (in chunks after plain steps left it far behind) */
-    while (P - D + 1 > draft->n_batch) {
-        int n = draft->n_batch;
-        for (i = 0; i < n; i++) draft->feed[i] = artr__draft_id(target->hist[(D + i) % target->n_ctx], nd);
-        if ((st = artr__feed(draft, &sd, draft->feed, n, ARTR_LOGITS_NONE, err)) != ARTR_OK) return st;
-        D += n;
-    }
+    if ((st = artr__draft_catch_up(target, draft, &sd, nd, &D, err)) != ARTR_OK) return st;
     behind = P - D + 1; /* what the draft has not seen: positions D..P-1, then t */
     if (k > artr__room(draft) - behind + 1) k = artr__room(draft) - behind + 1;
     if (k < 1) return artr__step_one(target, s, out, n_out, err);
@@ -8964,21 +9069,6 @@ static int artr__lookup(const artr_ctx *c, int32_t t, int ngram, int k, int32_t 
     return i;
 }
 
-/* Stepped aside: check the running shadow guess against the token a plain step made. */
-static void artr__shadow(artr_ctx *c, int32_t tok)
-{
-    artr__policy *q = &c->pol;
-    if (q->i_shadow >= q->n_shadow) return;
-    if (tok == q->shadow[q->i_shadow]) {
-        if (++q->i_shadow < q->n_shadow) return;
-        artr__learn(c, q->b_shadow, q->i_shadow, q->i_shadow);
-    } else {
-        artr__learn(c, q->b_shadow, q->i_shadow, q->i_shadow + 1);
-    }
-    q->n_shadow = 0;
-    q->i_shadow = 0;
-}
-
 ARTRDEF artr_status artr_step_lookup(artr_ctx *c, artr_sampler *s, int k, int ngram_max,
                                      int32_t *out, int max_out, int *n_out, artr_error *err)
 {
@@ -9139,13 +9229,7 @@ static void artr__la_start(artr_ctx *c, int32_t t, int W, int N)
 /* Expected tokens per unit of cost of a tree of n nodes and depth D from source b. */
 static float artr__gain_tree(const artr_ctx *c, int b, int D, int n)
 {
-    float a = (c->pol.hit[b] + 0.5f) / (c->pol.tries[b] + 2), e = 1, ai = 1;
-    int i;
-    for (i = 0; i < D; i++) {
-        ai *= a;
-        e += ai;
-    }
-    return e / artr__cost(c, n);
+    return artr__expect(c, b, D) / artr__cost(c, n);
 }
 
 ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window, int ngram, int n_verify,
@@ -9209,7 +9293,7 @@ ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window
     }
     if (c->pol.p.adaptive &&
         (artr__policy_time_plain(c) ||
-         !artr__policy_go(c, ARTR__SRC_LA, 1, artr__gain_tree(c, ARTR__SRC_LA, D, n), ARTR__BY_SHADOW, &probe, &aside))) {
+         !artr__policy_go(c, ARTR__SRC_LA, 1, 1, artr__gain_tree(c, ARTR__SRC_LA, D, n), ARTR__BY_SHADOW, &probe, &aside))) {
         if (aside) { /* the newest n-gram is checked against what plain steps produce */
             c->stats.aside++;
             if (c->pol.n_shadow == 0 && ng > 0) {

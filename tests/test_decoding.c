@@ -890,13 +890,14 @@ static void test_decoding_policy_greedy(void)
         CHECK(c && th_generate(TH_PLAIN, c, NULL, &s, 0, want, 200));
         artr_ctx_free(c);
     }
-    for (pol = 0; pol < 6; pol++) {
+    for (pol = 0; pol < 7; pol++) {
         artr_ctx *c = th_prefilled(m, 256, prompt, 8, 0), *d = th_prefilled(pol == 5 ? m : dm, 256, prompt, 8, pol == 5 ? 1 : 0);
         int ok;
         memset(&dp, 0, sizeof dp);
         dp.adaptive = pol != 3;
         if (pol == 1) dp.verify_cost = 0.05f;            /* verification pays: drafts */
-        if (pol == 2) dp.verify_cost = 2.0f;             /* never pays: steps aside, probes */
+        if (pol == 2) { dp.verify_cost = 2.0f; dp.draft_cost = 0.5f; } /* never pays: steps aside, probes */
+        if (pol == 6) { dp.verify_cost = 2.0f; dp.draft_cost = 0.01f; } /* a cheap draft: shadowed, not probed */
         if (pol == 3) { dp.p_min = 0.9f; dp.draft_min = 2; dp.draft_max = 5; }
         if (pol == 4) { dp.p_min = 0.5f; dp.probe_every = 3; }
         memset(got, 0xff, sizeof got);
@@ -913,6 +914,7 @@ static void test_decoding_policy_greedy(void)
                    (long long)st.aside, (long long)st.probes, (long long)st.short_drafts, (long long)st.cut);
             if (pol == 1) CHECK(st.drafted > 0);
             if (pol == 2) CHECK(st.aside > 0 && st.probes > 0);
+            if (pol == 6) CHECK(st.aside > 190 && st.probes == 0 && d && d->stats.calls > 100); /* the draft ran aside */
             if (pol == 3) CHECK(st.cut > 0 || st.short_drafts > 0);
         }
         artr_ctx_free(c);
