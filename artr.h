@@ -8279,11 +8279,14 @@ static artr_status artr__tree_walk(artr_ctx *c, artr_sampler *s, const int32_t *
    until a draft's own one-token call is timed, its cost is the ratio of the weight bytes
    the two read. Stepped aside, lookup and lookahead still check their guesses against
    the tokens plain steps produce (the same pass probability, for free), so they are
-   re-probed only every 16 probe_every plain steps; a draft model, Jacobi and SJD are
-   probed at once when never tried (a draft model is still caught up then) and re-probed
-   after probe_every plain steps, doubled after each probe that did not pay (its wall
-   clock, a draft's catch-up included), up to 16 times. A probe verifies the most guesses
-   allowed, so the longest call is timed and acceptance seen at every depth. */
+   re-probed only every 16 probe_every plain steps; so is a draft cheaper than 0.05
+   target calls a token, which keeps drafting while stepped aside (artr__draft_shadow),
+   its probes verifying the most guesses allowed (its longest call timed once at once).
+   A dearer draft, Jacobi and SJD are probed at once when never tried (a draft is still
+   caught up then) and re-probed after probe_every plain steps, doubled after each probe
+   that did not pay (its wall clock, a draft's catch-up included), up to 16 times; such a
+   draft is given up after 2 probes in a row that did not pay, as catching it up costs a
+   prefill of every token since. */
 
 ARTRDEF artr_status artr_ctx_set_draft(artr_ctx *c, const artr_draft_params *p, artr_error *err)
 {
@@ -8393,20 +8396,21 @@ static int artr__policy_time_plain(const artr_ctx *c)
 /* How a source's acceptance is known while the policy steps aside. */
 enum {
     ARTR__BY_PROBE = 0, /* only by verifying (Jacobi, SJD): re-probed                       */
-    ARTR__BY_DRAFT = 1, /* a draft model: re-probed like BY_PROBE; a probe's wall clock
-                           includes catching the draft up (a prefill of every token since) */
+    ARTR__BY_DRAFT = 1, /* a draft model: re-probed, given up after 2 probes in a row that
+                           did not pay (by their wall clock, which includes catching the
+                           draft up: a prefill of every token since)                      */
     ARTR__BY_SHADOW = 2 /* model-free guesses (lookup, lookahead): checked for free against
                            the tokens plain steps produce; probed only every 16 probe_every
                            plain steps, never at once                                        */
 };
 
 /* Adaptive: `best` guesses with gain g (tokens per unit of cost), or 0 to step aside;
-   a probe verifies kmax guesses (to time the longest call and see acceptance at every
-   depth); by: ARTR__BY_*. */
+   by: ARTR__BY_*. A shadowed draft's probe verifies kmax guesses (its longest call is
+   timed once, and acceptance seen at every depth); other probes verify best. */
 static int artr__policy_go(artr_ctx *c, int b, int best, int kmax, float g, int by, int *probe, int *aside)
 {
     artr__policy *q = &c->pol;
-    int every;
+    int every, n_max = kmax + 1 + (q->p.branch > 1 ? kmax * (q->p.branch - 1) : 0); /* its call */
     if (g > (q->out ? 1.10f : 1.03f)) {
         q->run = 0;
         q->fails = 0;
@@ -8414,19 +8418,20 @@ static int artr__policy_go(artr_ctx *c, int b, int best, int kmax, float g, int 
         return best;
     }
     q->out = 1;
-    if (b == 0 && by == ARTR__BY_SHADOW && q->p.verify_cost <= 0 && kmax + 1 < ARTR__PMAX && !(q->t[kmax + 1] > 0)) {
+    if (b == 0 && by == ARTR__BY_SHADOW && q->p.verify_cost <= 0 && n_max < ARTR__PMAX && !(q->t[n_max] > 0)) {
         *probe = 1; /* a shadowed draft's longest call, never timed: time it once */
         return kmax;
     }
+    if (b == 0 && by == ARTR__BY_SHADOW) best = kmax;
     if (!(q->tries[b][0] > 0) && by != ARTR__BY_SHADOW) { /* never tried: measure now (a draft is still caught up) */
         *probe = 1;
-        return kmax;
+        return best;
     }
     every = (q->p.probe_every > 0 ? q->p.probe_every : 16) << (by == ARTR__BY_SHADOW ? 4 : q->fails < 4 ? q->fails : 4);
-    if (++q->run >= every) {
+    if (++q->run >= every && !(by == ARTR__BY_DRAFT && q->fails >= 2)) {
         q->run = 0;
         *probe = 1;
-        return kmax;
+        return best;
     }
     *aside = 1;
     return 0;
