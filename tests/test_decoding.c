@@ -728,12 +728,13 @@ static void test_decoding_lookup_greedy(void)
     }
 }
 
-/* Sampling with lookup: the first 3 tokens follow plain sampling's joint distribution
-   (point-mass proposals: kept with p(g), else drawn from p without g). */
-static void test_decoding_distribution_lookup(void)
+/* The first 3 sampled tokens of a model-free strategy (how, k) on tiny8 after prompt
+   against plain sampling's exact joint distribution, in `settings` sampler settings:
+   temperature 1; 0.8 with top-k 5; repetition penalty 1.5. */
+static void th_model_free_joint(th_strategy how, int k, const int32_t *prompt, int n_prompt, int settings,
+                                const char *name)
 {
     artr_model *m = NULL;
-    int32_t prompt[5] = {1, 4, 6, 1, 4};
     static double joint[512];
     artr_sampler s;
     double p;
@@ -742,17 +743,26 @@ static void test_decoding_distribution_lookup(void)
         CHECK(0);
         return;
     }
-    for (setting = 0; setting < 2; setting++) {
+    for (setting = 0; setting < settings; setting++) {
         memset(&s, 0, sizeof s);
-        s.temperature = setting ? 0.8f : 1.0f;
-        s.top_k = setting ? 5 : 0;
-        s.rng = 99 + (uint64_t)setting;
-        th_exact_joint(m, &s, prompt, 5, joint);
-        p = th_joint_p(TH_LOOKUP, m, NULL, &s, 3, 100000, joint, prompt, 5);
-        printf("  setting %d: prompt lookup, k 3         p = %.3f\n", setting, p);
+        s.temperature = setting == 1 ? 0.8f : 1.0f;
+        s.top_k = setting == 1 ? 5 : 0;
+        if (setting == 2) s.repeat_penalty = 1.5f;
+        s.rng = (how == TH_LOOKUP ? 99 : 313) + (uint64_t)setting;
+        th_exact_joint(m, &s, prompt, n_prompt, joint);
+        p = th_joint_p(how, m, NULL, &s, k, 100000, joint, prompt, n_prompt);
+        printf("  setting %d: %-24s p = %.3f\n", setting, name, p);
         CHECK(p > 1e-3);
     }
     artr_model_free(m);
+}
+
+/* Sampling with lookup: the first 3 tokens follow plain sampling's joint distribution
+   (point-mass proposals: kept with p(g), else drawn from p without g). */
+static void test_decoding_distribution_lookup(void)
+{
+    static const int32_t prompt[5] = {1, 4, 6, 1, 4};
+    th_model_free_joint(TH_LOOKUP, 3, prompt, 5, 2, "prompt lookup, k 3");
 }
 
 /* Jacobi and SJD with the draft policy: greedy output equals plain greedy with every
@@ -1167,26 +1177,6 @@ static void test_decoding_lookahead_greedy(void)
    a repetition penalty (the tree's penalty windows). */
 static void test_decoding_distribution_lookahead(void)
 {
-    artr_model *m = NULL;
-    int32_t prompt[7] = {1, 4, 6, 1, 4, 2, 1};
-    static double joint[512];
-    artr_sampler s;
-    double p;
-    int setting;
-    if (artr_model_load_file(&m, th_path("tiny8.gguf"), NULL, NULL) != ARTR_OK) {
-        CHECK(0);
-        return;
-    }
-    for (setting = 0; setting < 3; setting++) {
-        memset(&s, 0, sizeof s);
-        s.temperature = setting == 1 ? 0.8f : 1.0f;
-        s.top_k = setting == 1 ? 5 : 0;
-        if (setting == 2) s.repeat_penalty = 1.5f;
-        s.rng = 313 + (uint64_t)setting;
-        th_exact_joint(m, &s, prompt, 7, joint);
-        p = th_joint_p(TH_LOOKAHEAD, m, NULL, &s, 3, 100000, joint, prompt, 7);
-        printf("  setting %d: lookahead, W 3 N 3 G 4     p = %.3f\n", setting, p);
-        CHECK(p > 1e-3);
-    }
-    artr_model_free(m);
+    static const int32_t prompt[7] = {1, 4, 6, 1, 4, 2, 1};
+    th_model_free_joint(TH_LOOKAHEAD, 3, prompt, 7, 3, "lookahead, W 3 N 3 G 4");
 }
