@@ -9240,7 +9240,8 @@ static float artr__gain_tree(const artr_ctx *c, int b, int D, int n)
 ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window, int ngram, int n_verify,
                                         int32_t *out, int max_out, int *n_out, artr_error *err)
 {
-    int done, W, N, G, cap, n = 1, i, w, lv, ng, len = 0, rejected = 0, D = 0, probe = 0, aside = 0, n_vocab;
+    int done, W, N, G, cap, n = 1, n_v, i, w, lv, ng, len = 0, rejected = 0, D = 0, D_v = 0, probe = 0, aside = 0, n_vocab;
+    float gain = 0;
     int32_t t, next = -1, *ids, *dep, cand[ARTR__PMAX], base[ARTR__PMAX], top[ARTR__PMAX], path[ARTR__PMAX];
     double t_start = artr__now();
     artr_status st;
@@ -9280,6 +9281,7 @@ ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window
         for (lv = 0; lv < N - 1 && cur >= 0 && dep[cur] < max_out - 1; lv++)
             cur = artr__tree_child(c, ids, &n, cap, cur, cand[i * (N - 1) + lv], 1);
     }
+    n_v = n; /* the pool's nodes; the window's follow */
     if (W > (cap - n) / (N - 1)) W = (cap - n) / (N - 1); /* this call's columns */
     for (w = 0; w < W; w++) { /* level 0 hangs from column w - 1's, each level from the one below */
         int cur = w ? base[w - 1] : 0;
@@ -9289,16 +9291,27 @@ ARTRDEF artr_status artr_step_lookahead(artr_ctx *c, artr_sampler *s, int window
         }
         top[w] = cur;
     }
-    for (i = 1; i < n; i++)
+    for (i = 1; i < n; i++) {
         if (dep[i] > D) D = dep[i];
+        if (i < n_v && dep[i] > D_v) D_v = dep[i];
+    }
     if (D > max_out - 1) D = max_out - 1;
+    if (D_v > max_out - 1) D_v = max_out - 1;
     if (n < 2) {
         c->stats.short_drafts++;
         return artr__step_one(c, s, out, n_out, err);
     }
+    if (c->pol.p.adaptive) { /* the whole tree, or the pool's n-grams alone where that pays more */
+        gain = artr__gain_tree(c, ARTR__SRC_LA, D, n);
+        if (n_v > 1 && artr__gain_tree(c, ARTR__SRC_LA, D_v, n_v) > gain) {
+            gain = artr__gain_tree(c, ARTR__SRC_LA, D_v, n_v);
+            n = n_v;
+            D = D_v;
+            W = 0;
+        }
+    }
     if (c->pol.p.adaptive &&
-        (artr__policy_time_plain(c) ||
-         !artr__policy_go(c, ARTR__SRC_LA, 1, 1, artr__gain_tree(c, ARTR__SRC_LA, D, n), ARTR__BY_SHADOW, &probe, &aside))) {
+        (artr__policy_time_plain(c) || !artr__policy_go(c, ARTR__SRC_LA, 1, 1, gain, ARTR__BY_SHADOW, &probe, &aside))) {
         if (aside) { /* the newest n-gram is checked against what plain steps produce */
             c->stats.aside++;
             if (c->pol.n_shadow == 0 && ng > 0) {
