@@ -801,7 +801,8 @@ ARTRDEF artr_status artr_chat_format(const artr_model *m, int tmpl, const artr_c
      forward   artr_forward -> artr_forward_batch -> artr__forward_run           §6
      sample    artr_sample -> artr_probs (the distribution), artr__pick          §7
      decode    artr_step, artr_step_speculative, artr_step_jacobi,
-               artr_step_spec_jacobi, artr_step_lookup, artr_ctx_set_draft       §8
+               artr_step_spec_jacobi, artr_step_lookup, artr_step_lookahead,
+               artr_ctx_set_draft                                               §8
      tokenize  artr_tokenize -> artr__encode_text; back to text: artr_detok_push §9 */
 
 /* ---- §0 config, portability ------------------------------------------------------ */
