@@ -7997,6 +7997,12 @@ static int32_t artr__pick(artr_sampler *s, const float *p, int n)
     return artr__greedy(s) ? artr__argmax(p, n) : artr__draw(p, n, 1.0f, &s->rng);
 }
 
+/* The same from what rejections left of a distribution (mass total; none left: p as is). */
+static int32_t artr__pick_left(artr_sampler *s, const float *p, int n, float total)
+{
+    return artr__greedy(s) || !(total > 0) ? artr__pick(s, p, n) : artr__draw(p, n, total, &s->rng);
+}
+
 ARTRDEF artr_status artr_sample(artr_ctx *c, artr_sampler *s, int row, int32_t *tok, artr_error *err)
 {
     artr_status st;
@@ -8212,6 +8218,36 @@ static int artr__tree_child(artr_ctx *c, int32_t *ids, int *n, int cap, int pare
     return i;
 }
 
+/* Point-mass proposals at node `parent` of a tree call: its children from node `from` on,
+   each distinct token once in node order, tried against c->dist (mass *total, which need
+   not be 1): a child is kept with probability p(x) / total, else its token is removed.
+   The child kept, or -1; *tried = 1 when any was tried. Greedy (p one-hot): the child
+   that is the argmax. */
+static int artr__tree_try(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, int parent, int from,
+                          float *total, int *tried)
+{
+    const int32_t *par = c->tree;
+    int i, k;
+    *tried = 0;
+    for (i = from; i < n; i++) {
+        int32_t x = ids[i];
+        if (par[i] != parent) continue;
+        for (k = from; k < i; k++) /* a token tried already at this node */
+            if (par[k] == parent && ids[k] == x) break;
+        if (k < i) continue;
+        *tried = 1;
+        if (artr__greedy(s)) {
+            if (c->dist[x] > 0) return i;
+        } else if (c->dist[x] > 0 && artr_rng_uniform(&s->rng) * *total < c->dist[x]) {
+            return i;
+        } else {
+            *total -= c->dist[x];
+            c->dist[x] = 0;
+        }
+    }
+    return -1;
+}
+
 /* Walk the tree fed in ids from node 0: at each node the children's distinct tokens are
    tried in node order as point-mass proposals (Miao et al. 2024, SpecInfer's multi-step
    speculative sampling): child x is kept with probability p'(x), p' the distribution
@@ -8223,8 +8259,7 @@ static int artr__tree_child(artr_ctx *c, int32_t *ids, int *n, int cap, int pare
 static artr_status artr__tree_walk(artr_ctx *c, artr_sampler *s, const int32_t *ids, int n, int max_depth,
                                    int32_t *path, int *len, int32_t *next, int *rejected, artr_error *err)
 {
-    const int32_t *par = c->tree;
-    int P = c->n_past - n, cur = 0, d = 0, n_vocab = c->m->cfg.n_vocab, i, k;
+    int P = c->n_past - n, cur = 0, d = 0, n_vocab = c->m->cfg.n_vocab;
     artr_status st;
     path[0] = 0;
     *rejected = 0;
@@ -8233,26 +8268,10 @@ static artr_status artr__tree_walk(artr_ctx *c, artr_sampler *s, const int32_t *
         int found = -1, tried = 0;
         if (d > 0) c->hist[(P + d) % c->n_ctx] = ids[cur];
         if ((st = artr__probs_at(c, s, cur, P + d + 1, c->dist, err)) != ARTR_OK) return st;
-        for (i = cur + 1; i < n && d < max_depth && found < 0; i++) {
-            int32_t x = ids[i];
-            if (par[i] != cur) continue;
-            for (k = cur + 1; k < i; k++) /* a token tried already at this node */
-                if (par[k] == cur && ids[k] == x) break;
-            if (k < i) continue;
-            tried = 1;
-            if (artr__greedy(s)) {
-                if (c->dist[x] > 0) found = i;
-            } else if (c->dist[x] > 0 && artr_rng_uniform(&s->rng) * total < c->dist[x]) {
-                found = i;
-            } else {
-                total -= c->dist[x];
-                c->dist[x] = 0;
-            }
-        }
+        if (d < max_depth) found = artr__tree_try(c, s, ids, n, cur, cur + 1, &total, &tried);
         if (found < 0) {
             *rejected = tried;
-            *next = !tried || artr__greedy(s) || !(total > 0) ? artr__pick(s, c->dist, n_vocab)
-                                                              : artr__draw(c->dist, n_vocab, total, &s->rng);
+            *next = artr__pick_left(s, c->dist, n_vocab, total);
             break;
         }
         cur = found;
@@ -8547,7 +8566,7 @@ static artr_status artr__next_token(artr_ctx *c, artr_sampler *s, int row, float
     int n = c->m->cfg.n_vocab;
     artr_status st;
     if (rejected && total > 0) {
-        *tok = artr__greedy(s) ? artr__argmax(c->dist, n) : artr__draw(c->dist, n, total, &s->rng);
+        *tok = artr__pick_left(s, c->dist, n, total);
         return ARTR_OK;
     }
     if ((st = artr_probs(c, s, row, c->dist, err)) != ARTR_OK) return st;
@@ -8621,7 +8640,7 @@ static artr_status artr__spec_tree(artr_ctx *target, artr_ctx *draft, artr_sampl
                                    int *n_out, artr_error *err)
 {
     int n_vocab = target->m->cfg.n_vocab, nd = draft->m->cfg.n_vocab, P = target->n_past, cap, n, d, i, a;
-    int cur = 0, found = -1, tries, chain;
+    int cur = 0, found = -1, tried = 0, tries, chain;
     int32_t *ids = target->feed, *par = target->tree, *dep = target->tree + target->n_batch, t = target->pending;
     int32_t next = -1, path[ARTR__PMAX];
     float total = 1;
@@ -8661,21 +8680,9 @@ static artr_status artr__spec_tree(artr_ctx *target, artr_ctx *draft, artr_sampl
             cur = path[d] = d;
             continue;
         }
-        for (i = k + 1, found = -1; i < n && found < 0; i++) { /* the residual, then the siblings */
-            int32_t x = ids[i];
-            if (par[i] != cur) continue;
-            if (artr__greedy(s)) {
-                if (target->dist[x] > 0) found = i;
-            } else if (target->dist[x] > 0 && artr_rng_uniform(&s->rng) * total < target->dist[x]) {
-                found = i;
-            } else {
-                total -= target->dist[x];
-                target->dist[x] = 0;
-            }
-        }
+        found = artr__tree_try(target, s, ids, n, cur, k + 1, &total, &tried); /* the residual, then the siblings */
         if (found < 0) {
-            next = artr__greedy(s) || !(total > 0) ? artr__pick(s, target->dist, n_vocab)
-                                                   : artr__draw(target->dist, n_vocab, total, &s->rng);
+            next = artr__pick_left(s, target->dist, n_vocab, total);
             break;
         }
         d++;
